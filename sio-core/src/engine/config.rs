@@ -1,0 +1,130 @@
+//! Settings of the Engine.IO layer.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+/// Engine.IO settings. Built through [`crate::ServerBuilder`] (or [`EngineConfig::default`] when
+/// the engine is used on its own).
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// HTTP path the engine answers under, with a trailing slash (default `/socket.io/`).
+    pub path: String,
+    /// Time between two server pings (default 25 s).
+    pub ping_interval: Duration,
+    /// Time a client has to answer a ping before the session is closed (default 20 s).
+    pub ping_timeout: Duration,
+    /// Largest accepted message or polling body in bytes (default 1 MB, as the reference).
+    pub max_payload: u64,
+    /// Time a polling session has to complete a WebSocket upgrade (default 10 s).
+    pub upgrade_timeout: Duration,
+    /// Frames that may wait in one session's outbound queue (default 1024). A session whose
+    /// peer does not read fast enough is closed rather than allowed to grow memory.
+    pub outbound_buffer: usize,
+    /// Whether clients may use HTTP long-polling (default true).
+    pub polling: bool,
+    /// Whether clients may use WebSocket (default true).
+    pub websocket: bool,
+    /// Whether polling sessions are offered an upgrade to WebSocket (default true).
+    pub allow_upgrades: bool,
+    /// Cross-origin settings for polling requests; `None` sends no CORS headers (default).
+    pub cors: Option<Cors>,
+    /// Decides whether a handshake request is accepted; a refusal answers 403 `Forbidden`.
+    pub allow_request: Option<AllowRequest>,
+    /// Read buffer of each WebSocket connection in bytes (default 4 KiB): small keeps idle
+    /// connections cheap, messages larger than it are still read whole.
+    pub ws_read_buffer: usize,
+}
+
+/// A predicate over a handshake request (see [`EngineConfig::allow_request`]).
+pub type AllowRequest = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            path: "/socket.io/".to_owned(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            max_payload: 1_000_000,
+            upgrade_timeout: Duration::from_millis(10_000),
+            outbound_buffer: 1024,
+            polling: true,
+            websocket: true,
+            allow_upgrades: true,
+            cors: None,
+            allow_request: None,
+            ws_read_buffer: 4096,
+        }
+    }
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("path", &self.path)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("upgrade_timeout", &self.upgrade_timeout)
+            .field("outbound_buffer", &self.outbound_buffer)
+            .field("polling", &self.polling)
+            .field("websocket", &self.websocket)
+            .field("allow_upgrades", &self.allow_upgrades)
+            .field("cors", &self.cors)
+            .field("allow_request", &self.allow_request.as_ref().map(|_| "<fn>"))
+            .field("ws_read_buffer", &self.ws_read_buffer)
+            .finish()
+    }
+}
+
+/// Cross-origin resource sharing for the polling transport (browsers on another origin).
+#[derive(Debug, Clone)]
+pub struct Cors {
+    origins: CorsOrigins,
+    credentials: bool,
+}
+
+#[derive(Debug, Clone)]
+enum CorsOrigins {
+    Any,
+    List(Vec<HeaderValue>),
+}
+
+impl Cors {
+    /// Allows every origin (the request's `Origin` is echoed back).
+    pub fn any() -> Self {
+        Self { origins: CorsOrigins::Any, credentials: false }
+    }
+
+    /// Allows the listed origins, e.g. `["http://localhost:5173"]`.
+    pub fn origins<I, S>(origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let list = origins.into_iter().filter_map(|o| HeaderValue::from_str(o.as_ref()).ok()).collect();
+        Self { origins: CorsOrigins::List(list), credentials: false }
+    }
+
+    /// Sends `Access-Control-Allow-Credentials: true` (cookies on cross-origin requests).
+    pub fn credentials(mut self, yes: bool) -> Self {
+        self.credentials = yes;
+        self
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if allowed.
+    pub(crate) fn allow_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
+        match (&self.origins, origin) {
+            (CorsOrigins::Any, Some(o)) => Some(o.clone()),
+            (CorsOrigins::Any, None) => Some(HeaderValue::from_static("*")),
+            (CorsOrigins::List(list), Some(o)) => list.iter().find(|a| *a == o).cloned(),
+            (CorsOrigins::List(_), None) => None,
+        }
+    }
+
+    pub(crate) fn credentials_allowed(&self) -> bool {
+        self.credentials
+    }
+}

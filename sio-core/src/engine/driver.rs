@@ -1,0 +1,331 @@
+//! The session task: one per Engine.IO session. It reads the WebSocket (or the packets that
+//! POST requests hand over), runs handler futures, writes queued frames in batches and keeps
+//! the heartbeat, all from a single task and without spawning per message.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{Sink, Stream, StreamExt as _};
+use tokio::time::{Instant, Sleep};
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+
+use super::packet::{Frame, Inbound, Message};
+use super::reason::CloseReason;
+use super::session::{Session, TransportKind, WsStream};
+use super::tasks::{BoxFuture, Tasks};
+use super::{EngineHandler, EngineInner};
+
+/// Messages read from a WebSocket in one turn before the task yields to others.
+const READ_BUDGET: usize = 64;
+
+enum Phase {
+    Running,
+    /// Delivering what is queued, then closing the transport.
+    Closing {
+        flush: bool,
+        deadline: Pin<Box<Sleep>>,
+    },
+    /// Transport closed; waiting for handler futures to finish.
+    Draining,
+}
+
+pub(crate) struct Driver<H: EngineHandler> {
+    engine: Arc<EngineInner<H>>,
+    session: Arc<Session>,
+    state: H::State,
+    ws: Option<WsStream>,
+    tasks: FuturesUnordered<BoxFuture>,
+    heartbeat: Pin<Box<Sleep>>,
+    awaiting_pong: bool,
+    writing: VecDeque<Frame>,
+    needs_flush: bool,
+    phase: Phase,
+}
+
+impl<H: EngineHandler> Driver<H> {
+    pub(crate) fn new(
+        engine: Arc<EngineInner<H>>,
+        session: Arc<Session>,
+        state: H::State,
+        ws: Option<WsStream>,
+    ) -> Self {
+        let interval = session.config.ping_interval;
+        Self {
+            engine,
+            session,
+            state,
+            ws,
+            tasks: FuturesUnordered::new(),
+            heartbeat: Box::pin(tokio::time::sleep(interval)),
+            awaiting_pong: false,
+            writing: VecDeque::new(),
+            needs_flush: false,
+            phase: Phase::Running,
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        std::future::poll_fn(|cx| self.poll(cx)).await;
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.session.register_task(cx.waker());
+        let mut yield_now = false;
+
+        if let Phase::Running = self.phase {
+            if let Some(reason) = self.session.take_close_request() {
+                self.begin_close(reason, cx);
+            }
+        }
+        if let Phase::Running = self.phase {
+            if let Some(ws) = self.session.take_upgrade() {
+                self.ws = Some(ws);
+                self.session.set_transport(TransportKind::WebSocket);
+                // A GET still waiting on the polling transport is answered with a noop.
+                self.session.send_control(Frame::NOOP);
+                tracing::debug!(sid = %self.session.id(), "upgraded to websocket");
+            }
+            self.poll_heartbeat(cx);
+        }
+        if let Phase::Running = self.phase {
+            yield_now = self.poll_read(cx);
+        }
+
+        while let Poll::Ready(Some(())) = self.tasks.poll_next_unpin(cx) {}
+
+        if self.ws.is_some() {
+            self.poll_write(cx);
+        }
+
+        match &mut self.phase {
+            Phase::Running => {}
+            Phase::Closing { flush, deadline } => {
+                let done = match &self.ws {
+                    Some(_) => {
+                        !*flush
+                            || (self.writing.is_empty()
+                                && !self.needs_flush
+                                && self.session.outbox.len() == 0)
+                    }
+                    // Polling: a GET takes the close packet, or nobody does before the deadline.
+                    None => self.session.outbox.len() == 0,
+                };
+                if done || deadline.as_mut().poll(cx).is_ready() {
+                    self.finish_transport(cx);
+                }
+            }
+            Phase::Draining => {}
+        }
+
+        if let Phase::Draining = self.phase {
+            if self.ws.is_none() && self.tasks.is_empty() {
+                return Poll::Ready(());
+            }
+            if let Some(ws) = &mut self.ws {
+                // Best effort: let the close frame go out, then drop the connection.
+                match Pin::new(ws).poll_close(cx) {
+                    Poll::Ready(_) => self.ws = None,
+                    Poll::Pending => {}
+                }
+                if self.ws.is_none() && self.tasks.is_empty() {
+                    return Poll::Ready(());
+                }
+            }
+        }
+        if yield_now {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    fn poll_heartbeat(&mut self, cx: &mut Context<'_>) {
+        if self.heartbeat.as_mut().poll(cx).is_pending() {
+            return;
+        }
+        if self.awaiting_pong {
+            tracing::debug!(sid = %self.session.id(), "ping timeout");
+            self.begin_close(CloseReason::PingTimeout, cx);
+            return;
+        }
+        self.session.send_control(Frame::PING);
+        self.awaiting_pong = true;
+        let deadline = Instant::now() + self.session.config.ping_timeout;
+        self.heartbeat.as_mut().reset(deadline);
+        // Register the timer with the new deadline.
+        let _ = self.heartbeat.as_mut().poll(cx);
+    }
+
+    /// Reads what is available; true when the budget ran out and the task should yield.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.ws.is_none() {
+            let inbound = self.session.take_inbound();
+            for packet in inbound {
+                self.on_packet(packet, cx);
+                if !matches!(self.phase, Phase::Running) {
+                    break;
+                }
+            }
+            return false;
+        }
+        for _ in 0..READ_BUDGET {
+            let Some(ws) = self.ws.as_mut() else { return false };
+            let item = match Pin::new(ws).poll_next(cx) {
+                Poll::Pending => return false,
+                Poll::Ready(item) => item,
+            };
+            let packet = match item {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let bytes: bytes::Bytes = text.into();
+                    match Inbound::decode_text(bytes) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::debug!(sid = %self.session.id(), error = ?e, "invalid packet");
+                            self.begin_close(CloseReason::ParseError, cx);
+                            return false;
+                        }
+                    }
+                }
+                Some(Ok(WsMessage::Binary(data))) => Inbound::Message(Message::Binary(data)),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
+                Some(Ok(WsMessage::Close(_))) | None => {
+                    self.begin_close(CloseReason::TransportClose, cx);
+                    return false;
+                }
+                Some(Err(e)) => {
+                    tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed");
+                    let reason = match e {
+                        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                            CloseReason::TransportClose
+                        }
+                        _ => CloseReason::TransportError,
+                    };
+                    self.ws = None;
+                    self.begin_close(reason, cx);
+                    return false;
+                }
+            };
+            self.on_packet(packet, cx);
+            if !matches!(self.phase, Phase::Running) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
+        match packet {
+            Inbound::Message(msg) => {
+                let mut tasks = Tasks::new(&mut self.tasks, cx);
+                self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
+            }
+            Inbound::Pong(_) => {
+                if self.awaiting_pong {
+                    self.awaiting_pong = false;
+                    let next = Instant::now() + self.session.config.ping_interval;
+                    self.heartbeat.as_mut().reset(next);
+                    let _ = self.heartbeat.as_mut().poll(cx);
+                }
+            }
+            Inbound::Close => self.begin_close(CloseReason::TransportClose, cx),
+            Inbound::Ping(_) => {
+                // In v4 only the server pings; the reference treats this as an error.
+                tracing::debug!(sid = %self.session.id(), "invalid heartbeat direction");
+                self.begin_close(CloseReason::TransportError, cx);
+            }
+            Inbound::Upgrade | Inbound::Noop => {}
+        }
+    }
+
+    fn begin_close(&mut self, reason: CloseReason, cx: &mut Context<'_>) {
+        if !matches!(self.phase, Phase::Running) {
+            return;
+        }
+        self.session.mark_closed();
+        self.engine.remove(self.session.id());
+        tracing::debug!(sid = %self.session.id(), %reason, "session closing");
+        {
+            let mut tasks = Tasks::new(&mut self.tasks, cx);
+            self.engine.handler.on_close(&mut self.state, reason, &mut tasks);
+        }
+        let flush = reason.flushes();
+        if self.ws.is_none() {
+            // A waiting GET (or the next one, until the deadline) gets the close packet.
+            self.session.send_control(Frame::CLOSE);
+        }
+        self.session.outbox.close();
+        let grace = if flush {
+            self.session.config.ping_timeout.max(Duration::from_secs(1))
+        } else {
+            Duration::from_millis(if self.ws.is_none() { 1000 } else { 0 })
+        };
+        let mut deadline = Box::pin(tokio::time::sleep(grace));
+        let _ = deadline.as_mut().poll(cx);
+        self.phase = Phase::Closing { flush, deadline };
+        // Re-run the loop so a flush or the final close starts now.
+        cx.waker().wake_by_ref();
+    }
+
+    fn finish_transport(&mut self, cx: &mut Context<'_>) {
+        if let Some(ws) = &mut self.ws {
+            let _ = Pin::new(ws).start_send(WsMessage::Close(None));
+        }
+        let _ = cx;
+        self.phase = Phase::Draining;
+        cx.waker().wake_by_ref();
+    }
+
+    /// Moves queued frames to the WebSocket: everything queued in one batch, one flush.
+    fn poll_write(&mut self, cx: &mut Context<'_>) {
+        let flushing_allowed = !matches!(self.phase, Phase::Draining);
+        if !flushing_allowed {
+            return;
+        }
+        loop {
+            if self.writing.is_empty() && !self.needs_flush {
+                if self.session.outbox.poll_drain(cx, &mut self.writing).is_pending() {
+                    return;
+                }
+                if self.writing.is_empty() {
+                    return; // closed and empty
+                }
+            }
+            let Some(ws) = self.ws.as_mut() else { return };
+            let mut ws = Pin::new(ws);
+            while !self.writing.is_empty() {
+                match ws.as_mut().poll_ready(cx) {
+                    Poll::Pending => return,
+                    Poll::Ready(Err(e)) => return self.write_failed(e, cx),
+                    Poll::Ready(Ok(())) => {}
+                }
+                let Some(frame) = self.writing.pop_front() else { break };
+                let msg = match frame {
+                    Frame::Text(t) => WsMessage::Text(t),
+                    Frame::Binary(b) => WsMessage::Binary(b),
+                };
+                if let Err(e) = ws.as_mut().start_send(msg) {
+                    return self.write_failed(e, cx);
+                }
+                self.needs_flush = true;
+            }
+            match ws.as_mut().poll_flush(cx) {
+                Poll::Pending => return,
+                Poll::Ready(Err(e)) => return self.write_failed(e, cx),
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+            }
+        }
+    }
+
+    fn write_failed(&mut self, e: tungstenite::Error, cx: &mut Context<'_>) {
+        tracing::debug!(sid = %self.session.id(), error = %e, "websocket write failed");
+        self.ws = None;
+        self.writing.clear();
+        self.needs_flush = false;
+        if matches!(self.phase, Phase::Running) {
+            self.begin_close(CloseReason::TransportError, cx);
+        }
+    }
+}

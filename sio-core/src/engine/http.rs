@@ -1,0 +1,452 @@
+//! HTTP side of the engine: request validation, handshake, polling GET/POST and the WebSocket
+//! upgrade, answering errors as the reference server does.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Limited};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Message as WsMessage, handshake::derive_accept_key};
+
+use futures_util::{SinkExt as _, StreamExt as _};
+
+use super::driver::Driver;
+use super::packet::Frame;
+use super::payload;
+use super::reason::CloseReason;
+use super::session::{Session, TransportKind, WsStream};
+use super::{EngineHandler, EngineInner};
+use crate::Sid;
+
+/// The errors of the reference server, with its codes and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EngineError {
+    UnknownTransport,
+    UnknownSid,
+    BadHandshakeMethod,
+    BadRequest,
+    Forbidden,
+    UnsupportedProtocolVersion,
+}
+
+impl EngineError {
+    fn code(self) -> u8 {
+        match self {
+            EngineError::UnknownTransport => 0,
+            EngineError::UnknownSid => 1,
+            EngineError::BadHandshakeMethod => 2,
+            EngineError::BadRequest => 3,
+            EngineError::Forbidden => 4,
+            EngineError::UnsupportedProtocolVersion => 5,
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            EngineError::UnknownTransport => "Transport unknown",
+            EngineError::UnknownSid => "Session ID unknown",
+            EngineError::BadHandshakeMethod => "Bad handshake method",
+            EngineError::BadRequest => "Bad request",
+            EngineError::Forbidden => "Forbidden",
+            EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
+        }
+    }
+
+    fn response(self, upgrade: bool) -> Response<Body> {
+        if upgrade {
+            // The reference aborts upgrade requests with a plain-text 400.
+            return Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(header::CONTENT_TYPE, "text/html")
+                .header(header::CONNECTION, "close")
+                .body(Body::from(self.message()))
+                .unwrap_or_default();
+        }
+        let status =
+            if self == EngineError::Forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+        let body = format!(r#"{{"code":{},"message":"{}"}}"#, self.code(), self.message());
+        Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap_or_default()
+    }
+}
+
+/// The query parameters the engine reads.
+#[derive(Debug, Default)]
+struct Query<'a> {
+    eio: Option<&'a str>,
+    transport: Option<&'a str>,
+    sid: Option<&'a str>,
+}
+
+impl<'a> Query<'a> {
+    fn parse(q: &'a str) -> Self {
+        let mut out = Query::default();
+        for pair in q.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "EIO" => out.eio = Some(v),
+                "transport" => out.transport = Some(v),
+                "sid" => out.sid = Some(v),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn is_upgrade_request(headers: &HeaderMap) -> bool {
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|p| p.trim().eq_ignore_ascii_case(token))))
+    };
+    has_token(header::UPGRADE, "websocket") && has_token(header::CONNECTION, "upgrade")
+}
+
+pub(crate) async fn handle<H: EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    req: Request<Body>,
+) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let origin = parts.headers.get(header::ORIGIN).cloned();
+    if parts.method == Method::OPTIONS {
+        if let Some(cors) = &engine.config.cors {
+            return preflight(cors, origin.as_ref(), &parts.headers);
+        }
+    }
+    let mut resp = route(engine.clone(), parts, body).await;
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        if let Some(cors) = &engine.config.cors {
+            add_cors(cors, origin.as_ref(), resp.headers_mut());
+        }
+    }
+    resp
+}
+
+async fn route<H: EngineHandler>(
+    engine: Arc<EngineInner<H>>,
+    parts: http::request::Parts,
+    body: Body,
+) -> Response<Body> {
+    let cfg = &engine.config;
+    let query_str = parts.uri.query().unwrap_or("");
+    let query = Query::parse(query_str);
+    let upgrade = is_upgrade_request(&parts.headers);
+    let transport = match query.transport {
+        Some("polling") if cfg.polling => TransportKind::Polling,
+        Some("websocket") if cfg.websocket => TransportKind::WebSocket,
+        _ => return EngineError::UnknownTransport.response(upgrade),
+    };
+
+    if let Some(sid) = query.sid {
+        let Some(session) = Sid::parse(sid).and_then(|s| engine.get(s)) else {
+            return EngineError::UnknownSid.response(upgrade);
+        };
+        return match transport {
+            TransportKind::Polling => {
+                if session.transport() != TransportKind::Polling {
+                    return EngineError::BadRequest.response(false);
+                }
+                match parts.method {
+                    Method::GET => poll_get(&session).await,
+                    Method::POST => poll_post(&session, body).await,
+                    _ => EngineError::BadRequest.response(false),
+                }
+            }
+            TransportKind::WebSocket => {
+                if !upgrade || !cfg.allow_upgrades || !session.begin_upgrade() {
+                    return EngineError::BadRequest.response(upgrade);
+                }
+                match accept_websocket(parts) {
+                    Ok((resp, on_upgrade, _parts)) => {
+                        let ws_config = ws_config(cfg);
+                        tokio::spawn(async move {
+                            if let Some(ws) = upgraded(on_upgrade, ws_config).await {
+                                probe(session, ws).await;
+                            } else {
+                                session.abort_upgrade();
+                            }
+                        });
+                        resp
+                    }
+                    Err(e) => {
+                        session.abort_upgrade();
+                        e.response(true)
+                    }
+                }
+            }
+        };
+    }
+
+    // A new session.
+    if parts.method != Method::GET {
+        return EngineError::BadHandshakeMethod.response(upgrade);
+    }
+    if transport == TransportKind::WebSocket && !upgrade {
+        return EngineError::BadRequest.response(false);
+    }
+    if let Some(allow) = &cfg.allow_request {
+        if !allow(&parts) {
+            return EngineError::Forbidden.response(upgrade);
+        }
+    }
+    if query.eio != Some("4") {
+        return EngineError::UnsupportedProtocolVersion.response(upgrade);
+    }
+
+    match transport {
+        TransportKind::Polling => {
+            let session = Arc::new(Session::new(TransportKind::Polling, cfg.clone()));
+            session.send_control(open_frame(&session, cfg, true));
+            engine.insert(session.clone());
+            let state = engine.handler.on_open(&session, &parts);
+            tokio::spawn(Driver::new(engine.clone(), session.clone(), state, None).run());
+            poll_get(&session).await
+        }
+        TransportKind::WebSocket => match accept_websocket(parts) {
+            Ok((resp, on_upgrade, parts)) => {
+                let ws_config = ws_config(cfg);
+                tokio::spawn(async move {
+                    let Some(ws) = upgraded(on_upgrade, ws_config).await else { return };
+                    let session = Arc::new(Session::new(TransportKind::WebSocket, engine.config.clone()));
+                    session.send_control(open_frame(&session, &engine.config, false));
+                    engine.insert(session.clone());
+                    let state = engine.handler.on_open(&session, &parts);
+                    drop(parts);
+                    Driver::new(engine, session, state, Some(ws)).run().await;
+                });
+                resp
+            }
+            Err(e) => e.response(true),
+        },
+    }
+}
+
+fn open_frame(session: &Session, cfg: &super::EngineConfig, polling: bool) -> Frame {
+    let upgrades = if polling && cfg.allow_upgrades && cfg.websocket { r#"["websocket"]"# } else { "[]" };
+    Frame::from_packet_text(format!(
+        r#"0{{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}}"#,
+        session.id(),
+        upgrades,
+        cfg.ping_interval.as_millis(),
+        cfg.ping_timeout.as_millis(),
+        cfg.max_payload
+    ))
+}
+
+fn ws_config(cfg: &super::EngineConfig) -> WebSocketConfig {
+    let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
+    WebSocketConfig::default()
+        .read_buffer_size(cfg.ws_read_buffer)
+        .write_buffer_size(0)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max))
+}
+
+/// Clears a polling flag when the request ends, and closes the session when a GET is
+/// abandoned before it was answered (the client went away mid-poll).
+struct PollGuard<'a> {
+    session: &'a Session,
+    get: bool,
+    answered: bool,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        if self.get {
+            self.session.get_active.store(false, Ordering::Release);
+            if !self.answered {
+                tracing::debug!(sid = %self.session.id(), "poll connection closed prematurely");
+                self.session.close(CloseReason::TransportClose);
+            }
+        } else {
+            self.session.post_active.store(false, Ordering::Release);
+        }
+    }
+}
+
+async fn poll_get(session: &Arc<Session>) -> Response<Body> {
+    if session.get_active.swap(true, Ordering::AcqRel) {
+        tracing::debug!(sid = %session.id(), "overlapping GET, closing the session");
+        session.close(CloseReason::TransportError);
+        return EngineError::BadRequest.response(false);
+    }
+    let mut guard = PollGuard { session, get: true, answered: false };
+    let mut frames = VecDeque::new();
+    std::future::poll_fn(|cx| {
+        if session.transport() == TransportKind::WebSocket {
+            frames.push_back(Frame::NOOP);
+            return std::task::Poll::Ready(());
+        }
+        session.outbox.poll_drain(cx, &mut frames)
+    })
+    .await;
+    guard.answered = true;
+    drop(guard);
+    if frames.is_empty() {
+        frames.push_back(Frame::CLOSE);
+    }
+    if session.is_closed() {
+        session.wake_task();
+    }
+    let body = payload::encode(frames.make_contiguous());
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/plain; charset=UTF-8")
+        .body(Body::from(body))
+        .unwrap_or_default()
+}
+
+async fn poll_post(session: &Arc<Session>, body: Body) -> Response<Body> {
+    if session.post_active.swap(true, Ordering::AcqRel) {
+        tracing::debug!(sid = %session.id(), "overlapping POST, closing the session");
+        session.close(CloseReason::TransportError);
+        return EngineError::BadRequest.response(false);
+    }
+    let _guard = PollGuard { session, get: false, answered: true };
+    let limit = usize::try_from(session.config.max_payload).unwrap_or(usize::MAX);
+    let bytes: Bytes = match Limited::new(body, limit).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                tracing::debug!(sid = %session.id(), "payload too large, closing the session");
+                session.close(CloseReason::TransportError);
+                return Response::builder()
+                    .status(StatusCode::PAYLOAD_TOO_LARGE)
+                    .header(header::CONNECTION, "close")
+                    .body(Body::empty())
+                    .unwrap_or_default();
+            }
+            tracing::debug!(sid = %session.id(), error = %e, "POST body failed");
+            session.close(CloseReason::TransportError);
+            return EngineError::BadRequest.response(false);
+        }
+    };
+    match payload::decode(bytes) {
+        Ok(packets) => session.push_inbound(packets),
+        Err(e) => {
+            tracing::debug!(sid = %session.id(), error = ?e, "parse error in POST body");
+            session.close(CloseReason::ParseError);
+            return EngineError::BadRequest.response(false);
+        }
+    }
+    Response::builder().header(header::CONTENT_TYPE, "text/html").body(Body::from("ok")).unwrap_or_default()
+}
+
+/// Validates a WebSocket handshake and builds the `101 Switching Protocols` answer.
+fn accept_websocket(
+    mut parts: http::request::Parts,
+) -> Result<(Response<Body>, OnUpgrade, http::request::Parts), EngineError> {
+    let key = parts.headers.get(header::SEC_WEBSOCKET_KEY).ok_or(EngineError::BadRequest)?;
+    if parts.headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        return Err(EngineError::BadRequest);
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(EngineError::BadRequest)?;
+    let resp = Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .map_err(|_| EngineError::BadRequest)?;
+    Ok((resp, on_upgrade, parts))
+}
+
+async fn upgraded(on_upgrade: OnUpgrade, config: WebSocketConfig) -> Option<WsStream> {
+    match on_upgrade.await {
+        Ok(io) => Some(WebSocketStream::from_raw_socket(TokioIo::new(io), Role::Server, Some(config)).await),
+        Err(e) => {
+            tracing::debug!(error = %e, "websocket upgrade failed");
+            None
+        }
+    }
+}
+
+/// Runs the upgrade handshake of a polling session (`2probe` → `3probe`, then `5`) and hands
+/// the WebSocket to the session; gives up after the upgrade timeout.
+async fn probe(session: Arc<Session>, mut ws: WsStream) {
+    let timeout = session.config.upgrade_timeout;
+    let exchange = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(WsMessage::Text(t))) if t.as_str() == "2probe" => {
+                    ws.send(WsMessage::Text("3probe".into())).await.ok()?;
+                    // Release a GET the client is waiting on, so it can pause polling.
+                    session.send_control(Frame::NOOP);
+                }
+                Some(Ok(WsMessage::Text(t))) if t.as_str() == "5" => return Some(()),
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                other => {
+                    tracing::debug!(sid = %session.id(), packet = ?other, "invalid upgrade packet");
+                    return None;
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(Some(())) if !session.is_closed() => session.hand_over(ws),
+        Ok(_) => session.abort_upgrade(),
+        Err(_) => {
+            tracing::debug!(sid = %session.id(), "upgrade timed out");
+            session.abort_upgrade();
+        }
+    }
+}
+
+fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+    if let Some(allow) = cors.allow_origin(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        if cors.credentials_allowed() {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        }
+    }
+}
+
+fn preflight(cors: &super::Cors, origin: Option<&HeaderValue>, req: &HeaderMap) -> Response<Body> {
+    let mut resp = Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET,HEAD,PUT,PATCH,POST,DELETE")
+        .body(Body::empty())
+        .unwrap_or_default();
+    if let Some(h) = req.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_HEADERS, h.clone());
+    }
+    add_cors(cors, origin, resp.headers_mut());
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_engine_query() {
+        let q = Query::parse("EIO=4&transport=polling&t=abc&sid=xyz");
+        assert_eq!(q.eio, Some("4"));
+        assert_eq!(q.transport, Some("polling"));
+        assert_eq!(q.sid, Some("xyz"));
+        let empty = Query::parse("");
+        assert!(empty.eio.is_none() && empty.transport.is_none());
+    }
+
+    #[test]
+    fn error_bodies_match_the_reference() {
+        let r = EngineError::UnknownSid.response(false);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = EngineError::Forbidden.response(false);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+}

@@ -1,0 +1,127 @@
+//! The Engine.IO v4 layer: handshake, long-polling, WebSocket (direct and upgrade),
+//! heartbeat and per-session outbound queues. It knows nothing of namespaces; the layer above
+//! plugs in through [`EngineHandler`].
+
+mod config;
+mod driver;
+mod http;
+mod outbox;
+mod packet;
+mod payload;
+mod reason;
+mod session;
+mod tasks;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+pub use self::config::{AllowRequest, Cors, EngineConfig};
+pub use self::packet::{Frame, Message};
+pub use self::reason::CloseReason;
+pub use self::session::{SendError, Session, TransportKind};
+pub use self::tasks::{BoxFuture, Tasks};
+use crate::Sid;
+
+/// What the engine calls as sessions open, receive messages and close. The Socket.IO server
+/// implements it; so can anything that wants bare Engine.IO.
+pub trait EngineHandler: Send + Sync + 'static {
+    /// Per-session state, owned by the session's task.
+    type State: Send + 'static;
+
+    /// A handshake succeeded; `req` is the handshake request.
+    fn on_open(&self, session: &Arc<Session>, req: &::http::request::Parts) -> Self::State;
+
+    /// A message arrived. Work that awaits goes to `tasks`.
+    fn on_message(&self, state: &mut Self::State, msg: Message, tasks: &mut Tasks<'_, '_>);
+
+    /// The session closed; no more messages follow.
+    fn on_close(&self, state: &mut Self::State, reason: CloseReason, tasks: &mut Tasks<'_, '_>);
+}
+
+/// A bare Engine.IO server: a map of sessions and the handler that serves them.
+pub struct Engine<H: EngineHandler> {
+    inner: Arc<EngineInner<H>>,
+}
+
+impl<H: EngineHandler> Clone for Engine<H> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<H: EngineHandler> fmt::Debug for Engine<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .field("sessions", &self.inner.sessions.read().len())
+            .finish()
+    }
+}
+
+pub(crate) struct EngineInner<H> {
+    pub(crate) config: Arc<EngineConfig>,
+    pub(crate) handler: H,
+    sessions: RwLock<HashMap<Sid, Arc<Session>>>,
+}
+
+impl<H: EngineHandler> EngineInner<H> {
+    pub(crate) fn get(&self, sid: Sid) -> Option<Arc<Session>> {
+        self.sessions.read().get(&sid).cloned()
+    }
+
+    pub(crate) fn insert(&self, session: Arc<Session>) {
+        self.sessions.write().insert(session.id(), session);
+    }
+
+    pub(crate) fn remove(&self, sid: Sid) {
+        self.sessions.write().remove(&sid);
+    }
+}
+
+impl<H: EngineHandler> Engine<H> {
+    /// An engine with `config`, serving sessions with `handler`.
+    pub fn new(config: EngineConfig, handler: H) -> Self {
+        Self {
+            inner: Arc::new(EngineInner {
+                config: Arc::new(config),
+                handler,
+                sessions: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.inner.handler
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions.read().len()
+    }
+
+    /// Closes every session with `reason`.
+    pub fn close_all(&self, reason: CloseReason) {
+        let sessions: Vec<_> = self.inner.sessions.read().values().cloned().collect();
+        for s in sessions {
+            s.close(reason);
+        }
+    }
+
+    /// Answers one HTTP request addressed to the engine's path.
+    pub async fn handle<B>(&self, req: ::http::Request<B>) -> ::http::Response<axum::body::Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        http::handle(self.inner.clone(), req.map(axum::body::Body::new)).await
+    }
+}

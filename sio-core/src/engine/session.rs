@@ -1,0 +1,218 @@
+//! One Engine.IO session: its id, outbound queue and control state, shared by the HTTP
+//! handlers, the session task and the layers above.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+use futures_util::task::AtomicWaker;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
+use tokio_tungstenite::WebSocketStream;
+
+use super::config::EngineConfig;
+use super::outbox::{Outbox, PushError};
+use super::packet::{Frame, Inbound};
+use super::reason::CloseReason;
+use crate::Sid;
+
+/// A WebSocket connection after the HTTP upgrade.
+pub(crate) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// The transport a session currently uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling.
+    Polling,
+    /// WebSocket.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the `transport` query parameter.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransportKind::Polling => "polling",
+            TransportKind::WebSocket => "websocket",
+        }
+    }
+}
+
+/// A live Engine.IO session. Cheap to share (`Arc`); every method can be called from any task.
+pub struct Session {
+    id: Sid,
+    pub(crate) outbox: Outbox,
+    transport: AtomicU8,
+    upgrading: AtomicBool,
+    pub(crate) get_active: AtomicBool,
+    pub(crate) post_active: AtomicBool,
+    control: Mutex<Control>,
+    task: AtomicWaker,
+    pub(crate) config: Arc<EngineConfig>,
+}
+
+#[derive(Default)]
+struct Control {
+    close: Option<CloseReason>,
+    closed: bool,
+    upgrade: Option<WsStream>,
+    inbound: VecDeque<Inbound>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("transport", &self.transport())
+            .field("queued", &self.outbox.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(transport: TransportKind, config: Arc<EngineConfig>) -> Self {
+        Self {
+            id: Sid::new(),
+            outbox: Outbox::new(config.outbound_buffer),
+            transport: AtomicU8::new(transport as u8),
+            upgrading: AtomicBool::new(false),
+            get_active: AtomicBool::new(false),
+            post_active: AtomicBool::new(false),
+            control: Mutex::new(Control::default()),
+            task: AtomicWaker::new(),
+            config,
+        }
+    }
+
+    /// The session id (`sid`).
+    pub fn id(&self) -> Sid {
+        self.id
+    }
+
+    /// The transport in use now.
+    pub fn transport(&self) -> TransportKind {
+        if self.transport.load(Ordering::Acquire) == TransportKind::WebSocket as u8 {
+            TransportKind::WebSocket
+        } else {
+            TransportKind::Polling
+        }
+    }
+
+    /// Queues a frame. When the queue is full the session is closed
+    /// ([`CloseReason::BufferFull`]) and the frame is dropped.
+    pub fn send(&self, frame: Frame) -> Result<(), PushError> {
+        let r = self.outbox.push(frame);
+        self.on_push_result(r)
+    }
+
+    /// Queues frames that belong together (a binary packet and its attachments), all or none.
+    pub fn send_all(&self, frames: &[Frame]) -> Result<(), PushError> {
+        let r = self.outbox.push_all(frames);
+        self.on_push_result(r)
+    }
+
+    /// Queues a frame unless the queue is full, in which case it is silently dropped
+    /// (volatile messages).
+    pub fn send_volatile(&self, frames: &[Frame]) -> Result<(), PushError> {
+        self.outbox.push_all(frames)
+    }
+
+    fn on_push_result(&self, r: Result<(), PushError>) -> Result<(), PushError> {
+        if r == Err(PushError::Full) {
+            tracing::debug!(sid = %self.id, "outbound queue full, closing the session");
+            self.close(CloseReason::BufferFull);
+        }
+        r
+    }
+
+    /// Asks the session to close. Packets already queued are delivered first when the reason
+    /// is a server-side close ([`CloseReason::ForcedClose`], [`CloseReason::ServerShutdown`]).
+    pub fn close(&self, reason: CloseReason) {
+        {
+            let mut c = self.control.lock();
+            if c.close.is_some() || c.closed {
+                return;
+            }
+            c.close = Some(reason);
+        }
+        self.task.wake();
+    }
+
+    /// Whether the session has been asked to close or is closed.
+    pub fn is_closed(&self) -> bool {
+        let c = self.control.lock();
+        c.close.is_some() || c.closed
+    }
+
+    pub(crate) fn register_task(&self, waker: &std::task::Waker) {
+        self.task.register(waker);
+    }
+
+    pub(crate) fn wake_task(&self) {
+        self.task.wake();
+    }
+
+    pub(crate) fn take_close_request(&self) -> Option<CloseReason> {
+        let mut c = self.control.lock();
+        let r = c.close.take();
+        if r.is_some() {
+            c.closed = true;
+        }
+        r
+    }
+
+    pub(crate) fn mark_closed(&self) {
+        self.control.lock().closed = true;
+    }
+
+    /// Hands packets decoded from a POST body to the session task.
+    pub(crate) fn push_inbound(&self, packets: Vec<Inbound>) {
+        self.control.lock().inbound.extend(packets);
+        self.task.wake();
+    }
+
+    pub(crate) fn take_inbound(&self) -> VecDeque<Inbound> {
+        std::mem::take(&mut self.control.lock().inbound)
+    }
+
+    /// Marks an upgrade as started; false if one is already running or done.
+    pub(crate) fn begin_upgrade(&self) -> bool {
+        self.transport() == TransportKind::Polling
+            && self.upgrading.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    pub(crate) fn abort_upgrade(&self) {
+        self.upgrading.store(false, Ordering::Release);
+    }
+
+    pub(crate) fn is_upgrading(&self) -> bool {
+        self.upgrading.load(Ordering::Acquire)
+    }
+
+    /// Gives a WebSocket that completed the upgrade handshake to the session task.
+    pub(crate) fn hand_over(&self, ws: WsStream) {
+        self.control.lock().upgrade = Some(ws);
+        self.task.wake();
+    }
+
+    pub(crate) fn take_upgrade(&self) -> Option<WsStream> {
+        self.control.lock().upgrade.take()
+    }
+
+    pub(crate) fn set_transport(&self, t: TransportKind) {
+        self.transport.store(t as u8, Ordering::Release);
+        if t == TransportKind::WebSocket {
+            self.upgrading.store(false, Ordering::Release);
+        }
+    }
+
+    /// Queues a control frame that bypasses the bound (noop, close).
+    pub(crate) fn send_control(&self, frame: Frame) {
+        self.outbox.push_control(frame);
+    }
+}
+
+/// Outcome of pushing into a full or closed queue, re-exported for users of [`Session::send`].
+pub use super::outbox::PushError as SendError;

@@ -1,0 +1,7 @@
+//! sio-core: the runtime of sio, a typed Socket.IO server for Rust.
+#![forbid(unsafe_code)]
+
+pub mod engine;
+mod sid;
+
+pub use sid::Sid;

@@ -1,0 +1,141 @@
+// Reference implementation of the interop test-server contract.
+//
+// This is the Node (socket.io 4.8.4) server that the Rust test server mirrors:
+// the JS interop suite in ./interop/ must pass against both. It is used to
+// validate the suite itself, and it documents the contract in executable form.
+//
+// Usage:  node reference-server.mjs [port]     (port: argv, else $PORT, else 0 = any free port)
+// Prints one line "listening on http://127.0.0.1:<port>" once it accepts connections.
+
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+
+const httpServer = createServer();
+const io = new Server(httpServer, {
+  // Defaults, spelled out because the Rust server must use the same values.
+  maxHttpBufferSize: 1e6, // also the websocket maxPayload
+  pingInterval: 25000,
+  pingTimeout: 20000,
+});
+
+const byJson = (a, b) => {
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+// ---------------------------------------------------------------- namespace "/"
+io.of("/").on("connection", (socket) => {
+  // Nothing is emitted on connection.
+
+  // echo(...args): emit "echo" back to the sender with the same arguments.
+  socket.on("echo", (...args) => {
+    socket.emit("echo", ...args);
+  });
+
+  // ack(...args, ackFn): acknowledge with the same arguments.
+  socket.on("ack", (...args) => {
+    const ack = args.pop();
+    ack(...args);
+  });
+
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack(true);
+  });
+
+  socket.on("leave", (room, ack) => {
+    socket.leave(room);
+    ack(true);
+  });
+
+  // rooms(ackFn): sorted list of the socket's rooms, including its own id room.
+  socket.on("rooms", (ack) => {
+    ack([...socket.rooms].sort());
+  });
+
+  // to-room({room, except?, event, args}): everyone in room but the sender
+  // (and but the members of room `except`, when given).
+  socket.on("to-room", ({ room, except, event, args }, ack) => {
+    let op = socket.to(room);
+    if (except !== undefined && except !== null) op = op.except(except);
+    op.emit(event, ...(args ?? []));
+    ack(true);
+  });
+
+  // to-all({event, args}): every socket of "/", sender included.
+  socket.on("to-all", ({ event, args }, ack) => {
+    io.of("/").emit(event, ...(args ?? []));
+    ack(true);
+  });
+
+  // broadcast({event, args}): every socket of "/" but the sender.
+  socket.on("broadcast", ({ event, args }, ack) => {
+    socket.broadcast.emit(event, ...(args ?? []));
+    ack(true);
+  });
+
+  // server-ack({event, args, timeout}): emit to the sender expecting an ack.
+  socket.on("server-ack", ({ event, args, timeout }, ack) => {
+    socket.timeout(timeout).emit(event, ...(args ?? []), (err, ...reply) => {
+      ack(err ? { ok: false } : { ok: true, reply });
+    });
+  });
+
+  // room-ack({room, event, args, timeout}): broadcast with acks to a room
+  // (the sender included if it is a member); replies are the first ack
+  // argument of each client, sorted by their JSON text.
+  socket.on("room-ack", ({ room, event, args, timeout }, ack) => {
+    io.to(room)
+      .timeout(timeout)
+      .emit(event, ...(args ?? []), (err, replies) => {
+        ack({ ok: !err, replies: [...(replies ?? [])].sort(byJson) });
+      });
+  });
+
+  socket.on("disconnect-me", () => {
+    socket.disconnect();
+  });
+
+  socket.on("count", (ack) => {
+    ack(io.of("/").sockets.size);
+  });
+});
+
+// ------------------------------------------------------------ namespace "/auth"
+io.of("/auth").use((socket, next) => {
+  if (socket.handshake.auth?.token === "secret") return next();
+  const err = new Error("unauthorized");
+  err.data = { reason: "bad token" };
+  next(err);
+});
+
+io.of("/auth").on("connection", (socket) => {
+  const { auth, query, headers } = socket.handshake;
+  socket.emit("welcome", {
+    token: auth.token,
+    query: query.hello ?? null,
+    header: headers["x-test"] ?? null,
+  });
+});
+
+// ------------------------------------------------------- dynamic namespaces
+io.of(/^\/dyn-\d+$/).on("connection", (socket) => {
+  socket.emit("hello", socket.nsp.name);
+});
+
+// Any other namespace is refused by socket.io with "Invalid namespace".
+
+httpServer.listen(port, "127.0.0.1", () => {
+  console.log(`listening on http://127.0.0.1:${httpServer.address().port}`);
+});
+
+const shutdown = () => {
+  io.close();
+  httpServer.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
