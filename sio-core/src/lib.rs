@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod protocol;
 mod sid;
 
 pub use sid::Sid;

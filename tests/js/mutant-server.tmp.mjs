@@ -59,7 +59,7 @@ io.of("/").on("connection", (socket) => {
   // to-room({room, except?, event, args}): everyone in room but the sender
   // (and but the members of room `except`, when given).
   socket.on("to-room", ({ room, except, event, args }, ack) => {
-    let op = io.to(room);
+    let op = socket.to(room);
     if (except !== undefined && except !== null) op = op.except(except);
     op.emit(event, ...(args ?? []));
     ack(true);
@@ -100,7 +100,7 @@ io.of("/").on("connection", (socket) => {
   });
 
   socket.on("count", (ack) => {
-    ack(io.of("/").sockets.size);
+    ack(io.of("/").sockets.size + 1);
   });
 });
 

@@ -1,0 +1,253 @@
+//! Event arguments: typed decoding straight from a packet's raw JSON array, and encoding of
+//! argument lists.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer as _, IgnoredAny, IntoDeserializer, SeqAccess, Visitor};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::binary;
+
+/// A list of event arguments that can be read from a JSON array, element by element.
+///
+/// Implemented for tuples of up to 12 `Deserialize` types and for [`RawArgs`]. A missing
+/// trailing argument is accepted when its type is an `Option` (it becomes `None`); extra
+/// arguments are ignored, as JavaScript handlers ignore them.
+pub trait FromArgs: Sized {
+    /// Reads the arguments from the remaining elements of `seq`.
+    fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error>;
+}
+
+/// A list of event arguments that can be written as JSON array elements.
+///
+/// Implemented for tuples of up to 12 `Serialize` types (each element one argument), `()` (no
+/// arguments) and [`RawArgs`].
+pub trait ToArgs {
+    /// Writes each argument, each preceded by a comma when `first` is false or after the first.
+    fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()>;
+}
+
+/// Reads one argument; a missing one is `None` for `Option`s and an error otherwise.
+pub fn next_arg<'de, T: de::Deserialize<'de>, A: SeqAccess<'de>>(seq: &mut A, index: usize) -> Result<T, A::Error> {
+    match seq.next_element::<T>()? {
+        Some(v) => Ok(v),
+        None => T::deserialize(().into_deserializer())
+            .map_err(|_: de::value::Error| de::Error::custom(format_args!("missing argument {index}"))),
+    }
+}
+
+macro_rules! tuple_args {
+    ($($name:ident $idx:tt),*) => {
+        impl<$($name: DeserializeOwned),*> FromArgs for ($($name,)*) {
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn from_args<'de, S: SeqAccess<'de>>(seq: &mut S) -> Result<Self, S::Error> {
+                Ok(($(next_arg::<$name, S>(seq, $idx)?,)*))
+            }
+        }
+
+        impl<$($name: Serialize),*> ToArgs for ($($name,)*) {
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()> {
+                let mut first = first;
+                $(
+                    if !first { out.push(b','); }
+                    first = false;
+                    serde_json::to_writer(&mut *out, &self.$idx)?;
+                )*
+                Ok(())
+            }
+        }
+    };
+}
+
+tuple_args!();
+tuple_args!(A 0);
+tuple_args!(A 0, B 1);
+tuple_args!(A 0, B 1, C 2);
+tuple_args!(A 0, B 1, C 2, D 3);
+tuple_args!(A 0, B 1, C 2, D 3, E 4);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_args!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+/// One argument, written as itself (used for single-value emits and acks).
+#[derive(Debug, Clone, Copy)]
+pub struct One<'a, T: ?Sized>(pub &'a T);
+
+impl<T: Serialize + ?Sized> ToArgs for One<'_, T> {
+    fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()> {
+        if !first {
+            out.push(b',');
+        }
+        serde_json::to_writer(out, self.0)
+    }
+}
+
+/// Arguments captured untyped: every remaining argument as raw JSON, plus the packet's binary
+/// attachments (placeholders are kept, so re-emitting reproduces the same payload).
+#[derive(Clone, Default)]
+pub struct RawArgs {
+    json: Vec<Box<RawValue>>,
+    attachments: Vec<Bytes>,
+}
+
+impl fmt::Debug for RawArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawArgs")
+            .field("json", &self.json.iter().map(|r| r.get()).collect::<Vec<_>>())
+            .field("attachments", &self.attachments.len())
+            .finish()
+    }
+}
+
+impl RawArgs {
+    /// The number of arguments.
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// Whether there are no arguments.
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
+    }
+
+    /// The raw JSON text of each argument.
+    pub fn json(&self) -> impl Iterator<Item = &str> {
+        self.json.iter().map(|r| r.get())
+    }
+
+    /// The binary attachments referenced by placeholders in the arguments.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
+    /// Decodes argument `index` into `T` (binary placeholders resolve to the attachments).
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Option<Result<T, serde_json::Error>> {
+        let raw = self.json.get(index)?;
+        Some(binary::decode_with(&self.attachments, || serde_json::from_str(raw.get())))
+    }
+}
+
+impl FromArgs for RawArgs {
+    fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+        let mut json = Vec::new();
+        while let Some(v) = seq.next_element::<Box<RawValue>>()? {
+            json.push(v);
+        }
+        Ok(RawArgs { json, attachments: binary::current_attachments() })
+    }
+}
+
+impl ToArgs for RawArgs {
+    fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()> {
+        let mut first = first;
+        for v in &self.json {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(v.get().as_bytes());
+        }
+        // Re-emit the attachments the placeholders point to.
+        binary::push_raw_attachments(&self.attachments);
+        Ok(())
+    }
+}
+
+/// Decodes the arguments of a JSON array, skipping the first `skip` elements (1 for an
+/// event's name).
+pub(crate) fn decode_args<T: FromArgs>(data: &[u8], skip: usize, attachments: &[Bytes]) -> Result<T, serde_json::Error> {
+    struct Seed<T>(usize, PhantomData<T>);
+    impl<'de, T: FromArgs> DeserializeSeed<'de> for Seed<T> {
+        type Value = T;
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de, T: FromArgs> Visitor<'de> for Seed<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of arguments")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+            for _ in 0..self.0 {
+                seq.next_element::<IgnoredAny>()?;
+            }
+            let v = T::from_args(&mut seq)?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(v)
+        }
+    }
+    binary::decode_with(attachments, || {
+        let mut de = serde_json::Deserializer::from_slice(data);
+        let v = Seed::<T>(skip, PhantomData).deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    })
+}
+
+/// Writes `[<prefix>,args...]`, collecting binary attachments; returns them.
+pub(crate) fn write_array(out: &mut Vec<u8>, event: Option<&str>, args: &dyn WriteArgs) -> serde_json::Result<Vec<Bytes>> {
+    let (r, bins) = binary::encode_with(|| {
+        out.push(b'[');
+        let first = match event {
+            Some(name) => {
+                serde_json::to_writer(&mut *out, name)?;
+                false
+            }
+            None => true,
+        };
+        args.write_dyn(out, first)?;
+        out.push(b']');
+        Ok::<_, serde_json::Error>(())
+    });
+    r?;
+    Ok(bins)
+}
+
+/// Object-safe form of [`ToArgs`].
+pub(crate) trait WriteArgs {
+    fn write_dyn(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()>;
+}
+
+impl<T: ToArgs + ?Sized> WriteArgs for T {
+    fn write_dyn(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()> {
+        self.write_args(out, first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_args_with_optional_tail() {
+        let data = br#"["ev",1,"two"]"#;
+        let (a, b, c): (i32, String, Option<bool>) = decode_args(data, 1, &[]).expect("decodes");
+        assert_eq!((a, b.as_str(), c), (1, "two", None));
+        let r: Result<(i32, String, bool), _> = decode_args(data, 1, &[]);
+        assert!(r.is_err(), "a missing non-optional argument is an error");
+        let r: Result<(String,), _> = decode_args(data, 1, &[]);
+        assert!(r.is_err(), "a wrong type is an error");
+    }
+
+    #[test]
+    fn raw_args_round_trip() {
+        let data = br#"["ev",{"a":1},[true],{"_placeholder":true,"num":0}]"#;
+        let att = [Bytes::from_static(b"\x01")];
+        let raw: RawArgs = decode_args(data, 1, &att).expect("decodes");
+        assert_eq!(raw.len(), 3);
+        assert_eq!(raw.attachments(), &att);
+        let mut out = Vec::new();
+        let bins = write_array(&mut out, Some("back"), &raw).expect("encodes");
+        assert_eq!(out, br#"["back",{"a":1},[true],{"_placeholder":true,"num":0}]"#);
+        assert_eq!(bins, att.to_vec());
+    }
+}

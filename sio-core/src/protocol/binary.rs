@@ -1,0 +1,178 @@
+//! Binary attachments: `{"_placeholder":true,"num":N}` in the JSON, the bytes in separate
+//! frames.
+//!
+//! serde gives a `Deserialize`/`Serialize` impl no context, so the packet's attachments are
+//! made visible to [`Binary`] through a thread-local for the duration of one (synchronous)
+//! decode or encode call.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+thread_local! {
+    static DECODING: RefCell<Option<Vec<Bytes>>> = const { RefCell::new(None) };
+    static ENCODING: RefCell<Option<Vec<Bytes>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `attachments` visible to [`Binary`] deserialization.
+pub(crate) fn decode_with<R>(attachments: &[Bytes], f: impl FnOnce() -> R) -> R {
+    let prev = DECODING.with(|d| d.replace(Some(attachments.to_vec())));
+    let r = f();
+    DECODING.with(|d| *d.borrow_mut() = prev);
+    r
+}
+
+/// Runs `f`, collecting the bytes of every [`Binary`] it serializes.
+pub(crate) fn encode_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Bytes>) {
+    let prev = ENCODING.with(|e| e.replace(Some(Vec::new())));
+    let r = f();
+    let collected = ENCODING.with(|e| e.replace(prev)).unwrap_or_default();
+    (r, collected)
+}
+
+/// All attachments of the packet being decoded (for untyped capture).
+pub(crate) fn current_attachments() -> Vec<Bytes> {
+    DECODING.with(|d| d.borrow().clone().unwrap_or_default())
+}
+
+/// Binary data in an event's arguments: a `Buffer`/`ArrayBuffer`/`Uint8Array` on the JS side.
+///
+/// It may sit anywhere in a payload (an argument, a struct field, inside a `Vec`). Outgoing,
+/// it becomes an attachment frame; incoming, it is read from one, without copying.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Binary(pub Bytes);
+
+impl Binary {
+    /// The bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Takes the bytes.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl fmt::Debug for Binary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Binary({} bytes)", self.0.len())
+    }
+}
+
+impl From<Bytes> for Binary {
+    fn from(b: Bytes) -> Self {
+        Binary(b)
+    }
+}
+
+impl From<Vec<u8>> for Binary {
+    fn from(b: Vec<u8>) -> Self {
+        Binary(Bytes::from(b))
+    }
+}
+
+impl From<&'static [u8]> for Binary {
+    fn from(b: &'static [u8]) -> Self {
+        Binary(Bytes::from_static(b))
+    }
+}
+
+impl std::ops::Deref for Binary {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Serialize for Binary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let num = ENCODING.with(|e| {
+            e.borrow_mut().as_mut().map(|v| {
+                v.push(self.0.clone());
+                v.len() - 1
+            })
+        });
+        match num {
+            Some(num) => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("_placeholder", &true)?;
+                m.serialize_entry("num", &num)?;
+                m.end()
+            }
+            // Outside a packet (e.g. logging a payload): plain bytes.
+            None => s.serialize_bytes(&self.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Binary {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(PlaceholderVisitor)
+    }
+}
+
+struct PlaceholderVisitor;
+
+impl<'de> Visitor<'de> for PlaceholderVisitor {
+    type Value = Binary;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a binary attachment")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Binary, A::Error> {
+        let mut placeholder = false;
+        let mut num: Option<u64> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "_placeholder" => placeholder = map.next_value()?,
+                "num" => num = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let num = match (placeholder, num) {
+            (true, Some(n)) => n,
+            _ => return Err(de::Error::custom("expected a binary placeholder")),
+        };
+        let found = DECODING.with(|d| d.borrow().as_ref().and_then(|a| a.get(num as usize).cloned()));
+        found.map(Binary).ok_or_else(|| de::Error::custom(format!("no binary attachment number {num}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_round_trip() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct File {
+            name: String,
+            data: Binary,
+        }
+        let f = File { name: "a".into(), data: Binary::from(vec![1, 2, 3]) };
+        let (json, bins) = encode_with(|| serde_json::to_string(&f).expect("serializes"));
+        assert_eq!(json, r#"{"name":"a","data":{"_placeholder":true,"num":0}}"#);
+        assert_eq!(bins, vec![Bytes::from_static(&[1, 2, 3])]);
+        let back: File = decode_with(&bins, || serde_json::from_str(&json)).expect("deserializes");
+        assert_eq!(back, f);
+        let missing: Result<File, _> = decode_with(&[], || serde_json::from_str(&json));
+        assert!(missing.is_err());
+    }
+}
+
+/// Adds already-encoded attachments (from [`RawArgs`](super::RawArgs)) to the current encode.
+pub(crate) fn push_raw_attachments(bins: &[Bytes]) {
+    ENCODING.with(|e| {
+        if let Some(v) = e.borrow_mut().as_mut() {
+            v.extend(bins.iter().cloned());
+        }
+    });
+}

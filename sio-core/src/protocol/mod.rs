@@ -1,0 +1,12 @@
+//! The Socket.IO v5 protocol: packet encoding and decoding, binary attachments and event
+//! arguments. Pure functions, no I/O.
+
+mod args;
+mod binary;
+mod packet;
+
+pub use self::args::{FromArgs, One, RawArgs, ToArgs, next_arg};
+pub(crate) use self::args::{WriteArgs, decode_args, write_array};
+pub use self::binary::Binary;
+pub use self::packet::{DecodeError, Nsp, Packet, PacketType};
+pub(crate) use self::packet::write_header;

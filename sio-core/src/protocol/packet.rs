@@ -1,0 +1,362 @@
+//! Socket.IO v5 packets: `<type>[<attachments>-][<nsp>,][<ack id>][<json>]`.
+//!
+//! Decoding validates the whole header and the JSON shape without building a JSON tree; the
+//! payload stays raw (`Bytes`) until a handler deserializes it into its own types.
+
+use std::fmt;
+use std::io::Write as _;
+
+use bytes::Bytes;
+use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+
+/// The seven Socket.IO packet types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// `0`: connect to a namespace (client, with auth) or accept (server, with sid).
+    Connect,
+    /// `1`: leave a namespace.
+    Disconnect,
+    /// `2`: an event.
+    Event,
+    /// `3`: an acknowledgement.
+    Ack,
+    /// `4`: a refused namespace connection.
+    ConnectError,
+    /// `5`: an event with binary attachments.
+    BinaryEvent,
+    /// `6`: an acknowledgement with binary attachments.
+    BinaryAck,
+}
+
+impl PacketType {
+    fn from_byte(b: u8) -> Option<Self> {
+        Some(match b {
+            b'0' => PacketType::Connect,
+            b'1' => PacketType::Disconnect,
+            b'2' => PacketType::Event,
+            b'3' => PacketType::Ack,
+            b'4' => PacketType::ConnectError,
+            b'5' => PacketType::BinaryEvent,
+            b'6' => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    /// The digit that starts the packet.
+    pub fn as_char(self) -> char {
+        match self {
+            PacketType::Connect => '0',
+            PacketType::Disconnect => '1',
+            PacketType::Event => '2',
+            PacketType::Ack => '3',
+            PacketType::ConnectError => '4',
+            PacketType::BinaryEvent => '5',
+            PacketType::BinaryAck => '6',
+        }
+    }
+
+    fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+}
+
+/// Why bytes are not a Socket.IO packet. Each closes the client's session, as in the reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Empty message.
+    Empty,
+    /// The first character is not a packet type.
+    UnknownType,
+    /// The attachment count is missing, malformed or above the configured limit.
+    BadAttachments,
+    /// The namespace is not terminated by `,` or contains invalid characters.
+    BadNamespace,
+    /// The ack id is not a number that fits in 64 bits.
+    BadAckId,
+    /// The payload is not valid for the packet type (e.g. an event that is not a non-empty
+    /// array starting with a string, or invalid JSON).
+    BadPayload,
+    /// A packet type a client may not send (`CONNECT_ERROR`).
+    Unexpected,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            DecodeError::Empty => "empty packet",
+            DecodeError::UnknownType => "unknown packet type",
+            DecodeError::BadAttachments => "invalid attachment count",
+            DecodeError::BadNamespace => "invalid namespace",
+            DecodeError::BadAckId => "invalid ack id",
+            DecodeError::BadPayload => "invalid payload",
+            DecodeError::Unexpected => "unexpected packet type",
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A decoded packet header with its raw JSON payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// The packet type.
+    pub kind: PacketType,
+    /// The namespace (`/` when absent).
+    pub nsp: Nsp,
+    /// Binary attachments that follow (binary types only).
+    pub attachments: usize,
+    /// The ack id, if any.
+    pub id: Option<u64>,
+    /// The JSON payload as sent (empty when absent).
+    pub data: Bytes,
+    /// For events: the event name's position in `data` (or the unescaped name).
+    pub(crate) name: Option<EventName>,
+}
+
+/// A namespace name borrowed from the packet bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nsp(Bytes);
+
+impl Nsp {
+    /// The root namespace `/`.
+    pub fn root() -> Self {
+        Nsp(Bytes::from_static(b"/"))
+    }
+
+    /// The namespace as text.
+    pub fn as_str(&self) -> &str {
+        // Validated as UTF-8 when decoded.
+        std::str::from_utf8(&self.0).unwrap_or("/")
+    }
+}
+
+/// Where an event's name is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EventName {
+    /// Byte range of the name's characters inside the payload (no escapes).
+    Span(usize, usize),
+    /// The name had escape sequences.
+    Owned(Box<str>),
+}
+
+impl Packet {
+    /// The event name, for events.
+    pub fn event_name(&self) -> Option<&str> {
+        match self.name.as_ref()? {
+            EventName::Span(a, b) => std::str::from_utf8(self.data.get(*a..*b)?).ok(),
+            EventName::Owned(s) => Some(s),
+        }
+    }
+
+    /// Decodes a text message (without the engine's `4`). `max_attachments` caps binary
+    /// attachment counts.
+    pub fn decode(msg: Bytes, max_attachments: usize) -> Result<Packet, DecodeError> {
+        let b = &msg[..];
+        let kind = PacketType::from_byte(*b.first().ok_or(DecodeError::Empty)?).ok_or(DecodeError::UnknownType)?;
+        let mut i = 1;
+        let mut attachments = 0usize;
+        if kind.is_binary() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i == start || i - start > 6 || b.get(i) != Some(&b'-') {
+                return Err(DecodeError::BadAttachments);
+            }
+            attachments = parse_digits(&b[start..i]).ok_or(DecodeError::BadAttachments)? as usize;
+            if attachments == 0 || attachments > max_attachments {
+                return Err(DecodeError::BadAttachments);
+            }
+            i += 1;
+        }
+        let nsp = if b.get(i) == Some(&b'/') {
+            let start = i;
+            while i < b.len() && b[i] != b',' {
+                i += 1;
+            }
+            let end = i;
+            if i < b.len() {
+                i += 1; // the comma
+            }
+            let name = &b[start..end];
+            if std::str::from_utf8(name).is_err() || name.iter().any(|c| c.is_ascii_control()) {
+                return Err(DecodeError::BadNamespace);
+            }
+            Nsp(msg.slice(start..end))
+        } else {
+            Nsp::root()
+        };
+        let mut id = None;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i > start {
+            id = Some(parse_digits(&b[start..i]).ok_or(DecodeError::BadAckId)?);
+        }
+        let data = msg.slice(i..);
+        let name = validate_payload(kind, &data, id.is_some())?;
+        Ok(Packet { kind, nsp, attachments, id, data, name })
+    }
+}
+
+fn parse_digits(d: &[u8]) -> Option<u64> {
+    if d.len() > 19 {
+        return None;
+    }
+    d.iter().try_fold(0u64, |acc, c| acc.checked_mul(10)?.checked_add(u64::from(c - b'0')))
+}
+
+/// Checks the payload's JSON shape for the packet type; returns the event name for events.
+fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Option<EventName>, DecodeError> {
+    let trimmed = data.trim_ascii();
+    match kind {
+        PacketType::Connect => {
+            if trimmed.is_empty() {
+                return Ok(None);
+            }
+            if trimmed.first() != Some(&b'{') {
+                return Err(DecodeError::BadPayload);
+            }
+            serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
+            Ok(None)
+        }
+        PacketType::Disconnect => {
+            if has_id || !trimmed.is_empty() {
+                return Err(DecodeError::BadPayload);
+            }
+            Ok(None)
+        }
+        PacketType::Event | PacketType::BinaryEvent => {
+            let mut de = serde_json::Deserializer::from_slice(data);
+            let name = de.deserialize_seq(EventVisitor { base: data.as_ptr() as usize }).map_err(|_| DecodeError::BadPayload)?;
+            de.end().map_err(|_| DecodeError::BadPayload)?;
+            Ok(Some(name))
+        }
+        PacketType::Ack | PacketType::BinaryAck => {
+            if !has_id || trimmed.first() != Some(&b'[') {
+                return Err(DecodeError::BadPayload);
+            }
+            serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
+            Ok(None)
+        }
+        PacketType::ConnectError => Err(DecodeError::Unexpected),
+    }
+}
+
+/// Walks an event array once: reads the name, skips (and so validates) the rest.
+struct EventVisitor {
+    base: usize,
+}
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = EventName;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array starting with the event name")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
+        let name: NameRef<'de> = seq.next_element()?.ok_or_else(|| de::Error::custom("missing event name"))?;
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(match name {
+            NameRef::Borrowed(s) => {
+                let start = s.as_ptr() as usize - self.base;
+                EventName::Span(start, start + s.len())
+            }
+            NameRef::Owned(s) => EventName::Owned(s.into_boxed_str()),
+        })
+    }
+}
+
+enum NameRef<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl<'de> de::Deserialize<'de> for NameRef<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NameRef<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(NameRef::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(NameRef::Owned(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Writes a packet header (with the engine's `4` in front) into `out`.
+pub(crate) fn write_header(out: &mut Vec<u8>, kind: PacketType, nsp: &str, attachments: usize, id: Option<u64>) {
+    out.push(b'4');
+    out.push(kind.as_char() as u8);
+    if kind.is_binary() {
+        let _ = write!(out, "{attachments}-");
+    }
+    if nsp != "/" {
+        out.extend_from_slice(nsp.as_bytes());
+        out.push(b',');
+    }
+    if let Some(id) = id {
+        let _ = write!(out, "{id}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &'static str) -> Result<Packet, DecodeError> {
+        Packet::decode(Bytes::from_static(s.as_bytes()), 10)
+    }
+
+    #[test]
+    fn decodes_each_type() {
+        let p = d("0").expect("connect");
+        assert_eq!((p.kind, p.nsp.as_str()), (PacketType::Connect, "/"));
+        let p = d(r#"0/admin,{"token":"x"}"#).expect("connect with auth");
+        assert_eq!(p.nsp.as_str(), "/admin");
+        assert_eq!(&p.data[..], br#"{"token":"x"}"#);
+        assert_eq!(d("1/admin,").expect("disconnect").kind, PacketType::Disconnect);
+        let p = d(r#"2/chat,12["msg",1,{"a":[2]}]"#).expect("event");
+        assert_eq!((p.id, p.event_name()), (Some(12), Some("msg")));
+        let p = d(r#"2["m\u00e9"]"#).expect("escaped name");
+        assert_eq!(p.event_name(), Some("mé"));
+        let p = d(r#"3/chat,7["ok"]"#).expect("ack");
+        assert_eq!((p.kind, p.id), (PacketType::Ack, Some(7)));
+        let p = d(r#"52-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#).expect("binary");
+        assert_eq!(p.attachments, 2);
+        let p = d(r#"61-/x,3[{"_placeholder":true,"num":0}]"#).expect("binary ack");
+        assert_eq!((p.kind, p.nsp.as_str(), p.id), (PacketType::BinaryAck, "/x", Some(3)));
+    }
+
+    #[test]
+    fn rejects_malformed_packets() {
+        for bad in [
+            "", "7", "a", "2", "2{}", r#"2"str""#, "2[]", "2[1]", r#"2["ev""#, r#"2["ev"]x"#, "5-[\"a\"]",
+            "5x-[\"a\"]", "599-[\"a\"]", "50-[\"a\"]", r#"299999999999999999999["a"]"#, "3[1]", "3", "1x",
+            r#"0"str""#, r#"4{"message":"x"}"#, "0/a\u{1},", "11",
+        ] {
+            assert!(d(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn header_round_trip() {
+        let mut out = Vec::new();
+        write_header(&mut out, PacketType::BinaryEvent, "/chat", 2, Some(5));
+        assert_eq!(out, b"452-/chat,5");
+        out.clear();
+        write_header(&mut out, PacketType::Event, "/", 0, None);
+        assert_eq!(out, b"42");
+    }
+}
