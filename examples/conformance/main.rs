@@ -1,1 +1,95 @@
-fn main() {}
+//! The server the official Engine.IO v4 and Socket.IO v5 protocol test suites expect
+//! (DESIGN §5): `/engine.io/` echoes every message, `/socket.io/` serves `/` and `/custom`.
+//!
+//! `cargo run --release --example conformance`, then run the suites against
+//! `http://localhost:3000`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sio_core::engine::{CloseReason, Engine, EngineConfig, EngineHandler, Frame, Message, Session, Tasks};
+use sio_core::{Conn, Event, Handlers, RawArgs, Server};
+
+/// Bare Engine.IO: every message goes back unchanged.
+struct Echo;
+
+impl EngineHandler for Echo {
+    type State = Arc<Session>;
+
+    fn on_open(&self, session: &Arc<Session>, _req: &http::request::Parts) -> Arc<Session> {
+        session.clone()
+    }
+
+    fn on_message(&self, session: &mut Arc<Session>, msg: Message, _tasks: &mut Tasks<'_, '_>) {
+        let frame = match msg {
+            Message::Text(t) => Frame::message(std::str::from_utf8(&t).unwrap_or_default()),
+            Message::Binary(b) => Frame::Binary(b),
+        };
+        let _ = session.send(frame);
+    }
+
+    fn on_close(&self, _session: &mut Arc<Session>, _reason: CloseReason, _tasks: &mut Tasks<'_, '_>) {}
+}
+
+fn emit_auth(conn: &Conn) {
+    let auth: serde_json::Value = conn.auth().unwrap_or_else(|_| serde_json::json!({}));
+    let _ = conn.emit("auth", &auth);
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    let ping_interval = Duration::from_millis(300);
+    let ping_timeout = Duration::from_millis(200);
+
+    let engine = Engine::new(
+        EngineConfig {
+            path: "/engine.io/".into(),
+            ping_interval,
+            ping_timeout,
+            max_payload: 1_000_000,
+            ..EngineConfig::default()
+        },
+        Echo,
+    );
+
+    let root = Handlers::new()
+        .on_connect(|conn: Conn| async move {
+            emit_auth(&conn);
+            Ok(())
+        })
+        .on("message", |conn: Conn, ev: Event| async move {
+            let _ = conn.emit_args("message-back", ev.raw());
+        })
+        .on("message-with-ack", |_conn: Conn, mut ev: Event| async move {
+            let args: RawArgs = ev.raw();
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send_args(args);
+            }
+        });
+    let custom = Handlers::new().on_connect(|conn: Conn| async move {
+        emit_auth(&conn);
+        Ok(())
+    });
+    let io = Server::builder()
+        .ping_interval(ping_interval)
+        .ping_timeout(ping_timeout)
+        .max_payload(1_000_000)
+        .ns("/", root)
+        .ns("/custom", custom)
+        .build();
+
+    let eio = engine.clone();
+    let app = axum::Router::new()
+        .route_service(
+            "/engine.io/",
+            tower::service_fn(move |req: http::Request<axum::body::Body>| {
+                let eio = eio.clone();
+                async move { Ok::<_, std::convert::Infallible>(eio.handle(req).await) }
+            }),
+        )
+        .merge(io.router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    println!("conformance server on http://localhost:3000 (/engine.io/ and /socket.io/)");
+    axum::serve(listener, app).await
+}

@@ -44,6 +44,7 @@ pub(crate) struct Driver<H: EngineHandler> {
     writing: VecDeque<Frame>,
     needs_flush: bool,
     phase: Phase,
+    started: bool,
 }
 
 impl<H: EngineHandler> Driver<H> {
@@ -65,6 +66,7 @@ impl<H: EngineHandler> Driver<H> {
             writing: VecDeque::new(),
             needs_flush: false,
             phase: Phase::Running,
+            started: false,
         }
     }
 
@@ -75,6 +77,11 @@ impl<H: EngineHandler> Driver<H> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.session.register_task(cx.waker());
         let mut yield_now = false;
+        if !self.started {
+            self.started = true;
+            let mut tasks = Tasks::new(&mut self.tasks, cx);
+            self.engine.handler.on_start(&mut self.state, &mut tasks);
+        }
 
         if let Phase::Running = self.phase {
             if let Some(reason) = self.session.take_close_request() {
@@ -85,8 +92,6 @@ impl<H: EngineHandler> Driver<H> {
             if let Some(ws) = self.session.take_upgrade() {
                 self.ws = Some(ws);
                 self.session.set_transport(TransportKind::WebSocket);
-                // A GET still waiting on the polling transport is answered with a noop.
-                self.session.send_control(Frame::NOOP);
                 tracing::debug!(sid = %self.session.id(), "upgraded to websocket");
             }
             self.poll_heartbeat(cx);
@@ -153,7 +158,8 @@ impl<H: EngineHandler> Driver<H> {
         }
         self.session.send_control(Frame::PING);
         self.awaiting_pong = true;
-        let deadline = Instant::now() + self.session.config.ping_timeout;
+        // From the intended ping time, so a late timer does not stretch the timeout.
+        let deadline = self.heartbeat.deadline() + self.session.config.ping_timeout;
         self.heartbeat.as_mut().reset(deadline);
         // Register the timer with the new deadline.
         let _ = self.heartbeat.as_mut().poll(cx);
@@ -245,7 +251,12 @@ impl<H: EngineHandler> Driver<H> {
             return;
         }
         self.session.mark_closed();
-        self.engine.remove(self.session.id());
+        // A polling client that closed itself may have a GET racing its close POST: keep the
+        // session reachable until that GET took the final noop (or the grace period ends).
+        // Every other close makes the sid unknown at once, as in the reference.
+        if self.ws.is_some() || reason != CloseReason::TransportClose {
+            self.engine.remove(self.session.id());
+        }
         tracing::debug!(sid = %self.session.id(), %reason, "session closing");
         {
             let mut tasks = Tasks::new(&mut self.tasks, cx);
@@ -253,8 +264,10 @@ impl<H: EngineHandler> Driver<H> {
         }
         let flush = reason.flushes();
         if self.ws.is_none() {
-            // A waiting GET (or the next one, until the deadline) gets the close packet.
-            self.session.send_control(Frame::CLOSE);
+            // A waiting GET (or the next one, until the deadline) is released: with a noop
+            // when the client itself closed, with a close packet otherwise (as the reference).
+            let last = if reason == CloseReason::TransportClose { Frame::NOOP } else { Frame::CLOSE };
+            self.session.send_control(last);
         }
         self.session.outbox.close();
         let grace = if flush {
@@ -270,6 +283,7 @@ impl<H: EngineHandler> Driver<H> {
     }
 
     fn finish_transport(&mut self, cx: &mut Context<'_>) {
+        self.engine.remove(self.session.id());
         if let Some(ws) = &mut self.ws {
             let _ = Pin::new(ws).start_send(WsMessage::Close(None));
         }

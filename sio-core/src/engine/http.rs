@@ -2,8 +2,10 @@
 //! upgrade, answering errors as the reference server does.
 
 use std::collections::VecDeque;
+use std::future::Future as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -159,6 +161,9 @@ async fn route<H: EngineHandler>(
                 if session.transport() != TransportKind::Polling {
                     return EngineError::BadRequest.response(false);
                 }
+                if session.is_closed() && session.outbox.len() == 0 {
+                    return EngineError::UnknownSid.response(false);
+                }
                 match parts.method {
                     Method::GET => poll_get(&session).await,
                     Method::POST => poll_post(&session, body).await,
@@ -166,8 +171,24 @@ async fn route<H: EngineHandler>(
                 }
             }
             TransportKind::WebSocket => {
-                if !upgrade || !cfg.allow_upgrades || !session.begin_upgrade() {
+                if !upgrade || !cfg.allow_upgrades {
                     return EngineError::BadRequest.response(upgrade);
+                }
+                if !session.begin_upgrade() {
+                    // Already upgrading or upgraded: the reference accepts the WebSocket and
+                    // closes it at once, leaving the session alone.
+                    return match accept_websocket(parts) {
+                        Ok((resp, on_upgrade, _)) => {
+                            let ws_config = ws_config(cfg);
+                            tokio::spawn(async move {
+                                if let Some(mut ws) = upgraded(on_upgrade, ws_config).await {
+                                    let _ = ws.close(None).await;
+                                }
+                            });
+                            resp
+                        }
+                        Err(e) => e.response(true),
+                    };
                 }
                 match accept_websocket(parts) {
                     Ok((resp, on_upgrade, _parts)) => {
@@ -285,14 +306,31 @@ async fn poll_get(session: &Arc<Session>) -> Response<Body> {
     }
     let mut guard = PollGuard { session, get: true, answered: false };
     let mut frames = VecDeque::new();
+    // While an upgrade is probing, a waiting GET is ended within 100 ms (as the reference's
+    // check interval does), or refused if the upgrade completes meanwhile.
+    let mut probe_wait: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    let mut upgraded = false;
     std::future::poll_fn(|cx| {
         if session.transport() == TransportKind::WebSocket {
+            upgraded = true;
+            return std::task::Poll::Ready(());
+        }
+        let r = session.outbox.poll_drain(cx, &mut frames);
+        if r.is_ready() || !session.is_probed() {
+            return r;
+        }
+        let wait = probe_wait.get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(100))));
+        if wait.as_mut().poll(cx).is_ready() {
             frames.push_back(Frame::NOOP);
             return std::task::Poll::Ready(());
         }
-        session.outbox.poll_drain(cx, &mut frames)
+        std::task::Poll::Pending
     })
     .await;
+    if upgraded {
+        guard.answered = true;
+        return EngineError::BadRequest.response(false);
+    }
     guard.answered = true;
     drop(guard);
     if frames.is_empty() {
@@ -384,7 +422,7 @@ async fn probe(session: Arc<Session>, mut ws: WsStream) {
                 Some(Ok(WsMessage::Text(t))) if t.as_str() == "2probe" => {
                     ws.send(WsMessage::Text("3probe".into())).await.ok()?;
                     // Release a GET the client is waiting on, so it can pause polling.
-                    session.send_control(Frame::NOOP);
+                    session.mark_probed();
                 }
                 Some(Ok(WsMessage::Text(t))) if t.as_str() == "5" => return Some(()),
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}

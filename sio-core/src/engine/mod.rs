@@ -34,6 +34,11 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// A handshake succeeded; `req` is the handshake request.
     fn on_open(&self, session: &Arc<Session>, req: &::http::request::Parts) -> Self::State;
 
+    /// The session task started; work that awaits (timers) goes to `tasks`.
+    fn on_start(&self, state: &mut Self::State, tasks: &mut Tasks<'_, '_>) {
+        let _ = (state, tasks);
+    }
+
     /// A message arrived. Work that awaits goes to `tasks`.
     fn on_message(&self, state: &mut Self::State, msg: Message, tasks: &mut Tasks<'_, '_>);
 

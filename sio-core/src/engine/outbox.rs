@@ -111,6 +111,14 @@ impl Outbox {
         std::mem::take(&mut self.inner.lock().queue)
     }
 
+    /// Wakes the current consumer so it re-checks the session's state.
+    pub(crate) fn wake_consumer(&self) {
+        let waker = self.inner.lock().waker.take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
     /// Refuses further pushes; already queued frames can still be drained. Wakes the consumer.
     pub(crate) fn close(&self) {
         let waker = {
@@ -121,10 +129,6 @@ impl Outbox {
         if let Some(w) = waker {
             w.wake();
         }
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.inner.lock().closed
     }
 
     pub(crate) fn len(&self) -> usize {

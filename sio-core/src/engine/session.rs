@@ -46,6 +46,7 @@ pub struct Session {
     pub(crate) outbox: Outbox,
     transport: AtomicU8,
     upgrading: AtomicBool,
+    probed: AtomicBool,
     pub(crate) get_active: AtomicBool,
     pub(crate) post_active: AtomicBool,
     control: Mutex<Control>,
@@ -78,6 +79,7 @@ impl Session {
             outbox: Outbox::new(config.outbound_buffer),
             transport: AtomicU8::new(transport as u8),
             upgrading: AtomicBool::new(false),
+            probed: AtomicBool::new(false),
             get_active: AtomicBool::new(false),
             post_active: AtomicBool::new(false),
             control: Mutex::new(Control::default()),
@@ -184,16 +186,27 @@ impl Session {
     }
 
     pub(crate) fn abort_upgrade(&self) {
+        self.probed.store(false, Ordering::Release);
         self.upgrading.store(false, Ordering::Release);
     }
 
-    pub(crate) fn is_upgrading(&self) -> bool {
-        self.upgrading.load(Ordering::Acquire)
+    /// The client probed the WebSocket: a waiting GET is answered with a noop so the client
+    /// can pause polling.
+    pub(crate) fn mark_probed(&self) {
+        self.probed.store(true, Ordering::Release);
+        self.outbox.wake_consumer();
     }
 
-    /// Gives a WebSocket that completed the upgrade handshake to the session task.
+    pub(crate) fn is_probed(&self) -> bool {
+        self.probed.load(Ordering::Acquire)
+    }
+
+    /// Gives a WebSocket that completed the upgrade handshake to the session task. From now
+    /// on polling requests are refused.
     pub(crate) fn hand_over(&self, ws: WsStream) {
         self.control.lock().upgrade = Some(ws);
+        self.transport.store(TransportKind::WebSocket as u8, Ordering::Release);
+        self.outbox.wake_consumer();
         self.task.wake();
     }
 

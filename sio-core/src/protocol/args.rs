@@ -5,8 +5,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer as _, IgnoredAny, IntoDeserializer, SeqAccess, Visitor};
 use serde::Serialize;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::binary;
@@ -31,7 +31,10 @@ pub trait ToArgs {
 }
 
 /// Reads one argument; a missing one is `None` for `Option`s and an error otherwise.
-pub fn next_arg<'de, T: de::Deserialize<'de>, A: SeqAccess<'de>>(seq: &mut A, index: usize) -> Result<T, A::Error> {
+pub fn next_arg<'de, T: de::Deserialize<'de>, A: SeqAccess<'de>>(
+    seq: &mut A,
+    index: usize,
+) -> Result<T, A::Error> {
     match seq.next_element::<T>()? {
         Some(v) => Ok(v),
         None => T::deserialize(().into_deserializer())
@@ -163,7 +166,11 @@ impl ToArgs for RawArgs {
 
 /// Decodes the arguments of a JSON array, skipping the first `skip` elements (1 for an
 /// event's name).
-pub(crate) fn decode_args<T: FromArgs>(data: &[u8], skip: usize, attachments: &[Bytes]) -> Result<T, serde_json::Error> {
+pub(crate) fn decode_args<T: FromArgs>(
+    data: &[u8],
+    skip: usize,
+    attachments: &[Bytes],
+) -> Result<T, serde_json::Error> {
     struct Seed<T>(usize, PhantomData<T>);
     impl<'de, T: FromArgs> DeserializeSeed<'de> for Seed<T> {
         type Value = T;
@@ -194,7 +201,11 @@ pub(crate) fn decode_args<T: FromArgs>(data: &[u8], skip: usize, attachments: &[
 }
 
 /// Writes `[<prefix>,args...]`, collecting binary attachments; returns them.
-pub(crate) fn write_array(out: &mut Vec<u8>, event: Option<&str>, args: &dyn WriteArgs) -> serde_json::Result<Vec<Bytes>> {
+pub(crate) fn write_array(
+    out: &mut Vec<u8>,
+    event: Option<&str>,
+    args: &dyn WriteArgs,
+) -> serde_json::Result<Vec<Bytes>> {
     let (r, bins) = binary::encode_with(|| {
         out.push(b'[');
         let first = match event {
@@ -212,8 +223,10 @@ pub(crate) fn write_array(out: &mut Vec<u8>, event: Option<&str>, args: &dyn Wri
     Ok(bins)
 }
 
-/// Object-safe form of [`ToArgs`].
-pub(crate) trait WriteArgs {
+/// Object-safe form of [`ToArgs`] (used by generated code).
+#[doc(hidden)]
+pub trait WriteArgs {
+    #[doc(hidden)]
     fn write_dyn(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()>;
 }
 

@@ -5,8 +5,9 @@ mod args;
 mod binary;
 mod packet;
 
+pub use self::args::WriteArgs;
 pub use self::args::{FromArgs, One, RawArgs, ToArgs, next_arg};
-pub(crate) use self::args::{WriteArgs, decode_args, write_array};
+pub(crate) use self::args::{decode_args, write_array};
 pub use self::binary::Binary;
-pub use self::packet::{DecodeError, Nsp, Packet, PacketType};
 pub(crate) use self::packet::write_header;
+pub use self::packet::{DecodeError, Nsp, Packet, PacketType};

@@ -154,7 +154,8 @@ impl Packet {
     /// attachment counts.
     pub fn decode(msg: Bytes, max_attachments: usize) -> Result<Packet, DecodeError> {
         let b = &msg[..];
-        let kind = PacketType::from_byte(*b.first().ok_or(DecodeError::Empty)?).ok_or(DecodeError::UnknownType)?;
+        let kind =
+            PacketType::from_byte(*b.first().ok_or(DecodeError::Empty)?).ok_or(DecodeError::UnknownType)?;
         let mut i = 1;
         let mut attachments = 0usize;
         if kind.is_binary() {
@@ -231,7 +232,9 @@ fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Optio
         }
         PacketType::Event | PacketType::BinaryEvent => {
             let mut de = serde_json::Deserializer::from_slice(data);
-            let name = de.deserialize_seq(EventVisitor { base: data.as_ptr() as usize }).map_err(|_| DecodeError::BadPayload)?;
+            let name = de
+                .deserialize_seq(EventVisitor { base: data.as_ptr() as usize })
+                .map_err(|_| DecodeError::BadPayload)?;
             de.end().map_err(|_| DecodeError::BadPayload)?;
             Ok(Some(name))
         }
@@ -259,7 +262,8 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
-        let name: NameRef<'de> = seq.next_element()?.ok_or_else(|| de::Error::custom("missing event name"))?;
+        let name: NameRef<'de> =
+            seq.next_element()?.ok_or_else(|| de::Error::custom("missing event name"))?;
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(match name {
             NameRef::Borrowed(s) => {
@@ -296,7 +300,13 @@ impl<'de> de::Deserialize<'de> for NameRef<'de> {
 }
 
 /// Writes a packet header (with the engine's `4` in front) into `out`.
-pub(crate) fn write_header(out: &mut Vec<u8>, kind: PacketType, nsp: &str, attachments: usize, id: Option<u64>) {
+pub(crate) fn write_header(
+    out: &mut Vec<u8>,
+    kind: PacketType,
+    nsp: &str,
+    attachments: usize,
+    id: Option<u64>,
+) {
     out.push(b'4');
     out.push(kind.as_char() as u8);
     if kind.is_binary() {
@@ -333,7 +343,8 @@ mod tests {
         assert_eq!(p.event_name(), Some("mé"));
         let p = d(r#"3/chat,7["ok"]"#).expect("ack");
         assert_eq!((p.kind, p.id), (PacketType::Ack, Some(7)));
-        let p = d(r#"52-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#).expect("binary");
+        let p =
+            d(r#"52-["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#).expect("binary");
         assert_eq!(p.attachments, 2);
         let p = d(r#"61-/x,3[{"_placeholder":true,"num":0}]"#).expect("binary ack");
         assert_eq!((p.kind, p.nsp.as_str(), p.id), (PacketType::BinaryAck, "/x", Some(3)));
@@ -342,9 +353,28 @@ mod tests {
     #[test]
     fn rejects_malformed_packets() {
         for bad in [
-            "", "7", "a", "2", "2{}", r#"2"str""#, "2[]", "2[1]", r#"2["ev""#, r#"2["ev"]x"#, "5-[\"a\"]",
-            "5x-[\"a\"]", "599-[\"a\"]", "50-[\"a\"]", r#"299999999999999999999["a"]"#, "3[1]", "3", "1x",
-            r#"0"str""#, r#"4{"message":"x"}"#, "0/a\u{1},", "11",
+            "",
+            "7",
+            "a",
+            "2",
+            "2{}",
+            r#"2"str""#,
+            "2[]",
+            "2[1]",
+            r#"2["ev""#,
+            r#"2["ev"]x"#,
+            "5-[\"a\"]",
+            "5x-[\"a\"]",
+            "599-[\"a\"]",
+            "50-[\"a\"]",
+            r#"299999999999999999999["a"]"#,
+            "3[1]",
+            "3",
+            "1x",
+            r#"0"str""#,
+            r#"4{"message":"x"}"#,
+            "0/a\u{1},",
+            "11",
         ] {
             assert!(d(bad).is_err(), "{bad:?} should be rejected");
         }

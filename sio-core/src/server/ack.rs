@@ -1,0 +1,94 @@
+//! Acknowledgements the server asked for: pending entries, replies and errors.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::Sid;
+use crate::protocol::{FromArgs, RawArgs, decode_args};
+
+/// The future of an emit with acknowledgement.
+pub type AckFuture<T> = Pin<Box<dyn Future<Output = Result<T, AckError>> + Send + 'static>>;
+
+/// A client's reply to an emit with ack: its arguments, raw.
+#[derive(Debug, Clone)]
+pub struct AckReply {
+    pub(crate) data: Bytes,
+    pub(crate) attachments: Vec<Bytes>,
+}
+
+impl AckReply {
+    /// The first reply argument as `T` (what `emitWithAck` resolves to in JavaScript).
+    pub fn get<T: DeserializeOwned>(&self) -> Result<T, AckError> {
+        decode_args::<(T,)>(&self.data, 0, &self.attachments).map(|(v,)| v).map_err(AckError::Decode)
+    }
+
+    /// Every reply argument, typed as a tuple.
+    pub fn args<T: FromArgs>(&self) -> Result<T, AckError> {
+        decode_args::<T>(&self.data, 0, &self.attachments).map_err(AckError::Decode)
+    }
+
+    /// Every reply argument, untyped.
+    pub fn raw(&self) -> RawArgs {
+        decode_args::<RawArgs>(&self.data, 0, &self.attachments).unwrap_or_default()
+    }
+}
+
+/// Why an acknowledgement did not arrive as expected.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AckError {
+    /// No reply within the timeout.
+    Timeout,
+    /// The socket disconnected before replying.
+    Disconnected,
+    /// The reply did not have the expected type.
+    Decode(serde_json::Error),
+    /// The packet could not be sent (queue full, socket closed, payload not serializable).
+    Send(super::EmitError),
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AckError::Timeout => f.write_str("no acknowledgement within the timeout"),
+            AckError::Disconnected => f.write_str("the socket disconnected before acknowledging"),
+            AckError::Decode(e) => write!(f, "unexpected acknowledgement payload: {e}"),
+            AckError::Send(e) => write!(f, "could not send: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AckError {}
+
+/// Replies collected by a broadcast with acknowledgements.
+#[derive(Debug)]
+pub struct AckReplies {
+    /// One entry per socket that replied in time.
+    pub replies: Vec<(Sid, AckReply)>,
+    /// How many sockets the packet was sent to.
+    pub expected: usize,
+}
+
+impl AckReplies {
+    /// Whether every recipient replied before the timeout.
+    pub fn is_complete(&self) -> bool {
+        self.replies.len() == self.expected
+    }
+
+    /// The first argument of every reply, typed.
+    pub fn values<T: DeserializeOwned>(&self) -> Result<Vec<T>, AckError> {
+        self.replies.iter().map(|(_, r)| r.get()).collect()
+    }
+}
+
+/// A pending acknowledgement in a socket's table.
+#[derive(Debug)]
+pub(crate) enum AckEntry {
+    One(oneshot::Sender<AckReply>),
+    Many(mpsc::UnboundedSender<(Sid, AckReply)>),
+}

@@ -1,0 +1,224 @@
+//! One client per Engine.IO session: routes packets to its sockets, reassembles binary
+//! packets, runs connects.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::ack::AckReply;
+use super::encode;
+use super::handshake::Handshake;
+use super::namespace::Namespace;
+use super::socket::{Conn, Event, SocketInner};
+use super::{DisconnectReason, ServerInner};
+use crate::engine::{CloseReason, EngineHandler, Message, Session, Tasks};
+use crate::protocol::{Packet, PacketType};
+
+/// The part of a client that sockets and other tasks reach.
+pub(crate) struct ClientShared {
+    pub(crate) session: Arc<Session>,
+    pub(crate) handshake: Handshake,
+    sockets: Mutex<Vec<Arc<SocketInner>>>,
+}
+
+impl ClientShared {
+    pub(crate) fn remove(&self, socket: &SocketInner) {
+        self.sockets.lock().retain(|s| s.id != socket.id);
+    }
+
+    fn find(&self, nsp: &str) -> Option<Arc<SocketInner>> {
+        self.sockets.lock().iter().find(|s| s.ns.path() == nsp).cloned()
+    }
+}
+
+/// A binary packet waiting for its attachments.
+struct PendingBinary {
+    packet: Packet,
+    attachments: Vec<Bytes>,
+}
+
+/// Per-session state of the Socket.IO layer, owned by the session task.
+pub(crate) struct Client {
+    shared: Arc<ClientShared>,
+    server: Arc<ServerInner>,
+    pending: Option<PendingBinary>,
+    /// Namespaces whose CONNECT is being processed (middlewares, connect handler).
+    connecting: Arc<Mutex<Vec<Box<str>>>>,
+}
+
+/// The Socket.IO server as the engine sees it.
+pub(crate) struct SioHandler {
+    pub(crate) server: Arc<ServerInner>,
+}
+
+impl EngineHandler for SioHandler {
+    type State = Client;
+
+    fn on_open(&self, session: &Arc<Session>, req: &http::request::Parts) -> Client {
+        let shared = Arc::new(ClientShared {
+            session: session.clone(),
+            handshake: Handshake::from_parts(req),
+            sockets: Mutex::new(Vec::new()),
+        });
+        Client { shared, server: self.server.clone(), pending: None, connecting: Default::default() }
+    }
+
+    fn on_start(&self, client: &mut Client, tasks: &mut Tasks<'_, '_>) {
+        // No namespace joined within the connect timeout: close, as the reference does.
+        let shared = client.shared.clone();
+        let timeout = self.server.config.connect_timeout;
+        tasks.run(Box::pin(async move {
+            tokio::time::sleep(timeout).await;
+            if shared.sockets.lock().is_empty() && !shared.session.is_closed() {
+                tracing::debug!(sid = %shared.session.id(), "no namespace joined in time, closing");
+                shared.session.close(CloseReason::ForcedClose);
+            }
+        }));
+    }
+
+    fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
+        match msg {
+            Message::Text(text) => {
+                if client.pending.is_some() {
+                    return client.protocol_error("text packet while attachments were expected");
+                }
+                match Packet::decode(text, self.server.config.max_attachments) {
+                    Ok(packet) if packet.attachments > 0 => {
+                        if client.shared.find(packet.nsp.as_str()).is_none() {
+                            return client.protocol_error("binary packet for a namespace not joined");
+                        }
+                        let n = packet.attachments;
+                        client.pending = Some(PendingBinary { packet, attachments: Vec::with_capacity(n) });
+                    }
+                    Ok(packet) => client.on_packet(packet, Vec::new(), tasks),
+                    Err(e) => {
+                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid socket.io packet");
+                        client.shared.session.close(CloseReason::ParseError);
+                    }
+                }
+            }
+            Message::Binary(data) => {
+                let Some(pending) = client.pending.as_mut() else {
+                    return client.protocol_error("unexpected binary message");
+                };
+                pending.attachments.push(data);
+                if pending.attachments.len() == pending.packet.attachments {
+                    if let Some(p) = client.pending.take() {
+                        client.on_packet(p.packet, p.attachments, tasks);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_close(&self, client: &mut Client, reason: CloseReason, tasks: &mut Tasks<'_, '_>) {
+        client.pending = None;
+        let reason = DisconnectReason::from(reason);
+        let sockets = std::mem::take(&mut *client.shared.sockets.lock());
+        for socket in sockets {
+            if socket.leave_namespace(reason) {
+                tasks.run(socket.ns.handler.disconnect(Conn::from_inner(socket.clone()), reason));
+            }
+        }
+    }
+}
+
+impl Client {
+    fn protocol_error(&self, what: &str) {
+        tracing::debug!(sid = %self.shared.session.id(), what, "protocol error, closing");
+        self.shared.session.close(CloseReason::ParseError);
+    }
+
+    fn on_packet(&mut self, packet: Packet, attachments: Vec<Bytes>, tasks: &mut Tasks<'_, '_>) {
+        let nsp = packet.nsp.as_str();
+        match packet.kind {
+            PacketType::Connect => self.connect(packet, tasks),
+            PacketType::Disconnect => {
+                if let Some(socket) = self.shared.find(nsp) {
+                    if socket.leave_namespace(DisconnectReason::ClientNamespaceDisconnect) {
+                        tasks.run(socket.ns.handler.disconnect(
+                            Conn::from_inner(socket.clone()),
+                            DisconnectReason::ClientNamespaceDisconnect,
+                        ));
+                    }
+                }
+            }
+            PacketType::Event | PacketType::BinaryEvent => {
+                let Some(socket) = self.shared.find(nsp) else {
+                    return self.protocol_error("event for a namespace not joined");
+                };
+                let event = Event::new(packet, attachments, &socket);
+                tasks.run(socket.ns.handler.event(Conn::from_inner(socket.clone()), event));
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                let Some(socket) = self.shared.find(nsp) else {
+                    return self.protocol_error("ack for a namespace not joined");
+                };
+                if let Some(id) = packet.id {
+                    socket.on_ack(id, AckReply { data: packet.data, attachments });
+                }
+            }
+            PacketType::ConnectError => self.protocol_error("CONNECT_ERROR from a client"),
+        }
+    }
+
+    fn connect(&mut self, packet: Packet, tasks: &mut Tasks<'_, '_>) {
+        let path = packet.nsp.as_str();
+        if self.shared.find(path).is_some() || self.connecting.lock().iter().any(|p| &**p == path) {
+            return self.protocol_error("CONNECT to a namespace already joined");
+        }
+        let limit = self.server.config.max_namespaces_per_client;
+        if self.shared.sockets.lock().len() + self.connecting.lock().len() >= limit {
+            let _ = self.shared.session.send(encode::connect_error(path, "Too many namespaces", None));
+            return;
+        }
+        let Some(ns) = self.server.namespace_for(path) else {
+            let _ = self.shared.session.send(encode::connect_error(path, "Invalid namespace", None));
+            return;
+        };
+        let auth = if packet.data.is_empty() {
+            None
+        } else {
+            std::str::from_utf8(&packet.data)
+                .ok()
+                .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok())
+        };
+        let socket = Arc::new(SocketInner::new(ns.clone(), self.shared.clone(), auth));
+        self.connecting.lock().push(path.into());
+        let connecting = self.connecting.clone();
+        let shared = self.shared.clone();
+        tasks.run(Box::pin(run_connect(ns, socket, shared, connecting)));
+    }
+}
+
+async fn run_connect(
+    ns: Arc<Namespace>,
+    socket: Arc<SocketInner>,
+    shared: Arc<ClientShared>,
+    connecting: Arc<Mutex<Vec<Box<str>>>>,
+) {
+    let mut result = Ok(());
+    for mw in &ns.middlewares {
+        result = mw(Conn::from_inner(socket.clone())).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = ns.handler.connect(Conn::from_inner(socket.clone())).await;
+    }
+    connecting.lock().retain(|p| &**p != ns.path());
+    match result {
+        Ok(()) if !shared.session.is_closed() => {
+            ns.insert_socket(&socket);
+            shared.sockets.lock().push(socket.clone());
+            socket.mark_connected();
+        }
+        Ok(()) => {}
+        Err(e) => {
+            ns.remove_socket(&socket);
+            let _ = shared.session.send(encode::connect_error(ns.path(), &e.message, e.data.as_ref()));
+        }
+    }
+}

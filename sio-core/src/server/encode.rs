@@ -1,0 +1,136 @@
+//! Encoding outbound packets once into frames that every recipient shares.
+
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use crate::engine::Frame;
+use crate::protocol::{PacketType, WriteArgs, write_array, write_header};
+
+/// An encoded packet: one text frame, then its binary attachments.
+#[derive(Debug, Clone)]
+pub(crate) enum Encoded {
+    One(Frame),
+    Many(Vec<Frame>),
+}
+
+impl Encoded {
+    pub(crate) fn frames(&self) -> &[Frame] {
+        match self {
+            Encoded::One(f) => std::slice::from_ref(f),
+            Encoded::Many(v) => v,
+        }
+    }
+}
+
+/// Why an outbound packet could not be encoded (a `Serialize` impl failed).
+#[derive(Debug)]
+pub struct EncodeError(pub(crate) serde_json::Error);
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not encode the payload: {}", self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+fn text_frame(buf: Vec<u8>) -> Frame {
+    // serde_json and our headers only write UTF-8.
+    match Utf8Bytes::try_from(buf) {
+        Ok(t) => Frame::Text(t),
+        Err(_) => Frame::Text(Utf8Bytes::from_static("")),
+    }
+}
+
+/// Encodes an EVENT (or ACK when `event` is `None`) with `args`.
+pub(crate) fn encode_args(
+    nsp: &str,
+    event: Option<&str>,
+    args: &dyn WriteArgs,
+    id: Option<u64>,
+) -> Result<Encoded, EncodeError> {
+    let (plain, binary) = if event.is_some() {
+        (PacketType::Event, PacketType::BinaryEvent)
+    } else {
+        (PacketType::Ack, PacketType::BinaryAck)
+    };
+    let mut buf = Vec::with_capacity(64 + nsp.len());
+    write_header(&mut buf, plain, nsp, 0, id);
+    let header_len = buf.len();
+    let bins = write_array(&mut buf, event, args).map_err(EncodeError)?;
+    if bins.is_empty() {
+        return Ok(Encoded::One(text_frame(buf)));
+    }
+    let mut with_header = Vec::with_capacity(buf.len() + 8);
+    write_header(&mut with_header, binary, nsp, bins.len(), id);
+    with_header.extend_from_slice(&buf[header_len..]);
+    let mut frames = Vec::with_capacity(bins.len() + 1);
+    frames.push(text_frame(with_header));
+    frames.extend(bins.into_iter().map(Frame::Binary));
+    Ok(Encoded::Many(frames))
+}
+
+/// `40/nsp,{"sid":"..."}`.
+pub(crate) fn connect(nsp: &str, sid: &str) -> Frame {
+    let mut buf = Vec::with_capacity(40 + nsp.len());
+    write_header(&mut buf, PacketType::Connect, nsp, 0, None);
+    buf.extend_from_slice(br#"{"sid":""#);
+    buf.extend_from_slice(sid.as_bytes());
+    buf.extend_from_slice(br#""}"#);
+    text_frame(buf)
+}
+
+/// `41/nsp,`.
+pub(crate) fn disconnect(nsp: &str) -> Frame {
+    let mut buf = Vec::with_capacity(8 + nsp.len());
+    write_header(&mut buf, PacketType::Disconnect, nsp, 0, None);
+    text_frame(buf)
+}
+
+/// `44/nsp,{"message":...,"data":...}`.
+pub(crate) fn connect_error(nsp: &str, message: &str, data: Option<&serde_json::Value>) -> Frame {
+    let mut buf = Vec::with_capacity(40 + nsp.len() + message.len());
+    write_header(&mut buf, PacketType::ConnectError, nsp, 0, None);
+    let body = match data {
+        Some(d) => serde_json::json!({ "message": message, "data": d }),
+        None => serde_json::json!({ "message": message }),
+    };
+    let _ = serde_json::to_writer(&mut buf, &body);
+    text_frame(buf)
+}
+
+/// Bytes of a frame list, for tests.
+#[cfg(test)]
+pub(crate) fn texts(e: &Encoded) -> Vec<bytes::Bytes> {
+    e.frames()
+        .iter()
+        .map(|f| match f {
+            Frame::Text(t) => bytes::Bytes::copy_from_slice(t.as_bytes()),
+            Frame::Binary(b) => b.clone(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Binary, One};
+    use bytes::Bytes;
+
+    #[test]
+    fn encodes_events_acks_and_binary() {
+        let e = encode_args("/", Some("msg"), &One(&"hi"), None).expect("encodes");
+        assert_eq!(texts(&e), vec![Bytes::from_static(br#"42["msg","hi"]"#)]);
+        let e = encode_args("/chat", None, &(1, "x"), Some(4)).expect("encodes");
+        assert_eq!(texts(&e), vec![Bytes::from_static(br#"43/chat,4[1,"x"]"#)]);
+        let e = encode_args("/", Some("up"), &(Binary::from(vec![9u8]), 2), Some(1)).expect("encodes");
+        assert_eq!(
+            texts(&e),
+            vec![
+                Bytes::from_static(br#"451-1["up",{"_placeholder":true,"num":0},2]"#),
+                Bytes::from_static(&[9])
+            ]
+        );
+        assert_eq!(connect("/a", "xyz"), Frame::Text(Utf8Bytes::from_static(r#"40/a,{"sid":"xyz"}"#)));
+        assert_eq!(disconnect("/"), Frame::Text(Utf8Bytes::from_static("41")));
+    }
+}

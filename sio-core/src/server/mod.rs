@@ -1,0 +1,531 @@
+//! The Socket.IO v5 server: namespaces, sockets, rooms, acks and broadcasts on top of the
+//! engine. It knows nothing of HTTP.
+
+mod ack;
+mod client;
+mod encode;
+mod extensions;
+mod handshake;
+mod namespace;
+mod operators;
+mod reason;
+mod socket;
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use serde::Serialize;
+
+pub use self::ack::{AckError, AckFuture, AckReplies, AckReply};
+use self::client::SioHandler;
+pub use self::encode::EncodeError;
+pub use self::extensions::Extensions;
+pub use self::handshake::Handshake;
+use self::namespace::{DynHandler, Namespace, NamespaceDef};
+pub use self::namespace::{Handlers, Middleware, NamespaceHandler};
+pub use self::operators::BroadcastOperator;
+pub use self::reason::DisconnectReason;
+pub use self::socket::{AckSender, Conn, ErasedArgs, Event, TimeoutConn, Untyped};
+use crate::engine::{CloseReason, Cors, Engine, EngineConfig};
+use crate::protocol::ToArgs;
+
+/// A room name. Every socket is also in a room named after its id.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Room(Arc<str>);
+
+impl Room {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Borrow<str> for Room {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Room {
+    fn from(s: &str) -> Self {
+        Room(s.into())
+    }
+}
+
+impl From<String> for Room {
+    fn from(s: String) -> Self {
+        Room(s.into())
+    }
+}
+
+impl From<&String> for Room {
+    fn from(s: &String) -> Self {
+        Room(s.as_str().into())
+    }
+}
+
+impl From<crate::Sid> for Room {
+    fn from(s: crate::Sid) -> Self {
+        Room(s.as_str().into())
+    }
+}
+
+impl Serialize for Room {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// Why an emit failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The payload's `Serialize` impl failed.
+    Encode(EncodeError),
+    /// The client's outbound queue is full; the client is being disconnected.
+    BufferFull,
+    /// The socket is disconnected.
+    Disconnected,
+}
+
+impl From<EncodeError> for EmitError {
+    fn from(e: EncodeError) -> Self {
+        EmitError::Encode(e)
+    }
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::Encode(e) => e.fmt(f),
+            EmitError::BufferFull => f.write_str("the client's outbound queue is full"),
+            EmitError::Disconnected => f.write_str("the socket is disconnected"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// A refused namespace connection: the client's `connect_error` gets `message` and `data`.
+#[derive(Debug, Clone)]
+pub struct ConnectError {
+    message: String,
+    data: Option<serde_json::Value>,
+}
+
+impl ConnectError {
+    /// A refusal with a message (`err.message` on the client).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), data: None }
+    }
+
+    /// Adds `data` (`err.data` on the client).
+    pub fn with_data<T: Serialize>(mut self, data: &T) -> Self {
+        self.data = serde_json::to_value(data).ok();
+        self
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<&str> for ConnectError {
+    fn from(m: &str) -> Self {
+        ConnectError::new(m)
+    }
+}
+
+impl From<String> for ConnectError {
+    fn from(m: String) -> Self {
+        ConnectError::new(m)
+    }
+}
+
+/// Socket.IO-level settings.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerConfig {
+    pub(crate) ack_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_attachments: usize,
+    pub(crate) max_namespaces_per_client: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            ack_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(45),
+            max_attachments: 10,
+            max_namespaces_per_client: 64,
+        }
+    }
+}
+
+type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+pub(crate) struct ServerInner {
+    pub(crate) config: Arc<ServerConfig>,
+    namespaces: RwLock<HashMap<Box<str>, Arc<Namespace>>>,
+    dynamic: Vec<(Predicate, NamespaceDef)>,
+}
+
+impl ServerInner {
+    /// The namespace serving `path`, creating it when a dynamic pattern matches.
+    pub(crate) fn namespace_for(&self, path: &str) -> Option<Arc<Namespace>> {
+        if let Some(ns) = self.namespaces.read().get(path) {
+            return Some(ns.clone());
+        }
+        let (_, def) = self.dynamic.iter().find(|(matches, _)| matches(path))?;
+        let mut map = self.namespaces.write();
+        let ns = map
+            .entry(path.into())
+            .or_insert_with(|| Arc::new(Namespace::new(path, def.clone(), self.config.clone())));
+        Some(ns.clone())
+    }
+}
+
+/// Builds a [`Server`]: settings and namespaces.
+pub struct ServerBuilder {
+    engine: EngineConfig,
+    config: ServerConfig,
+    namespaces: Vec<(String, NamespaceDef)>,
+    dynamic: Vec<(Predicate, NamespaceDef)>,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("engine", &self.engine)
+            .field("config", &self.config)
+            .field("namespaces", &self.namespaces.iter().map(|(p, _)| p).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+fn normalize(path: &str) -> String {
+    if path.starts_with('/') { path.to_owned() } else { format!("/{path}") }
+}
+
+impl ServerBuilder {
+    /// HTTP path (default `/socket.io/`).
+    pub fn path(mut self, path: &str) -> Self {
+        let mut p = normalize(path);
+        if !p.ends_with('/') {
+            p.push('/');
+        }
+        self.engine.path = p;
+        self
+    }
+
+    /// Interval between server pings (default 25 s).
+    pub fn ping_interval(mut self, d: Duration) -> Self {
+        self.engine.ping_interval = d;
+        self
+    }
+
+    /// Time a client has to answer a ping (default 20 s).
+    pub fn ping_timeout(mut self, d: Duration) -> Self {
+        self.engine.ping_timeout = d;
+        self
+    }
+
+    /// Largest message or polling body in bytes (default 1 MB).
+    pub fn max_payload(mut self, bytes: u64) -> Self {
+        self.engine.max_payload = bytes;
+        self
+    }
+
+    /// Time a polling connection has to finish upgrading to WebSocket (default 10 s).
+    pub fn upgrade_timeout(mut self, d: Duration) -> Self {
+        self.engine.upgrade_timeout = d;
+        self
+    }
+
+    /// Time a new connection has to join a namespace before it is closed (default 45 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.config.connect_timeout = d;
+        self
+    }
+
+    /// Default time to wait for a client's acknowledgement (default 10 s).
+    pub fn ack_timeout(mut self, d: Duration) -> Self {
+        self.config.ack_timeout = d;
+        self
+    }
+
+    /// Packets that may wait for one slow client before it is disconnected (default 1024).
+    pub fn outbound_buffer(mut self, frames: usize) -> Self {
+        self.engine.outbound_buffer = frames;
+        self
+    }
+
+    /// Binary attachments allowed in one packet (default 10).
+    pub fn max_attachments(mut self, n: usize) -> Self {
+        self.config.max_attachments = n;
+        self
+    }
+
+    /// Namespaces one connection may join at once (default 64).
+    pub fn max_namespaces_per_client(mut self, n: usize) -> Self {
+        self.config.max_namespaces_per_client = n;
+        self
+    }
+
+    /// Which transports clients may use (both by default).
+    pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
+        self.engine.polling = polling;
+        self.engine.websocket = websocket;
+        self
+    }
+
+    /// Cross-origin settings for browsers on another origin.
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.engine.cors = Some(cors);
+        self
+    }
+
+    /// Accepts or refuses handshake requests (`403 Forbidden` when refused).
+    pub fn allow_request(
+        mut self,
+        f: impl Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.engine.allow_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Engine settings not covered by the methods above.
+    pub fn engine_config(mut self, f: impl FnOnce(&mut EngineConfig)) -> Self {
+        f(&mut self.engine);
+        self
+    }
+
+    /// Serves namespace `path` with `handler`.
+    pub fn ns<H: NamespaceHandler>(self, path: &str, handler: H) -> Self {
+        self.ns_with(path, handler, Vec::new())
+    }
+
+    /// Serves namespace `path` with `handler`, after connect `middlewares` (in order) accept.
+    pub fn ns_with<H: NamespaceHandler>(
+        mut self,
+        path: &str,
+        handler: H,
+        middlewares: Vec<Middleware>,
+    ) -> Self {
+        let path = normalize(path);
+        let def = NamespaceDef { handler: Arc::new(handler), middlewares };
+        self.namespaces.retain(|(p, _)| *p != path);
+        self.namespaces.push((path, def));
+        self
+    }
+
+    /// Serves every namespace whose path satisfies `matches` with `handler` (one live
+    /// namespace per matching path, created on first connect).
+    pub fn dynamic_ns<H: NamespaceHandler>(
+        mut self,
+        matches: impl Fn(&str) -> bool + Send + Sync + 'static,
+        handler: H,
+        middlewares: Vec<Middleware>,
+    ) -> Self {
+        let def = NamespaceDef { handler: Arc::new(handler), middlewares };
+        self.dynamic.push((Arc::new(matches), def));
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> Server {
+        let config = Arc::new(self.config);
+        let namespaces = self
+            .namespaces
+            .into_iter()
+            .map(|(p, def)| {
+                let ns = Arc::new(Namespace::new(&p, def, config.clone()));
+                (p.into_boxed_str(), ns)
+            })
+            .collect();
+        let inner =
+            Arc::new(ServerInner { config, namespaces: RwLock::new(namespaces), dynamic: self.dynamic });
+        let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });
+        Server { inner, engine }
+    }
+}
+
+/// Builds a connect middleware from an async closure.
+pub fn middleware<F, Fut>(f: F) -> Middleware
+where
+    F: Fn(Conn) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+{
+    Arc::new(move |c| Box::pin(f(c)))
+}
+
+/// A Socket.IO server. Cheap to clone; serve it with [`Server::router`] or [`Server::service`].
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+    engine: Engine<SioHandler>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("path", &self.engine.config().path)
+            .field("namespaces", &self.inner.namespaces.read().keys().collect::<Vec<_>>())
+            .field("sessions", &self.engine.session_count())
+            .finish()
+    }
+}
+
+impl Server {
+    /// Starts a builder with the reference server's defaults.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            engine: EngineConfig::default(),
+            config: ServerConfig::default(),
+            namespaces: Vec::new(),
+            dynamic: Vec::new(),
+        }
+    }
+
+    /// The engine (HTTP handling, sessions).
+    pub(crate) fn engine(&self) -> &Engine<SioHandler> {
+        &self.engine
+    }
+
+    /// The HTTP path this server answers under.
+    pub fn path(&self) -> &str {
+        &self.engine.config().path
+    }
+
+    /// Operations on namespace `path`, if it exists.
+    pub fn of(&self, path: &str) -> Option<NsHandle> {
+        let ns = self.inner.namespaces.read().get(normalize(path).as_str()).cloned()?;
+        Some(NsHandle { ns })
+    }
+
+    /// Number of open connections (engine sessions).
+    pub fn connection_count(&self) -> usize {
+        self.engine.session_count()
+    }
+
+    /// Disconnects every client with the reason `server shutting down`. Queued packets are
+    /// flushed first.
+    pub fn close(&self) {
+        self.engine.close_all(CloseReason::ServerShutdown);
+    }
+}
+
+/// Operations on one namespace: emit to all its sockets, select rooms, list sockets.
+#[derive(Clone)]
+pub struct NsHandle {
+    ns: Arc<Namespace>,
+}
+
+impl fmt::Debug for NsHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NsHandle").field("path", &self.ns.path()).finish()
+    }
+}
+
+impl NsHandle {
+    /// The namespace path.
+    pub fn path(&self) -> &str {
+        self.ns.path()
+    }
+
+    fn op(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone())
+    }
+
+    /// Emits to every socket of the namespace.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.op().emit(event, data)
+    }
+
+    /// Emits several arguments to every socket of the namespace.
+    pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
+        self.op().emit_args(event, args)
+    }
+
+    /// Selects the sockets in `room`.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.op().to(room)
+    }
+
+    /// Selects every socket but those in `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.op().except(room)
+    }
+
+    /// Selects every socket, restricted to this server.
+    pub fn local(&self) -> BroadcastOperator {
+        self.op().local()
+    }
+
+    /// Selects every socket, dropping the packet for those whose queue is full.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.op().volatile()
+    }
+
+    /// Selects every socket, with a timeout for acks.
+    pub fn timeout(&self, d: Duration) -> BroadcastOperator {
+        self.op().timeout(d)
+    }
+
+    /// Every connected socket.
+    pub fn sockets(&self) -> Vec<Conn> {
+        self.op().sockets()
+    }
+
+    /// The socket with id `sid`.
+    pub fn socket(&self, sid: crate::Sid) -> Option<Conn> {
+        self.ns.sockets.read().get(&sid).cloned().map(Conn::from_inner)
+    }
+
+    /// Number of connected sockets.
+    pub fn len(&self) -> usize {
+        self.ns.sockets.read().len()
+    }
+
+    /// Whether no socket is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Rooms that have members, with their member counts.
+    pub fn rooms(&self) -> Vec<(Room, usize)> {
+        let mut v: Vec<_> = self.ns.rooms.read().iter().map(|(r, m)| (r.clone(), m.len())).collect();
+        v.sort();
+        v
+    }
+}
+
+/// Keeps `DynHandler` reachable for generated code without making it public API.
+#[allow(dead_code)]
+fn _assert_object_safe(_: &dyn DynHandler) {}

@@ -1,0 +1,257 @@
+//! Namespaces: the handler that serves them, their sockets and their rooms.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::RwLock;
+
+use super::socket::{Conn, Event, SocketInner};
+use super::{ConnectError, DisconnectReason, Room, ServerConfig};
+use crate::Sid;
+use crate::engine::BoxFuture;
+
+/// What serves a namespace. `#[namespace]` impl blocks generate an implementation with a
+/// static `match` on event names; [`Handlers`] is the hand-written equivalent.
+pub trait NamespaceHandler: Send + Sync + 'static {
+    /// A client asks to join. Refuse with `Err` (the client gets `connect_error`). Packets
+    /// emitted here are delivered right after the CONNECT reply.
+    fn connect(&self, conn: Conn) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+        let _ = conn;
+        async { Ok(()) }
+    }
+
+    /// An event arrived.
+    fn event(&self, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
+
+    /// The socket left the namespace.
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> impl Future<Output = ()> + Send + 'static {
+        let _ = (conn, reason);
+        async {}
+    }
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = Result<(), ConnectError>> + Send + 'static>>;
+
+/// Object-safe form of [`NamespaceHandler`].
+pub(crate) trait DynHandler: Send + Sync + 'static {
+    fn connect(&self, conn: Conn) -> ConnectFuture;
+    fn event(&self, conn: Conn, event: Event) -> BoxFuture;
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
+}
+
+impl<T: NamespaceHandler> DynHandler for T {
+    fn connect(&self, conn: Conn) -> ConnectFuture {
+        Box::pin(NamespaceHandler::connect(self, conn))
+    }
+    fn event(&self, conn: Conn, event: Event) -> BoxFuture {
+        Box::pin(NamespaceHandler::event(self, conn, event))
+    }
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
+        Box::pin(NamespaceHandler::disconnect(self, conn, reason))
+    }
+}
+
+/// A connect middleware: sees the socket (handshake, auth) before the handler and may refuse.
+pub type Middleware = Arc<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
+
+type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
+type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
+type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
+
+/// Hand-written handlers for a namespace, one closure per event name.
+///
+/// ```
+/// use sio_core::{Handlers, Conn, Event};
+/// let chat = Handlers::new().on("msg", |conn: Conn, mut ev: Event| async move {
+///     let text: String = ev.arg().unwrap_or_default();
+///     if let Some(ack) = ev.take_ack() {
+///         let _ = ack.send(&format!("recv {text}"));
+///     }
+/// });
+/// ```
+#[derive(Default)]
+pub struct Handlers {
+    events: HashMap<Box<str>, EventFn>,
+    any: Option<EventFn>,
+    connect: Option<ConnectFn>,
+    disconnect: Option<DisconnectFn>,
+}
+
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handlers").field("events", &self.events.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Handles event `name`.
+    pub fn on<F, Fut>(mut self, name: &str, f: F) -> Self
+    where
+        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.events.insert(name.into(), Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Handles every event that has no handler of its own.
+    pub fn on_any<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.any = Some(Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Runs on connect; `Err` refuses the connection.
+    pub fn on_connect<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        self.connect = Some(Box::new(move |c| Box::pin(f(c))));
+        self
+    }
+
+    /// Runs when a socket leaves.
+    pub fn on_disconnect<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.disconnect = Some(Box::new(move |c, r| Box::pin(f(c, r))));
+        self
+    }
+}
+
+impl NamespaceHandler for Handlers {
+    fn connect(&self, conn: Conn) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+        match &self.connect {
+            Some(f) => f(conn),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+    fn event(&self, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
+        match self.events.get(event.name()).or(self.any.as_ref()) {
+            Some(f) => f(conn, event),
+            None => {
+                tracing::debug!(event = event.name(), "no handler for event");
+                Box::pin(async {})
+            }
+        }
+    }
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> impl Future<Output = ()> + Send + 'static {
+        match &self.disconnect {
+            Some(f) => f(conn, reason),
+            None => Box::pin(async {}),
+        }
+    }
+}
+
+/// How a namespace is served: its handler and connect middlewares.
+pub(crate) struct NamespaceDef {
+    pub(crate) handler: Arc<dyn DynHandler>,
+    pub(crate) middlewares: Vec<Middleware>,
+}
+
+impl Clone for NamespaceDef {
+    fn clone(&self) -> Self {
+        Self { handler: self.handler.clone(), middlewares: self.middlewares.clone() }
+    }
+}
+
+/// A live namespace: sockets, rooms, ack ids.
+pub(crate) struct Namespace {
+    path: Box<str>,
+    pub(crate) handler: Arc<dyn DynHandler>,
+    pub(crate) middlewares: Vec<Middleware>,
+    pub(crate) config: Arc<ServerConfig>,
+    pub(crate) sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
+    pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
+    ack_ids: AtomicU64,
+}
+
+impl fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Namespace")
+            .field("path", &self.path)
+            .field("sockets", &self.sockets.read().len())
+            .finish()
+    }
+}
+
+impl Namespace {
+    pub(crate) fn new(path: &str, def: NamespaceDef, config: Arc<ServerConfig>) -> Self {
+        Self {
+            path: path.into(),
+            handler: def.handler,
+            middlewares: def.middlewares,
+            config,
+            sockets: RwLock::new(HashMap::new()),
+            rooms: RwLock::new(HashMap::new()),
+            ack_ids: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn insert_socket(&self, socket: &Arc<SocketInner>) {
+        self.sockets.write().insert(socket.id, socket.clone());
+    }
+
+    pub(crate) fn remove_socket(&self, socket: &SocketInner) {
+        self.sockets.write().remove(&socket.id);
+        let rooms = std::mem::take(&mut *socket.rooms.lock());
+        if !rooms.is_empty() {
+            let mut index = self.rooms.write();
+            for room in rooms {
+                if let Some(set) = index.get_mut(&room) {
+                    set.remove(&socket.id);
+                    if set.is_empty() {
+                        index.remove(&room);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn join(&self, socket: &SocketInner, room: Room) {
+        let mut rooms = socket.rooms.lock();
+        // Checked under the rooms lock: `leave_namespace` marks the socket before it takes the
+        // rooms, so a late join from a still-running handler cannot leave an entry behind.
+        if socket.is_disconnected() || rooms.contains(&room) {
+            return;
+        }
+        rooms.push(room.clone());
+        self.rooms.write().entry(room).or_default().insert(socket.id);
+    }
+
+    pub(crate) fn leave(&self, socket: &SocketInner, room: &Room) {
+        let mut rooms = socket.rooms.lock();
+        let Some(pos) = rooms.iter().position(|r| r == room) else { return };
+        rooms.swap_remove(pos);
+        let mut index = self.rooms.write();
+        if let Some(set) = index.get_mut(room) {
+            set.remove(&socket.id);
+            if set.is_empty() {
+                index.remove(room);
+            }
+        }
+    }
+}
