@@ -111,6 +111,11 @@ impl fmt::Debug for RawArgs {
 }
 
 impl RawArgs {
+    /// Arguments from raw JSON values and the attachments their placeholders refer to.
+    pub fn new(json: Vec<Box<RawValue>>, attachments: Vec<Bytes>) -> Self {
+        Self { json, attachments }
+    }
+
     /// The number of arguments.
     pub fn len(&self) -> usize {
         self.json.len()

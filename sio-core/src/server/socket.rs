@@ -274,6 +274,12 @@ impl<E> Conn<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).except(room)
     }
 
+    /// Every socket of this namespace, this one included (`socket.nsp` in JavaScript):
+    /// `conn.namespace().to("room").emit(..)` is the reference's `io.to("room").emit(..)`.
+    pub fn namespace(&self) -> BroadcastOperator<E> {
+        BroadcastOperator::new(self.inner.ns.clone())
+    }
+
     /// A broadcast to every socket of the namespace but this one.
     pub fn broadcast(&self) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id)

@@ -1,0 +1,56 @@
+//! Drives the stock `socket.io-client` 4.8 (node, `tests/js/`) against the Rust interop server
+//! over websocket-only, polling-only and polling→websocket upgrade.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+fn js_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
+}
+
+async fn run_suite(transports: &str) {
+    tests::init_tracing();
+    let dir = js_dir();
+    assert!(
+        dir.join("node_modules/socket.io-client").exists(),
+        "tests/js/node_modules is missing: run `npm ci --prefix tests/js` (the README's test command does)"
+    );
+    let io = tests::interop::server();
+    let addr = tests::serve(&io).await;
+    let child = tokio::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "interop/"])
+        .current_dir(&dir)
+        .env("SIO_URL", format!("http://{addr}"))
+        .env("SIO_TRANSPORTS", transports)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node must be installed to run the interop suite");
+    let out = tokio::time::timeout(Duration::from_secs(240), child.wait_with_output())
+        .await
+        .expect("the JS suite did not finish within 240 s")
+        .expect("node ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "socket.io-client suite failed over {transports}:\n{stdout}\n{stderr}");
+    // The spec reporter ends with counts; make sure tests actually ran.
+    assert!(stdout.contains("pass "), "no test ran over {transports}:\n{stdout}");
+    assert!(!stdout.contains("\u{2139} pass 0"), "no test passed over {transports}:\n{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_over_websocket() {
+    run_suite("websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_over_polling() {
+    run_suite("polling").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_upgrading_polling_to_websocket() {
+    run_suite("polling,websocket").await;
+}
