@@ -106,11 +106,6 @@ impl Outbox {
         Poll::Ready(())
     }
 
-    /// Takes every queued frame without waiting.
-    pub(crate) fn take_all(&self) -> VecDeque<Frame> {
-        std::mem::take(&mut self.inner.lock().queue)
-    }
-
     /// Wakes the current consumer so it re-checks the session's state.
     pub(crate) fn wake_consumer(&self) {
         let waker = self.inner.lock().waker.take();

@@ -85,7 +85,6 @@ impl Frame {
     pub(crate) const PING: Frame = Frame::Text(Utf8Bytes::from_static("2"));
     pub(crate) const NOOP: Frame = Frame::Text(Utf8Bytes::from_static("6"));
     pub(crate) const CLOSE: Frame = Frame::Text(Utf8Bytes::from_static("1"));
-    pub(crate) const PROBE_PONG: Frame = Frame::Text(Utf8Bytes::from_static("3probe"));
 
     /// A text message frame: `4` followed by `text`.
     pub fn message(text: &str) -> Frame {
@@ -98,14 +97,6 @@ impl Frame {
     /// A frame from a complete text packet (the caller wrote the type prefix).
     pub fn from_packet_text(text: String) -> Frame {
         Frame::Text(text.into())
-    }
-
-    /// Bytes this frame occupies in memory (used to account queued data).
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Frame::Text(t) => t.len(),
-            Frame::Binary(b) => b.len(),
-        }
     }
 }
 
