@@ -146,6 +146,15 @@ impl<'de> Visitor<'de> for PlaceholderVisitor {
     }
 }
 
+/// Adds already-encoded attachments (from [`RawArgs`](super::RawArgs)) to the current encode.
+pub(crate) fn push_raw_attachments(bins: &[Bytes]) {
+    ENCODING.with(|e| {
+        if let Some(v) = e.borrow_mut().as_mut() {
+            v.extend(bins.iter().cloned());
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,13 +175,4 @@ mod tests {
         let missing: Result<File, _> = decode_with(&[], || serde_json::from_str(&json));
         assert!(missing.is_err());
     }
-}
-
-/// Adds already-encoded attachments (from [`RawArgs`](super::RawArgs)) to the current encode.
-pub(crate) fn push_raw_attachments(bins: &[Bytes]) {
-    ENCODING.with(|e| {
-        if let Some(v) = e.borrow_mut().as_mut() {
-            v.extend(bins.iter().cloned());
-        }
-    });
 }
