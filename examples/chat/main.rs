@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use sio_core::{ConnectError, Conn, DisconnectReason, Event, Handlers, Server};
+use sio_core::{Conn, ConnectError, DisconnectReason, Event, Handlers, Server};
 
 const HISTORY: usize = 50;
 
@@ -65,7 +65,10 @@ fn publish_rooms(conn: &Conn) {
             *counts.entry(room.to_string()).or_default() += 1;
         }
     }
-    let mut rooms: Vec<_> = counts.into_iter().map(|(room, members)| serde_json::json!({ "room": room, "members": members })).collect();
+    let mut rooms: Vec<_> = counts
+        .into_iter()
+        .map(|(room, members)| serde_json::json!({ "room": room, "members": members }))
+        .collect();
     rooms.sort_by(|a, b| a["room"].as_str().cmp(&b["room"].as_str()));
     let _ = ns.emit("rooms", &rooms);
 }
@@ -85,7 +88,8 @@ fn handlers(chat: Arc<Chat>) -> Handlers {
                     return Err(ConnectError::new("Pick a nickname (1 to 32 characters)"));
                 }
                 if !chat.names.lock().insert(name.clone()) {
-                    return Err(ConnectError::new("That nickname is taken").with_data(&serde_json::json!({ "name": name })));
+                    return Err(ConnectError::new("That nickname is taken")
+                        .with_data(&serde_json::json!({ "name": name })));
                 }
                 conn.extensions().insert(Name(name));
                 publish_rooms(&conn);
@@ -106,14 +110,18 @@ fn handlers(chat: Arc<Chat>) -> Handlers {
                 if let Some(ack) = ev.take_ack() {
                     let _ = ack.send(&history);
                 }
-                let _ = conn.to(room.as_str()).emit("user-joined", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
+                let _ = conn
+                    .to(room.as_str())
+                    .emit("user-joined", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
                 publish_rooms(&conn);
             }
         })
         .on("leave", |conn: Conn, ev: Event| async move {
             let Ok(room) = ev.arg::<String>() else { return };
             conn.leave(room.as_str());
-            let _ = conn.to(room.as_str()).emit("user-left", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
+            let _ = conn
+                .to(room.as_str())
+                .emit("user-left", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
             publish_rooms(&conn);
         })
         .on("members", |conn: Conn, mut ev: Event| async move {
@@ -156,7 +164,10 @@ fn handlers(chat: Arc<Chat>) -> Handlers {
         .on("typing", |conn: Conn, ev: Event| async move {
             let Ok(room) = ev.arg::<String>() else { return };
             // Volatile: a dropped typing notice is harmless.
-            let _ = conn.to(room.as_str()).volatile().emit("typing", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
+            let _ = conn
+                .to(room.as_str())
+                .volatile()
+                .emit("typing", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
         })
         .on_disconnect(move |conn: Conn, reason: DisconnectReason| {
             let chat = on_disconnect.clone();
@@ -176,14 +187,18 @@ async fn index() -> impl IntoResponse {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let client_js = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/chat/web/node_modules/socket.io-client/dist/socket.io.min.js"
     ))
     .map_err(|e| {
-        std::io::Error::other(format!("the browser client is missing ({e}): run `npm ci --prefix examples/chat/web` first"))
+        std::io::Error::other(format!(
+            "the browser client is missing ({e}): run `npm ci --prefix examples/chat/web` first"
+        ))
     })?;
 
     let io = Server::builder().ns("/chat", handlers(Arc::new(Chat::default()))).build();
