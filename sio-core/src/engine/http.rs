@@ -271,7 +271,9 @@ fn ws_config(cfg: &super::EngineConfig) -> WebSocketConfig {
     let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
     WebSocketConfig::default()
         .read_buffer_size(cfg.ws_read_buffer)
-        .write_buffer_size(0)
+        // Frames accumulate in memory and leave in one write per flush; the session task
+        // flushes after every batch, so this only bounds how much one batch may buffer.
+        .write_buffer_size(64 * 1024)
         .max_message_size(Some(max))
         .max_frame_size(Some(max))
 }
