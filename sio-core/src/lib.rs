@@ -1,8 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+pub mod __private;
 pub mod engine;
 pub mod protocol;
+pub mod schema;
 mod server;
 mod service;
 mod sid;
@@ -11,16 +14,18 @@ pub use engine::{Cors, TransportKind};
 pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnectError,
-    DisconnectReason, EmitError, EncodeError, ErasedArgs, Event, Extensions, Handlers, Handshake, Middleware,
-    NamespaceHandler, NsHandle, Room, Server, ServerBuilder, TimeoutConn, Untyped, middleware,
+    DisconnectReason, EmitError, EncodeError, Event, EventAck, Extensions, Handlers, Handshake, Middleware,
+    NamespaceHandler, NsHandle, Room, Server, ServerBuilder, ServerEvents, TimeoutConn, TypedNamespace,
+    TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;
+pub use sio_macros::{ServerEvents, namespace};
 
 /// Everything a server needs, in one import.
 pub mod prelude {
     pub use crate::{
         AckError, Binary, BroadcastOperator, Conn, ConnectError, Cors, DisconnectReason, Event, Handlers,
-        RawArgs, Room, Server, Sid,
+        Handshake, RawArgs, Room, Server, ServerEvents, Sid, namespace,
     };
 }

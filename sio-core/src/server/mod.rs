@@ -10,6 +10,7 @@ mod namespace;
 mod operators;
 mod reason;
 mod socket;
+mod typed;
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -26,11 +27,12 @@ use self::client::SioHandler;
 pub use self::encode::EncodeError;
 pub use self::extensions::Extensions;
 pub use self::handshake::Handshake;
-use self::namespace::{DynHandler, Namespace, NamespaceDef};
+use self::namespace::{DynHandler, Holder, Namespace, NamespaceDef};
 pub use self::namespace::{Handlers, Middleware, NamespaceHandler};
 pub use self::operators::BroadcastOperator;
 pub use self::reason::DisconnectReason;
-pub use self::socket::{AckSender, Conn, ErasedArgs, Event, TimeoutConn, Untyped};
+pub use self::socket::{AckSender, Conn, Event, TimeoutConn, Untyped};
+pub use self::typed::{EventAck, ServerEvents, TypedReplies};
 use crate::engine::{CloseReason, Cors, Engine, EngineConfig};
 use crate::protocol::ToArgs;
 
@@ -148,23 +150,12 @@ impl ConnectError {
     }
 }
 
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-impl From<&str> for ConnectError {
-    fn from(m: &str) -> Self {
-        ConnectError::new(m)
-    }
-}
-
-impl From<String> for ConnectError {
-    fn from(m: String) -> Self {
-        ConnectError::new(m)
+/// Any displayable error refuses with its message: a `#[connect]` handler can return
+/// `Result<(), E>` for its own error type. (`ConnectError` itself is deliberately not
+/// `Display`, which keeps this conversion coherent.)
+impl<E: fmt::Display> From<E> for ConnectError {
+    fn from(e: E) -> Self {
+        ConnectError::new(e.to_string())
     }
 }
 
@@ -326,6 +317,11 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves a `#[namespace("/path")]` impl block at its declared path.
+    pub fn namespace<N: TypedNamespace>(self, handler: N) -> Self {
+        self.ns(N::PATH, handler)
+    }
+
     /// Serves namespace `path` with `handler`.
     pub fn ns<H: NamespaceHandler>(self, path: &str, handler: H) -> Self {
         self.ns_with(path, handler, Vec::new())
@@ -339,7 +335,7 @@ impl ServerBuilder {
         middlewares: Vec<Middleware>,
     ) -> Self {
         let path = normalize(path);
-        let def = NamespaceDef { handler: Arc::new(handler), middlewares };
+        let def = NamespaceDef { handler: Arc::new(Holder(Arc::new(handler))), middlewares };
         self.namespaces.retain(|(p, _)| *p != path);
         self.namespaces.push((path, def));
         self
@@ -353,7 +349,7 @@ impl ServerBuilder {
         handler: H,
         middlewares: Vec<Middleware>,
     ) -> Self {
-        let def = NamespaceDef { handler: Arc::new(handler), middlewares };
+        let def = NamespaceDef { handler: Arc::new(Holder(Arc::new(handler))), middlewares };
         self.dynamic.push((Arc::new(matches), def));
         self
     }
@@ -374,6 +370,18 @@ impl ServerBuilder {
         let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });
         Server { inner, engine }
     }
+}
+
+/// A namespace declared by a `#[namespace("/path")]` impl block.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a namespace",
+    note = "put `#[sio_core::namespace(\"/path\")]` on an `impl {Self} {{ .. }}` block with `#[event]` methods"
+)]
+pub trait TypedNamespace: NamespaceHandler {
+    /// The declared path.
+    const PATH: &'static str;
+    /// The events, acks and auth it declares.
+    fn schema() -> crate::schema::NamespaceSchema;
 }
 
 /// Builds a connect middleware from an async closure.

@@ -16,19 +16,29 @@ use crate::engine::BoxFuture;
 
 /// What serves a namespace. `#[namespace]` impl blocks generate an implementation with a
 /// static `match` on event names; [`Handlers`] is the hand-written equivalent.
+///
+/// The handler is shared by every socket of the namespace (`Arc<Self>`), so its futures can
+/// hold on to it across awaits.
 pub trait NamespaceHandler: Send + Sync + 'static {
     /// A client asks to join. Refuse with `Err` (the client gets `connect_error`). Packets
     /// emitted here are delivered right after the CONNECT reply.
-    fn connect(&self, conn: Conn) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+    fn connect(
+        self: &Arc<Self>,
+        conn: Conn,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
         let _ = conn;
         async { Ok(()) }
     }
 
     /// An event arrived.
-    fn event(&self, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
+    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
 
     /// The socket left the namespace.
-    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> impl Future<Output = ()> + Send + 'static {
+    fn disconnect(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let _ = (conn, reason);
         async {}
     }
@@ -43,15 +53,18 @@ pub(crate) trait DynHandler: Send + Sync + 'static {
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
 }
 
-impl<T: NamespaceHandler> DynHandler for T {
+/// Holds a handler for the namespace table.
+pub(crate) struct Holder<T>(pub(crate) Arc<T>);
+
+impl<T: NamespaceHandler> DynHandler for Holder<T> {
     fn connect(&self, conn: Conn) -> ConnectFuture {
-        Box::pin(NamespaceHandler::connect(self, conn))
+        Box::pin(NamespaceHandler::connect(&self.0, conn))
     }
     fn event(&self, conn: Conn, event: Event) -> BoxFuture {
-        Box::pin(NamespaceHandler::event(self, conn, event))
+        Box::pin(NamespaceHandler::event(&self.0, conn, event))
     }
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
-        Box::pin(NamespaceHandler::disconnect(self, conn, reason))
+        Box::pin(NamespaceHandler::disconnect(&self.0, conn, reason))
     }
 }
 
@@ -135,13 +148,16 @@ impl Handlers {
 }
 
 impl NamespaceHandler for Handlers {
-    fn connect(&self, conn: Conn) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+    fn connect(
+        self: &Arc<Self>,
+        conn: Conn,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
         match &self.connect {
             Some(f) => f(conn),
             None => Box::pin(async { Ok(()) }),
         }
     }
-    fn event(&self, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
+    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
         match self.events.get(event.name()).or(self.any.as_ref()) {
             Some(f) => f(conn, event),
             None => {
@@ -150,7 +166,11 @@ impl NamespaceHandler for Handlers {
             }
         }
     }
-    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> impl Future<Output = ()> + Send + 'static {
+    fn disconnect(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send + 'static {
         match &self.disconnect {
             Some(f) => f(conn, reason),
             None => Box::pin(async {}),

@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use super::ack::{AckEntry, AckError, AckFuture, AckReplies};
 use super::encode::{self, Encoded};
 use super::namespace::Namespace;
-use super::socket::{Conn, ErasedArgs, SocketInner, Untyped};
+use super::socket::{Conn, SocketInner, Untyped};
 use super::{EmitError, Room};
 use crate::Sid;
-use crate::protocol::{One, ToArgs};
+use crate::protocol::{One, ToArgs, WriteArgs};
 
 /// Selects sockets of one namespace and sends to all of them. The packet is encoded once and
 /// the same buffer is queued to every recipient.
@@ -156,16 +156,16 @@ impl<E> BroadcastOperator<E> {
     }
 
     #[doc(hidden)]
-    pub fn __emit_args(&self, event: &str, args: &dyn ErasedArgs) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.ns.path(), Some(event), args.as_write(), None)?;
+    pub fn __emit_args(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
+        let enc = encode::encode_args(self.ns.path(), Some(event), args, None)?;
         self.send_encoded(&enc);
         Ok(())
     }
 
     #[doc(hidden)]
-    pub fn __emit_with_ack(&self, event: &str, args: &dyn ErasedArgs) -> AckFuture<AckReplies> {
+    pub fn __emit_with_ack(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {
         let id = self.ns.next_ack_id();
-        let encoded = encode::encode_args(self.ns.path(), Some(event), args.as_write(), Some(id));
+        let encoded = encode::encode_args(self.ns.path(), Some(event), args, Some(id));
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut targets = Vec::new();
         if let Ok(enc) = &encoded {

@@ -202,11 +202,16 @@ impl<E> Conn<E> {
         &self.inner.client.handshake
     }
 
-    /// The auth payload sent with the namespace CONNECT, deserialized as `T`.
+    /// The auth payload sent with the namespace CONNECT, deserialized as `T`. When the client
+    /// sent none, an `Option` is `None` and other types are read from `{}`.
     pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.inner.auth {
             Some(raw) => serde_json::from_str(raw.get()),
-            None => serde_json::from_str("{}"),
+            None => {
+                use serde::de::IntoDeserializer as _;
+                T::deserialize(().into_deserializer())
+                    .or_else(|_: serde::de::value::Error| serde_json::from_str("{}"))
+            }
         }
     }
 
@@ -302,8 +307,8 @@ impl<E> Conn<E> {
 
     /// Sends a packet encoded by the caller (typed emits use this).
     #[doc(hidden)]
-    pub fn __emit_args(&self, event: &str, args: &dyn ErasedArgs, volatile: bool) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.inner.ns.path(), Some(event), args.as_write(), None)?;
+    pub fn __emit_args(&self, event: &str, args: &dyn WriteArgs, volatile: bool) -> Result<(), EmitError> {
+        let enc = encode::encode_args(self.inner.ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
@@ -312,13 +317,13 @@ impl<E> Conn<E> {
     pub fn __emit_with_ack(
         &self,
         event: &str,
-        args: &dyn ErasedArgs,
+        args: &dyn WriteArgs,
         timeout: Option<Duration>,
     ) -> AckFuture<AckReply> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
-        let sent = encode::encode_args(inner.ns.path(), Some(event), args.as_write(), Some(id))
+        let sent = encode::encode_args(inner.ns.path(), Some(event), args, Some(id))
             .map_err(EmitError::from)
             .and_then(|enc| {
                 inner.register_ack(id, AckEntry::One(tx));
@@ -339,19 +344,6 @@ impl<E> Conn<E> {
                 }
             }
         })
-    }
-}
-
-/// Argument lists, object-safe (used by generated code).
-#[doc(hidden)]
-pub trait ErasedArgs {
-    #[doc(hidden)]
-    fn as_write(&self) -> &dyn WriteArgs;
-}
-
-impl<T: ToArgs> ErasedArgs for T {
-    fn as_write(&self) -> &dyn WriteArgs {
-        self
     }
 }
 

@@ -1,0 +1,145 @@
+//! Typed server-to-client events: a `#[derive(ServerEvents)]` enum fixes what a namespace
+//! may emit, so emitting anything else is a compile error.
+
+use std::any::TypeId;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use super::ack::{AckError, AckFuture, AckReplies, AckReply};
+use super::operators::BroadcastOperator;
+use super::socket::{Conn, TimeoutConn};
+use super::{EmitError, Untyped};
+use crate::protocol::WriteArgs;
+use crate::schema::ServerEventSchema;
+
+/// A set of server-to-client events, one per enum variant. Derive it with
+/// `#[derive(ServerEvents)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a set of server events",
+    note = "derive it: `#[derive(sio_core::ServerEvents)] enum {Self} {{ .. }}`, and declare it with `#[namespace(\"/path\", emits = {Self})]`"
+)]
+pub trait ServerEvents: Send + Sync + 'static {
+    /// The event name of this value's variant.
+    fn event_name(&self) -> &'static str;
+    /// The variant's fields as event arguments.
+    fn args(&self) -> &dyn WriteArgs;
+    /// The ack type the variant declares (`#[event(ack = T)]`), if any.
+    fn ack_type(&self) -> Option<TypeId>;
+    /// The schema of every variant.
+    fn schema() -> Vec<ServerEventSchema>
+    where
+        Self: Sized;
+}
+
+/// `E` declares a variant whose ack replies with `R`: the bound that lets
+/// `conn.emit_with_ack(E::Variant(..))` be typed as `R`.
+#[diagnostic::on_unimplemented(
+    message = "no variant of `{Self}` is acknowledged with `{R}`",
+    note = "declare the reply type on the variant: `#[event(ack = {R})]`"
+)]
+pub trait EventAck<R>: ServerEvents {}
+
+fn check_ack<E: ServerEvents, R: 'static>(ev: &E) -> Result<(), AckError> {
+    match ev.ack_type() {
+        Some(t) if t == TypeId::of::<R>() => Ok(()),
+        _ => Err(AckError::WrongAckType { event: ev.event_name(), expected: std::any::type_name::<R>() }),
+    }
+}
+
+fn typed_reply<R: DeserializeOwned + Send + 'static>(fut: AckFuture<AckReply>) -> AckFuture<R> {
+    Box::pin(async move { fut.await?.get::<R>() })
+}
+
+impl<E: ServerEvents> Conn<E> {
+    /// Emits one of the namespace's server events.
+    pub fn emit(&self, event: E) -> Result<(), EmitError> {
+        self.__emit_args(event.event_name(), event.args(), false)
+    }
+
+    /// Emits unless the client's queue is full (then it is dropped).
+    pub fn emit_volatile(&self, event: E) -> Result<(), EmitError> {
+        self.__emit_args(event.event_name(), event.args(), true)
+    }
+
+    /// Emits an event declared with `#[event(ack = R)]` and waits for the typed reply (the
+    /// server's ack timeout applies; see [`Conn::timeout`]).
+    pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<R>
+    where
+        E: EventAck<R>,
+        R: DeserializeOwned + Send + 'static,
+    {
+        if let Err(e) = check_ack::<E, R>(&event) {
+            return Box::pin(async move { Err(e) });
+        }
+        typed_reply(self.__emit_with_ack(event.event_name(), event.args(), None))
+    }
+}
+
+impl<E: ServerEvents> TimeoutConn<E> {
+    /// [`Conn::emit_with_ack`] with this timeout.
+    pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<R>
+    where
+        E: EventAck<R>,
+        R: DeserializeOwned + Send + 'static,
+    {
+        if let Err(e) = check_ack::<E, R>(&event) {
+            return Box::pin(async move { Err(e) });
+        }
+        typed_reply(self.conn.__emit_with_ack(event.event_name(), event.args(), Some(self.timeout)))
+    }
+}
+
+impl<E: ServerEvents> BroadcastOperator<E> {
+    /// Emits one of the namespace's server events to every selected socket.
+    pub fn emit(&self, event: E) -> Result<(), EmitError> {
+        self.__emit_args(event.event_name(), event.args())
+    }
+
+    /// Emits an event declared with `#[event(ack = R)]` and collects every reply until the
+    /// timeout.
+    pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<TypedReplies<R>>
+    where
+        E: EventAck<R>,
+        R: DeserializeOwned + Send + 'static,
+    {
+        if let Err(e) = check_ack::<E, R>(&event) {
+            return Box::pin(async move { Err(e) });
+        }
+        let fut = self.__emit_with_ack(event.event_name(), event.args());
+        Box::pin(async move {
+            let AckReplies { replies, expected } = fut.await?;
+            let replies = replies.into_iter().map(|(sid, r)| (sid, r.get::<R>())).collect();
+            Ok(TypedReplies { replies, expected })
+        })
+    }
+}
+
+/// Typed replies of a broadcast with acknowledgements.
+pub struct TypedReplies<R> {
+    /// One entry per socket that replied in time (an error if its reply had another type).
+    pub replies: Vec<(crate::Sid, Result<R, AckError>)>,
+    /// How many sockets the event was sent to.
+    pub expected: usize,
+}
+
+impl<R> TypedReplies<R> {
+    /// Whether every recipient replied before the timeout.
+    pub fn is_complete(&self) -> bool {
+        self.replies.len() == self.expected
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for TypedReplies<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedReplies")
+            .field("replies", &self.replies)
+            .field("expected", &self.expected)
+            .finish()
+    }
+}
+
+/// Marker so `Untyped` is provably not a set of server events (keeps the untyped and typed
+/// `emit` methods apart).
+#[allow(dead_code)]
+fn _untyped_is_not_events(_: Untyped) {}

@@ -1,0 +1,378 @@
+//! `#[namespace]`: parses an impl block into a [`Namespace`] model and validates it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
+use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, LitStr, Pat, Type};
+
+use crate::attr::{self, Opt};
+use crate::ctxt::Ctxt;
+use crate::render;
+
+/// A parsed `#[namespace]` impl block.
+pub(crate) struct Namespace {
+    pub(crate) self_ty: Type,
+    pub(crate) path: LitStr,
+    pub(crate) emits: Option<Type>,
+    pub(crate) docs: String,
+    pub(crate) connect: Option<Handler>,
+    pub(crate) disconnect: Option<Handler>,
+    pub(crate) events: Vec<Handler>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Connect,
+    Event,
+    Disconnect,
+}
+
+impl Kind {
+    fn attr_name(self) -> &'static str {
+        match self {
+            Kind::Connect => "connect",
+            Kind::Event => "event",
+            Kind::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// One handler method.
+pub(crate) struct Handler {
+    pub(crate) ident: syn::Ident,
+    /// The wire name (events only).
+    pub(crate) name: String,
+    pub(crate) name_span: Span,
+    pub(crate) docs: String,
+    pub(crate) params: Vec<Param>,
+    /// `None` when the method returns `()`.
+    pub(crate) ret: Option<Type>,
+}
+
+pub(crate) struct Param {
+    pub(crate) name: String,
+    pub(crate) ty: Type,
+    pub(crate) kind: ParamKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamKind {
+    Conn,
+    Handshake,
+    Reason,
+    Auth,
+    Arg { optional: bool },
+    Rest,
+}
+
+impl Param {
+    pub(crate) fn is_injected(&self) -> bool {
+        matches!(self.kind, ParamKind::Conn | ParamKind::Handshake | ParamKind::Reason)
+    }
+}
+
+/// The last segment of a type path (`sio_core::Conn<E>` → `Conn`), and whether it had
+/// generic arguments.
+fn last_segment(ty: &Type) -> Option<(&syn::Ident, bool)> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| (&s.ident, !matches!(s.arguments, syn::PathArguments::None)))
+        }
+        _ => None,
+    }
+}
+
+fn is_unit(ty: &Type) -> bool {
+    matches!(ty, Type::Tuple(t) if t.elems.is_empty())
+}
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: ItemImpl = match syn::parse2(input.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            let err =
+                syn::Error::new_spanned(&input, "#[namespace] goes on an inherent `impl Type { .. }` block")
+                    .to_compile_error();
+            return quote! { #input #err };
+        }
+    };
+    let mut cx = Ctxt::default();
+    let model = parse(&mut cx, args, &mut item);
+    // The user's item, with our attributes removed and bare `Conn` made typed.
+    let item_tokens = item.to_token_stream();
+    match model {
+        Some(ns) if !cx.has_errors() => {
+            let dispatch = render::dispatch::render(&ns);
+            let schema = render::schema::render(&ns);
+            let checks = render::dispatch::type_checks(&ns);
+            quote! {
+                #item_tokens
+                const _: () = {
+                    #dispatch
+                    #schema
+                    #checks
+                };
+            }
+        }
+        _ => {
+            let errors = cx.into_compile_errors();
+            quote! { #item_tokens #errors }
+        }
+    }
+}
+
+fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namespace> {
+    let (path, emits) = parse_args(cx, args)?;
+    if let Some((_, trait_path, _)) = &item.trait_ {
+        cx.error(trait_path, "#[namespace] goes on an inherent impl block, not a trait impl");
+    }
+    if !item.generics.params.is_empty() {
+        cx.error(&item.generics, "a namespace type cannot be generic");
+    }
+    let mut ns = Namespace {
+        self_ty: (*item.self_ty).clone(),
+        path,
+        emits,
+        docs: attr::docs(&item.attrs),
+        connect: None,
+        disconnect: None,
+        events: Vec::new(),
+    };
+    for impl_item in &mut item.items {
+        let ImplItem::Fn(f) = impl_item else { continue };
+        let Some((kind, opts, attr_tokens)) = take_kind(cx, f) else { continue };
+        let Some(handler) = parse_handler(cx, kind, &opts, &attr_tokens, f, ns.emits.as_ref()) else {
+            continue;
+        };
+        match kind {
+            Kind::Event => {
+                if let Some(first) = ns.events.iter().find(|e| e.name == handler.name) {
+                    cx.push(syn::Error::new(
+                        handler.name_span,
+                        format!(
+                            "duplicate event name `{}` (already handled by `{}`)",
+                            handler.name, first.ident
+                        ),
+                    ));
+                }
+                ns.events.push(handler);
+            }
+            Kind::Connect | Kind::Disconnect => {
+                let slot = if kind == Kind::Connect { &mut ns.connect } else { &mut ns.disconnect };
+                if let Some(first) = slot {
+                    cx.error(
+                        &f.sig.ident,
+                        format!(
+                            "a namespace has one #[{}] handler (already `{}`)",
+                            kind.attr_name(),
+                            first.ident
+                        ),
+                    );
+                } else {
+                    *slot = Some(handler);
+                }
+            }
+        }
+    }
+    Some(ns)
+}
+
+fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>)> {
+    let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<(LitStr, Vec<Opt>)> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected the namespace path first: #[namespace(\"/chat\")]")
+        })?;
+        let mut opts = Vec::new();
+        while input.parse::<Option<syn::Token![,]>>()?.is_some() {
+            if input.is_empty() {
+                break;
+            }
+            opts.push(input.parse::<Opt>()?);
+        }
+        Ok((path, opts))
+    };
+    let (path, opts) = match syn::parse::Parser::parse2(parser, args) {
+        Ok(v) => v,
+        Err(e) => {
+            cx.push(e);
+            return None;
+        }
+    };
+    let value = path.value();
+    if !value.starts_with('/') || value.contains(',') || value.chars().any(char::is_control) {
+        cx.error(&path, "a namespace path starts with `/` and contains no `,`, e.g. \"/chat\"");
+    }
+    let mut emits = None;
+    for opt in &opts {
+        if opt.key == "emits" {
+            emits = attr::ty(cx, opt);
+        } else {
+            attr::unknown(cx, &opt.key, &["emits"]);
+        }
+    }
+    Some((path, emits))
+}
+
+/// Removes our attribute from the method and returns which kind it is, with its options.
+fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, TokenStream)> {
+    let mut found: Option<(Kind, Vec<Opt>, TokenStream)> = None;
+    let mut keep = Vec::new();
+    for a in std::mem::take(&mut f.attrs) {
+        let kind = [Kind::Connect, Kind::Event, Kind::Disconnect]
+            .into_iter()
+            .find(|k| a.path().is_ident(k.attr_name()));
+        let Some(kind) = kind else {
+            keep.push(a);
+            continue;
+        };
+        let opts = match &a.meta {
+            syn::Meta::Path(_) => Vec::new(),
+            syn::Meta::List(l) => match attr::parse_opts(l.tokens.clone()) {
+                Ok(o) => o,
+                Err(e) => {
+                    cx.push(e);
+                    Vec::new()
+                }
+            },
+            syn::Meta::NameValue(nv) => {
+                cx.error(
+                    nv,
+                    format!("write #[{}] or #[{}(option = ..)]", kind.attr_name(), kind.attr_name()),
+                );
+                Vec::new()
+            }
+        };
+        if found.is_some() {
+            cx.error(&a, "a method handles one thing: #[event], #[connect] or #[disconnect]");
+            continue;
+        }
+        found = Some((kind, opts, a.to_token_stream()));
+    }
+    f.attrs = keep;
+    found
+}
+
+fn parse_handler(
+    cx: &mut Ctxt,
+    kind: Kind,
+    opts: &[Opt],
+    attr_tokens: &TokenStream,
+    f: &mut ImplItemFn,
+    emits: Option<&Type>,
+) -> Option<Handler> {
+    let mut name = f.sig.ident.to_string();
+    let mut name_span = f.sig.ident.span();
+    for opt in opts {
+        match (kind, opt.key.to_string().as_str()) {
+            (Kind::Event, "rename") => {
+                if let Some(s) = attr::string(cx, opt) {
+                    name = s.value();
+                    name_span = s.span();
+                }
+            }
+            (Kind::Event, _) => attr::unknown(cx, &opt.key, &["rename"]),
+            _ => attr::unknown(cx, &opt.key, &[]),
+        }
+    }
+    let _ = attr_tokens;
+    if f.sig.asyncness.is_none() {
+        cx.error(f.sig.fn_token, format!("#[{}] handlers must be `async fn`", kind.attr_name()));
+    }
+    if !f.sig.generics.params.is_empty() {
+        cx.error(&f.sig.generics, "handlers cannot be generic");
+    }
+    if kind == Kind::Event {
+        attr::check_event_name(cx, &name, name_span);
+    }
+    let sig_tokens = f.sig.to_token_stream();
+    let mut inputs = f.sig.inputs.iter_mut();
+    match inputs.next() {
+        Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() => {}
+        Some(other) => cx.error(&*other, "handlers take `&self` first"),
+        None => cx.error(sig_tokens, "handlers take `&self` first"),
+    }
+    let mut params = Vec::new();
+    for (i, input) in inputs.enumerate() {
+        let FnArg::Typed(pt) = input else { continue };
+        // Bare `Conn` in a namespace with `emits = E` is that namespace's typed handle.
+        if let (Some(e), Type::Path(tp)) = (emits, &*pt.ty) {
+            if tp.qself.is_none() && tp.path.segments.len() == 1 && tp.path.is_ident("Conn") {
+                let span = pt.ty.span();
+                *pt.ty = syn::parse_quote_spanned!(span=> ::sio_core::Conn<#e>);
+            }
+        }
+        let pname = match &*pt.pat {
+            Pat::Ident(p) => p.ident.to_string().trim_start_matches('_').to_owned(),
+            _ => format!("arg{i}"),
+        };
+        let pname = if pname.is_empty() { format!("arg{i}") } else { pname };
+        let seg = last_segment(&pt.ty).map(|(id, generic)| (id.to_string(), generic));
+        let pkind = match seg.as_ref().map(|(s, g)| (s.as_str(), *g)) {
+            Some(("Conn", _)) => ParamKind::Conn,
+            Some(("Handshake", false)) => ParamKind::Handshake,
+            Some(("DisconnectReason", false)) => ParamKind::Reason,
+            Some(("RawArgs", false)) => ParamKind::Rest,
+            Some(("Option", true)) => ParamKind::Arg { optional: true },
+            _ => ParamKind::Arg { optional: false },
+        };
+        let pkind = match (kind, pkind) {
+            (Kind::Connect, ParamKind::Arg { .. }) => ParamKind::Auth,
+            (Kind::Connect | Kind::Disconnect, ParamKind::Rest) => {
+                cx.error(&pt.ty, "`RawArgs` captures event arguments; it has no meaning here");
+                continue;
+            }
+            (Kind::Connect | Kind::Event, ParamKind::Reason) => {
+                cx.error(&pt.ty, "`DisconnectReason` is only given to #[disconnect] handlers");
+                continue;
+            }
+            (Kind::Disconnect, ParamKind::Arg { .. }) => {
+                cx.error(
+                    &pt.ty,
+                    "#[disconnect] handlers take `Conn`, `Handshake` and `DisconnectReason` only",
+                );
+                continue;
+            }
+            (_, k) => k,
+        };
+        params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
+    }
+    validate_order(cx, kind, &params);
+    let ret = match &f.sig.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, t) if is_unit(t) => None,
+        syn::ReturnType::Type(_, t) => Some((**t).clone()),
+    };
+    if kind == Kind::Disconnect {
+        if let Some(r) = &ret {
+            cx.error(r, "#[disconnect] handlers return nothing");
+        }
+    }
+    Some(Handler { ident: f.sig.ident.clone(), name, name_span, docs: attr::docs(&f.attrs), params, ret })
+}
+
+fn validate_order(cx: &mut Ctxt, kind: Kind, params: &[Param]) {
+    let mut seen_payload = false;
+    let mut auth = 0;
+    for (i, p) in params.iter().enumerate() {
+        if p.is_injected() {
+            if seen_payload {
+                cx.error(
+                    &p.ty,
+                    "injected parameters (`Conn`, `Handshake`, `DisconnectReason`) come before the payload",
+                );
+            }
+        } else {
+            seen_payload = true;
+        }
+        if p.kind == ParamKind::Rest && i + 1 != params.len() {
+            cx.error(&p.ty, "`RawArgs` captures the remaining arguments, so it must be the last parameter");
+        }
+        if p.kind == ParamKind::Auth {
+            auth += 1;
+            if auth > 1 {
+                cx.error(&p.ty, "#[connect] takes one auth parameter (a `Deserialize` type)");
+            }
+        }
+    }
+    let _ = kind;
+}

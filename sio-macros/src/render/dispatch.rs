@@ -1,0 +1,173 @@
+//! The `NamespaceHandler` impl: a static `match` on the event name, argument decoding straight
+//! from the packet, the handler call and the ack wiring.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::model::{Handler, Namespace, ParamKind};
+
+/// The expression passed to the user's method for parameter `i` of `h`.
+fn call_args(h: &Handler, payload: &[syn::Ident]) -> Vec<TokenStream> {
+    let mut next_payload = payload.iter();
+    h.params
+        .iter()
+        .map(|p| match p.kind {
+            ParamKind::Conn => quote! { ::sio_core::__private::typed(::core::clone::Clone::clone(&__conn)) },
+            ParamKind::Handshake => quote! { ::core::clone::Clone::clone(__conn.handshake()) },
+            ParamKind::Reason => quote! { __reason },
+            ParamKind::Auth => quote! { __auth },
+            ParamKind::Arg { .. } | ParamKind::Rest => {
+                let id = next_payload.next();
+                quote! { #id }
+            }
+        })
+        .collect()
+}
+
+fn event_arm(h: &Handler) -> TokenStream {
+    let name = &h.name;
+    let ident = &h.ident;
+    let payload: Vec<_> = h.params.iter().filter(|p| !p.is_injected()).collect();
+    let vars: Vec<syn::Ident> = (0..payload.len()).map(|i| format_ident!("__a{}", i)).collect();
+    let tys: Vec<&syn::Type> = payload.iter().map(|p| &p.ty).collect();
+    let decode: Vec<TokenStream> = payload
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ty = &p.ty;
+            if p.kind == ParamKind::Rest {
+                quote_spanned! {ty.span()=> <::sio_core::RawArgs as ::sio_core::FromArgs>::from_args(__seq)? }
+            } else {
+                quote_spanned! {ty.span()=> ::sio_core::protocol::next_arg::<#ty, __S>(__seq, #i)? }
+            }
+        })
+        .collect();
+    let args = call_args(h, &vars);
+    let reply = if h.ret.is_some() {
+        quote! { ::sio_core::__private::reply(__ack, &__ret); }
+    } else {
+        quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
+    };
+    quote! {
+        #name => {
+            struct __Args(#(#tys),*);
+            impl ::sio_core::FromArgs for __Args {
+                fn from_args<'de, __S: ::sio_core::__private::serde::de::SeqAccess<'de>>(
+                    __seq: &mut __S,
+                ) -> ::core::result::Result<Self, __S::Error> {
+                    ::core::result::Result::Ok(__Args(#(#decode),*))
+                }
+            }
+            let __Args(#(#vars),*) = match __event.args::<__Args>() {
+                ::core::result::Result::Ok(a) => a,
+                ::core::result::Result::Err(e) => return ::sio_core::__private::bad_args(#name, &e),
+            };
+            let __ack = __event.take_ack();
+            let __ret = __this.#ident(#(#args),*).await;
+            #reply
+        }
+    }
+}
+
+pub(crate) fn render(ns: &Namespace) -> TokenStream {
+    let self_ty = &ns.self_ty;
+    let arms: Vec<_> = ns.events.iter().map(event_arm).collect();
+
+    let connect = ns.connect.as_ref().map(|h| {
+        let ident = &h.ident;
+        let auth = h.params.iter().find(|p| p.kind == ParamKind::Auth).map(|p| {
+            let ty = &p.ty;
+            quote! {
+                let __auth: #ty = match __conn.auth::<#ty>() {
+                    ::core::result::Result::Ok(a) => a,
+                    ::core::result::Result::Err(e) => {
+                        return ::core::result::Result::Err(::sio_core::__private::bad_auth(&e));
+                    }
+                };
+            }
+        });
+        let args = call_args(h, &[]);
+        quote! {
+            fn connect(
+                self: &::std::sync::Arc<Self>,
+                __conn: ::sio_core::Conn,
+            ) -> impl ::core::future::Future<Output = ::core::result::Result<(), ::sio_core::ConnectError>>
+                   + ::core::marker::Send + 'static {
+                let __this = ::std::sync::Arc::clone(self);
+                async move {
+                    #auth
+                    ::sio_core::__private::ConnectOutcome::into_result(__this.#ident(#(#args),*).await)
+                }
+            }
+        }
+    });
+
+    let disconnect = ns.disconnect.as_ref().map(|h| {
+        let ident = &h.ident;
+        let args = call_args(h, &[]);
+        quote! {
+            fn disconnect(
+                self: &::std::sync::Arc<Self>,
+                __conn: ::sio_core::Conn,
+                __reason: ::sio_core::DisconnectReason,
+            ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static {
+                let __this = ::std::sync::Arc::clone(self);
+                async move {
+                    let _ = &__reason;
+                    __this.#ident(#(#args),*).await
+                }
+            }
+        }
+    });
+
+    quote! {
+        impl ::sio_core::NamespaceHandler for #self_ty {
+            #connect
+
+            #[allow(unused_variables, clippy::unit_arg)]
+            fn event(
+                self: &::std::sync::Arc<Self>,
+                __conn: ::sio_core::Conn,
+                mut __event: ::sio_core::Event,
+            ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static {
+                let __this = ::std::sync::Arc::clone(self);
+                async move {
+                    match __event.name() {
+                        #(#arms)*
+                        _ => ::sio_core::__private::unknown_event(__event.name()),
+                    }
+                }
+            }
+
+            #disconnect
+        }
+    }
+}
+
+/// Checks with the span of each user type: arguments deserialize, returns serialize.
+pub(crate) fn type_checks(ns: &Namespace) -> TokenStream {
+    let mut checks = Vec::new();
+    for h in ns.events.iter().chain(&ns.connect) {
+        for p in &h.params {
+            if matches!(p.kind, ParamKind::Arg { .. } | ParamKind::Auth) {
+                let ty = &p.ty;
+                checks.push(quote_spanned! {ty.span()=> ::sio_core::__private::assert_arg::<#ty>(); });
+            }
+        }
+    }
+    for h in &ns.events {
+        if let Some(ty) = &h.ret {
+            checks.push(quote_spanned! {ty.span()=> ::sio_core::__private::assert_ack::<#ty>(); });
+        }
+    }
+    if let Some(e) = &ns.emits {
+        checks.push(quote_spanned! {e.span()=> ::sio_core::__private::assert_events::<#e>(); });
+    }
+    quote! {
+        #[allow(dead_code)]
+        fn __sio_type_checks() {
+            #(#checks)*
+        }
+    }
+}
