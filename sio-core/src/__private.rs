@@ -70,6 +70,3 @@ pub fn assert_arg<T: serde::de::DeserializeOwned>() {}
 
 /// Checks, with the span of the user's type, that a return value can be serialized.
 pub fn assert_ack<T: Serialize>() {}
-
-/// Checks, with the span of the user's type, that `emits = E` names a `ServerEvents` enum.
-pub fn assert_events<E: crate::ServerEvents>() {}

@@ -104,13 +104,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Some(ns) if !cx.has_errors() => {
             let dispatch = render::dispatch::render(&ns);
             let schema = render::schema::render(&ns);
-            let checks = render::dispatch::type_checks(&ns);
             quote! {
                 #item_tokens
                 const _: () = {
                     #dispatch
                     #schema
-                    #checks
                 };
             }
         }
@@ -297,8 +295,10 @@ fn parse_handler(
         // Bare `Conn` in a namespace with `emits = E` is that namespace's typed handle.
         if let (Some(e), Type::Path(tp)) = (emits, &*pt.ty) {
             if tp.qself.is_none() && tp.path.segments.len() == 1 && tp.path.is_ident("Conn") {
+                // Keep the user's own `Conn` path (so their import stays used), add the type.
+                let ident = &tp.path.segments[0].ident;
                 let span = pt.ty.span();
-                *pt.ty = syn::parse_quote_spanned!(span=> ::sio_core::Conn<#e>);
+                *pt.ty = syn::parse_quote_spanned!(span=> #ident<#e>);
             }
         }
         let pname = match &*pt.pat {

@@ -44,8 +44,9 @@ fn event_arm(h: &Handler) -> TokenStream {
         })
         .collect();
     let args = call_args(h, &vars);
-    let reply = if h.ret.is_some() {
-        quote! { ::sio_core::__private::reply(__ack, &__ret); }
+    let reply = if let Some(ret) = &h.ret {
+        // Spanned on the return type: a type that is not `Serialize` is reported there.
+        quote_spanned! {ret.span()=> ::sio_core::__private::reply(__ack, &__ret); }
     } else {
         quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
     };
@@ -78,7 +79,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
         let ident = &h.ident;
         let auth = h.params.iter().find(|p| p.kind == ParamKind::Auth).map(|p| {
             let ty = &p.ty;
-            quote! {
+            quote_spanned! {ty.span()=>
                 let __auth: #ty = match __conn.auth::<#ty>() {
                     ::core::result::Result::Ok(a) => a,
                     ::core::result::Result::Err(e) => {
@@ -94,7 +95,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 __conn: ::sio_core::Conn,
             ) -> impl ::core::future::Future<Output = ::core::result::Result<(), ::sio_core::ConnectError>>
                    + ::core::marker::Send + 'static {
-                let __this = ::std::sync::Arc::clone(self);
+                let __this = ::core::clone::Clone::clone(self);
                 async move {
                     #auth
                     ::sio_core::__private::ConnectOutcome::into_result(__this.#ident(#(#args),*).await)
@@ -112,7 +113,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 __conn: ::sio_core::Conn,
                 __reason: ::sio_core::DisconnectReason,
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static {
-                let __this = ::std::sync::Arc::clone(self);
+                let __this = ::core::clone::Clone::clone(self);
                 async move {
                     let _ = &__reason;
                     __this.#ident(#(#args),*).await
@@ -131,7 +132,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 __conn: ::sio_core::Conn,
                 mut __event: ::sio_core::Event,
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static {
-                let __this = ::std::sync::Arc::clone(self);
+                let __this = ::core::clone::Clone::clone(self);
                 async move {
                     match __event.name() {
                         #(#arms)*
@@ -141,33 +142,6 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
             }
 
             #disconnect
-        }
-    }
-}
-
-/// Checks with the span of each user type: arguments deserialize, returns serialize.
-pub(crate) fn type_checks(ns: &Namespace) -> TokenStream {
-    let mut checks = Vec::new();
-    for h in ns.events.iter().chain(&ns.connect) {
-        for p in &h.params {
-            if matches!(p.kind, ParamKind::Arg { .. } | ParamKind::Auth) {
-                let ty = &p.ty;
-                checks.push(quote_spanned! {ty.span()=> ::sio_core::__private::assert_arg::<#ty>(); });
-            }
-        }
-    }
-    for h in &ns.events {
-        if let Some(ty) = &h.ret {
-            checks.push(quote_spanned! {ty.span()=> ::sio_core::__private::assert_ack::<#ty>(); });
-        }
-    }
-    if let Some(e) = &ns.emits {
-        checks.push(quote_spanned! {e.span()=> ::sio_core::__private::assert_events::<#e>(); });
-    }
-    quote! {
-        #[allow(dead_code)]
-        fn __sio_type_checks() {
-            #(#checks)*
         }
     }
 }

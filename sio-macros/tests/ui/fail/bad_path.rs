@@ -1,0 +1,5 @@
+use sio_core::prelude::*;
+struct Chat;
+#[namespace("chat")]
+impl Chat {}
+fn main() {}

@@ -1,0 +1,5 @@
+use sio_core::prelude::*;
+struct Plain;
+fn main() {
+    let _ = Server::builder().namespace(Plain);
+}

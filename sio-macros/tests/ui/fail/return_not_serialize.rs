@@ -1,0 +1,9 @@
+use sio_core::prelude::*;
+struct Chat;
+struct NotSerde;
+#[namespace("/chat")]
+impl Chat {
+    #[event]
+    async fn msg(&self, text: String) -> NotSerde { NotSerde }
+}
+fn main() {}
