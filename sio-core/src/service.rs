@@ -66,8 +66,8 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let engine = self.server.engine().clone();
-        Box::pin(async move { Ok(engine.handle(req).await) })
+        let fut = self.server.engine().handle(req);
+        Box::pin(async move { Ok(fut.await) })
     }
 }
 
@@ -122,8 +122,8 @@ where
         let path = self.server.path();
         let p = req.uri().path();
         if p == path || p == path.trim_end_matches('/') {
-            let engine = self.server.engine().clone();
-            Box::pin(async move { Ok(engine.handle(req).await) })
+            let fut = self.server.engine().handle(req);
+            Box::pin(async move { Ok(fut.await) })
         } else {
             Box::pin(self.inner.call(req))
         }

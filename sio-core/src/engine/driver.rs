@@ -22,6 +22,9 @@ use super::{EngineHandler, EngineInner};
 /// Messages read from a WebSocket in one turn before the task yields to others.
 const READ_BUDGET: usize = 64;
 
+/// How long a closing WebSocket may take to send its close frame before it is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 enum Phase {
     Running,
     /// Delivering what is queued, then closing the transport.
@@ -29,8 +32,11 @@ enum Phase {
         flush: bool,
         deadline: Pin<Box<Sleep>>,
     },
-    /// Transport closed; waiting for handler futures to finish.
-    Draining,
+    /// Transport closing; waiting for the close frame to leave (bounded) and for handler
+    /// futures to finish.
+    Draining {
+        deadline: Pin<Box<Sleep>>,
+    },
 }
 
 pub(crate) struct Driver<H: EngineHandler> {
@@ -123,22 +129,24 @@ impl<H: EngineHandler> Driver<H> {
                     self.finish_transport(cx);
                 }
             }
-            Phase::Draining => {}
+            Phase::Draining { .. } => {}
         }
 
-        if let Phase::Draining = self.phase {
-            if self.ws.is_none() && self.tasks.is_empty() {
-                return Poll::Ready(());
-            }
+        if let Phase::Draining { deadline } = &mut self.phase {
             if let Some(ws) = &mut self.ws {
-                // Best effort: let the close frame go out, then drop the connection.
+                // Best effort: let the close frame go out, then drop the connection. A peer that
+                // stopped reading does not keep the socket: the deadline drops it.
                 match Pin::new(ws).poll_close(cx) {
                     Poll::Ready(_) => self.ws = None,
+                    Poll::Pending if deadline.as_mut().poll(cx).is_ready() => {
+                        tracing::debug!(sid = %self.session.id(), "close frame not taken in time, dropping the connection");
+                        self.ws = None;
+                    }
                     Poll::Pending => {}
                 }
-                if self.ws.is_none() && self.tasks.is_empty() {
-                    return Poll::Ready(());
-                }
+            }
+            if self.ws.is_none() && self.tasks.is_empty() {
+                return Poll::Ready(());
             }
         }
         if yield_now {
@@ -203,10 +211,16 @@ impl<H: EngineHandler> Driver<H> {
                 }
                 Some(Err(e)) => {
                     tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed");
+                    // The connection going away (reset, EOF without a close frame) is a
+                    // `transport close`, as in the reference; a peer breaking the protocol or
+                    // the size limit is a `transport error`.
                     let reason = match e {
-                        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
-                            CloseReason::TransportClose
-                        }
+                        tungstenite::Error::ConnectionClosed
+                        | tungstenite::Error::AlreadyClosed
+                        | tungstenite::Error::Io(_)
+                        | tungstenite::Error::Protocol(
+                            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+                        ) => CloseReason::TransportClose,
                         _ => CloseReason::TransportError,
                     };
                     self.ws = None;
@@ -251,10 +265,12 @@ impl<H: EngineHandler> Driver<H> {
             return;
         }
         self.session.mark_closed();
-        // A polling client that closed itself may have a GET racing its close POST: keep the
-        // session reachable until that GET took the final noop (or the grace period ends).
-        // Every other close makes the sid unknown at once, as in the reference.
-        if self.ws.is_some() || reason != CloseReason::TransportClose {
+        // Over polling, the packets queued before a server-side close, and the final noop of a
+        // client that closed itself (its GET may race the close POST), are still delivered: the
+        // session stays reachable until a GET took them or the grace period ends. Every other
+        // close makes the sid unknown at once, as in the reference.
+        let linger = self.ws.is_none() && (reason.flushes() || reason == CloseReason::TransportClose);
+        if !linger {
             self.engine.remove(self.session.id());
         }
         tracing::debug!(sid = %self.session.id(), %reason, "session closing");
@@ -287,14 +303,15 @@ impl<H: EngineHandler> Driver<H> {
         if let Some(ws) = &mut self.ws {
             let _ = Pin::new(ws).start_send(WsMessage::Close(None));
         }
-        let _ = cx;
-        self.phase = Phase::Draining;
+        let mut deadline = Box::pin(tokio::time::sleep(CLOSE_TIMEOUT));
+        let _ = deadline.as_mut().poll(cx);
+        self.phase = Phase::Draining { deadline };
         cx.waker().wake_by_ref();
     }
 
     /// Moves queued frames to the WebSocket: everything queued in one batch, one flush.
     fn poll_write(&mut self, cx: &mut Context<'_>) {
-        let flushing_allowed = !matches!(self.phase, Phase::Draining);
+        let flushing_allowed = !matches!(self.phase, Phase::Draining { .. });
         if !flushing_allowed {
             return;
         }

@@ -2,7 +2,7 @@
 //! upgrade, answering errors as the reference server does.
 
 use std::collections::VecDeque;
-use std::future::Future as _;
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -117,10 +117,50 @@ fn is_upgrade_request(headers: &HeaderMap) -> bool {
     has_token(header::UPGRADE, "websocket") && has_token(header::CONNECTION, "upgrade")
 }
 
-pub(crate) async fn handle<H: EngineHandler>(
+/// Closes the session of a polling GET whose request future is dropped before it ever ran
+/// (the client went away right after sending it): without this, hyper may drop the future
+/// unpolled and nothing would notice the abandoned poll.
+struct EarlyGet(Option<Arc<Session>>);
+
+impl EarlyGet {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for EarlyGet {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            tracing::debug!(sid = %session.id(), "poll request dropped before it was handled");
+            session.close(CloseReason::TransportError);
+        }
+    }
+}
+
+pub(crate) fn handle<H: EngineHandler>(
     engine: Arc<EngineInner<H>>,
     req: Request<Body>,
-) -> Response<Body> {
+) -> impl Future<Output = Response<Body>> + Send + 'static {
+    let early = if req.method() == Method::GET {
+        let q = Query::parse(req.uri().query().unwrap_or(""));
+        match (q.transport, q.sid.and_then(Sid::parse)) {
+            (Some("polling"), Some(sid)) => {
+                engine.get(sid).filter(|s| s.transport() == TransportKind::Polling)
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let mut early = EarlyGet(early);
+    async move {
+        // Running now: the GET handler's own guard takes over.
+        early.disarm();
+        handle_request(engine, req).await
+    }
+}
+
+async fn handle_request<H: EngineHandler>(engine: Arc<EngineInner<H>>, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let origin = parts.headers.get(header::ORIGIN).cloned();
     if parts.method == Method::OPTIONS {
@@ -292,7 +332,7 @@ impl Drop for PollGuard<'_> {
             self.session.get_active.store(false, Ordering::Release);
             if !self.answered {
                 tracing::debug!(sid = %self.session.id(), "poll connection closed prematurely");
-                self.session.close(CloseReason::TransportClose);
+                self.session.close(CloseReason::TransportError);
             }
         } else {
             self.session.post_active.store(false, Ordering::Release);

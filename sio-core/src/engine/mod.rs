@@ -122,11 +122,14 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Answers one HTTP request addressed to the engine's path.
-    pub async fn handle<B>(&self, req: ::http::Request<B>) -> ::http::Response<axum::body::Body>
+    pub fn handle<B>(
+        &self,
+        req: ::http::Request<B>,
+    ) -> impl std::future::Future<Output = ::http::Response<axum::body::Body>> + Send + 'static
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        http::handle(self.inner.clone(), req.map(axum::body::Body::new)).await
+        http::handle(self.inner.clone(), req.map(axum::body::Body::new))
     }
 }

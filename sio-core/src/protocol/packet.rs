@@ -204,7 +204,7 @@ impl Packet {
 }
 
 fn parse_digits(d: &[u8]) -> Option<u64> {
-    if d.len() > 19 {
+    if d.len() > 20 {
         return None;
     }
     d.iter().try_fold(0u64, |acc, c| acc.checked_mul(10)?.checked_add(u64::from(c - b'0')))
@@ -367,7 +367,7 @@ mod tests {
             "5x-[\"a\"]",
             "599-[\"a\"]",
             "50-[\"a\"]",
-            r#"299999999999999999999["a"]"#,
+            r#"218446744073709551616["a"]"#,
             "3[1]",
             "3",
             "1x",

@@ -203,15 +203,15 @@ impl<E> Conn<E> {
     }
 
     /// The auth payload sent with the namespace CONNECT, deserialized as `T`. When the client
-    /// sent none, an `Option` is `None` and other types are read from `{}`.
+    /// sent none, it is read from `{}` (as the reference server shows it), and an `Option`
+    /// that cannot be read from `{}` is `None`.
     pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.inner.auth {
             Some(raw) => serde_json::from_str(raw.get()),
-            None => {
+            None => serde_json::from_str("{}").or_else(|e| {
                 use serde::de::IntoDeserializer as _;
-                T::deserialize(().into_deserializer())
-                    .or_else(|_: serde::de::value::Error| serde_json::from_str("{}"))
-            }
+                T::deserialize(().into_deserializer()).map_err(|_: serde::de::value::Error| e)
+            }),
         }
     }
 
