@@ -1,0 +1,247 @@
+//! `#[namespace]` and `#[derive(ServerEvents)]` over a real WebSocket: argument decoding,
+//! return values as acks, typed emits (before and after CONNECT), typed server-to-client acks,
+//! refusals from `#[connect]`, disconnect reasons.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{T, Ws, recv, within};
+use serde::{Deserialize, Serialize};
+use sio_core::prelude::*;
+use tokio::sync::mpsc;
+
+#[derive(Deserialize)]
+struct Login {
+    name: String,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
+/// What the test namespace sends.
+#[derive(ServerEvents)]
+enum TestEvent {
+    #[event(rename = "welcome")]
+    Welcome {
+        name: String,
+    },
+    Said(String, u32),
+    #[event(ack = String)]
+    Question(String),
+    MovedTo(Point),
+}
+
+struct TestNs {
+    reasons: mpsc::UnboundedSender<String>,
+}
+
+#[namespace("/t", emits = TestEvent)]
+impl TestNs {
+    #[connect]
+    async fn join(&self, s: Conn, auth: Option<Login>) -> Result<(), ConnectError> {
+        match auth {
+            Some(l) if !l.name.is_empty() => {
+                // Emitted before the CONNECT reply exists: delivered right after it.
+                s.emit(TestEvent::Welcome { name: l.name }).map_err(|e| ConnectError::new(e.to_string()))?;
+                Ok(())
+            }
+            _ => Err(ConnectError::new("who are you?").with_data(&serde_json::json!({ "hint": "name" }))),
+        }
+    }
+
+    #[event]
+    async fn msg(&self, m: String) -> String {
+        format!("recv {m}")
+    }
+
+    #[event(rename = "move")]
+    async fn move_to(&self, s: Conn, x: i32, y: Option<i32>) -> (i32, Option<i32>) {
+        let _ = s.emit(TestEvent::MovedTo(Point { x, y: y.unwrap_or_default() }));
+        (x, y)
+    }
+
+    #[event]
+    async fn nothing(&self, _n: u8) {}
+
+    #[event]
+    async fn bin(&self, label: String, data: Binary) -> (String, Binary) {
+        (label, data)
+    }
+
+    #[event]
+    async fn rest(&self, _first: u8, all: RawArgs) -> usize {
+        all.len()
+    }
+
+    #[event]
+    async fn fallible(&self, n: i64) -> Result<i64, String> {
+        if n >= 0 { Ok(n) } else { Err("negative".into()) }
+    }
+
+    #[event]
+    async fn ask(&self, s: Conn) -> String {
+        match s
+            .timeout(Duration::from_secs(2))
+            .emit_with_ack::<String>(TestEvent::Question("sure?".into()))
+            .await
+        {
+            Ok(reply) => reply,
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[event]
+    async fn say(&self, s: Conn, text: String) {
+        let _ = s.emit(TestEvent::Said(text, 7));
+    }
+
+    #[disconnect]
+    async fn leave(&self, reason: DisconnectReason) {
+        let _ = self.reasons.send(reason.as_str().to_owned());
+    }
+}
+
+async fn start() -> (std::net::SocketAddr, mpsc::UnboundedReceiver<String>, Server) {
+    tests::init_tracing();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let io = Server::builder().namespace(TestNs { reasons: tx }).build();
+    let addr = tests::serve(&io).await;
+    (addr, rx, io)
+}
+
+async fn joined(addr: std::net::SocketAddr) -> Ws {
+    let mut ws = Ws::connect(addr).await;
+    ws.send(r#"40/t,{"name":"ann"}"#).await;
+    let connect = ws.recv_text().await;
+    assert!(connect.starts_with(r#"40/t,{"sid":""#), "CONNECT reply first: {connect}");
+    assert_eq!(ws.recv_text().await, r#"42/t,["welcome","ann"]"#, "the connect handler's emit follows it");
+    ws
+}
+
+#[tokio::test]
+async fn return_values_are_acks() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send(r#"42/t,1["msg","hi"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,1["recv hi"]"#);
+    // A tuple is one argument: an array.
+    ws.send(r#"42/t,2["move",3]"#).await;
+    assert_eq!(ws.recv_text().await, r#"42/t,["movedTo",{"x":3,"y":0}]"#);
+    assert_eq!(ws.recv_text().await, r#"43/t,2[[3,null]]"#);
+    // `()` answers an ack request with an empty ack, so the client's callback fires.
+    ws.send(r#"42/t,3["nothing",1]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,3[]"#);
+    // Result serializes as serde does.
+    ws.send(r#"42/t,4["fallible",-1]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,4[{"Err":"negative"}]"#);
+    ws.send(r#"42/t,5["fallible",2]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,5[{"Ok":2}]"#);
+    // No ack id: nothing is sent back.
+    ws.send(r#"42/t,["msg","quiet"]"#).await;
+    ws.send(r#"42/t,6["msg","loud"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,6["recv loud"]"#);
+}
+
+#[tokio::test]
+async fn mismatched_arguments_are_dropped_and_the_connection_kept() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send(r#"42/t,1["msg",5]"#).await; // wrong type
+    ws.send(r#"42/t,2["move"]"#).await; // missing a required argument
+    ws.send(r#"42/t,3["unknown-event",1]"#).await; // no handler
+    ws.send(r#"42/t,4["msg","still here"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,4["recv still here"]"#, "ids 1 to 3 got no reply");
+}
+
+#[tokio::test]
+async fn binary_and_rest_arguments() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send(r#"451-/t,1["bin","file",{"_placeholder":true,"num":0}]"#).await;
+    ws.send_binary(vec![1, 2, 3]).await;
+    assert_eq!(ws.recv_text().await, r#"461-/t,1[["file",{"_placeholder":true,"num":0}]]"#);
+    assert_eq!(ws.recv_binary().await, vec![1, 2, 3]);
+    ws.send(r#"42/t,2["rest",1,"a",{"b":2},[3]]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,2[3]"#);
+}
+
+#[tokio::test]
+async fn typed_emits_and_typed_client_acks() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send(r#"42/t,["say","hey"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"42/t,["said","hey",7]"#);
+
+    ws.send(r#"42/t,9["ask"]"#).await;
+    let question = ws.recv_text().await;
+    let id = question
+        .strip_prefix("42/t,")
+        .and_then(|r| r.strip_suffix(r#"["question","sure?"]"#))
+        .unwrap_or_else(|| panic!("a question with an ack id: {question}"));
+    assert!(!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()), "ack id: {id}");
+    ws.send(&format!(r#"43/t,{id}["yes"]"#)).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,9["yes"]"#);
+
+    // A reply of the wrong type is a typed error, not a panic.
+    ws.send(r#"42/t,10["ask"]"#).await;
+    let question = ws.recv_text().await;
+    let id =
+        question.strip_prefix("42/t,").and_then(|r| r.strip_suffix(r#"["question","sure?"]"#)).unwrap_or("");
+    ws.send(&format!(r#"43/t,{id}[42]"#)).await;
+    let reply = ws.recv_text().await;
+    assert!(reply.starts_with(r#"43/t,10["error: unexpected acknowledgement payload"#), "{reply}");
+}
+
+#[tokio::test]
+async fn connect_handler_refuses_with_message_and_data() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = Ws::connect(addr).await;
+    ws.send("40/t,").await;
+    assert_eq!(ws.recv_text().await, r#"44/t,{"data":{"hint":"name"},"message":"who are you?"}"#);
+    ws.send(r#"40/t,{"name":""}"#).await;
+    assert!(ws.recv_text().await.starts_with(r#"44/t,"#));
+    // Malformed auth for the declared type is refused with a message, not a crash.
+    ws.send(r#"40/t,{"name":5}"#).await;
+    let refused = ws.recv_text().await;
+    assert!(refused.starts_with(r#"44/t,{"message":"invalid auth payload"#), "{refused}");
+    ws.send(r#"40/t,{"name":"bob"}"#).await;
+    assert!(ws.recv_text().await.starts_with(r#"40/t,{"sid":""#));
+}
+
+#[tokio::test]
+async fn disconnect_handler_gets_the_reason() {
+    let (addr, mut reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send("41/t,").await;
+    assert_eq!(recv(&mut reasons, "client namespace disconnect").await, "client namespace disconnect");
+    let ws2 = joined(addr).await;
+    drop(ws2);
+    assert_eq!(recv(&mut reasons, "transport close").await, "transport close");
+    within(T, "server still serves", async {
+        let mut again = joined(addr).await;
+        again.send(r#"42/t,1["msg","x"]"#).await;
+        assert_eq!(again.recv_text().await, r#"43/t,1["recv x"]"#);
+    })
+    .await;
+    drop(ws);
+}
+
+#[test]
+fn schema_describes_the_namespace() {
+    let schema = <TestNs as sio_core::TypedNamespace>::schema();
+    assert_eq!(schema.path, "/t");
+    let names: Vec<_> = schema.events.iter().map(|e| e.name).collect();
+    assert_eq!(names, ["msg", "move", "nothing", "bin", "rest", "fallible", "ask", "say"]);
+    let mv = &schema.events[1];
+    assert_eq!((mv.args[0].name, mv.args[0].ty.written, mv.args[0].optional), ("x", "i32", false));
+    assert_eq!((mv.args[1].name, mv.args[1].ty.written, mv.args[1].optional), ("y", "Option<i32>", true));
+    assert_eq!(mv.ack.map(|a| a.written), Some("(i32, Option<i32>)"));
+    assert!(schema.events[4].args[1].rest);
+    assert_eq!(schema.auth.map(|a| a.written), Some("Option<Login>"));
+    let server: Vec<_> = schema.server_events.iter().map(|e| (e.name, e.ack.map(|a| a.written))).collect();
+    assert_eq!(server, [("welcome", None), ("said", None), ("question", Some("String")), ("movedTo", None)]);
+}
