@@ -18,31 +18,24 @@ mod events;
 mod model;
 mod render;
 
-/// Makes an inherent impl block a Socket.IO namespace.
-///
-/// ```ignore
-/// #[namespace("/chat", emits = ChatEvent)]
-/// impl Chat {
-///     #[connect]
-///     async fn join(&self, s: Conn, auth: Login) -> Result<(), Refused> { .. }
-///     #[event]
-///     async fn msg(&self, s: Conn, m: ChatMsg) -> String { .. }     // the return value is the ack
-///     #[event(rename = "move")]
-///     async fn move_to(&self, s: Conn, x: i32, y: i32) { .. }
-///     #[disconnect]
-///     async fn leave(&self, s: Conn, reason: DisconnectReason) { .. }
-/// }
-/// ```
-///
-/// See the `sio_core` documentation for what each parameter and return type means.
+#[doc = include_str!("../docs/namespace.md")]
 #[proc_macro_attribute]
 pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
     model::expand(args.into(), input.into()).into()
 }
 
 /// Makes an enum a set of server-to-client events: one variant per event, its fields the
-/// event's arguments in order. Options: `#[events(rename_all = "kebab-case")]` on the enum
-/// (default `camelCase`), `#[event(rename = "name", ack = Type)]` on a variant.
+/// event's arguments in order (tuple or named fields; a unit variant has none).
+///
+/// - Event names default to the variant name in `camelCase` (`UserJoined` → `userJoined`);
+///   `#[events(rename_all = "kebab-case")]` on the enum picks another case (`camelCase`,
+///   `PascalCase`, `snake_case`, `kebab-case`, `SCREAMING_SNAKE_CASE`, `lowercase`,
+///   `UPPERCASE`), `#[event(rename = "name")]` names one variant.
+/// - `#[event(ack = T)]` declares that the client acknowledges the event with a `T`:
+///   `conn.emit_with_ack::<T>(E::Variant(..)).await` is then `Result<T, AckError>`. Awaiting a
+///   type no variant declares is a compile error; awaiting another variant's type is an
+///   `AckError::WrongAckType`.
+/// - Reserved and duplicate event names are refused at compile time.
 #[proc_macro_derive(ServerEvents, attributes(event, events))]
 pub fn derive_server_events(input: TokenStream) -> TokenStream {
     events::expand(input.into()).into()
