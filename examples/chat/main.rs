@@ -6,7 +6,6 @@
 //! <http://localhost:3000> in two windows.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,18 +13,12 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use sio_core::{Conn, ConnectError, DisconnectReason, Event, Handlers, Server};
+use sio_core::prelude::*;
 
 const HISTORY: usize = 50;
 
-#[derive(Default)]
-struct Chat {
-    names: Mutex<HashSet<String>>,
-    history: Mutex<HashMap<String, VecDeque<Message>>>,
-    next_id: AtomicU64,
-}
-
-#[derive(Clone, Serialize)]
+/// A chat message as stored and delivered.
+#[derive(Debug, Clone, Serialize)]
 struct Message {
     id: u64,
     room: String,
@@ -34,15 +27,55 @@ struct Message {
     ts: u64,
 }
 
-#[derive(Deserialize)]
-struct Auth {
-    name: Option<String>,
+/// The sender's acknowledgement: the server's id and time for the message.
+#[derive(Debug, Serialize)]
+struct Delivered {
+    id: u64,
+    ts: u64,
 }
 
-#[derive(Deserialize)]
+/// A room and how many people are in it.
+#[derive(Debug, Serialize)]
+struct RoomInfo {
+    room: String,
+    members: usize,
+}
+
+/// The handshake auth: `io("/chat", { auth: { name } })`.
+#[derive(Debug, Deserialize)]
+struct Login {
+    name: String,
+}
+
+/// A message the client sends.
+#[derive(Debug, Deserialize)]
 struct Outgoing {
     room: String,
     text: String,
+}
+
+/// What the server sends to clients of `/chat`.
+#[derive(Debug, ServerEvents)]
+#[events(rename_all = "kebab-case")]
+enum ChatEvent {
+    /// Every room with its member count (sent to everyone when it changes).
+    Rooms(Vec<RoomInfo>),
+    /// A message in a room you are in.
+    Message(Message),
+    /// Someone joined a room you are in.
+    UserJoined { room: String, name: String },
+    /// Someone left a room you are in.
+    UserLeft { room: String, name: String },
+    /// Someone is typing in a room you are in (volatile: may be dropped).
+    Typing { room: String, name: String },
+}
+
+/// The chat's state: nicknames in use, and the last messages of each room.
+#[derive(Debug, Default)]
+struct Chat {
+    names: Mutex<HashSet<String>>,
+    history: Mutex<HashMap<String, VecDeque<Message>>>,
+    next_id: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -52,12 +85,12 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
-fn name_of(conn: &Conn) -> String {
+fn name_of(conn: &Conn<ChatEvent>) -> String {
     conn.extensions().get::<Name>().map(|n| n.0).unwrap_or_default()
 }
 
 /// Sends every client the room list with member counts.
-fn publish_rooms(conn: &Conn) {
+fn publish_rooms(conn: &Conn<ChatEvent>) {
     let ns = conn.namespace();
     let mut counts: HashMap<String, usize> = HashMap::new();
     for c in ns.sockets() {
@@ -65,119 +98,103 @@ fn publish_rooms(conn: &Conn) {
             *counts.entry(room.to_string()).or_default() += 1;
         }
     }
-    let mut rooms: Vec<_> = counts
-        .into_iter()
-        .map(|(room, members)| serde_json::json!({ "room": room, "members": members }))
-        .collect();
-    rooms.sort_by(|a, b| a["room"].as_str().cmp(&b["room"].as_str()));
-    let _ = ns.emit("rooms", &rooms);
+    let mut rooms: Vec<RoomInfo> =
+        counts.into_iter().map(|(room, members)| RoomInfo { room, members }).collect();
+    rooms.sort_by(|a, b| a.room.cmp(&b.room));
+    let _ = ns.emit(ChatEvent::Rooms(rooms));
 }
 
-fn handlers(chat: Arc<Chat>) -> Handlers {
-    let on_connect = chat.clone();
-    let on_msg = chat.clone();
-    let on_join = chat.clone();
-    let on_disconnect = chat;
-    Handlers::new()
-        .on_connect(move |conn: Conn| {
-            let chat = on_connect.clone();
-            async move {
-                let name = conn.auth::<Auth>().ok().and_then(|a| a.name).unwrap_or_default();
-                let name = name.trim().to_owned();
-                if name.is_empty() || name.len() > 32 {
-                    return Err(ConnectError::new("Pick a nickname (1 to 32 characters)"));
-                }
-                if !chat.names.lock().insert(name.clone()) {
-                    return Err(ConnectError::new("That nickname is taken")
-                        .with_data(&serde_json::json!({ "name": name })));
-                }
-                conn.extensions().insert(Name(name));
-                publish_rooms(&conn);
-                Ok(())
+/// The `/chat` namespace.
+#[namespace("/chat", emits = ChatEvent)]
+impl Chat {
+    /// Takes a nickname from the auth payload; refuses empty or taken ones.
+    #[connect]
+    async fn login(&self, s: Conn, auth: Option<Login>) -> Result<(), ConnectError> {
+        let name = auth.map(|a| a.name.trim().to_owned()).unwrap_or_default();
+        if name.is_empty() || name.chars().count() > 32 {
+            return Err(ConnectError::new("Pick a nickname (1 to 32 characters)"));
+        }
+        if !self.names.lock().insert(name.clone()) {
+            return Err(
+                ConnectError::new("That nickname is taken").with_data(&serde_json::json!({ "name": name }))
+            );
+        }
+        s.extensions().insert(Name(name));
+        publish_rooms(&s);
+        Ok(())
+    }
+
+    /// Joins a room; the ack is the room's last messages.
+    #[event(rename = "join")]
+    async fn join_room(&self, s: Conn, room: String) -> Vec<Message> {
+        let room = room.trim().to_owned();
+        if room.is_empty() {
+            return Vec::new();
+        }
+        s.join(room.as_str());
+        let history = self.history.lock().get(&room).map(|h| h.iter().cloned().collect()).unwrap_or_default();
+        let _ = s.to(room.as_str()).emit(ChatEvent::UserJoined { room, name: name_of(&s) });
+        publish_rooms(&s);
+        history
+    }
+
+    /// Leaves a room.
+    #[event]
+    async fn leave(&self, s: Conn, room: String) {
+        s.leave(room.as_str());
+        let _ = s.to(room.as_str()).emit(ChatEvent::UserLeft { room, name: name_of(&s) });
+        publish_rooms(&s);
+    }
+
+    /// The nicknames in a room.
+    #[event]
+    async fn members(&self, s: Conn, room: String) -> Vec<String> {
+        let mut names: Vec<String> = s.namespace().to(room).sockets().iter().map(name_of).collect();
+        names.sort();
+        names
+    }
+
+    /// Sends a message to a room you are in; the ack carries its id and time (`null` when refused).
+    #[event]
+    async fn msg(&self, s: Conn, m: Outgoing) -> Option<Delivered> {
+        let text: String = m.text.chars().take(2000).collect();
+        if text.trim().is_empty() || !s.rooms().iter().any(|r| r.as_str() == m.room) {
+            return None;
+        }
+        let msg = Message {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            room: m.room.clone(),
+            name: name_of(&s),
+            text,
+            ts: now_ms(),
+        };
+        {
+            let mut history = self.history.lock();
+            let h = history.entry(m.room.clone()).or_default();
+            h.push_back(msg.clone());
+            while h.len() > HISTORY {
+                h.pop_front();
             }
-        })
-        .on("join", move |conn: Conn, mut ev: Event| {
-            let chat = on_join.clone();
-            async move {
-                let Ok(room) = ev.arg::<String>() else { return };
-                let room = room.trim().to_owned();
-                if room.is_empty() {
-                    return;
-                }
-                conn.join(room.as_str());
-                let history: Vec<Message> =
-                    chat.history.lock().get(&room).map(|h| h.iter().cloned().collect()).unwrap_or_default();
-                if let Some(ack) = ev.take_ack() {
-                    let _ = ack.send(&history);
-                }
-                let _ = conn
-                    .to(room.as_str())
-                    .emit("user-joined", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
-                publish_rooms(&conn);
-            }
-        })
-        .on("leave", |conn: Conn, ev: Event| async move {
-            let Ok(room) = ev.arg::<String>() else { return };
-            conn.leave(room.as_str());
-            let _ = conn
-                .to(room.as_str())
-                .emit("user-left", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
-            publish_rooms(&conn);
-        })
-        .on("members", |conn: Conn, mut ev: Event| async move {
-            let Ok(room) = ev.arg::<String>() else { return };
-            let mut names: Vec<String> = conn.namespace().to(room).sockets().iter().map(name_of).collect();
-            names.sort();
-            if let Some(ack) = ev.take_ack() {
-                let _ = ack.send(&names);
-            }
-        })
-        .on("msg", move |conn: Conn, mut ev: Event| {
-            let chat = on_msg.clone();
-            async move {
-                let Ok(out) = ev.arg::<Outgoing>() else { return };
-                let text: String = out.text.chars().take(2000).collect();
-                if text.trim().is_empty() || !conn.rooms().iter().any(|r| r.as_str() == out.room) {
-                    return;
-                }
-                let msg = Message {
-                    id: chat.next_id.fetch_add(1, Ordering::Relaxed) + 1,
-                    room: out.room.clone(),
-                    name: name_of(&conn),
-                    text,
-                    ts: now_ms(),
-                };
-                {
-                    let mut history = chat.history.lock();
-                    let h = history.entry(out.room.clone()).or_default();
-                    h.push_back(msg.clone());
-                    while h.len() > HISTORY {
-                        h.pop_front();
-                    }
-                }
-                let _ = conn.to(out.room.as_str()).emit("message", &msg);
-                if let Some(ack) = ev.take_ack() {
-                    let _ = ack.send(&serde_json::json!({ "id": msg.id, "ts": msg.ts }));
-                }
-            }
-        })
-        .on("typing", |conn: Conn, ev: Event| async move {
-            let Ok(room) = ev.arg::<String>() else { return };
-            // Volatile: a dropped typing notice is harmless.
-            let _ = conn
-                .to(room.as_str())
-                .volatile()
-                .emit("typing", &serde_json::json!({ "room": room, "name": name_of(&conn) }));
-        })
-        .on_disconnect(move |conn: Conn, reason: DisconnectReason| {
-            let chat = on_disconnect.clone();
-            async move {
-                let name = name_of(&conn);
-                chat.names.lock().remove(&name);
-                tracing::info!(%name, %reason, "left");
-                publish_rooms(&conn);
-            }
-        })
+        }
+        let delivered = Delivered { id: msg.id, ts: msg.ts };
+        let _ = s.to(m.room.as_str()).emit(ChatEvent::Message(msg));
+        Some(delivered)
+    }
+
+    /// Tells a room you are typing.
+    #[event]
+    async fn typing(&self, s: Conn, room: String) {
+        // Volatile: a dropped typing notice is harmless.
+        let _ = s.to(room.as_str()).volatile().emit(ChatEvent::Typing { room, name: name_of(&s) });
+    }
+
+    #[disconnect]
+    async fn logout(&self, s: Conn, reason: DisconnectReason) {
+        let name = name_of(&s);
+        self.names.lock().remove(&name);
+        tracing::info!(%name, %reason, "left");
+        publish_rooms(&s);
+    }
 }
 
 async fn index() -> impl IntoResponse {
@@ -201,7 +218,7 @@ async fn main() -> std::io::Result<()> {
         ))
     })?;
 
-    let io = Server::builder().ns("/chat", handlers(Arc::new(Chat::default()))).build();
+    let io = Server::builder().namespace(Chat::default()).build();
     let app = axum::Router::new()
         .route("/", get(index))
         .route(
