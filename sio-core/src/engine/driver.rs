@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use super::packet::{Frame, Inbound, Message};
 use super::reason::CloseReason;
 use super::session::{Session, TransportKind, WsStream};
-use super::tasks::{BoxFuture, Tasks};
+use super::tasks::{Guarded, Tasks};
 use super::{EngineHandler, EngineInner};
 
 /// Messages read from a WebSocket in one turn before the task yields to others.
@@ -44,7 +44,8 @@ pub(crate) struct Driver<H: EngineHandler> {
     session: Arc<Session>,
     state: H::State,
     ws: Option<WsStream>,
-    tasks: FuturesUnordered<BoxFuture>,
+    tasks: FuturesUnordered<Guarded>,
+    panicked: bool,
     heartbeat: Pin<Box<Sleep>>,
     awaiting_pong: bool,
     writing: VecDeque<Frame>,
@@ -67,6 +68,7 @@ impl<H: EngineHandler> Driver<H> {
             state,
             ws,
             tasks: FuturesUnordered::new(),
+            panicked: false,
             heartbeat: Box::pin(tokio::time::sleep(interval)),
             awaiting_pong: false,
             writing: VecDeque::new(),
@@ -85,7 +87,7 @@ impl<H: EngineHandler> Driver<H> {
         let mut yield_now = false;
         if !self.started {
             self.started = true;
-            let mut tasks = Tasks::new(&mut self.tasks, cx);
+            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_start(&mut self.state, &mut tasks);
         }
 
@@ -106,7 +108,16 @@ impl<H: EngineHandler> Driver<H> {
             yield_now = self.poll_read(cx);
         }
 
-        while let Poll::Ready(Some(())) = self.tasks.poll_next_unpin(cx) {}
+        while let Poll::Ready(Some(r)) = self.tasks.poll_next_unpin(cx) {
+            if r.is_err() {
+                self.panicked = true;
+            }
+        }
+        if std::mem::take(&mut self.panicked) {
+            tracing::error!(sid = %self.session.id(), "a handler panicked; closing its connection");
+            self.session.close(CloseReason::TransportError);
+            cx.waker().wake_by_ref();
+        }
 
         if self.ws.is_some() {
             self.poll_write(cx);
@@ -239,7 +250,7 @@ impl<H: EngineHandler> Driver<H> {
     fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
         match packet {
             Inbound::Message(msg) => {
-                let mut tasks = Tasks::new(&mut self.tasks, cx);
+                let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
             }
             Inbound::Pong(_) => {
@@ -275,7 +286,7 @@ impl<H: EngineHandler> Driver<H> {
         }
         tracing::debug!(sid = %self.session.id(), %reason, "session closing");
         {
-            let mut tasks = Tasks::new(&mut self.tasks, cx);
+            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_close(&mut self.state, reason, &mut tasks);
         }
         let flush = reason.flushes();

@@ -3,13 +3,19 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::Context;
+use std::task::{Context, Poll};
 
+use futures_util::FutureExt as _;
 use futures_util::stream::FuturesUnordered;
 
 /// A boxed handler future.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A handler future as the session task holds it: a panic inside is caught and reported
+/// (`Err`), so it cannot take the session task down with it.
+pub(crate) type Guarded = futures_util::future::CatchUnwind<AssertUnwindSafe<BoxFuture>>;
 
 /// Where an [`EngineHandler`](super::EngineHandler) runs the futures its messages start.
 ///
@@ -18,8 +24,9 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// is read. One that does await keeps running beside the session's reads and writes, so a
 /// slow handler delays neither heartbeats nor other messages.
 pub struct Tasks<'a, 'b> {
-    set: &'a mut FuturesUnordered<BoxFuture>,
+    set: &'a mut FuturesUnordered<Guarded>,
     cx: &'a mut Context<'b>,
+    panicked: &'a mut bool,
 }
 
 impl fmt::Debug for Tasks<'_, '_> {
@@ -29,14 +36,22 @@ impl fmt::Debug for Tasks<'_, '_> {
 }
 
 impl<'a, 'b> Tasks<'a, 'b> {
-    pub(crate) fn new(set: &'a mut FuturesUnordered<BoxFuture>, cx: &'a mut Context<'b>) -> Self {
-        Self { set, cx }
+    pub(crate) fn new(
+        set: &'a mut FuturesUnordered<Guarded>,
+        cx: &'a mut Context<'b>,
+        panicked: &'a mut bool,
+    ) -> Self {
+        Self { set, cx, panicked }
     }
 
-    /// Starts a future on the session task.
-    pub fn run(&mut self, mut fut: BoxFuture) {
-        if fut.as_mut().poll(self.cx).is_pending() {
-            self.set.push(fut);
+    /// Starts a future on the session task. A panic in it is caught: it is logged and the
+    /// session is closed, other sessions are untouched.
+    pub fn run(&mut self, fut: BoxFuture) {
+        let mut fut = AssertUnwindSafe(fut).catch_unwind();
+        match fut.poll_unpin(self.cx) {
+            Poll::Pending => self.set.push(fut),
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(_)) => *self.panicked = true,
         }
     }
 
