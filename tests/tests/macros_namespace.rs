@@ -245,3 +245,22 @@ fn schema_describes_the_namespace() {
     let server: Vec<_> = schema.server_events.iter().map(|e| (e.name, e.ack.map(|a| a.written))).collect();
     assert_eq!(server, [("welcome", None), ("said", None), ("question", Some("String")), ("movedTo", None)]);
 }
+
+#[tokio::test]
+async fn typed_namespace_wide_emit_from_outside_a_handler() {
+    let (addr, _reasons, io) = start().await;
+    let mut a = joined(addr).await;
+    let mut b = joined(addr).await;
+    let ns = io.namespace::<TestNs>().expect("registered");
+    assert_eq!(ns.len(), 2);
+    ns.emit(TestEvent::Said("all".into(), 1)).expect("emit");
+    assert_eq!(a.recv_text().await, r#"42/t,["said","all",1]"#);
+    assert_eq!(b.recv_text().await, r#"42/t,["said","all",1]"#);
+    // A room, typed too.
+    for conn in ns.sockets() {
+        conn.join("everyone");
+    }
+    ns.to("everyone").emit(TestEvent::Said("room".into(), 2)).expect("emit");
+    assert_eq!(a.recv_text().await, r#"42/t,["said","room",2]"#);
+    assert_eq!(b.recv_text().await, r#"42/t,["said","room",2]"#);
+}

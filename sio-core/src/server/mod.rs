@@ -380,6 +380,8 @@ impl ServerBuilder {
 pub trait TypedNamespace: NamespaceHandler {
     /// The declared path.
     const PATH: &'static str;
+    /// The declared `emits = E` type ([`Untyped`] when none).
+    type Events: Send + Sync + 'static;
     /// The events, acks and auth it declares.
     fn schema() -> crate::schema::NamespaceSchema;
 }
@@ -431,10 +433,17 @@ impl Server {
         &self.engine.config().path
     }
 
-    /// Operations on namespace `path`, if it exists.
+    /// Operations on namespace `path`, if it exists (untyped emits).
     pub fn of(&self, path: &str) -> Option<NsHandle> {
         let ns = self.inner.namespaces.read().get(normalize(path).as_str()).cloned()?;
-        Some(NsHandle { ns })
+        Some(NsHandle::new(ns))
+    }
+
+    /// Operations on the `#[namespace]` `N`, with its typed server events:
+    /// `io.namespace::<Chat>()?.emit(ChatEvent::Announcement(..))`.
+    pub fn namespace<N: TypedNamespace>(&self) -> Option<NsHandle<N::Events>> {
+        let ns = self.inner.namespaces.read().get(N::PATH).cloned()?;
+        Some(NsHandle::new(ns))
     }
 
     /// Number of open connections (engine sessions).
@@ -450,69 +459,77 @@ impl Server {
 }
 
 /// Operations on one namespace: emit to all its sockets, select rooms, list sockets.
-#[derive(Clone)]
-pub struct NsHandle {
+///
+/// `E` is the namespace's server events when it was looked up by type
+/// ([`Server::namespace`]); [`Server::of`] gives the untyped view.
+pub struct NsHandle<E = Untyped> {
     ns: Arc<Namespace>,
+    _events: std::marker::PhantomData<fn() -> E>,
 }
 
-impl fmt::Debug for NsHandle {
+impl<E> Clone for NsHandle<E> {
+    fn clone(&self) -> Self {
+        Self { ns: self.ns.clone(), _events: std::marker::PhantomData }
+    }
+}
+
+impl<E> fmt::Debug for NsHandle<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NsHandle").field("path", &self.ns.path()).finish()
     }
 }
 
-impl NsHandle {
+impl<E> NsHandle<E> {
+    fn new(ns: Arc<Namespace>) -> Self {
+        Self { ns, _events: std::marker::PhantomData }
+    }
+
     /// The namespace path.
     pub fn path(&self) -> &str {
         self.ns.path()
     }
 
-    fn op(&self) -> BroadcastOperator {
+    fn op(&self) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.ns.clone())
     }
 
-    /// Emits to every socket of the namespace.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.op().emit(event, data)
-    }
-
-    /// Emits several arguments to every socket of the namespace.
-    pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
-        self.op().emit_args(event, args)
+    /// Every socket of the namespace, as a broadcast target (`io.of(..).emit` in JavaScript).
+    pub fn all(&self) -> BroadcastOperator<E> {
+        self.op()
     }
 
     /// Selects the sockets in `room`.
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator<E> {
         self.op().to(room)
     }
 
     /// Selects every socket but those in `room`.
-    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator<E> {
         self.op().except(room)
     }
 
     /// Selects every socket, restricted to this server.
-    pub fn local(&self) -> BroadcastOperator {
+    pub fn local(&self) -> BroadcastOperator<E> {
         self.op().local()
     }
 
     /// Selects every socket, dropping the packet for those whose queue is full.
-    pub fn volatile(&self) -> BroadcastOperator {
+    pub fn volatile(&self) -> BroadcastOperator<E> {
         self.op().volatile()
     }
 
     /// Selects every socket, with a timeout for acks.
-    pub fn timeout(&self, d: Duration) -> BroadcastOperator {
+    pub fn timeout(&self, d: Duration) -> BroadcastOperator<E> {
         self.op().timeout(d)
     }
 
     /// Every connected socket.
-    pub fn sockets(&self) -> Vec<Conn> {
+    pub fn sockets(&self) -> Vec<Conn<E>> {
         self.op().sockets()
     }
 
     /// The socket with id `sid`.
-    pub fn socket(&self, sid: crate::Sid) -> Option<Conn> {
+    pub fn socket(&self, sid: crate::Sid) -> Option<Conn<E>> {
         self.ns.sockets.read().get(&sid).cloned().map(Conn::from_inner)
     }
 
@@ -531,6 +548,25 @@ impl NsHandle {
         let mut v: Vec<_> = self.ns.rooms.read().iter().map(|(r, m)| (r.clone(), m.len())).collect();
         v.sort();
         v
+    }
+}
+
+impl NsHandle<Untyped> {
+    /// Emits to every socket of the namespace.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.op().emit(event, data)
+    }
+
+    /// Emits several arguments to every socket of the namespace.
+    pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
+        self.op().emit_args(event, args)
+    }
+}
+
+impl<E: ServerEvents> NsHandle<E> {
+    /// Emits one of the namespace's server events to every socket.
+    pub fn emit(&self, event: E) -> Result<(), EmitError> {
+        self.op().emit(event)
     }
 }
 

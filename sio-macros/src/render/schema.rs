@@ -53,6 +53,10 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
         }
         None => quote! { ::core::option::Option::None },
     };
+    let events_ty = match &ns.emits {
+        Some(e) => quote! { #e },
+        None => quote! { ::sio_core::Untyped },
+    };
     let server_events = match &ns.emits {
         Some(e) => quote! { <#e as ::sio_core::ServerEvents>::schema() },
         None => quote! { ::std::vec::Vec::new() },
@@ -60,6 +64,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
     quote! {
         impl ::sio_core::TypedNamespace for #self_ty {
             const PATH: &'static str = #path;
+            type Events = #events_ty;
 
             fn schema() -> ::sio_core::schema::NamespaceSchema {
                 ::sio_core::schema::NamespaceSchema {
