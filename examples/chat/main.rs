@@ -18,7 +18,7 @@ use sio_core::prelude::*;
 const HISTORY: usize = 50;
 
 /// A chat message as stored and delivered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 struct Message {
     id: u64,
     room: String,
@@ -28,27 +28,27 @@ struct Message {
 }
 
 /// The sender's acknowledgement: the server's id and time for the message.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 struct Delivered {
     id: u64,
     ts: u64,
 }
 
 /// A room and how many people are in it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, TS)]
 struct RoomInfo {
     room: String,
     members: usize,
 }
 
 /// The handshake auth: `io("/chat", { auth: { name } })`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
 struct Login {
     name: String,
 }
 
 /// A message the client sends.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, TS)]
 struct Outgoing {
     room: String,
     text: String,

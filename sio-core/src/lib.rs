@@ -21,11 +21,14 @@ pub use server::{
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;
 pub use sio_macros::{ServerEvents, namespace};
+/// The TypeScript side of payload types: derive it (`#[derive(TS)]`, from the `ts-rs` crate)
+/// on every type used in events, acks and server events.
+pub use ts_rs::{self, TS};
 
 /// Everything a server needs, in one import.
 pub mod prelude {
     pub use crate::{
         AckError, Binary, BroadcastOperator, Conn, ConnectError, Cors, DisconnectReason, Event, Handlers,
-        Handshake, RawArgs, Room, Server, ServerEvents, Sid, namespace,
+        Handshake, RawArgs, Room, Server, ServerEvents, Sid, TS, namespace,
     };
 }

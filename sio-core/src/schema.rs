@@ -1,19 +1,141 @@
 //! A description of a namespace's events, emitted by `#[namespace]` and
 //! `#[derive(ServerEvents)]`, for generators (TypeScript typings, docs, clients).
+//!
+//! Every type in a schema implements [`ts_rs::TS`]: its TypeScript name and declarations are
+//! reachable through [`TypeRef`], so a payload type that cannot be typed is refused when the
+//! namespace is compiled, not when the typings are generated.
 
-/// A Rust type as written in the source, with its full name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use std::any::TypeId;
+use std::collections::HashSet;
+use std::fmt;
+
+use ts_rs::{Config, TS, TypeVisitor};
+
+/// A Rust type as written in the source, with its TypeScript side.
+#[derive(Clone, Copy)]
 pub struct TypeRef {
     /// The type as written (`Vec<ChatMsg>`).
     pub written: &'static str,
     /// `std::any::type_name` of the type.
     pub type_name: &'static str,
+    ts_name: fn(&Config) -> String,
+    ts_unwrapped: fn(&Config) -> String,
+    declare: fn(&mut Declarations),
 }
+
+impl fmt::Debug for TypeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypeRef").field("written", &self.written).finish()
+    }
+}
+
+impl PartialEq for TypeRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_name == other.type_name && self.written == other.written
+    }
+}
+
+impl Eq for TypeRef {}
 
 impl TypeRef {
     /// Describes `T`, written as `written`.
-    pub fn of<T: ?Sized>(written: &'static str) -> Self {
-        Self { written, type_name: std::any::type_name::<T>() }
+    pub fn of<T>(written: &'static str) -> Self
+    where
+        T: TS + ?Sized + 'static,
+        T::OptionInnerType: TS + 'static,
+    {
+        Self {
+            written,
+            type_name: std::any::type_name::<T>(),
+            ts_name: |cfg| T::name(cfg),
+            ts_unwrapped: |cfg| <T::OptionInnerType as TS>::name(cfg),
+            declare: |d| d.visit::<T>(),
+        }
+    }
+
+    /// The TypeScript type inside an `Option` (`Login` for `Option<Login>`; the type itself
+    /// otherwise).
+    pub fn ts_unwrapped(&self, cfg: &Config) -> String {
+        (self.ts_unwrapped)(cfg)
+    }
+
+    /// Whether the Rust type is an `Option`.
+    pub fn is_option(&self) -> bool {
+        self.type_name.starts_with("core::option::Option<")
+    }
+
+    /// The TypeScript type (`Array<ChatMsg>`, `number | null`).
+    pub fn ts(&self, cfg: &Config) -> String {
+        (self.ts_name)(cfg)
+    }
+
+    /// Adds the declarations this type needs (itself and what it refers to) to `decls`.
+    pub fn declare(&self, decls: &mut Declarations) {
+        (self.declare)(decls)
+    }
+}
+
+/// The TypeScript declarations a set of types needs: each declared once, every type after the
+/// types it refers to, in the order first met.
+pub struct Declarations {
+    cfg: Config,
+    seen: HashSet<TypeId>,
+    declared: HashSet<TypeId>,
+    out: Vec<Declaration>,
+}
+
+/// One declared type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// The TypeScript name (without generics).
+    pub name: String,
+    /// `type Name = ...;` as ts-rs renders it (with the Rust doc comment as JSDoc).
+    pub decl: String,
+    /// The Rust doc comment.
+    pub docs: Option<String>,
+}
+
+impl fmt::Debug for Declarations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Declarations").field("count", &self.out.len()).finish()
+    }
+}
+
+impl Declarations {
+    /// Collects declarations rendered with `cfg`.
+    pub fn new(cfg: Config) -> Self {
+        Self { cfg, seen: HashSet::new(), declared: HashSet::new(), out: Vec::new() }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The declarations, dependencies first.
+    pub fn into_vec(self) -> Vec<Declaration> {
+        self.out
+    }
+}
+
+impl TypeVisitor for Declarations {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if !self.seen.insert(TypeId::of::<T>()) {
+            return;
+        }
+        T::visit_generics(self);
+        // Types with a declaration of their own (derived `TS`); wrappers and primitives are
+        // inlined and only their parameters are visited.
+        if T::output_path().is_some() {
+            T::visit_dependencies(self);
+            // `Page<A>` and `Page<B>` share one generic declaration.
+            if self.declared.insert(TypeId::of::<T::WithoutGenerics>()) {
+                let decl = <T::WithoutGenerics as TS>::decl(&self.cfg);
+                self.out.push(Declaration { name: T::ident(&self.cfg), decl, docs: T::docs() });
+            }
+        } else {
+            T::visit_dependencies(self);
+        }
     }
 }
 

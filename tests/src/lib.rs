@@ -24,3 +24,4 @@ pub fn init_tracing() {
 }
 
 pub mod interop;
+pub mod typed;

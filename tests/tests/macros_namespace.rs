@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use sio_core::prelude::*;
 use tokio::sync::mpsc;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 struct Login {
     name: String,
 }
 
-#[derive(Serialize, Deserialize, Clone)]
+#[derive(Serialize, Deserialize, Clone, TS)]
 struct Point {
     x: i32,
     y: i32,

@@ -143,6 +143,20 @@ impl RawArgs {
     }
 }
 
+/// Untyped arguments: `unknown[]` (rendered as a rest parameter, `...args: unknown[]`).
+impl ts_rs::TS for RawArgs {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "unknown[]".to_owned()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
 impl FromArgs for RawArgs {
     fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
         let mut json = Vec::new();

@@ -89,6 +89,21 @@ impl std::ops::Deref for Binary {
     }
 }
 
+/// In TypeScript a binary argument is what `socket.io-client` delivers: an `ArrayBuffer` in
+/// browsers, a `Buffer` (a `Uint8Array`) in Node.js; both can be sent.
+impl ts_rs::TS for Binary {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "ArrayBuffer | Uint8Array".to_owned()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
 impl Serialize for Binary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let num = ENCODING.with(|e| {

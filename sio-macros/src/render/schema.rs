@@ -8,7 +8,7 @@ use crate::model::{Handler, Namespace, ParamKind};
 
 pub(crate) fn type_ref(ty: &syn::Type) -> TokenStream {
     let written = ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",");
-    quote! { ::sio_core::schema::TypeRef::of::<#ty>(#written) }
+    quote::quote_spanned! {syn::spanned::Spanned::span(ty)=> ::sio_core::schema::TypeRef::of::<#ty>(#written) }
 }
 
 fn event(h: &Handler) -> TokenStream {

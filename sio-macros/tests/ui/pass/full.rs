@@ -2,14 +2,14 @@
 use serde::{Deserialize, Serialize};
 use sio_core::prelude::*;
 
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 pub struct ChatMsg {
     pub room: String,
     pub text: String,
     pub file: Option<Binary>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 pub struct Login {
     pub name: String,
 }

@@ -1,0 +1,155 @@
+//! One TypeScript module for `socket.io-client`, generated from the same `#[namespace]` impl
+//! blocks the server runs: rename a field or an event in Rust and the front end's build
+//! breaks, not production.
+//!
+//! ```ignore
+//! // In a test (so `cargo test` fails when the committed file is stale) ...
+//! #[test]
+//! fn typings_are_up_to_date() {
+//!     sio_typegen::Typegen::new().namespace::<Chat>().check("web/src/sio.ts").unwrap();
+//! }
+//! // ... and once by hand (or from a tiny binary) to write it:
+//! sio_typegen::Typegen::new().namespace::<Chat>().write("web/src/sio.ts")?;
+//! ```
+//!
+//! What the module holds, per namespace `Chat`: `ChatServerToClientEvents`,
+//! `ChatClientToServerEvents`, `ChatSocket` (a `Socket` of `socket.io-client` typed by both)
+//! and `connectChat(...)`; before them every Rust type used in a payload, an ack or a server
+//! event, declared once (shared across namespaces) and after the types it refers to.
+//!
+//! Mapping rules:
+//! - An ack is one required trailing callback with one argument (`ack: (reply: R) => void`):
+//!   with it `socket.emit(.., cb)`, `emitWithAck` (`Promise<R>`) and `timeout(ms).emit`
+//!   (`(err, r)`) are all typed.
+//! - A trailing `Option<T>` argument is optional (`y?: T | null`).
+//! - `u64`, `i64`, `u128`, `i128` are `number` by default, as JSON on this wire delivers them:
+//!   values above 2^53 lose precision. [`Typegen::large_int`] picks another type.
+//! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).
+//! - `RawArgs` is a rest parameter `...args: unknown[]`.
+//! - Rust doc comments become JSDoc. Event names are quoted. The output is deterministic.
+
+mod diff;
+mod render;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use sio_core::TypedNamespace;
+use sio_core::schema::NamespaceSchema;
+
+/// Builds a TypeScript module from namespaces.
+#[derive(Debug, Default)]
+pub struct Typegen {
+    namespaces: Vec<NamespaceSchema>,
+    large_int: Option<String>,
+}
+
+impl Typegen {
+    /// An empty module.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the `#[namespace]` `N`.
+    pub fn namespace<N: TypedNamespace>(mut self) -> Self {
+        self.namespaces.push(N::schema());
+        self
+    }
+
+    /// Adds a namespace from its schema.
+    pub fn schema(mut self, schema: NamespaceSchema) -> Self {
+        self.namespaces.push(schema);
+        self
+    }
+
+    /// The TypeScript type of `u64`, `i64`, `u128`, `i128` (default `number`; `bigint` matches
+    /// no JSON value on this wire, `string` fits a custom serializer).
+    pub fn large_int(mut self, ty: impl Into<String>) -> Self {
+        self.large_int = Some(ty.into());
+        self
+    }
+
+    /// The module's text.
+    pub fn render(&self) -> String {
+        let cfg = ts_rs::Config::new().with_large_int(self.large_int.as_deref().unwrap_or("number"));
+        render::module(&self.namespaces, cfg)
+    }
+
+    /// Writes the module to `path` (creating parent directories), unless it is already
+    /// identical.
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), TypegenError> {
+        let path = path.as_ref();
+        let text = self.render();
+        if std::fs::read_to_string(path).ok().as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| TypegenError::io(path, e))?;
+        }
+        std::fs::write(path, text).map_err(|e| TypegenError::io(path, e))
+    }
+
+    /// Fails with a readable diff when the file at `path` is not what [`Typegen::render`]
+    /// produces now (the typings are stale: run `write`).
+    pub fn check(&self, path: impl AsRef<Path>) -> Result<(), TypegenError> {
+        let path = path.as_ref();
+        let expected = self.render();
+        let actual = std::fs::read_to_string(path).map_err(|e| TypegenError::io(path, e))?;
+        if actual == expected {
+            return Ok(());
+        }
+        Err(TypegenError { path: path.to_owned(), kind: Kind::Stale(diff::lines(&actual, &expected)) })
+    }
+}
+
+/// Why typings could not be written or are stale.
+#[derive(Debug)]
+pub struct TypegenError {
+    path: PathBuf,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Io(std::io::Error),
+    Stale(String),
+}
+
+impl TypegenError {
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        Self { path: path.to_owned(), kind: Kind::Io(e) }
+    }
+
+    /// The file concerned.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the file exists but differs from the Rust definitions.
+    pub fn is_stale(&self) -> bool {
+        matches!(self.kind, Kind::Stale(_))
+    }
+}
+
+impl fmt::Display for TypegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Io(e) => write!(f, "{}: {e}", self.path.display()),
+            Kind::Stale(diff) => write!(
+                f,
+                "{} is stale: the Rust definitions changed. Regenerate it with Typegen::write.\n\
+                 --- on disk\n+++ from the Rust definitions\n{diff}",
+                self.path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TypegenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Io(e) => Some(e),
+            Kind::Stale(_) => None,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! A typed server using every feature the TypeScript typings render: several arguments,
+//! optional ones, binary, nested structs, serde-tagged enums, generics, large integers,
+//! server events with acks, rest arguments, auth, and two namespaces sharing types.
+//!
+//! `tests/tests/typegen.rs` checks that `tests/ts/src/board.ts` is what sio-typegen renders
+//! for it, compiles the TypeScript project in `tests/ts` (typed uses, and misuses that must
+//! fail), then runs the compiled client against this server.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sio_core::prelude::*;
+
+/// A point on the board.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Point {
+    /// Horizontal position.
+    pub x: i32,
+    /// Vertical position.
+    pub y: i32,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Total count; a `u64` is a `number` in the typings.
+    pub total: u64,
+}
+
+/// How a shape is drawn (internally tagged, as serde writes it).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Shape {
+    /// A circle.
+    Circle {
+        /// Its center.
+        center: Point,
+        /// Its radius.
+        radius: f64,
+    },
+    /// A closed polygon.
+    Polygon {
+        /// Its corners.
+        points: Vec<Point>,
+    },
+}
+
+/// A file with its bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Upload {
+    /// File name.
+    pub name: String,
+    /// Contents.
+    pub data: Binary,
+    /// Optional labels.
+    pub tags: Option<Vec<String>>,
+}
+
+/// The board's handshake auth.
+#[derive(Debug, Deserialize, TS)]
+pub struct Login {
+    /// Must be "secret".
+    pub token: String,
+}
+
+/// A pen color.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    /// Red.
+    Red,
+    /// Blue.
+    Blue,
+}
+
+/// What the board pushes to its clients.
+#[derive(Debug, ServerEvents)]
+pub enum BoardEvent {
+    /// A shape was drawn (to everyone else).
+    Drawn(Shape, Color),
+    /// Someone joined.
+    #[event(rename = "user:joined")]
+    UserJoined {
+        /// Who.
+        name: String,
+        /// When (ms since the epoch).
+        at: u64,
+    },
+    /// Asks the client to confirm; it answers with a boolean.
+    #[event(ack = bool)]
+    Confirm(String),
+    /// The board was cleared.
+    Cleared,
+}
+
+/// The drawing board.
+#[derive(Debug, Default)]
+pub struct Board {
+    next_id: AtomicU64,
+}
+
+/// A collaborative drawing board.
+#[namespace("/board", emits = BoardEvent)]
+impl Board {
+    #[connect]
+    async fn join(&self, s: Conn, auth: Login) -> Result<(), ConnectError> {
+        if auth.token != "secret" {
+            return Err(ConnectError::new("bad token"));
+        }
+        let _ = s.emit(BoardEvent::UserJoined { name: "you".into(), at: 1_700_000_000_000 });
+        Ok(())
+    }
+
+    /// Draws a shape; the ack is its id.
+    #[event]
+    async fn draw(&self, s: Conn, shape: Shape, color: Option<Color>) -> u64 {
+        let _ = s.broadcast().emit(BoardEvent::Drawn(shape, color.unwrap_or(Color::Red)));
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Moves the cursor.
+    #[event(rename = "cursor:move")]
+    async fn cursor(&self, to: Point, smooth: Option<bool>) {
+        let _ = (to, smooth);
+    }
+
+    /// Stores a file; the ack is its name and the thumbnail's size.
+    #[event]
+    async fn upload(&self, file: Upload, thumbnail: Binary) -> (String, usize) {
+        (format!("{}:{}", file.name, file.data.len()), thumbnail.len())
+    }
+
+    /// One page of the drawing history.
+    #[event]
+    async fn history(&self, page: u32) -> Page<Shape> {
+        let items =
+            (0..page).map(|i| Shape::Circle { center: Point { x: i as i32, y: 0 }, radius: 1.5 }).collect();
+        Page { items, total: u64::from(page) }
+    }
+
+    /// Asks the client to confirm and reports its answer.
+    #[event]
+    async fn ask(&self, s: Conn, question: String) -> Option<bool> {
+        s.timeout(Duration::from_secs(2)).emit_with_ack::<bool>(BoardEvent::Confirm(question)).await.ok()
+    }
+
+    /// Clears the board for everyone.
+    #[event]
+    async fn clear(&self, s: Conn) {
+        let _ = s.namespace().emit(BoardEvent::Cleared);
+    }
+
+    /// Anything else: counts the extra arguments.
+    #[event]
+    async fn anything(&self, kind: String, rest: RawArgs) -> String {
+        format!("{kind}:{}", rest.len())
+    }
+}
+
+/// Chat beside the board: shares `Point` and `Color`.
+#[derive(Debug, Default)]
+pub struct Chat;
+
+/// Chat next to the board.
+#[namespace("/chat")]
+impl Chat {
+    #[connect]
+    async fn join(&self, auth: Option<Login>) {
+        let _ = auth;
+    }
+
+    /// Says something, optionally pointing at the board.
+    #[event]
+    async fn say(&self, text: String, at: Option<Point>, color: Option<Color>) -> Result<u32, String> {
+        if text.is_empty() {
+            return Err("empty".into());
+        }
+        let _ = (at, color);
+        Ok(text.len() as u32)
+    }
+}
+
+/// The server: both namespaces.
+pub fn server() -> Server {
+    Server::builder().namespace(Board::default()).namespace(Chat).build()
+}
+
+/// The typings of [`server`].
+pub fn typegen() -> sio_typegen::Typegen {
+    sio_typegen::Typegen::new().namespace::<Board>().namespace::<Chat>()
+}
