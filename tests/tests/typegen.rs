@@ -3,8 +3,6 @@
 //! fails), and the compiled client gets typed results back from the running server.
 
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
 
 fn ts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ts")
