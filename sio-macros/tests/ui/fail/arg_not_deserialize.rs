@@ -1,5 +1,6 @@
 use sio_core::prelude::*;
 struct Chat;
+#[derive(ts_rs::TS)]
 struct NotSerde;
 #[namespace("/chat")]
 impl Chat {
