@@ -1,1 +1,4 @@
-//! Examples live under `examples/`; this library is empty.
+//! Library parts of the examples, so tests can reach them: the chat server
+//! (`examples/chat`) lives in [`chat`].
+
+pub mod chat;

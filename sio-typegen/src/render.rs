@@ -175,8 +175,10 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
                 jsdoc(&mut out, docs, "");
             }
         }
-        // ts-rs may put a doc comment first; `export` goes on the `type` line.
-        let decl = d.decl.trim();
+        // ts-rs may put a doc comment first; `export` goes on the `type` line. Its field docs
+        // leave trailing spaces, which are dropped.
+        let decl: String = d.decl.trim().lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+        let decl = decl.as_str();
         match decl.find("\ntype ") {
             Some(i) if decl.starts_with("/**") => {
                 let _ = writeln!(out, "{}\nexport {}", &decl[..i], &decl[i + 1..]);

@@ -6,7 +6,7 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket
 /**
  * The board's handshake auth.
  */
-export type Login = { 
+export type Login = {
 /**
  * Must be "secret".
  */
@@ -15,11 +15,11 @@ token: string, };
 /**
  * A point on the board.
  */
-export type Point = { 
+export type Point = {
 /**
  * Horizontal position.
  */
-x: number, 
+x: number,
 /**
  * Vertical position.
  */
@@ -28,15 +28,15 @@ y: number, };
 /**
  * How a shape is drawn (internally tagged, as serde writes it).
  */
-export type Shape = { "kind": "circle", 
+export type Shape = { "kind": "circle",
 /**
  * Its center.
  */
-center: Point, 
+center: Point,
 /**
  * Its radius.
  */
-radius: number, } | { "kind": "polygon", 
+radius: number, } | { "kind": "polygon",
 /**
  * Its corners.
  */
@@ -50,15 +50,15 @@ export type Color = "red" | "blue";
 /**
  * A file with its bytes.
  */
-export type Upload = { 
+export type Upload = {
 /**
  * File name.
  */
-name: string, 
+name: string,
 /**
  * Contents.
  */
-data: ArrayBuffer | Uint8Array, 
+data: ArrayBuffer | Uint8Array,
 /**
  * Optional labels.
  */
@@ -67,11 +67,11 @@ tags: Array<string> | null, };
 /**
  * A page of results.
  */
-export type Page<T> = { 
+export type Page<T> = {
 /**
  * The items of this page.
  */
-items: Array<T>, 
+items: Array<T>,
 /**
  * Total count; a `u64` is a `number` in the typings.
  */
