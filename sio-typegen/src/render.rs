@@ -117,9 +117,18 @@ fn signature(args: &[ArgSchema], ack: Option<&TypeRef>, ack_name: &str, cfg: &Co
             params.push(format!("{name}: {ty}"));
         }
     }
-    if let (Some(ack), false) = (ack, has_rest) {
+    if let Some(ack) = ack {
         let name = param_name(ack_name, &taken);
-        params.push(format!("{name}: (reply: {}) => void", ack.ts(cfg)));
+        let callback = format!("{name}: (reply: {}) => void", ack.ts(cfg));
+        match params.last_mut() {
+            // TypeScript allows nothing after a rest parameter, but a rest of a labelled tuple
+            // type may end with the ack: `...rest: [...rest: unknown[], ack: (reply: R) => void]`.
+            Some(last) if has_rest => {
+                let rest_name = last.trim_start_matches("...").split(':').next().unwrap_or("rest").to_owned();
+                *last = format!("...{rest_name}: [...{rest_name}: unknown[], {callback}]");
+            }
+            _ => params.push(callback),
+        }
     }
     format!("({}) => void", params.join(", "))
 }

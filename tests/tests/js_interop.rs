@@ -13,8 +13,8 @@ async fn run_suite(transports: &str) {
     tests::init_tracing();
     let dir = js_dir();
     assert!(
-        dir.join("node_modules/socket.io-client").exists(),
-        "tests/js/node_modules is missing: run `npm ci --prefix tests/js` (the README's test command does)"
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/socket.io-client").exists(),
+        "tests/node_modules is missing: run `npm ci --prefix tests` (the README's test command does)"
     );
     let io = tests::interop::server();
     let addr = tests::serve(&io).await;

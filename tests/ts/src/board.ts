@@ -104,7 +104,7 @@ export interface BoardClientToServerEvents {
   /** Clears the board for everyone. */
   "clear": () => void;
   /** Anything else: counts the extra arguments. */
-  "anything": (kind: string, ...rest: unknown[]) => void;
+  "anything": (kind: string, ...rest: [...rest: unknown[], ack: (reply: string) => void]) => void;
 }
 
 /** A collaborative drawing board. */

@@ -1,0 +1,252 @@
+// Compile-only checks of the generated typings (./board.ts); never run. `tsc -p tests/ts` must
+// accept every typed use below and reject every misuse: each misuse is marked
+// `@ts-expect-error`, which is itself an error when the line after it compiles, so tsc passes
+// only if each expected error happens. Run by tests/tests/typegen.rs.
+//
+// Inferred types are checked exactly with `exact<Equal<...>>()` (an annotated variable alone
+// would also accept `any`), and then assigned to an annotated variable as a typed use would.
+
+import {
+  connectBoard,
+  connectChat,
+  type BoardSocket,
+  type ChatSocket,
+  type Color,
+  type Login,
+  type Page,
+  type Point,
+  type Shape,
+  type Upload,
+} from "./board.js";
+
+/** `true` only when `A` and `B` are the same type (`any` is equal to nothing else). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+/** Fails to compile unless its type argument is `true`. */
+function exact<_T extends true>(): void {}
+
+const circle: Shape = { kind: "circle", center: { x: 1, y: 2 }, radius: 3.5 };
+const polygon: Shape = { kind: "polygon", points: [{ x: 0, y: 0 }, { x: 4, y: 0 }, { x: 0, y: 3 }] };
+const file: Upload = { name: "a.png", data: new Uint8Array([1, 2, 3]), tags: null };
+
+/** Typed uses: all of these must compile. */
+export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<void> {
+  // emit with an ack callback: the reply type is inferred from the handler's return type.
+  board.emit("draw", circle, "blue", (id) => {
+    exact<Equal<typeof id, number>>();
+    const n: number = id;
+    void n;
+  });
+  board.emit("draw", polygon, null, (id) => void id);
+  board.emit("history", 2, (page) => {
+    exact<Equal<typeof page, Page<Shape>>>();
+    const first: Shape | undefined = page.items[0]; // noUncheckedIndexedAccess
+    if (first?.kind === "circle") {
+      const r: number = first.radius; // narrowed by the tag
+      void r;
+    }
+    const total: number = page.total; // u64 is a number
+    void total;
+  });
+  board.emit("upload", file, new ArrayBuffer(4), (reply) => {
+    exact<Equal<typeof reply, [string, number]>>();
+    const [name, thumbnailLen]: [string, number] = reply;
+    void name;
+    void thumbnailLen;
+  });
+  board.emit("ask", "sure?", (answer) => {
+    exact<Equal<typeof answer, boolean | null>>();
+  });
+
+  // emitWithAck is a Promise of the reply.
+  const id = await board.emitWithAck("draw", circle, null);
+  exact<Equal<typeof id, number>>();
+  const page = board.emitWithAck("history", 3);
+  exact<Equal<typeof page, Promise<Page<Shape>>>>();
+  const uploaded: [string, number] = await board.emitWithAck("upload", file, new Uint8Array(8));
+  const answer: boolean | null = await board.emitWithAck("ask", "really?");
+  void uploaded;
+  void answer;
+
+  // timeout(ms).emit: the callback gets (Error, reply); timeout(ms).emitWithAck is still typed.
+  board.timeout(1000).emit("draw", circle, "red", (err, id) => {
+    exact<Equal<typeof err, Error>>();
+    exact<Equal<typeof id, number>>();
+  });
+  board.timeout(1000).emit("history", 1, (err: Error, page: Page<Shape>) => void [err, page]);
+  // socket.io-client 4.8.4 types timeout(ms).emitWithAck as Promise<any> (its FirstArg<> does
+  // not match the (err, reply) callback that timeout() makes), so only assignability is shown.
+  const timed: boolean | null = await board.timeout(1000).emitWithAck("ask", "now?");
+  void timed;
+
+  // Optional trailing arguments may be omitted; null and the value are accepted too.
+  board.emit("cursor:move", { x: 1, y: 1 });
+  board.emit("cursor:move", { x: 1, y: 1 }, true);
+  board.emit("cursor:move", { x: 1, y: 1 }, null);
+  board.emit("clear");
+
+  // Rest arguments accept anything, any number of them, and the ack still comes last.
+  board.emit("anything", "kind", (reply: string) => void reply);
+  board.emit("anything", "kind", 1, "two", { three: [3] }, null, new Uint8Array(1), (reply: string) => void reply);
+  const counted = await board.emitWithAck("anything", "kind", 1, 2);
+  exact<Equal<typeof counted, string>>();
+  // @ts-expect-error the handler replies, so the ack callback is required after the rest
+  board.emit("anything", "kind", 1);
+
+  // Binary arguments (top-level and inside structs) accept Uint8Array and ArrayBuffer.
+  board.emit("upload", { name: "b", data: new ArrayBuffer(2), tags: ["x"] }, new Uint8Array(0), () => {});
+  board.emit("upload", { name: "c", data: Buffer.from("node buffer"), tags: null }, new ArrayBuffer(0), () => {});
+
+  // on: payloads of server events are inferred.
+  board.on("drawn", (shape, color) => {
+    exact<Equal<typeof shape, Shape>>();
+    exact<Equal<typeof color, Color>>();
+  });
+  board.on("user:joined", (name, at) => {
+    exact<Equal<typeof name, string>>();
+    exact<Equal<typeof at, number>>();
+  });
+  board.on("cleared", () => {});
+  // A server event with an ack: the listener gets the callback and must answer a boolean.
+  board.on("confirm", (question, callback) => {
+    exact<Equal<typeof question, string>>();
+    exact<Equal<typeof callback, (reply: boolean) => void>>();
+    callback(question.length > 0);
+  });
+  board.on("connect_error", (err) => void err.message); // reserved events stay typed
+  board.once("user:joined", (name: string) => void name); // fewer parameters are fine
+
+  // Chat shares Point and Color; Result<u32, String> is { Ok } | { Err }.
+  const at: Point = { x: 3, y: 4 };
+  chat.emit("say", "hi", at, "red", (reply) => {
+    exact<Equal<typeof reply, { Ok: number } | { Err: string }>>();
+    if ("Ok" in reply) {
+      const len: number = reply.Ok;
+      void len;
+    } else {
+      const why: string = reply.Err;
+      void why;
+    }
+  });
+  const said = await chat.emitWithAck("say", "", null, null);
+  exact<Equal<typeof said, { Ok: number } | { Err: string }>>();
+}
+
+/** Connecting: /board requires `auth: Login`, /chat takes it optionally. */
+export function typedConnects(url: string): Array<BoardSocket | ChatSocket> {
+  const login: Login = { token: "secret" };
+  return [
+    connectBoard(url, { auth: login }),
+    connectBoard(url, { auth: { token: "secret" }, transports: ["websocket"], reconnection: false }),
+    connectChat(url),
+    connectChat(url, { reconnection: false }),
+    connectChat(url, { auth: login }),
+  ];
+}
+
+/** Misuses: each must be a compile error. */
+export async function misuses(board: BoardSocket, chat: ChatSocket, url: string): Promise<void> {
+  // --- wrong payload types
+  // @ts-expect-error history takes a page number, not a string
+  board.emit("history", "2", (page) => void page);
+  // @ts-expect-error cursor:move takes a Point, which has no z
+  board.emit("cursor:move", { x: 1, y: 2, z: 3 });
+  // @ts-expect-error a Point needs both x and y
+  board.emit("cursor:move", { x: 1 });
+  // @ts-expect-error smooth is a boolean
+  board.emit("cursor:move", { x: 1, y: 2 }, "yes");
+  // @ts-expect-error binary is Uint8Array | ArrayBuffer, not a string
+  board.emit("upload", file, "not bytes", () => {});
+  // @ts-expect-error Upload.data is binary, not a number array
+  board.emit("upload", { name: "a", data: [1, 2], tags: null }, new Uint8Array(0), () => {});
+  // @ts-expect-error Upload.tags is required (string[] | null)
+  board.emit("upload", { name: "a", data: new Uint8Array(0) }, new Uint8Array(0), () => {});
+  // @ts-expect-error say's text is a string
+  chat.emit("say", 42, null, null, (r) => void r);
+  // @ts-expect-error clear takes no arguments
+  board.emit("clear", true);
+
+  // --- wrong enum literal and wrong tagged-union shapes
+  // @ts-expect-error Color is "red" | "blue"
+  board.emit("draw", circle, "green", (id) => void id);
+  // @ts-expect-error Color is lowercase, as serde renames it
+  chat.emit("say", "hi", null, "Red", (r) => void r);
+  // @ts-expect-error a circle has a center and a radius, not points
+  board.emit("draw", { kind: "circle", points: [] }, null, (id) => void id);
+  // @ts-expect-error the tag is "polygon", camelCase as serde renames it
+  board.emit("draw", { kind: "Polygon", points: [] }, null, (id) => void id);
+  // @ts-expect-error a Shape needs its "kind" tag
+  board.emit("draw", { center: { x: 0, y: 0 }, radius: 1 }, null, (id) => void id);
+  // @ts-expect-error radius is a number
+  const badShape: Shape = { kind: "circle", center: { x: 0, y: 0 }, radius: "1" };
+  void badShape;
+
+  // --- unknown event names
+  // @ts-expect-error no handler "erase" on /board
+  board.emit("erase");
+  // @ts-expect-error "say" is a /chat event, not a /board one
+  board.emit("say", "hi", null, null, () => {});
+  // @ts-expect-error the server emits no "erased" on /board
+  board.on("erased", () => {});
+  // @ts-expect-error "draw" is a client-to-server event; the server never emits it
+  board.on("draw", () => {});
+  // @ts-expect-error /chat's server emits no events
+  chat.on("drawn", () => {});
+  // @ts-expect-error unknown events are rejected by emitWithAck too
+  await board.emitWithAck("erase");
+
+  // --- missing ack callback where the handler replies
+  // @ts-expect-error draw replies with an id: the callback is required
+  board.emit("draw", circle, null);
+  // @ts-expect-error history replies with a page: the callback is required
+  board.emit("history", 1);
+  // @ts-expect-error say replies: the callback is required
+  chat.emit("say", "hi", null, null);
+  // @ts-expect-error color precedes the ack, so it cannot be omitted (pass null)
+  board.emit("draw", circle, (id: number) => void id);
+
+  // --- wrong reply types in callbacks and awaited replies
+  // @ts-expect-error draw's reply is a number
+  board.emit("draw", circle, null, (id: string) => void id);
+  // @ts-expect-error history's reply is a Page<Shape>, not a Page<Point>
+  board.emit("history", 1, (page: Page<Point>) => void page);
+  // @ts-expect-error upload's reply is [string, number]
+  board.emit("upload", file, new Uint8Array(0), (reply: [string, string]) => void reply);
+  // @ts-expect-error ask's reply may be null
+  board.emit("ask", "q", (answer: boolean) => void answer);
+  // @ts-expect-error say's reply is { Ok } | { Err }, not a number
+  chat.emit("say", "hi", null, null, (n: number) => void n);
+  // @ts-expect-error emitWithAck("draw") resolves to a number
+  const notString: string = await board.emitWithAck("draw", circle, null);
+  void notString;
+  // @ts-expect-error with timeout() the callback's first parameter is the Error
+  board.timeout(1000).emit("draw", circle, null, (id: number) => void id);
+
+  // --- server event listeners of the wrong arity or types
+  // @ts-expect-error user:joined's `at` is a number
+  board.on("user:joined", (name: string, at: string) => void [name, at]);
+  // @ts-expect-error drawn's second argument is a Color, not a number
+  board.on("drawn", (shape: Shape, color: number) => void [shape, color]);
+  // @ts-expect-error drawn's first argument is a Shape, not a Point
+  board.on("drawn", (at: Point) => void at);
+  // @ts-expect-error user:joined has two arguments, not three
+  board.on("user:joined", (name: string, at: number, extra: string) => void [name, at, extra]);
+  // @ts-expect-error cleared has no arguments
+  board.on("cleared", (what: string) => void what);
+  // @ts-expect-error confirm's callback answers a boolean
+  board.on("confirm", (question, callback) => callback(question));
+  // @ts-expect-error confirm's question is a string
+  board.on("confirm", (question: number, callback: (reply: boolean) => void) => void [question, callback]);
+
+  // --- connecting
+  // @ts-expect-error /board requires the options (its connect handler needs auth)
+  connectBoard(url);
+  // @ts-expect-error /board requires auth
+  connectBoard(url, { reconnection: false });
+  // @ts-expect-error Login is { token: string }
+  connectBoard(url, { auth: { user: "me" } });
+  // @ts-expect-error Login's token is a string
+  connectBoard(url, { auth: { token: 42 } });
+  // @ts-expect-error /chat's optional auth is still a Login
+  connectChat(url, { auth: { tokn: "secret" } });
+}
