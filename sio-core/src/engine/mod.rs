@@ -25,6 +25,22 @@ pub use self::session::{SendError, Session, TransportKind};
 pub use self::tasks::{BoxFuture, Tasks};
 use crate::Sid;
 
+/// Decoder entry points for the fuzz targets (see `sio_core::__fuzz`).
+#[doc(hidden)]
+pub mod fuzz {
+    use bytes::Bytes;
+
+    /// Decodes an Engine.IO text packet.
+    pub fn decode_text(b: Bytes) {
+        let _ = super::packet::Inbound::decode_text(b);
+    }
+
+    /// Decodes a polling payload.
+    pub fn decode_payload(b: Bytes) {
+        let _ = super::payload::decode(b);
+    }
+}
+
 /// What the engine calls as sessions open, receive messages and close. The Socket.IO server
 /// implements it; so can anything that wants bare Engine.IO.
 pub trait EngineHandler: Send + Sync + 'static {

@@ -1,0 +1,61 @@
+//! Entry points for the fuzz targets in `fuzz/`: every decoder that sees client bytes. Not
+//! public API.
+#![doc(hidden)]
+
+use bytes::Bytes;
+
+use crate::Binary;
+use crate::engine::fuzz as engine;
+use crate::protocol::{Packet, PacketType, RawArgs, decode_args};
+
+/// An Engine.IO text packet (WebSocket text frame).
+pub fn engine_packet(data: &[u8]) {
+    if std::str::from_utf8(data).is_ok() {
+        engine::decode_text(Bytes::copy_from_slice(data));
+    }
+}
+
+/// A long-polling POST body.
+pub fn polling_payload(data: &[u8]) {
+    engine::decode_payload(Bytes::copy_from_slice(data));
+}
+
+/// A Socket.IO packet, then its arguments decoded as a handler would (typed and untyped),
+/// with attachments taken from the rest of the input.
+pub fn socketio_packet(data: &[u8]) {
+    let (text, rest) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    if std::str::from_utf8(text).is_err() {
+        return;
+    }
+    let Ok(packet) = Packet::decode(Bytes::copy_from_slice(text), 10) else { return };
+    // Attachment reassembly: as many binary frames as announced, cut from the rest.
+    let mut attachments = Vec::new();
+    let mut chunks = rest.split(|&b| b == 0);
+    for _ in 0..packet.attachments {
+        attachments.push(Bytes::copy_from_slice(chunks.next().unwrap_or_default()));
+    }
+    let skip = usize::from(matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent));
+    if matches!(
+        packet.kind,
+        PacketType::Event | PacketType::BinaryEvent | PacketType::Ack | PacketType::BinaryAck
+    ) {
+        let _ = packet.event_name();
+        let _ = decode_args::<RawArgs>(&packet.data, skip, &attachments);
+        let _ = decode_args::<(serde_json::Value, Option<String>, Option<Binary>)>(
+            &packet.data,
+            skip,
+            &attachments,
+        );
+        let _ = decode_args::<(Vec<Binary>, Option<u64>)>(&packet.data, skip, &attachments);
+    }
+}
+
+/// Arguments decoding on arbitrary JSON with two attachments.
+pub fn arguments(data: &[u8]) {
+    let attachments = [Bytes::from_static(b"a"), Bytes::from_static(b"")];
+    let _ = decode_args::<RawArgs>(data, 0, &attachments);
+    let _ = decode_args::<(String, Option<Vec<Binary>>, Option<serde_json::Value>)>(data, 1, &attachments);
+}
