@@ -21,7 +21,9 @@ async fn main() -> std::io::Result<()> {
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
-            shutdown_io.close();
+            // Disconnects everyone after delivering what is queued, runs the disconnect
+            // handlers, and waits for them (at most 5 s).
+            shutdown_io.shutdown(std::time::Duration::from_secs(5)).await;
         })
         .await
 }

@@ -17,8 +17,8 @@ pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnectError,
     DisconnectReason, EmitError, EncodeError, Event, EventAck, Extensions, Handlers, Handshake, Middleware,
-    NamespaceHandler, NsHandle, Room, Server, ServerBuilder, ServerEvents, TimeoutConn, TypedNamespace,
-    TypedReplies, Untyped, middleware,
+    NamespaceHandler, NamespaceStats, NsHandle, Room, Server, ServerBuilder, ServerEvents, ServerStats,
+    TimeoutConn, TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;

@@ -36,6 +36,9 @@ pub struct EngineConfig {
     /// Read buffer of each WebSocket connection in bytes (default 4 KiB): small keeps idle
     /// connections cheap, messages larger than it are still read whole.
     pub ws_read_buffer: usize,
+    /// Largest number of open sessions; further handshakes answer `503` `Too many
+    /// connections` (default: no limit).
+    pub max_connections: Option<usize>,
 }
 
 /// A predicate over a handshake request (see [`EngineConfig::allow_request`]).
@@ -56,6 +59,7 @@ impl Default for EngineConfig {
             cors: None,
             allow_request: None,
             ws_read_buffer: 4096,
+            max_connections: None,
         }
     }
 }
@@ -75,6 +79,7 @@ impl fmt::Debug for EngineConfig {
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.as_ref().map(|_| "<fn>"))
             .field("ws_read_buffer", &self.ws_read_buffer)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

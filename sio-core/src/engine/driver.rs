@@ -22,6 +22,9 @@ use super::{EngineHandler, EngineInner};
 /// Messages read from a WebSocket in one turn before the task yields to others.
 const READ_BUDGET: usize = 64;
 
+/// How long a polling session closed by the server waits for a GET to take its last packets.
+const POLLING_FLUSH_GRACE: Duration = Duration::from_secs(2);
+
 /// How long a closing WebSocket may take to send its close frame before it is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -54,6 +57,14 @@ pub(crate) struct Driver<H: EngineHandler> {
     started: bool,
 }
 
+impl<H: EngineHandler> Drop for Driver<H> {
+    fn drop(&mut self) {
+        // However the task ends (finished, or dropped with the runtime), it is accounted for.
+        self.engine.remove(self.session.id());
+        self.engine.task_finished();
+    }
+}
+
 impl<H: EngineHandler> Driver<H> {
     pub(crate) fn new(
         engine: Arc<EngineInner<H>>,
@@ -62,6 +73,7 @@ impl<H: EngineHandler> Driver<H> {
         ws: Option<WsStream>,
     ) -> Self {
         let interval = session.config.ping_interval;
+        engine.task_started();
         Self {
             engine,
             session,
@@ -79,7 +91,9 @@ impl<H: EngineHandler> Driver<H> {
     }
 
     pub(crate) async fn run(mut self) {
-        std::future::poll_fn(|cx| self.poll(cx)).await;
+        use tracing::Instrument as _;
+        let span = tracing::debug_span!("session", sid = %self.session.id());
+        std::future::poll_fn(|cx| self.poll(cx)).instrument(span).await;
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -98,6 +112,7 @@ impl<H: EngineHandler> Driver<H> {
         }
         if let Phase::Running = self.phase {
             if let Some(ws) = self.session.take_upgrade() {
+                self.engine.counters.upgrades.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.ws = Some(ws);
                 self.session.set_transport(TransportKind::WebSocket);
                 tracing::debug!(sid = %self.session.id(), "upgraded to websocket");
@@ -145,9 +160,10 @@ impl<H: EngineHandler> Driver<H> {
 
         if let Phase::Draining { deadline } = &mut self.phase {
             if let Some(ws) = &mut self.ws {
-                // Best effort: let the close frame go out, then drop the connection. A peer that
-                // stopped reading does not keep the socket: the deadline drops it.
-                match Pin::new(ws).poll_close(cx) {
+                // Best effort: let the close frame go out, then drop the connection without
+                // waiting for the peer's answer. A peer that stopped reading does not keep the
+                // socket: the deadline drops it.
+                match Pin::new(ws).poll_flush(cx) {
                     Poll::Ready(_) => self.ws = None,
                     Poll::Pending if deadline.as_mut().poll(cx).is_ready() => {
                         tracing::debug!(sid = %self.session.id(), "close frame not taken in time, dropping the connection");
@@ -250,6 +266,7 @@ impl<H: EngineHandler> Driver<H> {
     fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
         match packet {
             Inbound::Message(msg) => {
+                self.engine.counters.messages_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
             }
@@ -276,6 +293,7 @@ impl<H: EngineHandler> Driver<H> {
             return;
         }
         self.session.mark_closed();
+        self.engine.counters.closed(reason);
         // Over polling, the packets queued before a server-side close, and the final noop of a
         // client that closed itself (its GET may race the close POST), are still delivered: the
         // session stays reachable until a GET took them or the grace period ends. Every other
@@ -297,10 +315,13 @@ impl<H: EngineHandler> Driver<H> {
             self.session.send_control(last);
         }
         self.session.outbox.close();
-        let grace = if flush {
-            self.session.config.ping_timeout.max(Duration::from_secs(1))
-        } else {
-            Duration::from_millis(if self.ws.is_none() { 1000 } else { 0 })
+        // How long queued packets may take to leave: a WebSocket flushes as fast as the peer
+        // reads; a polling client normally has a GET waiting or sends the next one at once.
+        let grace = match (flush, self.ws.is_some()) {
+            (true, true) => self.session.config.ping_timeout.max(Duration::from_secs(1)),
+            (true, false) => POLLING_FLUSH_GRACE,
+            (false, true) => Duration::ZERO,
+            (false, false) => Duration::from_secs(1),
         };
         let mut deadline = Box::pin(tokio::time::sleep(grace));
         let _ = deadline.as_mut().poll(cx);
@@ -331,6 +352,7 @@ impl<H: EngineHandler> Driver<H> {
                 if self.session.outbox.poll_drain(cx, &mut self.writing).is_pending() {
                     return;
                 }
+                self.session.count_frames_out(self.writing.len());
                 if self.writing.is_empty() {
                     return; // closed and empty
                 }

@@ -37,6 +37,10 @@ enum EngineError {
     BadRequest,
     Forbidden,
     UnsupportedProtocolVersion,
+    /// Not in the reference: the server is shutting down.
+    ShuttingDown,
+    /// Not in the reference: `max_connections` sessions are open.
+    TooManyConnections,
 }
 
 impl EngineError {
@@ -48,6 +52,8 @@ impl EngineError {
             EngineError::BadRequest => 3,
             EngineError::Forbidden => 4,
             EngineError::UnsupportedProtocolVersion => 5,
+            EngineError::ShuttingDown => 6,
+            EngineError::TooManyConnections => 7,
         }
     }
 
@@ -59,6 +65,8 @@ impl EngineError {
             EngineError::BadRequest => "Bad request",
             EngineError::Forbidden => "Forbidden",
             EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
+            EngineError::ShuttingDown => "Server shutting down",
+            EngineError::TooManyConnections => "Too many connections",
         }
     }
 
@@ -72,8 +80,11 @@ impl EngineError {
                 .body(Body::from(self.message()))
                 .unwrap_or_default();
         }
-        let status =
-            if self == EngineError::Forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+        let status = match self {
+            EngineError::Forbidden => StatusCode::FORBIDDEN,
+            EngineError::ShuttingDown | EngineError::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
         let body = format!(r#"{{"code":{},"message":"{}"}}"#, self.code(), self.message());
         Response::builder()
             .status(status)
@@ -266,10 +277,17 @@ async fn route<H: EngineHandler>(
     if query.eio != Some("4") {
         return EngineError::UnsupportedProtocolVersion.response(upgrade);
     }
+    if engine.shutting_down.load(Ordering::Acquire) {
+        return EngineError::ShuttingDown.response(upgrade);
+    }
+    if cfg.max_connections.is_some_and(|max| engine.session_count() >= max) {
+        tracing::debug!("connection limit reached, refusing a handshake");
+        return EngineError::TooManyConnections.response(upgrade);
+    }
 
     match transport {
         TransportKind::Polling => {
-            let session = Arc::new(Session::new(TransportKind::Polling, cfg.clone()));
+            let session = engine.new_session(TransportKind::Polling);
             session.send_control(open_frame(&session, cfg, true));
             engine.insert(session.clone());
             let state = engine.handler.on_open(&session, &parts);
@@ -281,7 +299,7 @@ async fn route<H: EngineHandler>(
                 let ws_config = ws_config(cfg);
                 tokio::spawn(async move {
                     let Some(ws) = upgraded(on_upgrade, ws_config).await else { return };
-                    let session = Arc::new(Session::new(TransportKind::WebSocket, engine.config.clone()));
+                    let session = engine.new_session(TransportKind::WebSocket);
                     session.send_control(open_frame(&session, &engine.config, false));
                     engine.insert(session.clone());
                     let state = engine.handler.on_open(&session, &parts);
@@ -378,6 +396,7 @@ async fn poll_get(session: &Arc<Session>) -> Response<Body> {
     if frames.is_empty() {
         frames.push_back(Frame::CLOSE);
     }
+    session.count_frames_out(frames.len());
     if session.is_closed() {
         session.wake_task();
     }

@@ -10,11 +10,14 @@ mod packet;
 mod payload;
 mod reason;
 mod session;
+mod stats;
 mod tasks;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+
+use std::sync::atomic::Ordering;
 
 use parking_lot::RwLock;
 
@@ -22,6 +25,7 @@ pub use self::config::{AllowRequest, Cors, EngineConfig};
 pub use self::packet::{Frame, Message};
 pub use self::reason::CloseReason;
 pub use self::session::{SendError, Session, TransportKind};
+pub use self::stats::EngineStats;
 pub use self::tasks::{BoxFuture, Tasks};
 use crate::Sid;
 
@@ -86,6 +90,9 @@ pub(crate) struct EngineInner<H> {
     pub(crate) config: Arc<EngineConfig>,
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, Arc<Session>>>,
+    pub(crate) counters: Arc<stats::Counters>,
+    pub(crate) shutting_down: std::sync::atomic::AtomicBool,
+    tasks_done: tokio::sync::Notify,
 }
 
 impl<H: EngineHandler> EngineInner<H> {
@@ -100,6 +107,24 @@ impl<H: EngineHandler> EngineInner<H> {
     pub(crate) fn remove(&self, sid: Sid) {
         self.sessions.write().remove(&sid);
     }
+
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.read().len()
+    }
+
+    pub(crate) fn new_session(&self, transport: TransportKind) -> Arc<Session> {
+        self.counters.opened.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Session::new(transport, self.config.clone(), self.counters.clone()))
+    }
+
+    pub(crate) fn task_started(&self) {
+        self.counters.live_tasks.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn task_finished(&self) {
+        self.counters.live_tasks.fetch_sub(1, Ordering::AcqRel);
+        self.tasks_done.notify_waiters();
+    }
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -110,6 +135,9 @@ impl<H: EngineHandler> Engine<H> {
                 config: Arc::new(config),
                 handler,
                 sessions: RwLock::new(HashMap::new()),
+                counters: Arc::new(stats::Counters::default()),
+                shutting_down: std::sync::atomic::AtomicBool::new(false),
+                tasks_done: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -127,6 +155,52 @@ impl<H: EngineHandler> Engine<H> {
     /// Number of open sessions.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.read().len()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> EngineStats {
+        let c = &self.inner.counters;
+        let (mut polling, mut websocket) = (0, 0);
+        let sessions: Vec<_> = self.inner.sessions.read().values().cloned().collect();
+        for s in &sessions {
+            match s.transport() {
+                TransportKind::Polling => polling += 1,
+                TransportKind::WebSocket => websocket += 1,
+            }
+        }
+        EngineStats {
+            sessions: sessions.len(),
+            polling,
+            websocket,
+            tasks: c.live_tasks.load(Ordering::Acquire),
+            opened: c.opened.load(Ordering::Relaxed),
+            upgrades: c.upgrades.load(Ordering::Relaxed),
+            messages_in: c.messages_in.load(Ordering::Relaxed),
+            frames_out: c.frames_out.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            closed: c.closed_by(),
+        }
+    }
+
+    /// Stops accepting sessions (handshakes answer `503`), closes every session with
+    /// [`CloseReason::ServerShutdown`] after delivering what is queued, and waits until every
+    /// session task (and the disconnect handlers they run) has finished, at most `timeout`.
+    /// Returns whether everything finished in time.
+    pub async fn shutdown(&self, timeout: std::time::Duration) -> bool {
+        self.inner.shutting_down.store(true, Ordering::Release);
+        self.close_all(CloseReason::ServerShutdown);
+        let inner = &self.inner;
+        tokio::time::timeout(timeout, async {
+            loop {
+                let done = inner.tasks_done.notified();
+                if inner.counters.live_tasks.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                done.await;
+            }
+        })
+        .await
+        .is_ok()
     }
 
     /// Closes every session with `reason`.

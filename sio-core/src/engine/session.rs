@@ -52,6 +52,7 @@ pub struct Session {
     control: Mutex<Control>,
     task: AtomicWaker,
     pub(crate) config: Arc<EngineConfig>,
+    counters: Arc<super::stats::Counters>,
 }
 
 #[derive(Default)]
@@ -73,7 +74,11 @@ impl fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(transport: TransportKind, config: Arc<EngineConfig>) -> Self {
+    pub(crate) fn new(
+        transport: TransportKind,
+        config: Arc<EngineConfig>,
+        counters: Arc<super::stats::Counters>,
+    ) -> Self {
         Self {
             id: Sid::new(),
             outbox: Outbox::new(config.outbound_buffer),
@@ -85,6 +90,7 @@ impl Session {
             control: Mutex::new(Control::default()),
             task: AtomicWaker::new(),
             config,
+            counters,
         }
     }
 
@@ -118,7 +124,15 @@ impl Session {
     /// Queues a frame unless the queue is full, in which case it is silently dropped
     /// (volatile messages).
     pub fn send_volatile(&self, frames: &[Frame]) -> Result<(), PushError> {
-        self.outbox.push_all(frames)
+        let r = self.outbox.push_all(frames);
+        if r == Err(PushError::Full) {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        r
+    }
+
+    pub(crate) fn count_frames_out(&self, n: usize) {
+        self.counters.frames_out.fetch_add(n as u64, Ordering::Relaxed);
     }
 
     fn on_push_result(&self, r: Result<(), PushError>) -> Result<(), PushError> {

@@ -20,6 +20,8 @@ pub(crate) struct ClientShared {
     pub(crate) session: Arc<Session>,
     pub(crate) handshake: Handshake,
     sockets: Mutex<Vec<Arc<SocketInner>>>,
+    /// Ends the connect-timeout timer early: a namespace was joined, or the session closed.
+    settled: tokio::sync::Notify,
 }
 
 impl ClientShared {
@@ -60,6 +62,7 @@ impl EngineHandler for SioHandler {
             session: session.clone(),
             handshake: Handshake::from_parts(req),
             sockets: Mutex::new(Vec::new()),
+            settled: tokio::sync::Notify::new(),
         });
         Client { shared, server: self.server.clone(), pending: None, connecting: Default::default() }
     }
@@ -69,10 +72,14 @@ impl EngineHandler for SioHandler {
         let shared = client.shared.clone();
         let timeout = self.server.config.connect_timeout;
         tasks.run(Box::pin(async move {
-            tokio::time::sleep(timeout).await;
-            if shared.sockets.lock().is_empty() && !shared.session.is_closed() {
-                tracing::debug!(sid = %shared.session.id(), "no namespace joined in time, closing");
-                shared.session.close(CloseReason::ForcedClose);
+            tokio::select! {
+                () = tokio::time::sleep(timeout) => {
+                    if shared.sockets.lock().is_empty() && !shared.session.is_closed() {
+                        tracing::debug!(sid = %shared.session.id(), "no namespace joined in time, closing");
+                        shared.session.close(CloseReason::ForcedClose);
+                    }
+                }
+                () = shared.settled.notified() => {}
             }
         }));
     }
@@ -114,6 +121,7 @@ impl EngineHandler for SioHandler {
 
     fn on_close(&self, client: &mut Client, reason: CloseReason, tasks: &mut Tasks<'_, '_>) {
         client.pending = None;
+        client.shared.settled.notify_waiters();
         let reason = DisconnectReason::from(reason);
         let sockets = std::mem::take(&mut *client.shared.sockets.lock());
         for socket in sockets {
@@ -214,6 +222,7 @@ async fn run_connect(
             ns.insert_socket(&socket);
             shared.sockets.lock().push(socket.clone());
             socket.mark_connected();
+            shared.settled.notify_waiters();
         }
         Ok(()) => {}
         Err(e) => {

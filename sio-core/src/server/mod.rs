@@ -277,6 +277,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Largest number of open connections; further handshakes answer `503` (default: none).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.engine.max_connections = Some(n);
+        self
+    }
+
     /// Binary attachments allowed in one packet (default 10).
     pub fn max_attachments(mut self, n: usize) -> Self {
         self.config.max_attachments = n;
@@ -452,10 +458,73 @@ impl Server {
     }
 
     /// Disconnects every client with the reason `server shutting down`. Queued packets are
-    /// flushed first.
+    /// flushed first. Does not wait; see [`Server::shutdown`].
     pub fn close(&self) {
         self.engine.close_all(CloseReason::ServerShutdown);
     }
+
+    /// Graceful shutdown: refuses new connections (`503`), disconnects every socket with the
+    /// reason `server shutting down` after delivering what is queued to it, runs the
+    /// disconnect handlers, and waits for all of that, at most `timeout`. Returns whether
+    /// everything finished in time.
+    ///
+    /// With axum: `axum::serve(listener, app).with_graceful_shutdown(async move {
+    /// ctrl_c().await; io.shutdown(Duration::from_secs(10)).await; })`.
+    pub async fn shutdown(&self, timeout: Duration) -> bool {
+        self.engine.shutdown(timeout).await
+    }
+
+    /// Counters: connections by transport, sockets per namespace, packets, drops, close
+    /// reasons.
+    pub fn stats(&self) -> ServerStats {
+        let mut namespaces: Vec<NamespaceStats> = self
+            .inner
+            .namespaces
+            .read()
+            .values()
+            .map(|ns| NamespaceStats {
+                path: ns.path().to_owned(),
+                sockets: ns.sockets.read().len(),
+                rooms: ns.rooms.read().len(),
+            })
+            .collect();
+        namespaces.sort_by(|a, b| a.path.cmp(&b.path));
+        ServerStats { engine: self.engine.stats(), namespaces }
+    }
+}
+
+/// A snapshot of a server's counters ([`Server::stats`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerStats {
+    /// Connections (Engine.IO sessions), packets, drops, close reasons.
+    pub engine: crate::engine::EngineStats,
+    /// Each namespace's sockets and non-empty rooms (besides the sockets' own id rooms).
+    pub namespaces: Vec<NamespaceStats>,
+}
+
+impl ServerStats {
+    /// Sockets over all namespaces.
+    pub fn sockets(&self) -> usize {
+        self.namespaces.iter().map(|n| n.sockets).sum()
+    }
+
+    /// Non-empty rooms over all namespaces.
+    pub fn rooms(&self) -> usize {
+        self.namespaces.iter().map(|n| n.rooms).sum()
+    }
+}
+
+/// One namespace in [`ServerStats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NamespaceStats {
+    /// The path.
+    pub path: String,
+    /// Connected sockets.
+    pub sockets: usize,
+    /// Non-empty rooms.
+    pub rooms: usize,
 }
 
 /// Operations on one namespace: emit to all its sockets, select rooms, list sockets.
