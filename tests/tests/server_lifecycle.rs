@@ -132,6 +132,7 @@ async fn connection_limit_refuses_with_503_and_frees_up() {
 async fn soak_leaves_nothing_behind() {
     let n: usize = std::env::var("SOAK_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     let (io, addr, _reasons) = start(common::builder()).await;
+    let rss_before = rss_kib();
     let clients = futures_util::stream::iter(0..n)
         .map(|i| async move {
             let room = format!("room-{}", i % 17);
@@ -188,4 +189,20 @@ async fn soak_leaves_nothing_behind() {
         "{stats:?}"
     );
     assert_eq!(stats.engine.opened as usize, n);
+    let rss_after = rss_kib();
+    eprintln!(
+        "soak: {n} clients, VmRSS {rss_before} KiB before, {rss_after} KiB after (clients and server in one process)"
+    );
+}
+
+/// This process's resident memory in KiB (0 where /proc is unavailable).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }
