@@ -69,10 +69,18 @@ impl<E: ServerEvents> Conn<E> {
         E: EventAck<R>,
         R: DeserializeOwned + Send + 'static,
     {
-        if let Err(e) = check_ack::<E, R>(&event) {
+        self.typed_ack(&event, None)
+    }
+
+    fn typed_ack<R>(&self, event: &E, timeout: Option<std::time::Duration>) -> AckFuture<R>
+    where
+        E: EventAck<R>,
+        R: DeserializeOwned + Send + 'static,
+    {
+        if let Err(e) = check_ack::<E, R>(event) {
             return Box::pin(async move { Err(e) });
         }
-        typed_reply(self.__emit_with_ack(event.event_name(), event.args(), None))
+        typed_reply(self.__emit_with_ack(event.event_name(), event.args(), timeout))
     }
 }
 
@@ -83,10 +91,7 @@ impl<E: ServerEvents> TimeoutConn<E> {
         E: EventAck<R>,
         R: DeserializeOwned + Send + 'static,
     {
-        if let Err(e) = check_ack::<E, R>(&event) {
-            return Box::pin(async move { Err(e) });
-        }
-        typed_reply(self.conn.__emit_with_ack(event.event_name(), event.args(), Some(self.timeout)))
+        self.conn.typed_ack(&event, Some(self.timeout))
     }
 }
 
