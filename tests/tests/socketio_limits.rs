@@ -14,6 +14,28 @@ use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachment_bytes_above_the_limit_close_the_session() {
+    let (h, mut reasons) = log_disconnects(base_handlers());
+    let (_io, addr) = start(builder().max_attachment_bytes(10).ns("/", h)).await;
+    let mut c = Ws::connect(addr).await;
+    c.connect_ns("/").await;
+    // 4 + 6 bytes: within the limit.
+    c.send(r#"452-1["ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#).await;
+    c.send_binary(vec![1; 4]).await;
+    c.send_binary(vec![2; 6]).await;
+    assert!(c.recv_text().await.starts_with("462-1["));
+    assert_eq!(c.recv_binary().await, [1; 4]);
+    assert_eq!(c.recv_binary().await, [2; 6]);
+    // 6 + 6 bytes: the second frame crosses the limit and the session closes.
+    c.send(r#"452-2["ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#).await;
+    c.send_binary(vec![3; 6]).await;
+    c.send_binary(vec![4; 6]).await;
+    c.expect_closed().await;
+    assert_eq!(recv(&mut reasons, "disconnect").await, "transport error");
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachment_count_above_max_attachments_closes_the_session() {
     let (h, mut reasons) = log_disconnects(base_handlers());
     let (_io, addr) = start(builder().max_attachments(2).ns("/", h)).await;

@@ -38,6 +38,7 @@ impl ClientShared {
 struct PendingBinary {
     packet: Packet,
     attachments: Vec<Bytes>,
+    bytes: usize,
 }
 
 /// Per-session state of the Socket.IO layer, owned by the session task.
@@ -96,7 +97,8 @@ impl EngineHandler for SioHandler {
                             return client.protocol_error("binary packet for a namespace not joined");
                         }
                         let n = packet.attachments;
-                        client.pending = Some(PendingBinary { packet, attachments: Vec::with_capacity(n) });
+                        client.pending =
+                            Some(PendingBinary { packet, attachments: Vec::with_capacity(n), bytes: 0 });
                     }
                     Ok(packet) => client.on_packet(packet, Vec::new(), tasks),
                     Err(e) => {
@@ -109,6 +111,13 @@ impl EngineHandler for SioHandler {
                 let Some(pending) = client.pending.as_mut() else {
                     return client.protocol_error("unexpected binary message");
                 };
+                pending.bytes += data.len();
+                if pending.bytes > self.server.config.max_attachment_bytes {
+                    tracing::debug!(sid = %client.shared.session.id(), "attachments over the limit, closing");
+                    client.pending = None;
+                    client.shared.session.close(CloseReason::TransportError);
+                    return;
+                }
                 pending.attachments.push(data);
                 if pending.attachments.len() == pending.packet.attachments {
                     if let Some(p) = client.pending.take() {

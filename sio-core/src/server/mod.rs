@@ -165,6 +165,7 @@ pub(crate) struct ServerConfig {
     pub(crate) ack_timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) max_attachments: usize,
+    pub(crate) max_attachment_bytes: usize,
     pub(crate) max_namespaces_per_client: usize,
 }
 
@@ -174,6 +175,7 @@ impl Default for ServerConfig {
             ack_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(45),
             max_attachments: 10,
+            max_attachment_bytes: 0,
             max_namespaces_per_client: 64,
         }
     }
@@ -289,6 +291,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Bytes of binary attachments one packet may carry in total; more closes the session
+    /// (default: `max_payload` × `max_attachments`, what the other limits allow anyway).
+    pub fn max_attachment_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_attachment_bytes = bytes;
+        self
+    }
+
     /// Namespaces one connection may join at once (default 64).
     pub fn max_namespaces_per_client(mut self, n: usize) -> Self {
         self.config.max_namespaces_per_client = n;
@@ -361,7 +370,11 @@ impl ServerBuilder {
     }
 
     /// The server.
-    pub fn build(self) -> Server {
+    pub fn build(mut self) -> Server {
+        if self.config.max_attachment_bytes == 0 {
+            let per = usize::try_from(self.engine.max_payload).unwrap_or(usize::MAX);
+            self.config.max_attachment_bytes = per.saturating_mul(self.config.max_attachments);
+        }
         let config = Arc::new(self.config);
         let namespaces = self
             .namespaces

@@ -61,7 +61,18 @@ impl<T: NamespaceHandler> DynHandler for Holder<T> {
         Box::pin(NamespaceHandler::connect(&self.0, conn))
     }
     fn event(&self, conn: Conn, event: Event) -> BoxFuture {
-        Box::pin(NamespaceHandler::event(&self.0, conn, event))
+        // A panic in an event handler disconnects only its socket (the client sees
+        // `io server disconnect`); the connection and its other namespaces stay. The guard
+        // lives in the same allocation as the handler's future.
+        let socket = conn.clone();
+        let fut = NamespaceHandler::event(&self.0, conn, event);
+        Box::pin(async move {
+            use futures_util::FutureExt as _;
+            if std::panic::AssertUnwindSafe(fut).catch_unwind().await.is_err() {
+                tracing::error!(sid = %socket.id(), ns = socket.ns(), "an event handler panicked; disconnecting its socket");
+                socket.disconnect();
+            }
+        })
     }
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
         Box::pin(NamespaceHandler::disconnect(&self.0, conn, reason))
