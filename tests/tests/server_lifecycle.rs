@@ -1,6 +1,5 @@
-//! Graceful shutdown, the connection limit, the counters, and a bounded soak: many clients
-//! connect over both transports, talk, some vanish abruptly, and afterwards nothing is left
-//! (sessions, tasks, sockets, rooms).
+//! Graceful shutdown, the connection limit and the counters. (The soak, many clients coming
+//! and going, is `soak_memory.rs`.)
 
 mod common;
 
@@ -8,7 +7,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{Polling, T, Ws, recv, within};
-use futures_util::StreamExt as _;
 use sio_core::{Conn, DisconnectReason, Event, Handlers, Server};
 use tokio::sync::mpsc;
 
@@ -123,86 +121,4 @@ async fn connection_limit_refuses_with_503_and_frees_up() {
     let mut c = Ws::connect(addr).await;
     c.connect_ns("/").await;
     c.ack_round_trip(1, "true").await;
-}
-
-/// Clients over both transports connect, join rooms, exchange acks; 10% vanish without a
-/// word; the rest leave cleanly. Afterwards no session, task, socket or room is left.
-/// `SOAK_CLIENTS` (default 300) sets the size; the long run is documented in the README.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn soak_leaves_nothing_behind() {
-    let n: usize = std::env::var("SOAK_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let (io, addr, _reasons) = start(common::builder()).await;
-    let rss_before = rss_kib();
-    let clients = futures_util::stream::iter(0..n)
-        .map(|i| async move {
-            let room = format!("room-{}", i % 17);
-            if i % 20 == 0 {
-                let mut p = Polling::handshake(addr).await;
-                p.connect_ns("/").await;
-                p.post_ok(format!(r#"421["join","{room}"]"#)).await;
-                assert_eq!(p.recv().await, "431[true]");
-                (Some(p), None)
-            } else {
-                let mut w = Ws::connect(addr).await;
-                w.connect_ns("/").await;
-                w.send(&format!(r#"421["join","{room}"]"#)).await;
-                assert_eq!(w.recv_text().await, "431[true]");
-                w.ack_round_trip(2, &format!("{i}")).await;
-                (None, Some(w))
-            }
-        })
-        .buffer_unordered(50)
-        .collect::<Vec<_>>()
-        .await;
-    let stats = io.stats();
-    assert_eq!(stats.sockets(), n, "{stats:?}");
-    assert_eq!(stats.rooms(), 17);
-
-    for (i, (p, w)) in clients.into_iter().enumerate() {
-        match (p, w) {
-            (Some(p), _) => {
-                if i % 10 != 0 {
-                    p.post_ok("1").await;
-                } // else: the polling client simply never comes back (ping timeout would end it)
-                drop(p);
-            }
-            (_, Some(mut w)) => {
-                if i % 10 == 3 {
-                    // Vanishes: the TCP connection is dropped, no close frame.
-                    drop(w);
-                } else {
-                    w.send("41").await;
-                    let _ = w.ws.close(None).await;
-                }
-            }
-            _ => unreachable!(),
-        }
-    }
-    // Abandoned polling sessions end at the ping timeout; shut down to end them now and prove
-    // that the counters come back to zero.
-    eventually("every websocket session to end", || io.stats().engine.websocket == 0).await;
-    assert!(io.shutdown(Duration::from_secs(10)).await);
-    let stats = io.stats();
-    assert_eq!(
-        (stats.engine.sessions, stats.engine.tasks, stats.sockets(), stats.rooms()),
-        (0, 0, 0, 0),
-        "{stats:?}"
-    );
-    assert_eq!(stats.engine.opened as usize, n);
-    let rss_after = rss_kib();
-    eprintln!(
-        "soak: {n} clients, VmRSS {rss_before} KiB before, {rss_after} KiB after (clients and server in one process)"
-    );
-}
-
-/// This process's resident memory in KiB (0 where /proc is unavailable).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
