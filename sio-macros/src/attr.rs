@@ -32,6 +32,18 @@ pub(crate) fn parse_opts(tokens: proc_macro2::TokenStream) -> syn::Result<Vec<Op
     Ok(syn::parse::Parser::parse2(parser, tokens)?.into_iter().collect())
 }
 
+/// The options of every `#[name(...)]` attribute in `attrs`; malformed ones are reported.
+pub(crate) fn opts_of(cx: &mut Ctxt, attrs: &[syn::Attribute], name: &str) -> Vec<Opt> {
+    let mut out = Vec::new();
+    for a in attrs.iter().filter(|a| a.path().is_ident(name)) {
+        match a.meta.require_list().and_then(|l| parse_opts(l.tokens.clone())) {
+            Ok(o) => out.extend(o),
+            Err(e) => cx.push(e),
+        }
+    }
+    out
+}
+
 /// Reports an option not in `allowed`.
 pub(crate) fn unknown(cx: &mut Ctxt, key: &Ident, allowed: &[&str]) {
     let list = if allowed.is_empty() {

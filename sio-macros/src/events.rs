@@ -104,28 +104,14 @@ fn parse(cx: &mut Ctxt, item: &DeriveInput) -> Vec<Variant> {
         cx.error(&item.generics, "a ServerEvents enum cannot be generic");
     }
     let mut rule = "camelCase".to_owned();
-    for a in item.attrs.iter().filter(|a| a.path().is_ident("events")) {
-        let opts = match a.meta.require_list().and_then(|l| attr::parse_opts(l.tokens.clone())) {
-            Ok(o) => o,
-            Err(e) => {
-                cx.push(e);
-                continue;
-            }
-        };
-        for opt in &opts {
-            if opt.key == "rename_all" {
-                if let Some(s) = attr::string(cx, opt) {
-                    if RULES.contains(&s.value().as_str()) {
-                        rule = s.value();
-                    } else {
-                        cx.error(
-                            &s,
-                            format!("unknown case `{}`, expected one of: {}", s.value(), RULES.join(", ")),
-                        );
-                    }
-                }
+    for opt in attr::opts_of(cx, &item.attrs, "events") {
+        if opt.key != "rename_all" {
+            attr::unknown(cx, &opt.key, &["rename_all"]);
+        } else if let Some(s) = attr::string(cx, &opt) {
+            if RULES.contains(&s.value().as_str()) {
+                rule = s.value();
             } else {
-                attr::unknown(cx, &opt.key, &["rename_all"]);
+                cx.error(&s, format!("unknown case `{}`, expected one of: {}", s.value(), RULES.join(", ")));
             }
         }
     }
@@ -134,25 +120,16 @@ fn parse(cx: &mut Ctxt, item: &DeriveInput) -> Vec<Variant> {
         let mut name = rename(&v.ident.to_string(), &rule);
         let mut name_span = v.ident.span();
         let mut ack = None;
-        for a in v.attrs.iter().filter(|a| a.path().is_ident("event")) {
-            let opts = match a.meta.require_list().and_then(|l| attr::parse_opts(l.tokens.clone())) {
-                Ok(o) => o,
-                Err(e) => {
-                    cx.push(e);
-                    continue;
-                }
-            };
-            for opt in &opts {
-                match opt.key.to_string().as_str() {
-                    "rename" => {
-                        if let Some(s) = attr::string(cx, opt) {
-                            name = s.value();
-                            name_span = s.span();
-                        }
+        for opt in attr::opts_of(cx, &v.attrs, "event") {
+            match opt.key.to_string().as_str() {
+                "rename" => {
+                    if let Some(s) = attr::string(cx, &opt) {
+                        name = s.value();
+                        name_span = s.span();
                     }
-                    "ack" => ack = attr::ty(cx, opt),
-                    _ => attr::unknown(cx, &opt.key, &["rename", "ack"]),
                 }
+                "ack" => ack = attr::ty(cx, &opt),
+                _ => attr::unknown(cx, &opt.key, &["rename", "ack"]),
             }
         }
         attr::check_event_name(cx, &name, name_span);
