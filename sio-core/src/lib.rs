@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 #[doc(hidden)]
+pub mod __bench;
+#[doc(hidden)]
 pub mod __fuzz;
 #[doc(hidden)]
 pub mod __private;
