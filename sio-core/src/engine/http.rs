@@ -290,12 +290,16 @@ async fn route<H: EngineHandler>(
             let session = engine.new_session(TransportKind::Polling);
             session.send_control(open_frame(&session, cfg, true));
             engine.insert(session.clone());
+            let mut parts = parts;
+            detach_head(&mut parts);
             let state = engine.handler.on_open(&session, &parts);
+            drop(parts);
             tokio::spawn(Driver::new(engine.clone(), session.clone(), state, None).run());
             poll_get(&session).await
         }
         TransportKind::WebSocket => match accept_websocket(parts) {
-            Ok((resp, on_upgrade, parts)) => {
+            Ok((resp, on_upgrade, mut parts)) => {
+                detach_head(&mut parts);
                 let ws_config = ws_config(cfg);
                 tokio::spawn(async move {
                     let Some(ws) = upgraded(on_upgrade, ws_config).await else { return };
@@ -311,6 +315,46 @@ async fn route<H: EngineHandler>(
             Err(e) => e.response(true),
         },
     }
+}
+
+/// Copies the header values and the URI of a handshake request into one buffer of their own.
+///
+/// hyper parses a request head in place: every header value and the URI are slices of the
+/// connection's read buffer (8 to 16 KiB). The layer above keeps the handshake for the
+/// session's lifetime, and through those slices it would keep that whole buffer alive for
+/// every open connection. One compact copy costs a few hundred bytes instead.
+fn detach_head(parts: &mut http::request::Parts) {
+    let headers = &parts.headers;
+    let uri_len = parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    let total: usize = headers.values().map(|v| v.len()).sum::<usize>() + uri_len;
+    let mut buf = Vec::with_capacity(total);
+    for v in headers.values() {
+        buf.extend_from_slice(v.as_bytes());
+    }
+    if let Some(pq) = parts.uri.path_and_query() {
+        buf.extend_from_slice(pq.as_str().as_bytes());
+    }
+    let buf = Bytes::from(buf);
+    let mut out = HeaderMap::with_capacity(headers.len());
+    let mut at = 0;
+    for (name, value) in headers {
+        let end = at + value.len();
+        // Same bytes as a value that was valid already.
+        let Ok(mut v) = HeaderValue::from_maybe_shared(buf.slice(at..end)) else { return };
+        v.set_sensitive(value.is_sensitive());
+        out.append(name.clone(), v);
+        at = end;
+    }
+    if parts.uri.scheme().is_none() && parts.uri.authority().is_none() {
+        // Origin form (`/socket.io/?EIO=4..`), as every client sends it.
+        match http::Uri::from_maybe_shared(buf.slice(at..at + uri_len)) {
+            Ok(uri) => parts.uri = uri,
+            Err(_) => return,
+        }
+    } else if let Ok(uri) = http::Uri::try_from(parts.uri.to_string()) {
+        parts.uri = uri;
+    }
+    parts.headers = out;
 }
 
 fn open_frame(session: &Session, cfg: &super::EngineConfig, polling: bool) -> Frame {
@@ -539,6 +583,23 @@ mod tests {
         assert_eq!(q.sid, Some("xyz"));
         let empty = Query::parse("");
         assert!(empty.eio.is_none() && empty.transport.is_none());
+    }
+
+    #[test]
+    fn detached_head_keeps_every_header_and_the_uri() {
+        let req = Request::get("/socket.io/?EIO=4&transport=websocket&x=%20y")
+            .header("host", "localhost:3000")
+            .header("x-token", "secret")
+            .header("accept", "a")
+            .header("accept", "b")
+            .body(())
+            .expect("request");
+        let (mut parts, ()) = req.into_parts();
+        let before = (parts.headers.clone(), parts.uri.clone());
+        detach_head(&mut parts);
+        assert_eq!(parts.headers, before.0);
+        assert_eq!(parts.uri, before.1);
+        assert_eq!(parts.headers.get_all("accept").iter().count(), 2);
     }
 
     #[test]
