@@ -16,6 +16,7 @@ mod sid;
 
 pub use engine::{Cors, TransportKind};
 pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
+pub use server::adapter;
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnectError,
     DisconnectReason, EmitError, EncodeError, Event, EventAck, Extensions, Handlers, Handshake, Middleware,

@@ -129,7 +129,7 @@ fn root() -> Handlers {
             let (ok, mut replies) = match res {
                 Ok(r) => {
                     let mut texts = Vec::new();
-                    for (_, reply) in &r.replies {
+                    for reply in &r.replies {
                         let raw_args = reply.raw();
                         let first = raw_args.json().next().unwrap_or("null");
                         let mut v: serde_json::Value = serde_json::from_str(first).unwrap_or_default();

@@ -23,5 +23,6 @@ pub fn init_tracing() {
         .try_init();
 }
 
+pub mod cluster;
 pub mod interop;
 pub mod typed;

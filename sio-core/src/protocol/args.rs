@@ -131,6 +131,14 @@ impl RawArgs {
         self.json.iter().map(|r| r.get())
     }
 
+    /// The arguments after the first (an event's arguments after its name).
+    pub(crate) fn skip_first(mut self) -> Self {
+        if !self.json.is_empty() {
+            self.json.remove(0);
+        }
+        self
+    }
+
     /// The binary attachments referenced by placeholders in the arguments.
     pub fn attachments(&self) -> &[Bytes] {
         &self.attachments

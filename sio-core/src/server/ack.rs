@@ -19,9 +19,27 @@ pub type AckFuture<T> = Pin<Box<dyn Future<Output = Result<T, AckError>> + Send 
 pub struct AckReply {
     pub(crate) data: Bytes,
     pub(crate) attachments: Vec<Bytes>,
+    pub(crate) sid: Option<Sid>,
+}
+
+impl From<super::adapter::Payload> for AckReply {
+    fn from(p: super::adapter::Payload) -> Self {
+        Self { data: p.data, attachments: p.attachments, sid: None }
+    }
 }
 
 impl AckReply {
+    /// The socket that replied, when it is on this node (replies relayed from other nodes
+    /// carry no id).
+    pub fn sid(&self) -> Option<Sid> {
+        self.sid
+    }
+
+    /// The reply as an adapter forwards it.
+    pub fn payload(&self) -> super::adapter::Payload {
+        super::adapter::Payload { data: self.data.clone(), attachments: self.attachments.clone() }
+    }
+
     /// The first reply argument as `T` (what `emitWithAck` resolves to in JavaScript).
     pub fn get<T: DeserializeOwned>(&self) -> Result<T, AckError> {
         decode_args::<(T,)>(&self.data, 0, &self.attachments).map(|(v,)| v).map_err(AckError::Decode)
@@ -81,9 +99,9 @@ impl std::error::Error for AckError {}
 /// Replies collected by a broadcast with acknowledgements.
 #[derive(Debug)]
 pub struct AckReplies {
-    /// One entry per socket that replied in time.
-    pub replies: Vec<(Sid, AckReply)>,
-    /// How many sockets the packet was sent to.
+    /// One entry per socket that replied in time (on any node; see [`AckReply::sid`]).
+    pub replies: Vec<AckReply>,
+    /// How many sockets the packet was sent to (on every node that reported in time).
     pub expected: usize,
 }
 
@@ -95,7 +113,7 @@ impl AckReplies {
 
     /// The first argument of every reply, typed.
     pub fn values<T: DeserializeOwned>(&self) -> Result<Vec<T>, AckError> {
-        self.replies.iter().map(|(_, r)| r.get()).collect()
+        self.replies.iter().map(AckReply::get).collect()
     }
 }
 

@@ -173,7 +173,7 @@ impl Client {
                     return self.protocol_error("ack for a namespace not joined");
                 };
                 if let Some(id) = packet.id {
-                    socket.on_ack(id, AckReply { data: packet.data, attachments });
+                    socket.on_ack(id, AckReply { data: packet.data, attachments, sid: None });
                 }
             }
             PacketType::ConnectError => self.protocol_error("CONNECT_ERROR from a client"),

@@ -2,6 +2,7 @@
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::adapter::Payload;
 use crate::engine::Frame;
 use crate::protocol::{PacketType, WriteArgs, write_array, write_header};
 
@@ -48,6 +49,17 @@ pub(crate) fn encode_args(
     args: &dyn WriteArgs,
     id: Option<u64>,
 ) -> Result<Encoded, EncodeError> {
+    encode_packet(nsp, event, args, id).map(|(enc, _)| enc)
+}
+
+/// [`encode_args`], also returning where the JSON array starts in the text frame (what an
+/// adapter forwards, see [`payload_of`]).
+pub(crate) fn encode_packet(
+    nsp: &str,
+    event: Option<&str>,
+    args: &dyn WriteArgs,
+    id: Option<u64>,
+) -> Result<(Encoded, usize), EncodeError> {
     let (plain, binary) = if event.is_some() {
         (PacketType::Event, PacketType::BinaryEvent)
     } else {
@@ -58,15 +70,51 @@ pub(crate) fn encode_args(
     let header_len = buf.len();
     let bins = write_array(&mut buf, event, args).map_err(EncodeError)?;
     if bins.is_empty() {
-        return Ok(Encoded::One(text_frame(buf)));
+        return Ok((Encoded::One(text_frame(buf)), header_len));
     }
     let mut with_header = Vec::with_capacity(buf.len() + 8);
     write_header(&mut with_header, binary, nsp, bins.len(), id);
+    let binary_header_len = with_header.len();
     with_header.extend_from_slice(&buf[header_len..]);
     let mut frames = Vec::with_capacity(bins.len() + 1);
     frames.push(text_frame(with_header));
     frames.extend(bins.into_iter().map(Frame::Binary));
-    Ok(Encoded::Many(frames))
+    Ok((Encoded::Many(frames), binary_header_len))
+}
+
+/// The arguments of an encoded EVENT (the JSON array after a header of `header_len` bytes,
+/// and the attachments), without copying.
+pub(crate) fn payload_of(enc: &Encoded, header_len: usize) -> Payload {
+    let frames = enc.frames();
+    let data = match frames.first() {
+        Some(Frame::Text(t)) => bytes::Bytes::from(t.clone()).slice(header_len.min(t.len())..),
+        _ => bytes::Bytes::new(),
+    };
+    let attachments = frames
+        .iter()
+        .skip(1)
+        .filter_map(|f| match f {
+            Frame::Binary(b) => Some(b.clone()),
+            Frame::Text(_) => None,
+        })
+        .collect();
+    Payload { data, attachments }
+}
+
+/// Encodes an EVENT from another node's payload (once, for every local recipient).
+pub(crate) fn encode_payload(nsp: &str, payload: &Payload, id: Option<u64>) -> Encoded {
+    let kind = if payload.attachments.is_empty() { PacketType::Event } else { PacketType::BinaryEvent };
+    let mut buf = Vec::with_capacity(16 + nsp.len() + payload.data.len());
+    write_header(&mut buf, kind, nsp, payload.attachments.len(), id);
+    buf.extend_from_slice(&payload.data);
+    let text = text_frame(buf);
+    if payload.attachments.is_empty() {
+        return Encoded::One(text);
+    }
+    let mut frames = Vec::with_capacity(payload.attachments.len() + 1);
+    frames.push(text);
+    frames.extend(payload.attachments.iter().cloned().map(Frame::Binary));
+    Encoded::Many(frames)
 }
 
 /// `40/nsp,{"sid":"..."}`.
@@ -129,6 +177,15 @@ mod tests {
                 Bytes::from_static(br#"451-1["up",{"_placeholder":true,"num":0},2]"#),
                 Bytes::from_static(&[9])
             ]
+        );
+        let (e, header) =
+            encode_packet("/n", Some("up"), &(Binary::from(vec![9u8]),), None).expect("encodes");
+        let p = payload_of(&e, header);
+        assert_eq!(&p.data[..], br#"["up",{"_placeholder":true,"num":0}]"#);
+        assert_eq!(p.attachments, vec![Bytes::from_static(&[9])]);
+        assert_eq!(
+            texts(&encode_payload("/n", &p, Some(3))),
+            texts(&encode_args("/n", Some("up"), &(Binary::from(vec![9u8]),), Some(3)).expect("encodes"))
         );
         assert_eq!(connect("/a", "xyz"), Frame::Text(Utf8Bytes::from_static(r#"40/a,{"sid":"xyz"}"#)));
         assert_eq!(disconnect("/"), Frame::Text(Utf8Bytes::from_static("41")));

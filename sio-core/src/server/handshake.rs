@@ -49,6 +49,45 @@ impl Handshake {
     pub fn time(&self) -> SystemTime {
         self.time
     }
+
+    /// The handshake as the reference server describes it to other nodes (`fetchSockets`):
+    /// `headers`, `time`, `address`, `xdomain`, `secure`, `issued`, `url`, `query`, `auth`.
+    pub(crate) fn to_json(&self, auth: &str) -> serde_json::Value {
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.get_mut(name.as_str()) {
+                // Repeated headers are joined as Node joins them.
+                Some(serde_json::Value::String(prev)) => {
+                    prev.push_str(", ");
+                    prev.push_str(&value);
+                }
+                _ => {
+                    headers.insert(name.as_str().to_owned(), value.into());
+                }
+            }
+        }
+        let mut query = serde_json::Map::new();
+        if let Some(q) = self.uri.query() {
+            for pair in q.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                query.insert(percent_decode(k), percent_decode(v).into());
+            }
+        }
+        let issued = self.time.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let time = httpdate::fmt_http_date(self.time);
+        serde_json::json!({
+            "headers": headers,
+            "time": time,
+            "address": self.address.map(|a| a.ip().to_string()).unwrap_or_default(),
+            "xdomain": self.headers.contains_key(http::header::ORIGIN),
+            "secure": false,
+            "issued": u64::try_from(issued).unwrap_or(u64::MAX),
+            "url": self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+            "query": query,
+            "auth": serde_json::from_str::<serde_json::Value>(auth).unwrap_or_default(),
+        })
+    }
 }
 
 fn percent_decode(s: &str) -> String {

@@ -2,6 +2,7 @@
 //! engine. It knows nothing of HTTP.
 
 mod ack;
+pub mod adapter;
 mod client;
 mod encode;
 mod extensions;
@@ -23,6 +24,7 @@ use parking_lot::RwLock;
 use serde::Serialize;
 
 pub use self::ack::{AckError, AckFuture, AckReplies, AckReply};
+use self::adapter::{Adapter, AdapterError, AdapterFuture, Payload, RemoteSocket, ServerAck};
 use self::client::SioHandler;
 pub use self::encode::EncodeError;
 pub use self::extensions::Extensions;
@@ -34,7 +36,7 @@ pub use self::reason::DisconnectReason;
 pub use self::socket::{AckSender, Conn, Event, TimeoutConn, Untyped};
 pub use self::typed::{EventAck, ServerEvents, TypedReplies};
 use crate::engine::{CloseReason, Cors, Engine, EngineConfig};
-use crate::protocol::ToArgs;
+use crate::protocol::{RawArgs, ToArgs};
 
 /// A room name. Every socket is also in a room named after its id.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,6 +189,7 @@ pub(crate) struct ServerInner {
     pub(crate) config: Arc<ServerConfig>,
     namespaces: RwLock<HashMap<Box<str>, Arc<Namespace>>>,
     dynamic: Vec<(Predicate, NamespaceDef)>,
+    adapter: Option<Arc<dyn Adapter>>,
 }
 
 impl ServerInner {
@@ -199,7 +202,7 @@ impl ServerInner {
         let mut map = self.namespaces.write();
         let ns = map
             .entry(path.into())
-            .or_insert_with(|| Arc::new(Namespace::new(path, def.clone(), self.config.clone())));
+            .or_insert_with(|| Namespace::new(path, def.clone(), self.config.clone(), self.adapter.as_ref()));
         Some(ns.clone())
     }
 }
@@ -210,6 +213,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     namespaces: Vec<(String, NamespaceDef)>,
     dynamic: Vec<(Predicate, NamespaceDef)>,
+    adapter: Option<Arc<dyn Adapter>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -332,6 +336,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Spans several servers: broadcasts, room operations, `fetch_sockets` and server-side
+    /// events reach the sockets of every node through `adapter` (e.g. `sio_redis`). Without
+    /// one, the server is alone.
+    pub fn adapter(mut self, adapter: impl Adapter) -> Self {
+        self.adapter = Some(Arc::new(adapter));
+        self
+    }
+
     /// Serves a `#[namespace("/path")]` impl block at its declared path.
     pub fn namespace<N: TypedNamespace>(self, handler: N) -> Self {
         self.ns(N::PATH, handler)
@@ -380,12 +392,16 @@ impl ServerBuilder {
             .namespaces
             .into_iter()
             .map(|(p, def)| {
-                let ns = Arc::new(Namespace::new(&p, def, config.clone()));
+                let ns = Namespace::new(&p, def, config.clone(), self.adapter.as_ref());
                 (p.into_boxed_str(), ns)
             })
             .collect();
-        let inner =
-            Arc::new(ServerInner { config, namespaces: RwLock::new(namespaces), dynamic: self.dynamic });
+        let inner = Arc::new(ServerInner {
+            config,
+            namespaces: RwLock::new(namespaces),
+            dynamic: self.dynamic,
+            adapter: self.adapter,
+        });
         let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });
         Server { inner, engine }
     }
@@ -439,6 +455,7 @@ impl Server {
             config: ServerConfig::default(),
             namespaces: Vec::new(),
             dynamic: Vec::new(),
+            adapter: None,
         }
     }
 
@@ -484,7 +501,14 @@ impl Server {
     /// With axum: `axum::serve(listener, app).with_graceful_shutdown(async move {
     /// ctrl_c().await; io.shutdown(Duration::from_secs(10)).await; })`.
     pub async fn shutdown(&self, timeout: Duration) -> bool {
-        self.engine.shutdown(timeout).await
+        let done = self.engine.shutdown(timeout).await;
+        let namespaces: Vec<_> = self.inner.namespaces.read().values().cloned().collect();
+        for ns in namespaces {
+            if let Some(adapter) = ns.adapter() {
+                adapter.close();
+            }
+        }
+        done
     }
 
     /// Counters: connections by transport, sockets per namespace, packets, drops, close
@@ -562,7 +586,7 @@ impl<E> fmt::Debug for NsHandle<E> {
 }
 
 impl<E> NsHandle<E> {
-    fn new(ns: Arc<Namespace>) -> Self {
+    pub(crate) fn new(ns: Arc<Namespace>) -> Self {
         Self { ns, _events: std::marker::PhantomData }
     }
 
@@ -623,6 +647,63 @@ impl<E> NsHandle<E> {
     /// Whether no socket is connected.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The sockets of every node (only this one without an adapter); see
+    /// [`BroadcastOperator::fetch_sockets`].
+    pub fn fetch_sockets(
+        &self,
+    ) -> impl Future<Output = Result<Vec<RemoteSocket>, AdapterError>> + Send + use<E> {
+        self.op().fetch_sockets()
+    }
+
+    /// The number of servers serving this namespace, this one included (1 without an
+    /// adapter).
+    pub fn server_count(&self) -> AdapterFuture<usize> {
+        match self.ns.adapter() {
+            Some(a) => a.server_count(),
+            None => Box::pin(async { Ok(1) }),
+        }
+    }
+
+    /// Emits `event` to the other servers of the cluster (not to clients): their handlers
+    /// registered with [`NsHandle::on_server_event`] run, as do Node servers'
+    /// `io.on(event, ..)` listeners. A no-op without an adapter.
+    pub fn server_side_emit<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
+        if let Some(a) = self.ns.adapter() {
+            a.server_side_emit(&Payload::encode(Some(event), &args)?);
+        }
+        Ok(())
+    }
+
+    /// [`NsHandle::server_side_emit`], collecting one reply per other server (fails when
+    /// not all of them replied within `timeout`). Empty without an adapter.
+    pub fn server_side_emit_with_ack<A: ToArgs>(
+        &self,
+        event: &str,
+        args: A,
+        timeout: Duration,
+    ) -> AdapterFuture<Vec<RawArgs>> {
+        let payload = match Payload::encode(Some(event), &args) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = AdapterError::Encode(e.to_string());
+                return Box::pin(async move { Err(e) });
+            }
+        };
+        let Some(adapter) = self.ns.adapter() else { return Box::pin(async { Ok(Vec::new()) }) };
+        let fut = adapter.server_side_emit_with_ack(&payload, timeout);
+        Box::pin(async move { Ok(fut.await?.iter().map(Payload::args).collect()) })
+    }
+
+    /// Handles server-side event `event` sent by other servers ([`NsHandle::server_side_emit`]
+    /// here, `io.serverSideEmit` on Node). `f` gets the arguments and, when the sender waits
+    /// for replies, a [`ServerAck`]. Replaces an earlier handler of the same name.
+    pub fn on_server_event<F>(&self, event: &str, f: F)
+    where
+        F: Fn(RawArgs, Option<ServerAck>) + Send + Sync + 'static,
+    {
+        self.ns.server_events.write().insert(event.into(), Arc::new(f));
     }
 
     /// Rooms that have members, with their member counts.

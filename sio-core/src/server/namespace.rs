@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
+use super::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerEventFn};
 use super::socket::{Conn, Event, SocketInner};
 use super::{ConnectError, DisconnectReason, Room, ServerConfig};
 use crate::Sid;
@@ -210,6 +211,8 @@ pub(crate) struct Namespace {
     pub(crate) sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
     pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
     ack_ids: AtomicU64,
+    adapter: Option<Arc<dyn NamespaceAdapter>>,
+    pub(crate) server_events: RwLock<HashMap<Box<str>, ServerEventFn>>,
 }
 
 impl fmt::Debug for Namespace {
@@ -222,8 +225,13 @@ impl fmt::Debug for Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(path: &str, def: NamespaceDef, config: Arc<ServerConfig>) -> Self {
-        Self {
+    pub(crate) fn new(
+        path: &str,
+        def: NamespaceDef,
+        config: Arc<ServerConfig>,
+        adapter: Option<&Arc<dyn Adapter>>,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|weak| Self {
             path: path.into(),
             handler: def.handler,
             middlewares: def.middlewares,
@@ -231,7 +239,14 @@ impl Namespace {
             sockets: RwLock::new(HashMap::new()),
             rooms: RwLock::new(HashMap::new()),
             ack_ids: AtomicU64::new(0),
-        }
+            adapter: adapter.map(|a| a.namespace(LocalNamespace::new(weak.clone(), path))),
+            server_events: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The remote side, when the server has an adapter.
+    pub(crate) fn adapter(&self) -> Option<&Arc<dyn NamespaceAdapter>> {
+        self.adapter.as_ref()
     }
 
     pub(crate) fn path(&self) -> &str {

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::ack::{AckEntry, AckError, AckFuture, AckReplies};
+use super::ack::{AckEntry, AckError, AckFuture, AckReplies, AckReply};
+use super::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, RemoteAck, RemoteSocket, SocketInfo};
 use super::encode::{self, Encoded};
 use super::namespace::Namespace;
 use super::socket::{Conn, SocketInner, Untyped};
@@ -146,51 +148,126 @@ impl<E> BroadcastOperator<E> {
         }
     }
 
-    fn send_encoded(&self, enc: &Encoded) {
-        let volatile = self.volatile;
+    pub(crate) fn ns(&self) -> &Arc<Namespace> {
+        &self.ns
+    }
+
+    /// The remote side, unless this operation stays on this node.
+    fn remote(&self) -> Option<&Arc<dyn NamespaceAdapter>> {
+        if self.local { None } else { self.ns.adapter() }
+    }
+
+    /// The selection as it travels to other nodes (the excluded sender included).
+    pub(crate) fn options(&self) -> BroadcastOptions {
+        let mut except = self.except.clone();
+        if let Some(sid) = self.except_sid {
+            except.push(Room::from(sid));
+        }
+        BroadcastOptions {
+            rooms: self.rooms.clone(),
+            except,
+            local: self.local,
+            volatile: self.volatile,
+            timeout: self.timeout,
+        }
+    }
+
+    /// Queues `enc` with ack id `id` to every selected local socket, replies going to `tx`;
+    /// returns the sockets that took it.
+    pub(crate) fn send_with_ack(
+        &self,
+        enc: &Encoded,
+        id: u64,
+        tx: &mpsc::UnboundedSender<(Sid, AckReply)>,
+    ) -> Vec<Arc<SocketInner>> {
+        let mut targets = Vec::new();
         self.for_each(|socket| {
-            if let Err(e) = socket.send(enc, volatile) {
-                tracing::debug!(sid = %socket.id, error = %e, "broadcast not delivered");
+            socket.register_ack(id, AckEntry::Many(tx.clone()));
+            if socket.send(enc, self.volatile).is_ok() {
+                targets.push(socket.clone());
+            } else {
+                socket.forget_ack(id);
             }
         });
+        targets
+    }
+
+    /// Queues `enc` to every selected local socket; returns how many took it.
+    pub(crate) fn send_encoded(&self, enc: &Encoded) -> usize {
+        let volatile = self.volatile;
+        let mut sent = 0;
+        self.for_each(|socket| match socket.send(enc, volatile) {
+            Ok(()) => sent += 1,
+            Err(e) => tracing::debug!(sid = %socket.id, error = %e, "broadcast not delivered"),
+        });
+        sent
+    }
+
+    pub(crate) fn for_each_conn(&self, mut f: impl FnMut(Conn)) {
+        let mut selected = Vec::new();
+        self.for_each(|s| selected.push(s.clone()));
+        // Outside the namespace locks: joining, leaving and disconnecting take them.
+        selected.into_iter().for_each(|s| f(Conn::from_inner(s)));
     }
 
     #[doc(hidden)]
     pub fn __emit_args(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.ns.path(), Some(event), args, None)?;
+        let (enc, header) = encode::encode_packet(self.ns.path(), Some(event), args, None)?;
         self.send_encoded(&enc);
+        if let Some(remote) = self.remote() {
+            remote.broadcast(&encode::payload_of(&enc, header), &self.options());
+        }
         Ok(())
     }
 
     #[doc(hidden)]
     pub fn __emit_with_ack(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {
         let id = self.ns.next_ack_id();
-        let encoded = encode::encode_args(self.ns.path(), Some(event), args, Some(id));
+        let encoded = encode::encode_packet(self.ns.path(), Some(event), args, Some(id));
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut targets = Vec::new();
-        if let Ok(enc) = &encoded {
-            self.for_each(|socket| {
-                socket.register_ack(id, AckEntry::Many(tx.clone()));
-                if socket.send(enc, self.volatile).is_ok() {
-                    targets.push(socket.clone());
-                } else {
-                    socket.forget_ack(id);
-                }
-            });
+        let mut remote = None;
+        let mut opts = self.options();
+        opts.timeout = Some(self.timeout.unwrap_or(self.ns.config.ack_timeout));
+        if let Ok((enc, header)) = &encoded {
+            targets = self.send_with_ack(enc, id, &tx);
+            remote = self.remote().map(|r| r.broadcast_with_ack(&encode::payload_of(enc, *header), &opts));
         }
         drop(tx);
-        let timeout = self.timeout.unwrap_or(self.ns.config.ack_timeout);
+        let timeout = opts.timeout.unwrap_or_default();
         Box::pin(async move {
             encoded.map_err(|e| AckError::Send(e.into()))?;
-            let expected = targets.len();
-            let mut replies = Vec::with_capacity(expected);
+            let local = targets.len();
+            let mut replies = Vec::with_capacity(local);
+            // The local channel closes once every local recipient replied or left.
+            let mut local_open = true;
+            let mut remote_expected = 0;
+            let mut remote_replies = 0;
+            let mut counting = remote.is_some();
             let deadline = tokio::time::sleep(timeout);
             tokio::pin!(deadline);
-            while replies.len() < expected {
+            while local_open || counting || remote_replies < remote_expected {
                 tokio::select! {
-                    r = rx.recv() => match r {
-                        Some(reply) => replies.push(reply),
-                        None => break, // every remaining recipient disconnected
+                    r = rx.recv(), if local_open => match r {
+                        Some((sid, mut reply)) => {
+                            reply.sid = Some(sid);
+                            replies.push(reply);
+                        }
+                        None => local_open = false,
+                    },
+                    r = recv_remote(&mut remote) => match r {
+                        Some(RemoteAck::ClientCount(n)) => remote_expected += n,
+                        Some(RemoteAck::Reply(reply)) => {
+                            remote_replies += 1;
+                            replies.push(reply);
+                        }
+                        Some(RemoteAck::CountsComplete) => counting = false,
+                        None => {
+                            // The adapter gave up: nothing more will come from other nodes.
+                            remote = None;
+                            counting = false;
+                            remote_expected = remote_replies;
+                        }
                     },
                     () = &mut deadline => break,
                 }
@@ -198,38 +275,81 @@ impl<E> BroadcastOperator<E> {
             for socket in &targets {
                 socket.forget_ack(id);
             }
-            Ok(AckReplies { replies, expected })
+            Ok(AckReplies { replies, expected: local + remote_expected })
         })
     }
 
-    /// The selected sockets.
+    /// The selected local sockets.
     pub fn sockets(&self) -> Vec<Conn<E>> {
         let mut out = Vec::new();
         self.for_each(|s| out.push(Conn::from_inner(s.clone())));
         out
     }
 
-    /// Makes every selected socket join `room`.
+    pub(crate) fn local_infos(&self) -> Vec<SocketInfo> {
+        let mut out = Vec::new();
+        self.for_each_conn(|c| out.push(c.info()));
+        out
+    }
+
+    /// The selected sockets of every node of the cluster (only this one without an adapter):
+    /// ids, rooms and handshakes, with [`RemoteSocket`] methods to emit to them, make them
+    /// join or leave rooms and disconnect them wherever they are.
+    pub fn fetch_sockets(
+        &self,
+    ) -> impl Future<Output = Result<Vec<RemoteSocket>, AdapterError>> + Send + use<E> {
+        let local = self.local_infos();
+        let remote = self.remote().map(|r| r.fetch_sockets(&self.options()));
+        let ns = self.ns.clone();
+        async move {
+            let mut all = local;
+            if let Some(remote) = remote {
+                all.extend(remote.await?);
+            }
+            Ok(all.into_iter().map(|info| RemoteSocket::new(ns.clone(), info)).collect())
+        }
+    }
+
+    /// Makes every selected socket join `room` (on every node).
     pub fn join(&self, room: impl Into<Room>) {
         let room = room.into();
-        for conn in self.sockets() {
-            conn.join(room.clone());
+        self.for_each_conn(|c| c.join(room.clone()));
+        if let Some(remote) = self.remote() {
+            remote.add_sockets(&self.options(), std::slice::from_ref(&room));
         }
     }
 
-    /// Makes every selected socket leave `room`.
+    /// Makes every selected socket leave `room` (on every node).
     pub fn leave(&self, room: impl Into<Room>) {
         let room = room.into();
-        for conn in self.sockets() {
-            conn.leave(room.clone());
+        self.for_each_conn(|c| c.leave(room.clone()));
+        if let Some(remote) = self.remote() {
+            remote.del_sockets(&self.options(), std::slice::from_ref(&room));
         }
     }
 
-    /// Disconnects every selected socket from the namespace.
+    /// Disconnects every selected socket from the namespace (on every node).
     pub fn disconnect(&self) {
-        for conn in self.sockets() {
-            conn.disconnect();
+        self.for_each_conn(|c| c.disconnect());
+        if let Some(remote) = self.remote() {
+            remote.disconnect_sockets(&self.options(), false);
         }
+    }
+
+    /// Closes the whole connection of every selected socket (on every node).
+    pub fn close(&self) {
+        self.for_each_conn(|c| c.close());
+        if let Some(remote) = self.remote() {
+            remote.disconnect_sockets(&self.options(), true);
+        }
+    }
+}
+
+/// Awaits the next remote ack event (never called without a receiver).
+async fn recv_remote(remote: &mut Option<mpsc::UnboundedReceiver<RemoteAck>>) -> Option<RemoteAck> {
+    match remote {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

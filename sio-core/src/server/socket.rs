@@ -220,6 +220,16 @@ impl<E> Conn<E> {
         self.inner.auth.as_deref().map_or("{}", |r| r.get())
     }
 
+    /// What `fetch_sockets` reports for this socket.
+    pub(crate) fn info(&self) -> crate::server::adapter::SocketInfo {
+        crate::server::adapter::SocketInfo {
+            id: self.inner.id.as_str().to_owned(),
+            handshake: self.handshake().to_json(self.auth_raw()),
+            rooms: self.rooms().iter().map(|r| r.as_str().to_owned()).collect(),
+            data: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+
     /// Typed per-socket storage.
     pub fn extensions(&self) -> &Extensions {
         &self.inner.extensions
@@ -277,6 +287,12 @@ impl<E> Conn<E> {
     /// A broadcast to every socket of the namespace but this one and those in `room`.
     pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).except(room)
+    }
+
+    /// This socket's namespace (`socket.nsp` in JavaScript): server-side events, server
+    /// count, `fetch_sockets`.
+    pub fn nsp(&self) -> super::NsHandle<E> {
+        super::NsHandle::new(self.inner.ns.clone())
     }
 
     /// Every socket of this namespace, this one included (`socket.nsp` in JavaScript):

@@ -114,7 +114,7 @@ impl<E: ServerEvents> BroadcastOperator<E> {
         let fut = self.__emit_with_ack(event.event_name(), event.args());
         Box::pin(async move {
             let AckReplies { replies, expected } = fut.await?;
-            let replies = replies.into_iter().map(|(sid, r)| (sid, r.get::<R>())).collect();
+            let replies = replies.into_iter().map(|r| (r.sid(), r.get::<R>())).collect();
             Ok(TypedReplies { replies, expected })
         })
     }
@@ -122,8 +122,9 @@ impl<E: ServerEvents> BroadcastOperator<E> {
 
 /// Typed replies of a broadcast with acknowledgements.
 pub struct TypedReplies<R> {
-    /// One entry per socket that replied in time (an error if its reply had another type).
-    pub replies: Vec<(crate::Sid, Result<R, AckError>)>,
+    /// One entry per socket that replied in time (an error if its reply had another type),
+    /// with its id when it is on this node.
+    pub replies: Vec<(Option<crate::Sid>, Result<R, AckError>)>,
     /// How many sockets the event was sent to.
     pub expected: usize,
 }
