@@ -56,6 +56,8 @@ pub fn server(adapter: sio_redis::RedisAdapter, name: &'static str) -> Server {
             let _ = ack.send(&json!({ "node": name, "got": first }));
         }
     });
+    // A handler that panics must not take the adapter down.
+    root.on_server_event("boom", |_, _| panic!("boom (expected by the test)"));
     // Without ack: tells this node's local clients, so a test can see it arrived.
     let local = root.clone();
     root.on_server_event("note", move |args, _| {

@@ -248,6 +248,12 @@ async fn two_sio_nodes_share_broadcasts_rooms_acks_and_server_events() {
         c1.cmd(json!({"op": "sse", "event": "whoami", "data": "hi", "ack": true})).await,
         json!({"replies": [{"node": "b", "got": "hi"}]})
     );
+    // A panicking handler on b is contained: b still answers afterwards.
+    c1.cmd(json!({"op": "sse", "event": "boom", "data": 0})).await;
+    assert_eq!(
+        c1.cmd(json!({"op": "sse", "event": "whoami", "data": "again", "ack": true})).await,
+        json!({"replies": [{"node": "b", "got": "again"}]})
+    );
     c1.cmd(json!({"op": "sse", "event": "note", "data": 5})).await;
     assert_eq!(c2.event("note-received").await, json!([{"node": "b", "got": 5}]));
     c1.no_event("note-received", Duration::from_millis(200)).await;

@@ -333,7 +333,11 @@ impl LocalNamespace {
         let handler = ns.server_events.read().get(name.as_str()).cloned();
         match handler {
             Some(h) => {
-                h(raw.skip_first(), ack);
+                // A panicking handler must not take the adapter's listener down with it.
+                let run = std::panic::AssertUnwindSafe(|| h(raw.skip_first(), ack));
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!(ns = %self.path, event = %name, "a server-side event handler panicked");
+                }
                 true
             }
             None => {

@@ -698,7 +698,9 @@ impl<E> NsHandle<E> {
 
     /// Handles server-side event `event` sent by other servers ([`NsHandle::server_side_emit`]
     /// here, `io.serverSideEmit` on Node). `f` gets the arguments and, when the sender waits
-    /// for replies, a [`ServerAck`]. Replaces an earlier handler of the same name.
+    /// for replies, a [`ServerAck`]. Replaces an earlier handler of the same name. `f` runs on
+    /// the adapter's listener: keep it short and spawn a task for slow work (the ack can move
+    /// into it).
     pub fn on_server_event<F>(&self, event: &str, f: F)
     where
         F: Fn(RawArgs, Option<ServerAck>) + Send + Sync + 'static,
