@@ -33,8 +33,9 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// Decides whether a handshake request is accepted; a refusal answers 403 `Forbidden`.
     pub allow_request: Option<AllowRequest>,
-    /// Read buffer of each WebSocket connection in bytes (default 4 KiB): small keeps idle
-    /// connections cheap, messages larger than it are still read whole.
+    /// Bytes taken from a WebSocket per read (default 16 KiB, at least 1 KiB). The buffer
+    /// read into is shared by the connections of a thread: an idle connection holds none, and
+    /// messages larger than it are still read whole.
     pub ws_read_buffer: usize,
     /// Largest number of open sessions; further handshakes answer `503` `Too many
     /// connections` (default: no limit).
@@ -58,7 +59,7 @@ impl Default for EngineConfig {
             allow_upgrades: true,
             cors: None,
             allow_request: None,
-            ws_read_buffer: 4096,
+            ws_read_buffer: 16 * 1024,
             max_connections: None,
         }
     }

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
-use futures_util::{Sink, Stream, StreamExt as _};
 use tokio::time::{Instant, Sleep};
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::packet::{Frame, Inbound, Message};
 use super::reason::CloseReason;
-use super::session::{Session, TransportKind, WsStream};
+use super::session::{Session, TransportKind};
 use super::tasks::{Guarded, Tasks};
+use super::ws::{WsConn, WsError, WsMessage};
 use super::{EngineHandler, EngineInner};
 
 /// Messages read from a WebSocket in one turn before the task yields to others.
@@ -46,13 +46,12 @@ pub(crate) struct Driver<H: EngineHandler> {
     engine: Arc<EngineInner<H>>,
     session: Arc<Session>,
     state: H::State,
-    ws: Option<WsStream>,
+    ws: Option<WsConn>,
     tasks: FuturesUnordered<Guarded>,
     panicked: bool,
     heartbeat: Pin<Box<Sleep>>,
     awaiting_pong: bool,
     writing: VecDeque<Frame>,
-    needs_flush: bool,
     phase: Phase,
     started: bool,
 }
@@ -70,7 +69,7 @@ impl<H: EngineHandler> Driver<H> {
         engine: Arc<EngineInner<H>>,
         session: Arc<Session>,
         state: H::State,
-        ws: Option<WsStream>,
+        ws: Option<WsConn>,
     ) -> Self {
         let interval = session.config.ping_interval;
         engine.task_started();
@@ -84,7 +83,6 @@ impl<H: EngineHandler> Driver<H> {
             heartbeat: Box::pin(tokio::time::sleep(interval)),
             awaiting_pong: false,
             writing: VecDeque::new(),
-            needs_flush: false,
             phase: Phase::Running,
             started: false,
         }
@@ -113,7 +111,7 @@ impl<H: EngineHandler> Driver<H> {
         if let Phase::Running = self.phase {
             if let Some(ws) = self.session.take_upgrade() {
                 self.engine.counters.upgrades.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.ws = Some(ws);
+                self.ws = Some(*ws);
                 self.session.set_transport(TransportKind::WebSocket);
                 tracing::debug!(sid = %self.session.id(), "upgraded to websocket");
             }
@@ -142,10 +140,10 @@ impl<H: EngineHandler> Driver<H> {
             Phase::Running => {}
             Phase::Closing { flush, deadline } => {
                 let done = match &self.ws {
-                    Some(_) => {
+                    Some(ws) => {
                         !*flush
                             || (self.writing.is_empty()
-                                && !self.needs_flush
+                                && !ws.has_pending_writes()
                                 && self.session.outbox.len() == 0)
                     }
                     // Polling: a GET takes the close packet, or nobody does before the deadline.
@@ -163,7 +161,8 @@ impl<H: EngineHandler> Driver<H> {
                 // Best effort: let the close frame go out, then drop the connection without
                 // waiting for the peer's answer. A peer that stopped reading does not keep the
                 // socket: the deadline drops it.
-                match Pin::new(ws).poll_flush(cx) {
+                let mut none = VecDeque::new();
+                match ws.poll_write(cx, &mut none) {
                     Poll::Ready(_) => self.ws = None,
                     Poll::Pending if deadline.as_mut().poll(cx).is_ready() => {
                         tracing::debug!(sid = %self.session.id(), "close frame not taken in time, dropping the connection");
@@ -204,6 +203,8 @@ impl<H: EngineHandler> Driver<H> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         if self.ws.is_none() {
             let inbound = self.session.take_inbound();
+            let messages = inbound.iter().filter(|p| matches!(p, Inbound::Message(_))).count();
+            self.engine.counters.messages_in.fetch_add(messages as u64, std::sync::atomic::Ordering::Relaxed);
             for packet in inbound {
                 self.on_packet(packet, cx);
                 if !matches!(self.phase, Phase::Running) {
@@ -212,61 +213,64 @@ impl<H: EngineHandler> Driver<H> {
             }
             return false;
         }
+        let mut messages = 0;
+        let mut exhausted = true;
         for _ in 0..READ_BUDGET {
-            let Some(ws) = self.ws.as_mut() else { return false };
-            let item = match Pin::new(ws).poll_next(cx) {
-                Poll::Pending => return false,
-                Poll::Ready(item) => item,
-            };
-            let packet = match item {
-                Some(Ok(WsMessage::Text(text))) => {
-                    let bytes: bytes::Bytes = text.into();
-                    match Inbound::decode_text(bytes) {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::debug!(sid = %self.session.id(), error = ?e, "invalid packet");
-                            self.begin_close(CloseReason::ParseError, cx);
-                            return false;
-                        }
+            let Some(ws) = self.ws.as_mut() else { break };
+            let packet = match ws.poll_next(cx) {
+                Poll::Pending => {
+                    exhausted = false;
+                    break;
+                }
+                Poll::Ready(Ok(WsMessage::Text(text))) => match Inbound::decode_text(text) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::debug!(sid = %self.session.id(), error = ?e, "invalid packet");
+                        self.begin_close(CloseReason::ParseError, cx);
+                        exhausted = false;
+                        break;
                     }
-                }
-                Some(Ok(WsMessage::Binary(data))) => Inbound::Message(Message::Binary(data)),
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
-                Some(Ok(WsMessage::Close(_))) | None => {
+                },
+                Poll::Ready(Ok(WsMessage::Binary(data))) => Inbound::Message(Message::Binary(data)),
+                Poll::Ready(Ok(WsMessage::Close)) => {
                     self.begin_close(CloseReason::TransportClose, cx);
-                    return false;
+                    exhausted = false;
+                    break;
                 }
-                Some(Err(e)) => {
+                Poll::Ready(Err(e)) => {
                     tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed");
                     // The connection going away (reset, EOF without a close frame) is a
                     // `transport close`, as in the reference; a peer breaking the protocol or
                     // the size limit is a `transport error`.
                     let reason = match e {
-                        tungstenite::Error::ConnectionClosed
-                        | tungstenite::Error::AlreadyClosed
-                        | tungstenite::Error::Io(_)
-                        | tungstenite::Error::Protocol(
-                            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-                        ) => CloseReason::TransportClose,
-                        _ => CloseReason::TransportError,
+                        WsError::Gone(_) => CloseReason::TransportClose,
+                        WsError::Protocol(_) => CloseReason::TransportError,
                     };
                     self.ws = None;
                     self.begin_close(reason, cx);
-                    return false;
+                    exhausted = false;
+                    break;
                 }
             };
+            if matches!(packet, Inbound::Message(_)) {
+                messages += 1;
+            }
             self.on_packet(packet, cx);
             if !matches!(self.phase, Phase::Running) {
-                return false;
+                exhausted = false;
+                break;
             }
         }
-        true
+        if messages > 0 {
+            // Once per turn rather than per message: the counter is shared by every thread.
+            self.engine.counters.messages_in.fetch_add(messages, std::sync::atomic::Ordering::Relaxed);
+        }
+        exhausted && self.ws.is_some()
     }
 
     fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
         match packet {
             Inbound::Message(msg) => {
-                self.engine.counters.messages_in.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
             }
@@ -333,7 +337,7 @@ impl<H: EngineHandler> Driver<H> {
     fn finish_transport(&mut self, cx: &mut Context<'_>) {
         self.engine.remove(self.session.id());
         if let Some(ws) = &mut self.ws {
-            let _ = Pin::new(ws).start_send(WsMessage::Close(None));
+            ws.queue_close();
         }
         let mut deadline = Box::pin(tokio::time::sleep(CLOSE_TIMEOUT));
         let _ = deadline.as_mut().poll(cx);
@@ -341,53 +345,34 @@ impl<H: EngineHandler> Driver<H> {
         cx.waker().wake_by_ref();
     }
 
-    /// Moves queued frames to the WebSocket: everything queued in one batch, one flush.
+    /// Moves queued frames to the WebSocket: everything queued in one batch, one write.
     fn poll_write(&mut self, cx: &mut Context<'_>) {
-        let flushing_allowed = !matches!(self.phase, Phase::Draining { .. });
-        if !flushing_allowed {
+        if matches!(self.phase, Phase::Draining { .. }) {
             return;
         }
         loop {
-            if self.writing.is_empty() && !self.needs_flush {
-                if self.session.outbox.poll_drain(cx, &mut self.writing).is_pending() {
-                    return;
-                }
+            let mut fresh = false;
+            if self.writing.is_empty()
+                && self.session.outbox.poll_drain(cx, &mut self.writing).is_ready()
+                && !self.writing.is_empty()
+            {
                 self.session.count_frames_out(self.writing.len());
-                if self.writing.is_empty() {
-                    return; // closed and empty
-                }
+                fresh = true;
             }
             let Some(ws) = self.ws.as_mut() else { return };
-            let mut ws = Pin::new(ws);
-            while !self.writing.is_empty() {
-                match ws.as_mut().poll_ready(cx) {
-                    Poll::Pending => return,
-                    Poll::Ready(Err(e)) => return self.write_failed(e, cx),
-                    Poll::Ready(Ok(())) => {}
-                }
-                let Some(frame) = self.writing.pop_front() else { break };
-                let msg = match frame {
-                    Frame::Text(t) => WsMessage::Text(t),
-                    Frame::Binary(b) => WsMessage::Binary(b),
-                };
-                if let Err(e) = ws.as_mut().start_send(msg) {
-                    return self.write_failed(e, cx);
-                }
-                self.needs_flush = true;
-            }
-            match ws.as_mut().poll_flush(cx) {
+            match ws.poll_write(cx, &mut self.writing) {
                 Poll::Pending => return,
                 Poll::Ready(Err(e)) => return self.write_failed(e, cx),
-                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Ok(())) if !fresh => return,
+                Poll::Ready(Ok(())) => {}
             }
         }
     }
 
-    fn write_failed(&mut self, e: tungstenite::Error, cx: &mut Context<'_>) {
+    fn write_failed(&mut self, e: WsError, cx: &mut Context<'_>) {
         tracing::debug!(sid = %self.session.id(), error = %e, "websocket write failed");
         self.ws = None;
         self.writing.clear();
-        self.needs_flush = false;
         if matches!(self.phase, Phase::Running) {
             self.begin_close(CloseReason::TransportError, cx);
         }

@@ -14,17 +14,14 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message as WsMessage, handshake::derive_accept_key};
-
-use futures_util::{SinkExt as _, StreamExt as _};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::driver::Driver;
 use super::packet::Frame;
 use super::payload;
 use super::reason::CloseReason;
-use super::session::{Session, TransportKind, WsStream};
+use super::session::{Session, TransportKind};
+use super::ws::{WsConn, WsMessage};
 use super::{EngineHandler, EngineInner};
 use crate::Sid;
 
@@ -230,10 +227,10 @@ async fn route<H: EngineHandler>(
                     // closes it at once, leaving the session alone.
                     return match accept_websocket(parts) {
                         Ok((resp, on_upgrade, _)) => {
-                            let ws_config = ws_config(cfg);
+                            let cfg = cfg.clone();
                             tokio::spawn(async move {
-                                if let Some(mut ws) = upgraded(on_upgrade, ws_config).await {
-                                    let _ = ws.close(None).await;
+                                if let Some(ws) = upgraded(on_upgrade, &cfg).await {
+                                    ws.close().await;
                                 }
                             });
                             resp
@@ -243,9 +240,9 @@ async fn route<H: EngineHandler>(
                 }
                 match accept_websocket(parts) {
                     Ok((resp, on_upgrade, _parts)) => {
-                        let ws_config = ws_config(cfg);
+                        let cfg = cfg.clone();
                         tokio::spawn(async move {
-                            if let Some(ws) = upgraded(on_upgrade, ws_config).await {
+                            if let Some(ws) = upgraded(on_upgrade, &cfg).await {
                                 probe(session, ws).await;
                             } else {
                                 session.abort_upgrade();
@@ -300,9 +297,13 @@ async fn route<H: EngineHandler>(
         TransportKind::WebSocket => match accept_websocket(parts) {
             Ok((resp, on_upgrade, mut parts)) => {
                 detach_head(&mut parts);
-                let ws_config = ws_config(cfg);
+                // Only small values are captured: what a future captures stays in its task for
+                // the connection's whole life, while locals that end before the session runs
+                // share their room with it.
+                let start = Box::new((on_upgrade, parts));
                 tokio::spawn(async move {
-                    let Some(ws) = upgraded(on_upgrade, ws_config).await else { return };
+                    let (on_upgrade, parts) = *start;
+                    let Some(ws) = upgraded(on_upgrade, &engine.config).await else { return };
                     let session = engine.new_session(TransportKind::WebSocket);
                     session.send_control(open_frame(&session, &engine.config, false));
                     engine.insert(session.clone());
@@ -367,17 +368,6 @@ fn open_frame(session: &Session, cfg: &super::EngineConfig, polling: bool) -> Fr
         cfg.ping_timeout.as_millis(),
         cfg.max_payload
     ))
-}
-
-fn ws_config(cfg: &super::EngineConfig) -> WebSocketConfig {
-    let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
-    WebSocketConfig::default()
-        .read_buffer_size(cfg.ws_read_buffer)
-        // Frames accumulate in memory and leave in one write per flush; the session task
-        // flushes after every batch, so this only bounds how much one batch may buffer.
-        .write_buffer_size(64 * 1024)
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max))
 }
 
 /// Clears a polling flag when the request ends, and closes the session when a GET is
@@ -507,9 +497,12 @@ fn accept_websocket(
     Ok((resp, on_upgrade, parts))
 }
 
-async fn upgraded(on_upgrade: OnUpgrade, config: WebSocketConfig) -> Option<WsStream> {
+async fn upgraded(on_upgrade: OnUpgrade, cfg: &super::EngineConfig) -> Option<WsConn> {
     match on_upgrade.await {
-        Ok(io) => Some(WebSocketStream::from_raw_socket(TokioIo::new(io), Role::Server, Some(config)).await),
+        Ok(io) => {
+            let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
+            Some(WsConn::new(TokioIo::new(io), max, cfg.ws_read_buffer))
+        }
         Err(e) => {
             tracing::debug!(error = %e, "websocket upgrade failed");
             None
@@ -519,18 +512,17 @@ async fn upgraded(on_upgrade: OnUpgrade, config: WebSocketConfig) -> Option<WsSt
 
 /// Runs the upgrade handshake of a polling session (`2probe` → `3probe`, then `5`) and hands
 /// the WebSocket to the session; gives up after the upgrade timeout.
-async fn probe(session: Arc<Session>, mut ws: WsStream) {
+async fn probe(session: Arc<Session>, mut ws: WsConn) {
     let timeout = session.config.upgrade_timeout;
     let exchange = async {
         loop {
-            match ws.next().await {
-                Some(Ok(WsMessage::Text(t))) if t.as_str() == "2probe" => {
-                    ws.send(WsMessage::Text("3probe".into())).await.ok()?;
+            match ws.recv().await {
+                Ok(WsMessage::Text(t)) if &t[..] == b"2probe" => {
+                    ws.send(Frame::from_packet_text("3probe".to_owned())).await.ok()?;
                     // Release a GET the client is waiting on, so it can pause polling.
                     session.mark_probed();
                 }
-                Some(Ok(WsMessage::Text(t))) if t.as_str() == "5" => return Some(()),
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Ok(WsMessage::Text(t)) if &t[..] == b"5" => return Some(()),
                 other => {
                     tracing::debug!(sid = %session.id(), packet = ?other, "invalid upgrade packet");
                     return None;
@@ -539,7 +531,7 @@ async fn probe(session: Arc<Session>, mut ws: WsStream) {
         }
     };
     match tokio::time::timeout(timeout, exchange).await {
-        Ok(Some(())) if !session.is_closed() => session.hand_over(ws),
+        Ok(Some(())) if !session.is_closed() => session.hand_over(Box::new(ws)),
         Ok(_) => session.abort_upgrade(),
         Err(_) => {
             tracing::debug!(sid = %session.id(), "upgrade timed out");

@@ -12,6 +12,7 @@ mod reason;
 mod session;
 mod stats;
 mod tasks;
+mod ws;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -7,19 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use futures_util::task::AtomicWaker;
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
-use tokio_tungstenite::WebSocketStream;
 
 use super::config::EngineConfig;
 use super::outbox::{Outbox, PushError};
 use super::packet::{Frame, Inbound};
 use super::reason::CloseReason;
+use super::ws::WsConn;
 use crate::Sid;
-
-/// A WebSocket connection after the HTTP upgrade.
-pub(crate) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
 
 /// The transport a session currently uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +54,7 @@ pub struct Session {
 struct Control {
     close: Option<CloseReason>,
     closed: bool,
-    upgrade: Option<WsStream>,
+    upgrade: Option<Box<WsConn>>,
     inbound: VecDeque<Inbound>,
 }
 
@@ -217,14 +212,14 @@ impl Session {
 
     /// Gives a WebSocket that completed the upgrade handshake to the session task. From now
     /// on polling requests are refused.
-    pub(crate) fn hand_over(&self, ws: WsStream) {
+    pub(crate) fn hand_over(&self, ws: Box<WsConn>) {
         self.control.lock().upgrade = Some(ws);
         self.transport.store(TransportKind::WebSocket as u8, Ordering::Release);
         self.outbox.wake_consumer();
         self.task.wake();
     }
 
-    pub(crate) fn take_upgrade(&self) -> Option<WsStream> {
+    pub(crate) fn take_upgrade(&self) -> Option<Box<WsConn>> {
         self.control.lock().upgrade.take()
     }
 

@@ -1,0 +1,578 @@
+//! WebSocket framing (RFC 6455, server side) over an upgraded HTTP connection.
+//!
+//! Written for many idle connections: a connection owns no read or write buffer while it is
+//! idle. Reads go into a per-thread scratch buffer and only the bytes that arrived are kept
+//! (one allocation per read, which the messages then share); a partial frame keeps its bytes
+//! until it completes. Writes are encoded into a per-thread buffer and written at once; only
+//! what the socket does not take waits in a buffer of the connection.
+//!
+//! No extensions are negotiated, so reserved bits are errors. Client frames must be masked;
+//! control frames are at most 125 bytes and never fragmented; text messages must be UTF-8.
+//! A ping is answered with a pong on the next write.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf as _, Bytes, BytesMut};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::packet::Frame;
+
+/// The transport under the WebSocket.
+pub(crate) type Io = TokioIo<Upgraded>;
+
+/// Bytes read from the socket per read call when no frame is partially buffered.
+const MIN_READ: usize = 1024;
+/// Largest read straight into a partial frame's buffer (zeroed before each read).
+const MAX_DIRECT_READ: usize = 64 * 1024;
+/// Bytes encoded per write call; more frames wait for the next round.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    static READ_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static WRITE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+const OP_CONTINUATION: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+
+/// A message from the client.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum WsMessage {
+    /// A text message (valid UTF-8).
+    Text(Bytes),
+    /// A binary message.
+    Binary(Bytes),
+    /// The client sent a close frame.
+    Close,
+}
+
+/// Why a WebSocket connection cannot go on.
+#[derive(Debug)]
+pub(crate) enum WsError {
+    /// The connection went away: end of stream without a close frame, reset, I/O error.
+    Gone(io::Error),
+    /// The peer broke the protocol or a size limit.
+    Protocol(&'static str),
+}
+
+impl fmt::Display for WsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WsError::Gone(e) => write!(f, "connection lost: {e}"),
+            WsError::Protocol(what) => write!(f, "websocket protocol error: {what}"),
+        }
+    }
+}
+
+impl From<io::Error> for WsError {
+    fn from(e: io::Error) -> Self {
+        WsError::Gone(e)
+    }
+}
+
+/// A fragmented message being assembled.
+struct Fragments {
+    text: bool,
+    data: BytesMut,
+}
+
+/// Where the close handshake stands on our side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseOut {
+    None,
+    /// A close frame is to be written, with this status code (echoed from the peer's).
+    Queued(Option<u16>),
+    Written,
+}
+
+/// One server-side WebSocket connection.
+pub(crate) struct WsConn {
+    io: Io,
+    max_message: usize,
+    read_size: usize,
+    /// Received bytes not parsed yet (a partial frame); no allocation while empty.
+    rbuf: BytesMut,
+    fragments: Option<Fragments>,
+    /// The status code of the peer's close frame.
+    peer_close: Option<u16>,
+    /// Payload of the last ping, answered on the next write.
+    pong: Option<Bytes>,
+    close: CloseOut,
+    /// Encoded bytes the socket did not take yet; no allocation while empty.
+    wbuf: Vec<u8>,
+    wpos: usize,
+}
+
+impl fmt::Debug for WsConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsConn")
+            .field("buffered_in", &self.rbuf.len())
+            .field("buffered_out", &(self.wbuf.len() - self.wpos))
+            .finish_non_exhaustive()
+    }
+}
+
+impl WsConn {
+    /// A connection whose handshake is done. `max_message` bounds a message (and so a
+    /// frame); `read_size` is how much one read takes from the socket.
+    pub(crate) fn new(io: Io, max_message: usize, read_size: usize) -> Self {
+        Self {
+            io,
+            max_message,
+            read_size: read_size.max(MIN_READ),
+            rbuf: BytesMut::new(),
+            fragments: None,
+            peer_close: None,
+            pong: None,
+            close: CloseOut::None,
+            wbuf: Vec::new(),
+            wpos: 0,
+        }
+    }
+
+    /// The next message. Pings and pongs are handled here.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<WsMessage, WsError>> {
+        loop {
+            if let Some(msg) = self.parse()? {
+                return Poll::Ready(Ok(msg));
+            }
+            ready!(self.poll_fill(cx))?;
+        }
+    }
+
+    /// Reads once from the socket into `rbuf`.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
+        let io = Pin::new(&mut self.io);
+        let n = if self.rbuf.is_empty() {
+            // The common case, a whole number of frames per read: read into the thread's
+            // scratch buffer and keep only what arrived.
+            let read_size = self.read_size;
+            let rbuf = &mut self.rbuf;
+            READ_SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < read_size {
+                    scratch.resize(read_size, 0);
+                }
+                let mut rb = ReadBuf::new(&mut scratch[..read_size]);
+                ready!(io.poll_read(cx, &mut rb))?;
+                let filled = rb.filled();
+                if !filled.is_empty() {
+                    *rbuf = BytesMut::from(filled);
+                }
+                Poll::Ready(Ok::<_, io::Error>(filled.len()))
+            })
+        } else {
+            // A partial frame: read into its own buffer, which `parse` sized for the frame.
+            let len = self.rbuf.len();
+            if self.rbuf.capacity() - len < MIN_READ {
+                self.rbuf.reserve(self.read_size);
+            }
+            let room = (self.rbuf.capacity() - len).min(MAX_DIRECT_READ);
+            self.rbuf.resize(len + room, 0);
+            let mut rb = ReadBuf::new(&mut self.rbuf[len..]);
+            let r = io.poll_read(cx, &mut rb);
+            let n = rb.filled().len();
+            self.rbuf.truncate(len + n);
+            ready!(r)?;
+            Poll::Ready(Ok(n))
+        };
+        match ready!(n) {
+            Ok(0) => Poll::Ready(Err(WsError::Gone(io::ErrorKind::UnexpectedEof.into()))),
+            Ok(_) => Poll::Ready(Ok(())),
+            Err(e) => Poll::Ready(Err(e.into())),
+        }
+    }
+
+    /// Takes complete frames out of `rbuf` until one completes a message.
+    fn parse(&mut self) -> Result<Option<WsMessage>, WsError> {
+        loop {
+            let b = &self.rbuf[..];
+            let have = b.len();
+            if have < 2 {
+                return Ok(None);
+            }
+            let (b0, b1) = (b[0], b[1]);
+            let fin = b0 & 0x80 != 0;
+            let opcode = b0 & 0x0F;
+            if b0 & 0x70 != 0 {
+                return Err(WsError::Protocol("reserved bits set"));
+            }
+            if b1 & 0x80 == 0 {
+                return Err(WsError::Protocol("unmasked client frame"));
+            }
+            let (len, at) = match b1 & 0x7F {
+                126 => match b.get(2..4) {
+                    Some(l) => (u64::from(u16::from_be_bytes([l[0], l[1]])), 4),
+                    None => return Ok(None),
+                },
+                127 => match b.get(2..10) {
+                    Some(l) => {
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(l);
+                        (u64::from_be_bytes(a), 10)
+                    }
+                    None => return Ok(None),
+                },
+                n => (u64::from(n), 2),
+            };
+            let control = opcode & 0x08 != 0;
+            if control && (!fin || len > 125) {
+                return Err(WsError::Protocol("bad control frame"));
+            }
+            if !matches!(opcode, OP_CONTINUATION | OP_TEXT | OP_BINARY | OP_CLOSE | OP_PING | OP_PONG) {
+                return Err(WsError::Protocol("unknown opcode"));
+            }
+            let assembled = self.fragments.as_ref().map_or(0, |f| f.data.len());
+            let len = match usize::try_from(len) {
+                Ok(l) if l.saturating_add(assembled) <= self.max_message || control => l,
+                _ => return Err(WsError::Protocol("message too long")),
+            };
+            let total = at + 4 + len;
+            if have < total {
+                // Make room for the whole frame, so the rest is read straight into place.
+                self.rbuf.reserve(total - have);
+                return Ok(None);
+            }
+            let mask = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+            self.rbuf.advance(at + 4);
+            let mut payload = self.rbuf.split_to(len);
+            if self.rbuf.is_empty() {
+                // Let go of the read buffer: the messages hold on to what they need.
+                self.rbuf = BytesMut::new();
+            }
+            unmask(&mut payload, mask);
+            match opcode {
+                OP_PING => self.pong = Some(payload.freeze()),
+                OP_PONG => {}
+                OP_CLOSE => {
+                    if payload.len() == 1 {
+                        return Err(WsError::Protocol("bad close frame"));
+                    }
+                    if payload.len() >= 2 {
+                        if std::str::from_utf8(&payload[2..]).is_err() {
+                            return Err(WsError::Protocol("close reason is not UTF-8"));
+                        }
+                        self.peer_close = Some(u16::from_be_bytes([payload[0], payload[1]]));
+                    }
+                    return Ok(Some(WsMessage::Close));
+                }
+                OP_TEXT | OP_BINARY => {
+                    if self.fragments.is_some() {
+                        return Err(WsError::Protocol("new message inside a fragmented one"));
+                    }
+                    let text = opcode == OP_TEXT;
+                    if fin {
+                        return message(text, payload.freeze()).map(Some);
+                    }
+                    self.fragments = Some(Fragments { text, data: payload });
+                }
+                _ => {
+                    let Some(frag) = self.fragments.as_mut() else {
+                        return Err(WsError::Protocol("continuation without a message"));
+                    };
+                    frag.data.extend_from_slice(&payload);
+                    if fin {
+                        if let Some(f) = self.fragments.take() {
+                            return message(f.text, f.data.freeze()).map(Some);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `frames` (taking them from the front), after what is pending: an unsent rest,
+    /// a pong, and last a close frame once queued. Ready when everything was handed to the
+    /// socket; `frames` is then empty.
+    pub(crate) fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        frames: &mut VecDeque<Frame>,
+    ) -> Poll<Result<(), WsError>> {
+        loop {
+            while self.wpos < self.wbuf.len() {
+                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
+                }
+                self.wpos += n;
+            }
+            if !self.wbuf.is_empty() {
+                self.wbuf = Vec::new();
+                self.wpos = 0;
+            }
+            let close_due = matches!(self.close, CloseOut::Queued(_)) && frames.is_empty();
+            if self.pong.is_none() && frames.is_empty() && !close_due {
+                return Poll::Ready(Ok(()));
+            }
+            let blocked = WRITE_SCRATCH.with(|scratch| {
+                let mut out = scratch.borrow_mut();
+                out.clear();
+                if let Some(p) = self.pong.take() {
+                    encode(&mut out, OP_PONG, &p);
+                }
+                while out.len() < WRITE_CHUNK {
+                    let Some(frame) = frames.pop_front() else { break };
+                    match &frame {
+                        Frame::Text(t) => encode(&mut out, OP_TEXT, t.as_bytes()),
+                        Frame::Binary(b) => encode(&mut out, OP_BINARY, b),
+                    }
+                }
+                if let (CloseOut::Queued(code), true) = (self.close, frames.is_empty()) {
+                    let payload = code.map(u16::to_be_bytes);
+                    encode(&mut out, OP_CLOSE, payload.as_ref().map_or(&[][..], |p| &p[..]));
+                    self.close = CloseOut::Written;
+                }
+                let mut at = 0;
+                let mut blocked = false;
+                while at < out.len() {
+                    match Pin::new(&mut self.io).poll_write(cx, &out[at..]) {
+                        Poll::Ready(Ok(0)) => {
+                            return Err(io::Error::from(io::ErrorKind::WriteZero));
+                        }
+                        Poll::Ready(Ok(n)) => at += n,
+                        Poll::Ready(Err(e)) => return Err(e),
+                        Poll::Pending => {
+                            blocked = true;
+                            break;
+                        }
+                    }
+                }
+                if at < out.len() {
+                    self.wbuf = out[at..].to_vec();
+                    self.wpos = 0;
+                }
+                if out.capacity() > 4 * WRITE_CHUNK {
+                    // A very large frame went through: do not keep its buffer for the thread.
+                    *out = Vec::new();
+                }
+                Ok(blocked)
+            })?;
+            if blocked {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Whether written frames are waiting for the socket (or a pong for its turn).
+    pub(crate) fn has_pending_writes(&self) -> bool {
+        self.wpos < self.wbuf.len() || self.pong.is_some() || matches!(self.close, CloseOut::Queued(_))
+    }
+
+    /// Queues the close frame (after every frame written before it), echoing the peer's
+    /// status code if it sent one. Written by the next [`poll_write`](Self::poll_write).
+    pub(crate) fn queue_close(&mut self) {
+        if self.close == CloseOut::None {
+            self.close = CloseOut::Queued(self.peer_close);
+        }
+    }
+
+    /// Reads the next message.
+    pub(crate) async fn recv(&mut self) -> Result<WsMessage, WsError> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Writes one frame now.
+    pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), WsError> {
+        let mut frames = VecDeque::from([frame]);
+        std::future::poll_fn(|cx| self.poll_write(cx, &mut frames)).await
+    }
+
+    /// Sends a close frame and ends the connection (without waiting for the peer's).
+    pub(crate) async fn close(mut self) {
+        self.queue_close();
+        let mut none = VecDeque::new();
+        let _ = std::future::poll_fn(|cx| self.poll_write(cx, &mut none)).await;
+    }
+}
+
+fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
+    if !text {
+        return Ok(WsMessage::Binary(data));
+    }
+    if std::str::from_utf8(&data).is_err() {
+        return Err(WsError::Protocol("text message is not UTF-8"));
+    }
+    Ok(WsMessage::Text(data))
+}
+
+/// Appends an unmasked server frame.
+fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
+    out.push(0x80 | opcode);
+    let len = payload.len();
+    if len < 126 {
+        out.push(len as u8);
+    } else if let Ok(l) = u16::try_from(len) {
+        out.push(126);
+        out.extend_from_slice(&l.to_be_bytes());
+    } else {
+        out.push(127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(payload);
+}
+
+/// XORs `buf` with the 4-byte `mask`, 8 bytes at a time.
+fn unmask(buf: &mut [u8], mask: [u8; 4]) {
+    let mut wide = [0u8; 8];
+    wide[..4].copy_from_slice(&mask);
+    wide[4..].copy_from_slice(&mask);
+    let wide = u64::from_ne_bytes(wide);
+    let mut chunks = buf.chunks_exact_mut(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        c.copy_from_slice(&(u64::from_ne_bytes(a) ^ wide).to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= mask[i & 3];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
+        let len = payload.len();
+        if len < 126 {
+            out.push(0x80 | len as u8);
+        } else if len <= 0xFFFF {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        } else {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+        out.extend_from_slice(&mask);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        out
+    }
+
+    /// A connected pair: the server's `WsConn` and the client's raw end.
+    async fn pair(max: usize) -> (WsConn, tokio::io::DuplexStream) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let conn = hyper::server::conn::http1::Builder::new().serve_connection(
+            TokioIo::new(server),
+            hyper::service::service_fn(|mut req: http::Request<hyper::body::Incoming>| async move {
+                let on = hyper::upgrade::on(&mut req);
+                tokio::spawn(async move {
+                    let io = on.await.expect("upgrade");
+                    UPGRADED.with(|u| u.borrow_mut().push(io));
+                });
+                Ok::<_, std::convert::Infallible>(
+                    http::Response::builder()
+                        .status(101)
+                        .header("upgrade", "websocket")
+                        .header("connection", "upgrade")
+                        .body(http_body_util::Empty::<Bytes>::new())
+                        .expect("response"),
+                )
+            }),
+        );
+        tokio::spawn(conn.with_upgrades());
+        let mut client = client;
+        client
+            .write_all(b"GET / HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n")
+            .await
+            .expect("write");
+        let mut head = vec![0u8; 1024];
+        let mut got = 0;
+        while !head[..got].ends_with(b"\r\n\r\n") {
+            got += client.read(&mut head[got..]).await.expect("read");
+        }
+        let io = loop {
+            tokio::task::yield_now().await;
+            if let Some(io) = UPGRADED.with(|u| u.borrow_mut().pop()) {
+                break io;
+            }
+        };
+        (WsConn::new(TokioIo::new(io), max, 4096), client)
+    }
+
+    thread_local! {
+        static UPGRADED: RefCell<Vec<Upgraded>> = const { RefCell::new(Vec::new()) };
+    }
+
+    #[test]
+    fn unmask_matches_the_bytewise_definition() {
+        let mask = [1, 2, 3, 4];
+        for n in 0..40 {
+            let orig: Vec<u8> = (0..n as u8).collect();
+            let mut buf = orig.clone();
+            unmask(&mut buf, mask);
+            let expected: Vec<u8> = orig.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
+            assert_eq!(buf, expected);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn reads_messages_fragments_and_answers_pings() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (mut ws, mut client) = pair(1 << 20).await;
+        let big = vec![b'x'; 70_000];
+        let mut wire = masked(true, OP_TEXT, b"hello");
+        wire.extend(masked(false, OP_BINARY, b"ab"));
+        wire.extend(masked(true, OP_PING, b"p"));
+        wire.extend(masked(true, OP_CONTINUATION, b"cd"));
+        wire.extend(masked(true, OP_TEXT, &big));
+        wire.extend(masked(true, OP_CLOSE, &1000u16.to_be_bytes()));
+        // Byte by byte for the first frames, then the rest at once.
+        for b in &wire[..9] {
+            client.write_all(&[*b]).await.expect("write");
+        }
+        client.write_all(&wire[9..]).await.expect("write");
+        assert_eq!(ws.recv().await.expect("text"), WsMessage::Text(Bytes::from_static(b"hello")));
+        assert_eq!(ws.recv().await.expect("binary"), WsMessage::Binary(Bytes::from_static(b"abcd")));
+        assert_eq!(ws.recv().await.expect("big"), WsMessage::Text(Bytes::from(big.clone())));
+        assert_eq!(ws.recv().await.expect("close"), WsMessage::Close);
+        ws.send(Frame::message("x")).await.expect("send");
+        ws.close().await;
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.expect("read");
+        assert_eq!(out, [&[0x8A, 1, b'p'][..], &[0x81, 2, b'4', b'x'], &[0x88, 2, 0x03, 0xE8]].concat());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn refuses_protocol_violations() {
+        use tokio::io::AsyncWriteExt as _;
+        let cases: Vec<Vec<u8>> = vec![
+            vec![0x81, 0x00],                                    // unmasked
+            [&[0xC1][..], &masked(true, 1, b"a")[1..]].concat(), // RSV1
+            masked(true, 0x3, b""),                              // unknown opcode
+            masked(false, OP_PING, b""),                         // fragmented control frame
+            masked(true, OP_PING, &[0; 126]),                    // control frame too long
+            masked(true, OP_CONTINUATION, b"a"),                 // continuation without a message
+            [masked(false, OP_TEXT, b"a"), masked(true, OP_TEXT, b"b")].concat(),
+            masked(true, OP_TEXT, &[0xFF]),     // not UTF-8
+            masked(true, OP_BINARY, &[0; 101]), // over the limit
+            [masked(false, OP_BINARY, &[0; 60]), masked(true, OP_CONTINUATION, &[0; 60])].concat(),
+            masked(true, OP_CLOSE, &[3]), // one-byte close payload
+        ];
+        for (i, wire) in cases.into_iter().enumerate() {
+            let (mut ws, mut client) = pair(100).await;
+            client.write_all(&wire).await.expect("write");
+            match ws.recv().await {
+                Err(WsError::Protocol(_)) => {}
+                other => panic!("case {i}: {other:?}"),
+            }
+        }
+        let (mut ws, client) = pair(100).await;
+        drop(client);
+        assert!(matches!(ws.recv().await, Err(WsError::Gone(_))));
+    }
+}
