@@ -88,7 +88,8 @@ fn sio_encode(c: &mut Criterion) {
 
     // The ack requests are answered in the untimed part, so the pending-ack map stays small.
     let mut ids = Vec::new();
-    let mut h2 = Harness::connected(&io, 1, "/");
+    let io2 = server(); // its own server: `first_conn` must find this harness's socket
+    let mut h2 = Harness::connected(&io2, 1, "/");
     let conn2 = first_conn(&h2);
     g.bench_function("event_ack_id", |b| {
         b.iter_custom(|iters| {
@@ -102,6 +103,7 @@ fn sio_encode(c: &mut Criterion) {
                         let digits = f[2..].bytes().take_while(u8::is_ascii_digit).count();
                         ids.push(f[2..2 + digits].to_owned());
                     });
+                    assert!(!ids.is_empty(), "the ack requests reach this client");
                     for id in ids.drain(..) {
                         h2.text(0, Bytes::from(format!("3{id}[]")));
                     }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 
 /// Short warm-up and measurement windows: the whole suite runs in about a minute, and
-/// `cargo bench -p sio-core -- --quick` in well under that.
+/// `cargo bench -p sio-core --bench '*' -- --quick` in seconds.
 pub(crate) fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
