@@ -6,44 +6,82 @@
 //! current-thread runtime (default: multi-thread).
 
 use axum::serve::ListenerExt as _;
-use sio_core::{Conn, Event, Handlers, RawArgs, Server};
+use serde::ser::{Serialize, SerializeStruct as _, Serializer};
+use sio_core::prelude::*;
 
-fn handlers() -> Handlers {
-    Handlers::new()
-        .on("echo", |_conn: Conn, mut ev: Event| async move {
-            let args = ev.raw();
-            if let Some(ack) = ev.take_ack() {
-                let _ = ack.send_args(args);
+#[derive(Default)]
+struct Bench;
+
+#[namespace("/")]
+impl Bench {
+    /// Acks with the same arguments, whatever they are (JSON or binary).
+    #[event]
+    async fn echo(&self, args: RawArgs) -> SameArgs {
+        SameArgs(args)
+    }
+
+    /// Emits `bcast` with the same arguments to every socket of `/`, the sender included.
+    #[event]
+    async fn bcast(&self, s: Conn, args: RawArgs) {
+        let _ = s.namespace().emit_args("bcast", args);
+    }
+
+    /// Joins `room`; acks `true`.
+    #[event]
+    async fn join(&self, s: Conn, room: String) -> bool {
+        s.join(room);
+        true
+    }
+
+    /// Emits `room-msg` with the remaining arguments to every socket in `room`.
+    #[event(rename = "to-room")]
+    async fn to_room(&self, s: Conn, room: String, args: RawArgs) {
+        let _ = s.namespace().to(room).emit_args("room-msg", args);
+    }
+}
+
+/// The ack of `echo`: the event's arguments, each one an argument of the ack again.
+///
+/// A handler's return value is one ack argument; this one writes every argument of the event
+/// in that place, unchanged (serde_json's raw-value token writes text as it is), and hands
+/// their binary attachments to the packet in the order their placeholders number them.
+struct SameArgs(RawArgs);
+
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+impl Serialize for SameArgs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        for bin in self.0.attachments() {
+            // Registers the attachment with the packet being encoded; the placeholder it
+            // would write is already in the raw JSON.
+            let _ = Binary(bin.clone()).serialize(serde_json::value::Serializer);
+        }
+        let mut raw = s.serialize_struct(RAW_TOKEN, 1)?;
+        for (i, arg) in self.0.json().enumerate() {
+            if i > 0 {
+                raw.serialize_field(RAW_TOKEN, ",")?;
             }
-        })
-        .on("bcast", |conn: Conn, ev: Event| async move {
-            let _ = conn.namespace().emit_args("bcast", ev.raw());
-        })
-        .on("join", |conn: Conn, mut ev: Event| async move {
-            if let Ok(room) = ev.arg::<String>() {
-                conn.join(room);
-            }
-            if let Some(ack) = ev.take_ack() {
-                let _ = ack.send(&true);
-            }
-        })
-        .on("to-room", |conn: Conn, ev: Event| async move {
-            let raw = ev.raw();
-            let Some(Ok(room)) = raw.get::<String>(0) else { return };
-            let rest: Vec<_> = raw
-                .json()
-                .skip(1)
-                .filter_map(|j| serde_json::value::RawValue::from_string(j.to_owned()).ok())
-                .collect();
-            let _ = conn
-                .namespace()
-                .to(room)
-                .emit_args("room-msg", RawArgs::new(rest, raw.attachments().to_vec()));
-        })
+            raw.serialize_field(RAW_TOKEN, arg)?;
+        }
+        raw.end()
+    }
+}
+
+impl TS for SameArgs {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "unknown".to_owned()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
 }
 
 async fn serve() -> std::io::Result<()> {
-    let io = Server::builder().ns("/", handlers()).build();
+    let io = Server::builder().namespace(Bench).build();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
