@@ -57,12 +57,7 @@ impl Serialize for SameArgs {
             let _ = Binary(bin.clone()).serialize(serde_json::value::Serializer);
         }
         let mut raw = s.serialize_struct(RAW_TOKEN, 1)?;
-        for (i, arg) in self.0.json().enumerate() {
-            if i > 0 {
-                raw.serialize_field(RAW_TOKEN, ",")?;
-            }
-            raw.serialize_field(RAW_TOKEN, arg)?;
-        }
+        raw.serialize_field(RAW_TOKEN, self.0.joined().unwrap_or_default())?;
         raw.end()
     }
 }

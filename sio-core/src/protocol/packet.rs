@@ -4,7 +4,6 @@
 //! payload stays raw (`Bytes`) until a handler deserializes it into its own types.
 
 use std::fmt;
-use std::io::Write as _;
 
 use bytes::Bytes;
 use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
@@ -310,15 +309,31 @@ pub(crate) fn write_header(
     out.push(b'4');
     out.push(kind.as_char() as u8);
     if kind.is_binary() {
-        let _ = write!(out, "{attachments}-");
+        push_decimal(out, attachments as u64);
+        out.push(b'-');
     }
     if nsp != "/" {
         out.extend_from_slice(nsp.as_bytes());
         out.push(b',');
     }
     if let Some(id) = id {
-        let _ = write!(out, "{id}");
+        push_decimal(out, id);
     }
+}
+
+/// Appends `n` in decimal (what `write!(out, "{n}")` does, without the formatting machinery).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]
@@ -388,5 +403,10 @@ mod tests {
         out.clear();
         write_header(&mut out, PacketType::Event, "/", 0, None);
         assert_eq!(out, b"42");
+        for id in [0, 7, 10, 99, 12345, u64::MAX] {
+            out.clear();
+            write_header(&mut out, PacketType::Ack, "/", 0, Some(id));
+            assert_eq!(out, format!("43{id}").as_bytes());
+        }
     }
 }
