@@ -84,6 +84,23 @@ pub trait NamespaceAdapter: Send + Sync + 'static {
 
     /// The server is shutting down: unsubscribe, stop background work.
     fn close(&self) {}
+
+    /// Room `room` got its first member on this node. `private` is true for a socket's own
+    /// id room, which exists from the moment the socket enters the namespace until it leaves
+    /// it; false for rooms that sockets join.
+    ///
+    /// For adapters that listen per room (e.g. sio-redis's sharded mode); the default does
+    /// nothing. Called with the namespace's room or socket table locked, so that creations
+    /// and deletions of one room arrive in order: it must not block and must not call back
+    /// into the namespace (no [`LocalNamespace`] method).
+    fn room_created(&self, room: &str, private: bool) {
+        let _ = (room, private);
+    }
+
+    /// Room `room` lost its last member on this node (see [`NamespaceAdapter::room_created`]).
+    fn room_deleted(&self, room: &str, private: bool) {
+        let _ = (room, private);
+    }
 }
 
 /// A packet's arguments as they cross nodes: a JSON array (binary values are

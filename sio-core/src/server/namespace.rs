@@ -1,5 +1,6 @@
 //! Namespaces: the handler that serves them, their sockets and their rooms.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::Future;
@@ -257,12 +258,27 @@ impl Namespace {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
     }
 
+    // The adapter's room hooks run under the table lock that changed, so that the creation
+    // and the deletion of one room reach it in order.
+
     pub(crate) fn insert_socket(&self, socket: &Arc<SocketInner>) {
-        self.sockets.write().insert(socket.id, socket.clone());
+        let mut sockets = self.sockets.write();
+        if sockets.insert(socket.id, socket.clone()).is_none()
+            && let Some(adapter) = &self.adapter
+        {
+            adapter.room_created(socket.id.as_str(), true);
+        }
     }
 
     pub(crate) fn remove_socket(&self, socket: &SocketInner) {
-        self.sockets.write().remove(&socket.id);
+        {
+            let mut sockets = self.sockets.write();
+            if sockets.remove(&socket.id).is_some()
+                && let Some(adapter) = &self.adapter
+            {
+                adapter.room_deleted(socket.id.as_str(), true);
+            }
+        }
         let rooms = std::mem::take(&mut *socket.rooms.lock());
         if !rooms.is_empty() {
             let mut index = self.rooms.write();
@@ -271,6 +287,9 @@ impl Namespace {
                     set.remove(&socket.id);
                     if set.is_empty() {
                         index.remove(&room);
+                        if let Some(adapter) = &self.adapter {
+                            adapter.room_deleted(room.as_str(), false);
+                        }
                     }
                 }
             }
@@ -285,7 +304,17 @@ impl Namespace {
             return;
         }
         rooms.push(room.clone());
-        self.rooms.write().entry(room).or_default().insert(socket.id);
+        match self.rooms.write().entry(room) {
+            Entry::Occupied(mut members) => {
+                members.get_mut().insert(socket.id);
+            }
+            Entry::Vacant(slot) => {
+                if let Some(adapter) = &self.adapter {
+                    adapter.room_created(slot.key().as_str(), false);
+                }
+                slot.insert(HashSet::from([socket.id]));
+            }
+        }
     }
 
     pub(crate) fn leave(&self, socket: &SocketInner, room: &Room) {
@@ -297,6 +326,9 @@ impl Namespace {
             set.remove(&socket.id);
             if set.is_empty() {
                 index.remove(room);
+                if let Some(adapter) = &self.adapter {
+                    adapter.room_deleted(room.as_str(), false);
+                }
             }
         }
     }
