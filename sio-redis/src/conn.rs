@@ -1,6 +1,13 @@
 //! The two Redis connections: one that publishes (and asks `PUBSUB NUMSUB`), one that
 //! listens. Both survive Redis restarts: the publisher through `ConnectionManager`, the
 //! listener by reconnecting and subscribing again to everything it had.
+//!
+//! In sharded mode the same two connections use Redis 7's sharded pub/sub: `SPUBLISH`,
+//! `PUBSUB SHARDNUMSUB`, and a listener that `SSUBSCRIBE`s. redis-rs's `PubSub` cannot send
+//! `SSUBSCRIBE` (nor parse `smessage` over RESP2), so that listener is a RESP3 multiplexed
+//! connection whose pushes (`smessage`, and `disconnection` when the link drops) arrive on
+//! a channel. Its subscriptions come and go with the rooms (dynamic modes), so it also
+//! unsubscribes from what is no longer wanted.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -8,7 +15,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use parking_lot::Mutex;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::{PushInfo, PushKind};
 use tokio::sync::{Notify, mpsc};
 
 /// What the listener delivers: (pattern if any, channel, payload).
@@ -24,32 +32,54 @@ pub(crate) struct Connections {
     manager: ConnectionManager,
     subscriptions: Arc<Subscriptions>,
     closed: Arc<Notify>,
+    sharded: bool,
 }
 
 #[derive(Default)]
 struct Subscriptions {
     channels: Mutex<BTreeSet<String>>,
     patterns: Mutex<BTreeSet<String>>,
-    /// Wakes the listener when the sets above grew.
+    /// Wakes the listener when the sets above changed.
     changed: Notify,
 }
 
 impl Connections {
-    pub(crate) async fn open(client: redis::Client, incoming: Incoming) -> redis::RedisResult<Self> {
+    /// Opens both connections: classic pub/sub, or sharded pub/sub when `sharded`.
+    pub(crate) async fn open(
+        client: redis::Client,
+        incoming: Incoming,
+        sharded: bool,
+    ) -> redis::RedisResult<Self> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         let manager = ConnectionManager::new_with_config(client.clone(), config).await?;
-        // Fail at start-up rather than later when Redis cannot be reached at all.
-        let pubsub = client.get_async_pubsub().await?;
         let (publish_tx, publish_rx) = mpsc::channel(PUBLISH_QUEUE);
         let subscriptions = Arc::new(Subscriptions::default());
         let closed = Arc::new(Notify::new());
-        tokio::spawn(publisher(manager.clone(), publish_rx));
-        tokio::spawn(listener(client, Some(pubsub), subscriptions.clone(), incoming, closed.clone()));
-        Ok(Self { publish_tx, manager, subscriptions, closed })
+        // Fail at start-up rather than later when Redis cannot be reached at all (or, in
+        // sharded mode, has no sharded pub/sub: Redis < 7).
+        if sharded {
+            let mut probe = manager.clone();
+            redis::cmd("PUBSUB").arg("SHARDNUMSUB").exec_async(&mut probe).await?;
+            let client = resp3(&client)?;
+            let first = shard_connection(&client).await?;
+            tokio::spawn(shard_listener(
+                client,
+                Some(first),
+                subscriptions.clone(),
+                incoming,
+                closed.clone(),
+            ));
+        } else {
+            let pubsub = client.get_async_pubsub().await?;
+            tokio::spawn(listener(client, Some(pubsub), subscriptions.clone(), incoming, closed.clone()));
+        }
+        let verb = if sharded { "SPUBLISH" } else { "PUBLISH" };
+        tokio::spawn(publisher(manager.clone(), publish_rx, verb));
+        Ok(Self { publish_tx, manager, subscriptions, closed, sharded })
     }
 
     /// Queues a message; never waits. When the queue is full (Redis down for long), the
@@ -60,18 +90,31 @@ impl Connections {
         }
     }
 
-    /// Subscribes to channels and patterns (again after every reconnection).
+    /// Subscribes to channels and patterns (again after every reconnection). In sharded
+    /// mode there are no patterns.
     pub(crate) fn subscribe(&self, channels: &[String], patterns: &[String]) {
         self.subscriptions.channels.lock().extend(channels.iter().cloned());
         self.subscriptions.patterns.lock().extend(patterns.iter().cloned());
         self.subscriptions.changed.notify_one();
     }
 
-    /// `PUBSUB NUMSUB channel`: how many connections listen on `channel`.
+    /// Unsubscribes from channels (only the sharded listener acts on it).
+    pub(crate) fn unsubscribe(&self, channels: &[String]) {
+        let mut set = self.subscriptions.channels.lock();
+        for channel in channels {
+            set.remove(channel);
+        }
+        drop(set);
+        self.subscriptions.changed.notify_one();
+    }
+
+    /// `PUBSUB NUMSUB channel` (`SHARDNUMSUB` in sharded mode): how many connections listen
+    /// on `channel`.
     pub(crate) async fn numsub(&self, channel: &str) -> redis::RedisResult<usize> {
         let mut conn = self.manager.clone();
+        let verb = if self.sharded { "SHARDNUMSUB" } else { "NUMSUB" };
         let (_, n): (String, usize) =
-            redis::cmd("PUBSUB").arg("NUMSUB").arg(channel).query_async(&mut conn).await?;
+            redis::cmd("PUBSUB").arg(verb).arg(channel).query_async(&mut conn).await?;
         Ok(n)
     }
 
@@ -81,13 +124,18 @@ impl Connections {
     }
 }
 
-async fn publisher(mut manager: ConnectionManager, mut rx: mpsc::Receiver<(String, Vec<u8>)>) {
+/// Sends the queued messages with `verb` (`PUBLISH` or `SPUBLISH`), pipelined.
+async fn publisher(
+    mut manager: ConnectionManager,
+    mut rx: mpsc::Receiver<(String, Vec<u8>)>,
+    verb: &'static str,
+) {
     let mut batch = Vec::with_capacity(PUBLISH_BATCH);
     let mut failing = false;
     while rx.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
         let mut pipe = redis::pipe();
         for (channel, payload) in batch.drain(..) {
-            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+            pipe.cmd(verb).arg(channel).arg(payload).ignore();
         }
         match pipe.query_async::<()>(&mut manager).await {
             Ok(()) if failing => {
@@ -189,6 +237,126 @@ async fn listener(
             () = closed.notified() => return,
         }
         // Doubles up to 2 s; above 50 ms it also marks that a reconnection is under way.
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The same client, speaking RESP3 (needed for sharded pub/sub pushes).
+fn resp3(client: &redis::Client) -> redis::RedisResult<redis::Client> {
+    let info = client.get_connection_info().clone();
+    let settings = info.redis_settings().clone().set_protocol(redis::ProtocolVersion::RESP3);
+    redis::Client::open(info.set_redis_settings(settings))
+}
+
+type ShardConnection = (MultiplexedConnection, mpsc::UnboundedReceiver<PushInfo>);
+
+/// A RESP3 connection whose pushes (messages, subscription confirmations, disconnection)
+/// arrive on the returned receiver.
+async fn shard_connection(client: &redis::Client) -> redis::RedisResult<ShardConnection> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_push_sender(tx);
+    let conn = client.get_multiplexed_async_connection_with_config(&config).await?;
+    Ok((conn, rx))
+}
+
+/// `(channel, payload)` of an `smessage` push.
+fn shard_message(push: &PushInfo) -> Option<(&str, &[u8])> {
+    let [channel, payload, ..] = push.data.as_slice() else { return None };
+    match (channel, payload) {
+        (redis::Value::BulkString(c), redis::Value::BulkString(p)) => Some((std::str::from_utf8(c).ok()?, p)),
+        (redis::Value::BulkString(c), redis::Value::SimpleString(p)) => {
+            Some((std::str::from_utf8(c).ok()?, p.as_bytes()))
+        }
+        _ => None,
+    }
+}
+
+/// The sharded listener: like [`listener`], with `SSUBSCRIBE`/`SUNSUBSCRIBE` over RESP3.
+/// Each (un)subscription is its own command (one confirmation each), sent as one pipeline.
+async fn shard_listener(
+    client: redis::Client,
+    mut first: Option<ShardConnection>,
+    subs: Arc<Subscriptions>,
+    incoming: Incoming,
+    closed: Arc<Notify>,
+) {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let connection = match first.take() {
+            Some(c) => Ok(c),
+            None => tokio::select! {
+                c = shard_connection(&client) => c,
+                () = closed.notified() => return,
+            },
+        };
+        match connection {
+            Ok((mut conn, mut pushes)) => {
+                let mut done: BTreeSet<String> = BTreeSet::new();
+                let mut dirty = true;
+                'session: loop {
+                    if dirty {
+                        dirty = false;
+                        // What is wanted and not subscribed (everything after a reconnection),
+                        // and what is subscribed and no longer wanted.
+                        let (add, remove): (Vec<String>, Vec<String>) = {
+                            let wanted = subs.channels.lock();
+                            (
+                                wanted.difference(&done).cloned().collect(),
+                                done.difference(&wanted).cloned().collect(),
+                            )
+                        };
+                        if !add.is_empty() || !remove.is_empty() {
+                            let mut pipe = redis::pipe();
+                            for channel in &add {
+                                pipe.cmd("SSUBSCRIBE").arg(channel);
+                            }
+                            for channel in &remove {
+                                pipe.cmd("SUNSUBSCRIBE").arg(channel);
+                            }
+                            if let Err(e) = pipe.query_async::<Vec<redis::Value>>(&mut conn).await {
+                                tracing::warn!(error = %e, "redis adapter: ssubscribe failed");
+                                break 'session;
+                            }
+                            done.extend(add);
+                            for channel in &remove {
+                                done.remove(channel);
+                            }
+                        }
+                        if delay > Duration::from_millis(50) {
+                            tracing::info!("redis adapter: reconnected and subscribed again");
+                            delay = Duration::from_millis(50);
+                        }
+                    }
+                    tokio::select! {
+                        push = pushes.recv() => match push {
+                            Some(push) if push.kind == PushKind::SMessage => match shard_message(&push) {
+                                Some((channel, payload)) => incoming(None, channel, payload),
+                                None => tracing::debug!("redis adapter: malformed smessage ignored"),
+                            },
+                            Some(push) if push.kind == PushKind::Disconnection => {
+                                tracing::warn!("redis adapter: lost the subscriber connection; reconnecting");
+                                break 'session;
+                            }
+                            // Confirmations of (un)subscriptions.
+                            Some(_) => {}
+                            None => break 'session,
+                        },
+                        () = subs.changed.notified() => dirty = true,
+                        () = closed.notified() => return,
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?delay, "redis adapter: cannot connect the subscriber")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = closed.notified() => return,
+        }
         delay = (delay * 2).min(Duration::from_secs(2));
     }
 }

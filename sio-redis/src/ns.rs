@@ -43,7 +43,7 @@ pub(crate) enum Channel {
 }
 
 /// A request of this node waiting for other nodes.
-enum Pending {
+pub(crate) enum Pending {
     Fetch(mpsc::UnboundedSender<Vec<SocketInfo>>),
     ServerSideEmit(mpsc::UnboundedSender<Payload>),
     BroadcastAck(mpsc::UnboundedSender<RemoteAck>),
@@ -68,12 +68,12 @@ fn uid() -> String {
     (0..6).map(|_| char::from(ALPHABET[rng.random_range(0..64)])).collect()
 }
 
-fn json_bytes(v: &Json) -> Vec<u8> {
+pub(crate) fn json_bytes(v: &Json) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
 /// A room name from the wire: strings as they are, numbers as their decimal text.
-fn room_of(v: &Mp) -> Option<Room> {
+pub(crate) fn room_of(v: &Mp) -> Option<Room> {
     match v {
         Mp::String(s) => s.as_str().map(Room::from),
         Mp::Integer(i) => Some(Room::from(i.to_string())),
@@ -82,19 +82,19 @@ fn room_of(v: &Mp) -> Option<Room> {
     }
 }
 
-fn rooms_of(v: Option<&Mp>) -> Vec<Room> {
+pub(crate) fn rooms_of(v: Option<&Mp>) -> Vec<Room> {
     match v {
         Some(Mp::Array(items)) => items.iter().filter_map(room_of).collect(),
         _ => Vec::new(),
     }
 }
 
-fn str_of<'a>(v: &'a Mp, key: &str) -> Option<&'a str> {
+pub(crate) fn str_of<'a>(v: &'a Mp, key: &str) -> Option<&'a str> {
     get(v, key).and_then(Mp::as_str)
 }
 
 /// `{rooms, except, flags}` from the wire.
-fn options_of(opts: &Mp) -> BroadcastOptions {
+pub(crate) fn options_of(opts: &Mp) -> BroadcastOptions {
     let flags = get(opts, "flags");
     BroadcastOptions {
         rooms: rooms_of(get(opts, "rooms")),
@@ -120,7 +120,7 @@ fn dedup(rooms: &[Room]) -> Vec<Room> {
 }
 
 /// `{rooms, except, flags}` for the wire (as Node sends it: `flags` always a map).
-fn options_mp(opts: &BroadcastOptions, with_timeout: bool) -> Mp {
+pub(crate) fn options_mp(opts: &BroadcastOptions, with_timeout: bool) -> Mp {
     let mut flags = Vec::new();
     if opts.volatile {
         flags.push((Mp::from("volatile"), Mp::Boolean(true)));
@@ -403,10 +403,8 @@ impl RedisNamespace {
                         (Mp::from("requestId"), Mp::from(id.as_str())),
                     ];
                     // Only the first argument travels; none: no `packet` key.
-                    if let Mp::Array(mut args) = codec::payload_to_mp(&reply.payload())
-                        && !args.is_empty()
-                    {
-                        fields.push((Mp::from("packet"), args.swap_remove(0)));
+                    if let Some(value) = first_arg(&reply.payload()) {
+                        fields.push((Mp::from("packet"), value));
                     }
                     this.publish(channel.clone(), codec::encode(&Mp::Map(fields)));
                 }
@@ -421,28 +419,7 @@ impl RedisNamespace {
         let Some(pending) = table.get(id) else { return };
         match pending {
             Pending::Fetch(tx) => {
-                let sockets: Vec<SocketInfo> = match get(response, "sockets") {
-                    Some(s) => {
-                        let json = codec::mp_to_json(s, &mut Vec::new());
-                        let mut items = match json {
-                            Json::Array(items) => items,
-                            _ => Vec::new(),
-                        };
-                        // Numeric rooms of Node sockets become their decimal text.
-                        for item in &mut items {
-                            if let Some(Json::Array(rooms)) = item.get_mut("rooms") {
-                                for r in rooms.iter_mut() {
-                                    if let Json::Number(n) = r {
-                                        *r = Json::from(n.to_string());
-                                    }
-                                }
-                            }
-                        }
-                        items.into_iter().filter_map(|i| serde_json::from_value(i).ok()).collect()
-                    }
-                    None => Vec::new(),
-                };
-                let _ = tx.send(sockets);
+                let _ = tx.send(sockets_of(get(response, "sockets")));
             }
             Pending::ServerSideEmit(tx) => {
                 let value = get(response, "data").cloned().unwrap_or(Mp::Nil);
@@ -464,8 +441,36 @@ impl RedisNamespace {
     }
 }
 
+/// The sockets of a fetch response (entries that do not parse are skipped).
+pub(crate) fn sockets_of(sockets: Option<&Mp>) -> Vec<SocketInfo> {
+    let Some(sockets) = sockets else { return Vec::new() };
+    let mut items = match codec::mp_to_json(sockets, &mut Vec::new()) {
+        Json::Array(items) => items,
+        _ => Vec::new(),
+    };
+    // Numeric rooms of Node sockets become their decimal text.
+    for item in &mut items {
+        if let Some(Json::Array(rooms)) = item.get_mut("rooms") {
+            for r in rooms.iter_mut() {
+                if let Json::Number(n) = r {
+                    *r = Json::from(n.to_string());
+                }
+            }
+        }
+    }
+    items.into_iter().filter_map(|i| serde_json::from_value(i).ok()).collect()
+}
+
+/// The first value of a reply (what travels of an acknowledgement); `None` for no value.
+pub(crate) fn first_arg(reply: &Payload) -> Option<Mp> {
+    match codec::payload_to_mp(reply) {
+        Mp::Array(mut args) if !args.is_empty() => Some(args.swap_remove(0)),
+        _ => None,
+    }
+}
+
 /// A request or response: JSON when it starts with `{`, MessagePack otherwise.
-fn decode_any(payload: &[u8]) -> Option<Mp> {
+pub(crate) fn decode_any(payload: &[u8]) -> Option<Mp> {
     if payload.first() == Some(&b'{') {
         let json: Json = serde_json::from_slice(payload).ok()?;
         Some(codec::json_to_mp(json, &[]))
@@ -649,7 +654,7 @@ impl NamespaceAdapter for RedisNamespace {
     }
 
     fn close(&self) {
-        self.shared.remove(self);
+        self.shared.remove(std::ptr::from_ref(self).cast());
     }
 }
 

@@ -17,20 +17,37 @@ pub fn unique_prefix(test: &str) -> String {
     format!("sio-test-{test}-{}", sio_core::Sid::new())
 }
 
-/// Connects an adapter, failing with a clear message when Redis is not there.
-pub async fn adapter(url: &str, prefix: &str) -> sio_redis::RedisAdapter {
-    let config = sio_redis::RedisConfig {
+fn config(prefix: &str) -> sio_redis::RedisConfig {
+    sio_redis::RedisConfig {
         key: prefix.to_owned(),
         requests_timeout: Duration::from_secs(2),
         ..Default::default()
-    };
-    match sio_redis::RedisAdapter::connect_with(url, config).await {
+    }
+}
+
+fn connected(r: Result<sio_redis::RedisAdapter, sio_redis::ConnectError>) -> sio_redis::RedisAdapter {
+    match r {
         Ok(a) => a,
         Err(e) => panic!(
-            "{e}\nThe Redis adapter tests need a Redis server: start one on 127.0.0.1:6379 \
-             (`redis-server`, Debian package redis-server; .ci/run starts it) or set REDIS_URL."
+            "{e}\nThe Redis adapter tests need a Redis server (7.0 or later for the sharded mode): \
+             start one on 127.0.0.1:6379 (`redis-server`, Debian package redis-server; .ci/run \
+             starts it) or set REDIS_URL."
         ),
     }
+}
+
+/// Connects an adapter, failing with a clear message when Redis is not there.
+pub async fn adapter(url: &str, prefix: &str) -> sio_redis::RedisAdapter {
+    connected(sio_redis::RedisAdapter::connect_with(url, config(prefix)).await)
+}
+
+/// Connects an adapter in sharded mode (Node's `createShardedAdapter`).
+pub async fn sharded_adapter(
+    url: &str,
+    prefix: &str,
+    mode: sio_redis::SubscriptionMode,
+) -> sio_redis::RedisAdapter {
+    connected(sio_redis::RedisAdapter::connect_sharded(url, config(prefix), mode).await)
 }
 
 /// A node serving `/` with the `cmd` event, on `adapter`.
