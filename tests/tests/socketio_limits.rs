@@ -407,3 +407,59 @@ async fn fuzz_websocket_binary_frames() {
 async fn fuzz_polling_post_bodies() {
     fuzz(Channel::Polling, 0x5EED_0003).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emits_with_ack_dropped_unfinished_leave_no_pending_entry() {
+    // A handler asks the client 200 times for an ack and drops every future before a reply
+    // can come (half unpolled, half after one poll), alone and as broadcasts; the client never
+    // replies. Nothing may stay in the sockets' ack tables.
+    let handlers = base_handlers().on("spam", |conn: Conn, mut ev: Event| async move {
+        for i in 0..50 {
+            drop(conn.emit_with_ack("q", &i));
+            drop(conn.nsp().all().emit_with_ack("qb", &i));
+            let mut one = conn.emit_with_ack("q", &i);
+            let mut all = conn.nsp().all().emit_with_ack("qb", &i);
+            let _ = futures_util::FutureExt::now_or_never(&mut one);
+            let _ = futures_util::FutureExt::now_or_never(&mut all);
+        }
+        if let Some(ack) = ev.take_ack() {
+            let _ = ack.send(&"done");
+        }
+    });
+    let (io, addr) = start(builder().ns("/", handlers)).await;
+    let mut c = Ws::connect(addr).await;
+    c.connect_ns("/").await;
+    c.send(r#"421["spam"]"#).await;
+    within(T, "the spam handler's ack", async {
+        loop {
+            if c.recv_text().await == r#"431["done"]"# {
+                return;
+            }
+        }
+    })
+    .await;
+    let stats = io.stats();
+    let root = stats.namespaces.iter().find(|n| n.path == "/").expect("namespace /");
+    assert_eq!(root.sockets, 1);
+    assert_eq!(root.pending_acks, 0, "ack entries left behind by dropped futures");
+    // And one that is kept does count until the client replies.
+    let pending = io.of("/").expect("/").all().emit_with_ack("kept", &1);
+    let handle = tokio::spawn(pending);
+    let text = within(T, "the kept ack request", async {
+        loop {
+            let t = c.recv_text().await;
+            if t.contains("kept") {
+                return t;
+            }
+        }
+    })
+    .await;
+    let root = io.stats().namespaces.into_iter().find(|n| n.path == "/").expect("namespace /");
+    assert_eq!(root.pending_acks, 1);
+    let id: u64 = text[2..text.find('[').expect("array")].parse().expect("ack id");
+    c.send(&format!("43{id}[\"ok\"]")).await;
+    let replies = within(T, "the broadcast ack", handle).await.expect("task").expect("replies");
+    assert_eq!(replies.values::<String>().expect("strings"), vec!["ok".to_owned()]);
+    let root = io.stats().namespaces.into_iter().find(|n| n.path == "/").expect("namespace /");
+    assert_eq!(root.pending_acks, 0);
+}

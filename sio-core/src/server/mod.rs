@@ -523,6 +523,7 @@ impl Server {
                 path: ns.path().to_owned(),
                 sockets: ns.sockets.read().len(),
                 rooms: ns.rooms.read().len(),
+                pending_acks: ns.sockets.read().values().map(|s| s.pending_acks()).sum(),
             })
             .collect();
         namespaces.sort_by(|a, b| a.path.cmp(&b.path));
@@ -562,6 +563,8 @@ pub struct NamespaceStats {
     pub sockets: usize,
     /// Non-empty rooms.
     pub rooms: usize,
+    /// Emits with ack whose reply has not arrived yet (entries in the sockets' tables).
+    pub pending_acks: usize,
 }
 
 /// Operations on one namespace: emit to all its sockets, select rooms, list sockets.

@@ -14,7 +14,7 @@ use super::ack::{AckEntry, AckError, AckFuture, AckReplies, AckReply};
 use super::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, RemoteAck, RemoteSocket, SocketInfo};
 use super::encode::{self, Encoded};
 use super::namespace::Namespace;
-use super::socket::{Conn, SocketInner, Untyped};
+use super::socket::{Conn, ForgetAcks, SocketInner, Untyped};
 use super::{EmitError, Room};
 use crate::Sid;
 use crate::protocol::{One, ToArgs, WriteArgs};
@@ -235,7 +235,10 @@ impl<E> BroadcastOperator<E> {
         }
         drop(tx);
         let timeout = opts.timeout.unwrap_or_default();
+        // The local sockets' entries go when the future ends, or is dropped unfinished.
+        let guard = ForgetAcks { id, sockets: targets };
         Box::pin(async move {
+            let targets = &guard.sockets;
             encoded.map_err(|e| AckError::Send(e.into()))?;
             let local = targets.len();
             let mut replies = Vec::with_capacity(local);
@@ -271,9 +274,6 @@ impl<E> BroadcastOperator<E> {
                     },
                     () = &mut deadline => break,
                 }
-            }
-            for socket in &targets {
-                socket.forget_ack(id);
             }
             Ok(AckReplies { replies, expected: local + remote_expected })
         })

@@ -139,6 +139,11 @@ impl SocketInner {
         self.acks.lock().remove(&id);
     }
 
+    /// Acks awaiting a reply.
+    pub(crate) fn pending_acks(&self) -> usize {
+        self.acks.lock().len()
+    }
+
     pub(crate) fn on_ack(&self, id: u64, reply: AckReply) {
         let entry = self.acks.lock().remove(&id);
         match entry {
@@ -154,6 +159,21 @@ impl SocketInner {
 
     pub(crate) fn ack_timeout(&self) -> Duration {
         self.ns.config.ack_timeout
+    }
+}
+
+/// Removes ack `id` from the tables of `sockets` when dropped: the pending entries of an emit
+/// with ack never outlive its future.
+pub(crate) struct ForgetAcks {
+    pub(crate) id: u64,
+    pub(crate) sockets: Vec<Arc<SocketInner>>,
+}
+
+impl Drop for ForgetAcks {
+    fn drop(&mut self) {
+        for socket in &self.sockets {
+            socket.forget_ack(self.id);
+        }
     }
 }
 
@@ -346,18 +366,16 @@ impl<E> Conn<E> {
                 inner.send(&enc, false)
             });
         let timeout = timeout.unwrap_or_else(|| inner.ack_timeout());
+        // However the future ends (reply, timeout, error, or dropped by the caller before it
+        // finished), the socket's table does not keep the entry.
+        let guard = ForgetAcks { id, sockets: vec![inner] };
         Box::pin(async move {
-            if let Err(e) = sent {
-                inner.forget_ack(id);
-                return Err(AckError::Send(e));
-            }
+            let _guard = &guard;
+            sent.map_err(AckError::Send)?;
             match tokio::time::timeout(timeout, rx).await {
                 Ok(Ok(reply)) => Ok(reply),
                 Ok(Err(_)) => Err(AckError::Disconnected),
-                Err(_) => {
-                    inner.forget_ack(id);
-                    Err(AckError::Timeout)
-                }
+                Err(_) => Err(AckError::Timeout),
             }
         })
     }
