@@ -3,7 +3,10 @@
 //! `room-msg` to that room. `PORT` (default 3000), pingInterval 25 s, pingTimeout 20 s.
 //!
 //! `cargo run --release --example bench_server`; `BENCH_RT=current_thread` selects tokio's
-//! current-thread runtime (default: multi-thread).
+//! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.
+//! `redis://127.0.0.1:6379`) the server joins a cluster through the Redis adapter, so all of
+//! the above spans every node (Node servers with `@socket.io/redis-adapter` included);
+//! `REDIS_KEY` sets the channel prefix (default `socket.io`).
 
 use axum::serve::ListenerExt as _;
 use serde::ser::{Serialize, SerializeStruct as _, Serializer};
@@ -76,7 +79,17 @@ impl TS for SameArgs {
 }
 
 async fn serve() -> std::io::Result<()> {
-    let io = Server::builder().namespace(Bench).build();
+    let mut builder = Server::builder().namespace(Bench);
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        let config = sio_redis::RedisConfig {
+            key: std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned()),
+            ..Default::default()
+        };
+        let adapter =
+            sio_redis::RedisAdapter::connect_with(&url, config).await.map_err(std::io::Error::other)?;
+        builder = builder.adapter(adapter);
+    }
+    let io = builder.build();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -17,7 +17,8 @@
 //!            (--concurrency 50)
 //!   report   FILE...: a Markdown table (medians) from the --json lines of several runs
 //!
-//! common: --url http://127.0.0.1:3000[/socket.io/]  --duration 10  --warmup 1  --payload 64
+//! common: --url http://127.0.0.1:3000[/socket.io/]  --also-url URL (more cluster nodes:
+//!         clients spread round robin)  --duration 10  --warmup 1  --payload 64
 //!         --binary  --polling-share 0.05  --server-pid PID  --json  --label NAME  --bench NAME
 //!         --op-timeout 5  --connect-timeout 10  --connect-concurrency 200  --threads N  --drain 2
 //! ```
@@ -45,6 +46,9 @@ pub(crate) struct Args {
     pub(crate) scenario: String,
     pub(crate) files: Vec<String>,
     pub(crate) target: Target,
+    /// Further nodes of a cluster (`--also-url`): clients are spread over all of them, round
+    /// robin; the sender (fanout, room) and the CPU sampling stay on `target`.
+    pub(crate) also: Vec<Target>,
     pub(crate) duration: f64,
     pub(crate) warmup: f64,
     pub(crate) payload: usize,
@@ -80,6 +84,7 @@ impl Default for Args {
                 addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 3000)),
                 path: "/socket.io/".into(),
             },
+            also: Vec::new(),
             duration: 10.0,
             warmup: 1.0,
             payload: 64,
@@ -109,7 +114,7 @@ impl Default for Args {
 }
 
 const USAGE: &str = "usage: loadgen <echo|fanout|room|conns|connect> [options] | loadgen report FILE...
-  --url http://127.0.0.1:PORT[/path/]  --duration S  --warmup S  --payload BYTES  --binary
+  --url http://127.0.0.1:PORT[/path/]  --also-url URL (another node; repeatable)  --duration S  --warmup S  --payload BYTES  --binary
   --polling-share F  --server-pid PID  --json  --label NAME  --bench NAME  --threads N
   echo: --clients N --pipeline P    fanout: --receivers N --window W | --rate MSG_PER_S --drain S
   room: --sockets N --room-size R --window W    conns: --conns N --hold S    connect: --concurrency C
@@ -147,6 +152,7 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
     while let Some(k) = it.next() {
         match k.as_str() {
             "--url" => a.target = parse_url(&it.next().ok_or("--url needs a value")?)?,
+            "--also-url" => a.also.push(parse_url(&it.next().ok_or("--also-url needs a value")?)?),
             "--duration" | "-d" => a.duration = num(&k, it.next())?,
             "--warmup" => a.warmup = num(&k, it.next())?,
             "--payload" | "-p" => a.payload = num(&k, it.next())?,

@@ -81,7 +81,10 @@ async fn connect_many(a: &Args, n: usize, share: f64) -> Connected {
     let mut set = JoinSet::new();
     for i in 0..n {
         let Ok(permit) = sem.clone().acquire_owned().await else { break };
-        let target = a.target.clone();
+        let target = match i % (a.also.len() + 1) {
+            0 => a.target.clone(),
+            k => a.also[k - 1].clone(),
+        };
         let timeout = secs(a.connect_timeout).min(phase_end.saturating_duration_since(Instant::now()));
         let polling = is_polling(i, share);
         set.spawn(async move {
