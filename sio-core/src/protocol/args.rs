@@ -1,16 +1,15 @@
 //! Event arguments: typed decoding straight from a packet's raw JSON array, and encoding of
 //! argument lists.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::marker::PhantomData;
 
 use bytes::Bytes;
 use serde::Serialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, SeqAccess};
 use serde_json::value::RawValue;
 
-use super::binary;
+use super::{binary, json};
 
 /// A list of event arguments that can be read from a JSON array, element by element.
 ///
@@ -214,48 +213,29 @@ impl ts_rs::TS for RawArgs {
     }
 }
 
-thread_local! {
-    /// The packet bytes [`decode_args`] is reading, so [`RawArgs`] can keep a slice of them.
-    static SOURCE: RefCell<Option<Bytes>> = const { RefCell::new(None) };
-}
-
 impl FromArgs for RawArgs {
     fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
         let attachments = binary::current_attachments();
-        let Some(first) = seq.next_element::<&'de RawValue>()? else {
-            return Ok(RawArgs { text: Bytes::new(), len: 0, attachments });
-        };
-        // Decoding a packet: the arguments are one slice of it, from the first to the end of
-        // the array (validated by the deserializer as the rest is consumed).
-        let start = first.get().as_ptr() as usize;
-        let sliced = SOURCE.with(|src| {
-            let src = src.borrow();
-            let src = src.as_ref()?;
-            let base = src.as_ptr() as usize;
-            let from = start.checked_sub(base).filter(|f| *f < src.len())?;
-            let body = src[..].trim_ascii_end();
-            let end = body.len().checked_sub(1).filter(|e| body[*e] == b']' && *e >= from)?;
-            Some(src.slice(from..from + src[from..end].trim_ascii_end().len()))
-        });
-        let mut len = 1;
-        let text = match sliced {
-            Some(text) => {
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    len += 1;
-                }
-                text
+        // Read by `decode_args`: its sequence hands over the rest of the array in one piece,
+        // a slice of the packet, without deserializing anything.
+        let me = std::ptr::from_ref::<A>(seq).cast::<()>() as usize;
+        if TAKE_REST.with(|t| t.active.get() == me) {
+            TAKE_REST.with(|t| t.requested.set(true));
+            let _ = seq.next_element::<IgnoredAny>()?;
+            if let Some((text, len)) = TAKE_REST.with(|t| t.taken.take()) {
+                return Ok(RawArgs { text, len, attachments });
             }
-            None => {
-                let mut text = first.get().as_bytes().to_vec();
-                while let Some(v) = seq.next_element::<&'de RawValue>()? {
-                    text.push(b',');
-                    text.extend_from_slice(v.get().as_bytes());
-                    len += 1;
-                }
-                Bytes::from(text)
+        }
+        let mut text = Vec::new();
+        let mut len = 0;
+        while let Some(v) = seq.next_element::<&'de RawValue>()? {
+            if len > 0 {
+                text.push(b',');
             }
-        };
-        Ok(RawArgs { text, len, attachments })
+            text.extend_from_slice(v.get().as_bytes());
+            len += 1;
+        }
+        Ok(RawArgs { text: Bytes::from(text), len, attachments })
     }
 }
 
@@ -270,6 +250,59 @@ impl ToArgs for RawArgs {
         // Re-emit the attachments the placeholders point to.
         binary::push_raw_attachments(&self.attachments);
         Ok(())
+    }
+}
+
+/// The protocol between [`decode_args`] and [`RawArgs::from_args`]: the sequence whose address
+/// is `active` answers the next element request with the rest of the array when `requested`.
+struct TakeRest {
+    active: Cell<usize>,
+    requested: Cell<bool>,
+    taken: RefCell<Option<(Bytes, usize)>>,
+}
+
+thread_local! {
+    static TAKE_REST: TakeRest = const {
+        TakeRest { active: Cell::new(0), requested: Cell::new(false), taken: RefCell::new(None) }
+    };
+}
+
+/// The elements of an argument array for serde: each validated and delimited by one pass of
+/// [`json::Elements`], then deserialized from its own bytes.
+struct ArgSeq<'de> {
+    src: &'de [u8],
+    shared: Option<&'de Bytes>,
+    elements: json::Elements<'de>,
+}
+
+fn invalid(e: json::Invalid) -> serde_json::Error {
+    de::Error::custom(e)
+}
+
+impl<'de> SeqAccess<'de> for ArgSeq<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Self::Error> {
+        let me = std::ptr::from_ref::<Self>(self).cast::<()>() as usize;
+        if TAKE_REST.with(|t| t.active.get() == me && t.requested.replace(false)) {
+            // `RawArgs` takes every remaining element as it is.
+            let (len, span) = self.elements.finish().map_err(invalid)?;
+            let text = match (span, self.shared) {
+                (None, _) => Bytes::new(),
+                (Some((a, b)), Some(shared)) => shared.slice(a..b),
+                (Some((a, b)), None) => Bytes::copy_from_slice(&self.src[a..b]),
+            };
+            TAKE_REST.with(|t| *t.taken.borrow_mut() = Some((text, len)));
+            return Ok(None);
+        }
+        let Some((a, b)) = self.elements.next_span().map_err(invalid)? else { return Ok(None) };
+        let mut de = serde_json::Deserializer::from_slice(&self.src[a..b]);
+        let v = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(Some(v))
     }
 }
 
@@ -310,65 +343,73 @@ impl ArgsData for Bytes {
 }
 
 /// Decodes the arguments of a JSON array, skipping the first `skip` elements (1 for an
-/// event's name).
+/// event's name). The whole array is validated.
 pub(crate) fn decode_args<T: FromArgs>(
     data: &(impl ArgsData + ?Sized),
     skip: usize,
     attachments: &[Bytes],
 ) -> Result<T, serde_json::Error> {
-    struct Seed<T>(usize, PhantomData<T>);
-    impl<'de, T: FromArgs> DeserializeSeed<'de> for Seed<T> {
-        type Value = T;
-        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-            d.deserialize_seq(self)
+    let src = data.bytes();
+    let mut seq =
+        ArgSeq { src, shared: data.shared(), elements: json::Elements::open(src).map_err(invalid)? };
+    for _ in 0..skip {
+        if seq.elements.next_span().map_err(invalid)?.is_none() {
+            break;
         }
     }
-    impl<'de, T: FromArgs> Visitor<'de> for Seed<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an array of arguments")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-            for _ in 0..self.0 {
-                seq.next_element::<IgnoredAny>()?;
-            }
-            let v = T::from_args(&mut seq)?;
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(v)
-        }
-    }
-    let prev = SOURCE.with(|s| s.replace(data.shared().cloned()));
-    let r = binary::decode_with(attachments, || {
-        let mut de = serde_json::Deserializer::from_slice(data.bytes());
-        let v = Seed::<T>(skip, PhantomData).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+    let me = std::ptr::from_ref(&seq).cast::<()>() as usize;
+    let prev = TAKE_REST.with(|t| t.active.replace(me));
+    let r = binary::decode_with(attachments, || T::from_args(&mut seq));
+    TAKE_REST.with(|t| {
+        t.active.set(prev);
+        t.requested.set(false);
     });
-    SOURCE.with(|s| *s.borrow_mut() = prev);
-    r
+    let v = r?;
+    seq.elements.finish().map_err(invalid)?;
+    Ok(v)
 }
 
 /// Writes `[<prefix>,args...]`, collecting binary attachments; returns them.
+///
+/// The array is written into a per-thread buffer first, then `out` gets exactly the room it
+/// needs: no reallocation while the arguments grow, and a length equal to the capacity, so
+/// the buffer becomes `Bytes` without another allocation.
 pub(crate) fn write_array(
     out: &mut Vec<u8>,
     event: Option<&str>,
     args: &dyn WriteArgs,
 ) -> serde_json::Result<Vec<Bytes>> {
+    let mut buf = ENCODE_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    buf.clear();
+    buf.extend_from_slice(out);
     let (r, bins) = binary::encode_with(|| {
-        out.push(b'[');
+        buf.push(b'[');
         let first = match event {
             Some(name) => {
-                serde_json::to_writer(&mut *out, name)?;
+                serde_json::to_writer(&mut buf, name)?;
                 false
             }
             None => true,
         };
-        args.write_dyn(out, first)?;
-        out.push(b']');
+        args.write_dyn(&mut buf, first)?;
+        buf.push(b']');
         Ok::<_, serde_json::Error>(())
     });
+    if r.is_ok() {
+        let mut exact = Vec::with_capacity(buf.len());
+        exact.extend_from_slice(&buf);
+        *out = exact;
+    }
+    if buf.capacity() <= 64 * 1024 {
+        // Kept for the next packet; a very large one does not stay with the thread.
+        ENCODE_SCRATCH.with(|s| *s.borrow_mut() = buf);
+    }
     r?;
     Ok(bins)
+}
+
+thread_local! {
+    static ENCODE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Object-safe form of [`ToArgs`] (used by generated code).

@@ -3,6 +3,7 @@
 
 mod args;
 mod binary;
+mod json;
 mod packet;
 
 pub use self::args::WriteArgs;

@@ -5,8 +5,9 @@
 
 use std::fmt;
 
+use super::json;
 use bytes::Bytes;
-use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// The seven Socket.IO packet types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,28 +115,27 @@ pub struct Packet {
     pub(crate) name: Option<EventName>,
 }
 
-/// A namespace name borrowed from the packet bytes.
+/// A namespace name borrowed from the packet bytes (checked as UTF-8 once, when decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Nsp(Bytes);
+pub struct Nsp(Utf8Bytes);
 
 impl Nsp {
     /// The root namespace `/`.
     pub fn root() -> Self {
-        Nsp(Bytes::from_static(b"/"))
+        Nsp(Utf8Bytes::from_static("/"))
     }
 
     /// The namespace as text.
     pub fn as_str(&self) -> &str {
-        // Validated as UTF-8 when decoded.
-        std::str::from_utf8(&self.0).unwrap_or("/")
+        self.0.as_str()
     }
 }
 
 /// Where an event's name is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EventName {
-    /// Byte range of the name's characters inside the payload (no escapes).
-    Span(usize, usize),
+    /// The name's characters inside the payload (no escapes), checked as UTF-8 once.
+    Span(Utf8Bytes),
     /// The name had escape sequences.
     Owned(Box<str>),
 }
@@ -144,7 +144,7 @@ impl Packet {
     /// The event name, for events.
     pub fn event_name(&self) -> Option<&str> {
         match self.name.as_ref()? {
-            EventName::Span(a, b) => std::str::from_utf8(self.data.get(*a..*b)?).ok(),
+            EventName::Span(s) => Some(s.as_str()),
             EventName::Owned(s) => Some(s),
         }
     }
@@ -181,10 +181,10 @@ impl Packet {
                 i += 1; // the comma
             }
             let name = &b[start..end];
-            if std::str::from_utf8(name).is_err() || name.iter().any(|c| c.is_ascii_control()) {
+            if name.iter().any(|c| c.is_ascii_control()) {
                 return Err(DecodeError::BadNamespace);
             }
-            Nsp(msg.slice(start..end))
+            Nsp(Utf8Bytes::try_from(msg.slice(start..end)).map_err(|_| DecodeError::BadNamespace)?)
         } else {
             Nsp::root()
         };
@@ -197,7 +197,15 @@ impl Packet {
             id = Some(parse_digits(&b[start..i]).ok_or(DecodeError::BadAckId)?);
         }
         let data = msg.slice(i..);
-        let name = validate_payload(kind, &data, id.is_some())?;
+        let name = validate_payload(kind, &data, id.is_some())?.map(|n| match n {
+            Name::Span(a, b) => Utf8Bytes::try_from(data.slice(a..b)).map(EventName::Span),
+            Name::Owned(s) => Ok(EventName::Owned(s)),
+        });
+        let name = match name {
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => return Err(DecodeError::BadPayload),
+            None => None,
+        };
         Ok(Packet { kind, nsp, attachments, id, data, name })
     }
 }
@@ -209,18 +217,28 @@ fn parse_digits(d: &[u8]) -> Option<u64> {
     d.iter().try_fold(0u64, |acc, c| acc.checked_mul(10)?.checked_add(u64::from(c - b'0')))
 }
 
+/// An event name as [`validate_payload`] finds it.
+#[derive(Debug, PartialEq, Eq)]
+enum Name {
+    /// Byte range of the name's characters (no escapes; not yet checked as UTF-8).
+    Span(usize, usize),
+    Owned(Box<str>),
+}
+
 /// Checks the payload's JSON shape for the packet type; returns the event name for events.
-fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Option<EventName>, DecodeError> {
+///
+/// One pass of [`json`](super::json) over the payload: it validates everything and finds the
+/// event name without building anything.
+fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Option<Name>, DecodeError> {
     let trimmed = data.trim_ascii();
     match kind {
         PacketType::Connect => {
             if trimmed.is_empty() {
                 return Ok(None);
             }
-            if trimmed.first() != Some(&b'{') {
+            if trimmed.first() != Some(&b'{') || !json::is_valid(data) {
                 return Err(DecodeError::BadPayload);
             }
-            serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
             Ok(None)
         }
         PacketType::Disconnect => {
@@ -230,71 +248,27 @@ fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Optio
             Ok(None)
         }
         PacketType::Event | PacketType::BinaryEvent => {
-            let mut de = serde_json::Deserializer::from_slice(data);
-            let name = de
-                .deserialize_seq(EventVisitor { base: data.as_ptr() as usize })
-                .map_err(|_| DecodeError::BadPayload)?;
-            de.end().map_err(|_| DecodeError::BadPayload)?;
-            Ok(Some(name))
-        }
-        PacketType::Ack | PacketType::BinaryAck => {
-            if !has_id || trimmed.first() != Some(&b'[') {
+            let bad = |_| DecodeError::BadPayload;
+            let mut elements = json::Elements::open(data).map_err(bad)?;
+            let (a, b) = elements.next_span().map_err(bad)?.ok_or(DecodeError::BadPayload)?;
+            if data[a] != b'"' {
                 return Err(DecodeError::BadPayload);
             }
-            serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
+            elements.finish().map_err(bad)?;
+            if !data[a + 1..b - 1].contains(&b'\\') {
+                // Checked as UTF-8 by the caller, as it keeps the name.
+                return Ok(Some(Name::Span(a + 1, b - 1)));
+            }
+            let name: String = serde_json::from_slice(&data[a..b]).map_err(|_| DecodeError::BadPayload)?;
+            Ok(Some(Name::Owned(name.into_boxed_str())))
+        }
+        PacketType::Ack | PacketType::BinaryAck => {
+            if !has_id || trimmed.first() != Some(&b'[') || !json::is_valid(data) {
+                return Err(DecodeError::BadPayload);
+            }
             Ok(None)
         }
         PacketType::ConnectError => Err(DecodeError::Unexpected),
-    }
-}
-
-/// Walks an event array once: reads the name, skips (and so validates) the rest.
-struct EventVisitor {
-    base: usize,
-}
-
-impl<'de> Visitor<'de> for EventVisitor {
-    type Value = EventName;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array starting with the event name")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
-        let name: NameRef<'de> =
-            seq.next_element()?.ok_or_else(|| de::Error::custom("missing event name"))?;
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(match name {
-            NameRef::Borrowed(s) => {
-                let start = s.as_ptr() as usize - self.base;
-                EventName::Span(start, start + s.len())
-            }
-            NameRef::Owned(s) => EventName::Owned(s.into_boxed_str()),
-        })
-    }
-}
-
-enum NameRef<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl<'de> de::Deserialize<'de> for NameRef<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = NameRef<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(NameRef::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(NameRef::Owned(v.to_owned()))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -339,9 +313,154 @@ fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::de::{self, Deserializer as _, IgnoredAny, SeqAccess, Visitor};
+
+    // The serde_json validation this module used before its own scanner, kept to compare.
+    /// Checks the payload's JSON shape for the packet type; returns the event name for events.
+    fn reference_validate(kind: PacketType, data: &[u8], has_id: bool) -> Result<Option<Name>, DecodeError> {
+        let trimmed = data.trim_ascii();
+        match kind {
+            PacketType::Connect => {
+                if trimmed.is_empty() {
+                    return Ok(None);
+                }
+                if trimmed.first() != Some(&b'{') {
+                    return Err(DecodeError::BadPayload);
+                }
+                serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
+                Ok(None)
+            }
+            PacketType::Disconnect => {
+                if has_id || !trimmed.is_empty() {
+                    return Err(DecodeError::BadPayload);
+                }
+                Ok(None)
+            }
+            PacketType::Event | PacketType::BinaryEvent => {
+                let mut de = serde_json::Deserializer::from_slice(data);
+                let name = de
+                    .deserialize_seq(EventVisitor { base: data.as_ptr() as usize })
+                    .map_err(|_| DecodeError::BadPayload)?;
+                de.end().map_err(|_| DecodeError::BadPayload)?;
+                Ok(Some(name))
+            }
+            PacketType::Ack | PacketType::BinaryAck => {
+                if !has_id || trimmed.first() != Some(&b'[') {
+                    return Err(DecodeError::BadPayload);
+                }
+                serde_json::from_slice::<IgnoredAny>(data).map_err(|_| DecodeError::BadPayload)?;
+                Ok(None)
+            }
+            PacketType::ConnectError => Err(DecodeError::Unexpected),
+        }
+    }
+
+    /// Walks an event array once: reads the name, skips (and so validates) the rest.
+    struct EventVisitor {
+        base: usize,
+    }
+
+    impl<'de> Visitor<'de> for EventVisitor {
+        type Value = Name;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array starting with the event name")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Name, A::Error> {
+            let name: NameRef<'de> =
+                seq.next_element()?.ok_or_else(|| de::Error::custom("missing event name"))?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(match name {
+                NameRef::Borrowed(s) => {
+                    let start = s.as_ptr() as usize - self.base;
+                    Name::Span(start, start + s.len())
+                }
+                NameRef::Owned(s) => Name::Owned(s.into_boxed_str()),
+            })
+        }
+    }
+
+    enum NameRef<'de> {
+        Borrowed(&'de str),
+        Owned(String),
+    }
+
+    impl<'de> de::Deserialize<'de> for NameRef<'de> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = NameRef<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(NameRef::Borrowed(v))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(NameRef::Owned(v.to_owned()))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
 
     fn d(s: &'static str) -> Result<Packet, DecodeError> {
         Packet::decode(Bytes::from_static(s.as_bytes()), 10)
+    }
+
+    #[test]
+    fn payload_validation_agrees_with_the_serde_json_reference() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let docs = [
+            r#"["ev",1,{"a":[true,null]},"x"]"#,
+            r#" [ "m\u00e9" , -1.5e3 ] "#,
+            r#"["a\"b"]"#,
+            r#"["\ud800"]"#,
+            r#"[1,"ev"]"#,
+            r#"{"token":"x","n":[1,2]}"#,
+            r#"[{"_placeholder":true,"num":0}]"#,
+            r#"["ev"]"#,
+            "[]",
+            "",
+        ];
+        let noise = b"[]{},:\"\\ -.e0159tfnulx\x01\xff";
+        for i in 0..40_000 {
+            let mut b = docs[i % docs.len()].as_bytes().to_vec();
+            for _ in 0..(next() % 3) {
+                let at = (next() as usize) % (b.len() + 1);
+                let c = noise[(next() as usize) % noise.len()];
+                match next() % 3 {
+                    0 if at < b.len() => {
+                        b.remove(at);
+                    }
+                    1 if at < b.len() => b[at] = c,
+                    _ => b.insert(at, c),
+                }
+            }
+            for kind in [PacketType::Connect, PacketType::Event, PacketType::Ack, PacketType::Disconnect] {
+                for has_id in [false, true] {
+                    let ours = validate_payload(kind, &b, has_id).and_then(|n| match n {
+                        Some(Name::Span(x, y)) if std::str::from_utf8(&b[x..y]).is_err() => {
+                            Err(DecodeError::BadPayload)
+                        }
+                        n => Ok(n),
+                    });
+                    assert_eq!(
+                        ours,
+                        reference_validate(kind, &b, has_id),
+                        "{kind:?} {has_id} {:?}",
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
