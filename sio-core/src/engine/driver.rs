@@ -47,7 +47,8 @@ pub(crate) struct Driver<H: EngineHandler> {
     session: Arc<Session>,
     state: H::State,
     ws: Option<WsConn>,
-    tasks: FuturesUnordered<Guarded>,
+    /// Handler futures still running; `None` while there are none (most of the time).
+    tasks: Option<FuturesUnordered<Guarded>>,
     panicked: bool,
     heartbeat: Pin<Box<Sleep>>,
     awaiting_pong: bool,
@@ -78,7 +79,7 @@ impl<H: EngineHandler> Driver<H> {
             session,
             state,
             ws,
-            tasks: FuturesUnordered::new(),
+            tasks: None,
             panicked: false,
             heartbeat: Box::pin(tokio::time::sleep(interval)),
             awaiting_pong: false,
@@ -88,7 +89,7 @@ impl<H: EngineHandler> Driver<H> {
         }
     }
 
-    pub(crate) async fn run(mut self) {
+    pub(crate) async fn run(&mut self) {
         use tracing::Instrument as _;
         let span = tracing::debug_span!("session", sid = %self.session.id());
         std::future::poll_fn(|cx| self.poll(cx)).instrument(span).await;
@@ -99,7 +100,7 @@ impl<H: EngineHandler> Driver<H> {
         let mut yield_now = false;
         if !self.started {
             self.started = true;
-            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
+            let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_start(&mut self.state, &mut tasks);
         }
 
@@ -121,9 +122,14 @@ impl<H: EngineHandler> Driver<H> {
             yield_now = self.poll_read(cx);
         }
 
-        while let Poll::Ready(Some(r)) = self.tasks.poll_next_unpin(cx) {
-            if r.is_err() {
-                self.panicked = true;
+        if let Some(set) = &mut self.tasks {
+            while let Poll::Ready(Some(r)) = set.poll_next_unpin(cx) {
+                if r.is_err() {
+                    self.panicked = true;
+                }
+            }
+            if set.is_empty() {
+                self.tasks = None;
             }
         }
         if std::mem::take(&mut self.panicked) {
@@ -171,7 +177,7 @@ impl<H: EngineHandler> Driver<H> {
                     Poll::Pending => {}
                 }
             }
-            if self.ws.is_none() && self.tasks.is_empty() {
+            if self.ws.is_none() && self.tasks.is_none() {
                 return Poll::Ready(());
             }
         }
@@ -271,7 +277,7 @@ impl<H: EngineHandler> Driver<H> {
     fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
         match packet {
             Inbound::Message(msg) => {
-                let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
+                let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
             }
             Inbound::Pong(_) => {
@@ -308,7 +314,7 @@ impl<H: EngineHandler> Driver<H> {
         }
         tracing::debug!(sid = %self.session.id(), %reason, "session closing");
         {
-            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
+            let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_close(&mut self.state, reason, &mut tasks);
         }
         let flush = reason.flushes();
@@ -364,7 +370,11 @@ impl<H: EngineHandler> Driver<H> {
                 Poll::Pending => return,
                 Poll::Ready(Err(e)) => return self.write_failed(e, cx),
                 Poll::Ready(Ok(())) if !fresh => return,
-                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Ok(())) => {
+                    // Written: the queue's room goes with it. The next batch gets its own,
+                    // and an idle session keeps none (this and the outbox trade queues).
+                    self.writing = VecDeque::new();
+                }
             }
         }
     }

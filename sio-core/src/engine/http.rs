@@ -291,7 +291,8 @@ async fn route<H: EngineHandler>(
             detach_head(&mut parts);
             let state = engine.handler.on_open(&session, &parts);
             drop(parts);
-            tokio::spawn(Driver::new(engine.clone(), session.clone(), state, None).run());
+            let mut driver = Driver::new(engine.clone(), session.clone(), state, None);
+            tokio::spawn(async move { driver.run().await });
             poll_get(&session).await
         }
         TransportKind::WebSocket => match accept_websocket(parts) {
@@ -301,16 +302,26 @@ async fn route<H: EngineHandler>(
                 // the connection's whole life, while locals that end before the session runs
                 // share their room with it.
                 let start = Box::new((on_upgrade, parts));
-                tokio::spawn(async move {
-                    let (on_upgrade, parts) = *start;
-                    let Some(ws) = upgraded(on_upgrade, &engine.config).await else { return };
-                    let session = engine.new_session(TransportKind::WebSocket);
-                    session.send_control(open_frame(&session, &engine.config, false));
-                    engine.insert(session.clone());
-                    let state = engine.handler.on_open(&session, &parts);
-                    drop(parts);
-                    Driver::new(engine, session, state, Some(ws)).run().await;
-                });
+                let fut = async move {
+                    // The handshake's values live in a block of their own, so the task does not
+                    // keep room for them (nor the box) beside the session's driver.
+                    let (session, state, ws) = {
+                        let (on_upgrade, parts) = {
+                            let start = start;
+                            *start
+                        };
+                        let Some(ws) = upgraded(on_upgrade, &engine.config).await else { return };
+                        let session = engine.new_session(TransportKind::WebSocket);
+                        session.send_control(open_frame(&session, &engine.config, false));
+                        engine.insert(session.clone());
+                        let state = engine.handler.on_open(&session, &parts);
+                        (session, state, ws)
+                    };
+                    // A local the task polls in place: the driver is stored once in the task.
+                    let mut driver = Driver::new(engine, session, state, Some(ws));
+                    driver.run().await;
+                };
+                tokio::spawn(fut);
                 resp
             }
             Err(e) => e.response(true),
