@@ -103,6 +103,8 @@ pub(crate) struct WsConn {
     read_size: usize,
     /// Received bytes not parsed yet (a partial frame); no allocation while empty.
     rbuf: BytesMut,
+    /// Further buffers of whole frames from the same read, the next one last.
+    queued: Vec<BytesMut>,
     fragments: Option<Fragments>,
     /// The status code of the peer's close frame.
     peer_close: Option<u16>,
@@ -117,7 +119,7 @@ pub(crate) struct WsConn {
 impl fmt::Debug for WsConn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WsConn")
-            .field("buffered_in", &self.rbuf.len())
+            .field("buffered_in", &(self.rbuf.len() + self.queued.iter().map(BytesMut::len).sum::<usize>()))
             .field("buffered_out", &(self.wbuf.len() - self.wpos))
             .finish_non_exhaustive()
     }
@@ -132,6 +134,7 @@ impl WsConn {
             max_message,
             read_size: read_size.max(MIN_READ),
             rbuf: BytesMut::new(),
+            queued: Vec::new(),
             fragments: None,
             peer_close: None,
             pong: None,
@@ -158,7 +161,7 @@ impl WsConn {
             // The common case, a whole number of frames per read: read into the thread's
             // scratch buffer and keep only what arrived.
             let read_size = self.read_size;
-            let rbuf = &mut self.rbuf;
+            let (rbuf, queued) = (&mut self.rbuf, &mut self.queued);
             READ_SCRATCH.with(|scratch| {
                 let mut scratch = scratch.borrow_mut();
                 if scratch.len() < read_size {
@@ -168,7 +171,7 @@ impl WsConn {
                 ready!(io.poll_read(cx, &mut rb))?;
                 let filled = rb.filled();
                 if !filled.is_empty() {
-                    *rbuf = BytesMut::from(filled);
+                    split_frames(filled, rbuf, queued);
                 }
                 Poll::Ready(Ok::<_, io::Error>(filled.len()))
             })
@@ -197,6 +200,12 @@ impl WsConn {
     /// Takes complete frames out of `rbuf` until one completes a message.
     fn parse(&mut self) -> Result<Option<WsMessage>, WsError> {
         loop {
+            if self.rbuf.is_empty() {
+                match self.queued.pop() {
+                    Some(next) => self.rbuf = next,
+                    None => return Ok(None),
+                }
+            }
             let b = &self.rbuf[..];
             let have = b.len();
             if have < 2 {
@@ -397,6 +406,55 @@ impl WsConn {
     }
 }
 
+/// Bytes in one buffer of frames, at most (a longer frame stays whole).
+const FRAMES_CHUNK: usize = 960;
+
+/// Copies what one read brought into buffers of whole frames of at most [`FRAMES_CHUNK`]
+/// bytes each (a longer frame, or the partial frame at the end, stays whole), the first into
+/// `first`, the others into `rest` (the next one last). Each is then a small allocation, which
+/// the allocator serves from its per-thread caches; one large buffer per read costs it several
+/// times more.
+fn split_frames(filled: &[u8], first: &mut BytesMut, rest: &mut Vec<BytesMut>) {
+    let mut emit = |range: std::ops::Range<usize>, first: &mut BytesMut| {
+        if first.is_empty() {
+            *first = BytesMut::from(&filled[range]);
+        } else {
+            rest.push(BytesMut::from(&filled[range]));
+        }
+    };
+    let (mut start, mut pos) = (0, 0);
+    while let Some(len) = frame_len(&filled[pos..]) {
+        let end = pos.saturating_add(len);
+        if end > filled.len() {
+            break;
+        }
+        if end - start > FRAMES_CHUNK && pos > start {
+            emit(start..pos, first);
+            start = pos;
+        }
+        pos = end;
+    }
+    emit(start..filled.len(), first);
+    rest.reverse();
+}
+
+/// The length of the frame at the start of `b` (header, mask and payload), once its header
+/// is complete.
+fn frame_len(b: &[u8]) -> Option<usize> {
+    let b1 = *b.get(1)?;
+    let mask = if b1 & 0x80 != 0 { 4 } else { 0 };
+    let (len, header) = match b1 & 0x7F {
+        126 => (u64::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?])), 4),
+        127 => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b.get(2..10)?);
+            (u64::from_be_bytes(a), 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    usize::try_from(len).ok()?.checked_add(header + mask)
+}
+
 fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
     if !text {
         return Ok(WsMessage::Binary(data));
@@ -546,6 +604,38 @@ mod tests {
         let mut out = Vec::new();
         client.read_to_end(&mut out).await.expect("read");
         assert_eq!(out, [&[0x8A, 1, b'p'][..], &[0x81, 2, b'4', b'x'], &[0x88, 2, 0x03, 0xE8]].concat());
+    }
+
+    #[test]
+    fn reads_are_cut_into_small_buffers_of_whole_frames() {
+        let mut wire = Vec::new();
+        for i in 0..40u8 {
+            wire.extend(masked(true, OP_TEXT, &[b'a' + i % 26; 90]));
+        }
+        wire.extend(masked(true, OP_BINARY, &[7; 2000]));
+        wire.extend(masked(true, OP_TEXT, b"tail")[..5].iter());
+        let (mut first, mut rest) = (BytesMut::new(), Vec::new());
+        split_frames(&wire, &mut first, &mut rest);
+        let mut all = vec![first];
+        all.extend(rest.into_iter().rev());
+        assert_eq!(all.concat(), wire);
+        // 96-byte frames, 10 per buffer; then the long frame with the partial one after it.
+        assert_eq!(all.iter().map(BytesMut::len).collect::<Vec<_>>(), [960, 960, 960, 960, 2013]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn many_frames_in_one_read_come_out_in_order() {
+        use tokio::io::AsyncWriteExt as _;
+        let (mut ws, mut client) = pair(1 << 20).await;
+        let mut wire = Vec::new();
+        for i in 0..100u32 {
+            wire.extend(masked(true, OP_TEXT, format!("{i:0>80}").as_bytes()));
+        }
+        client.write_all(&wire).await.expect("write");
+        for i in 0..100u32 {
+            let expected = Bytes::from(format!("{i:0>80}"));
+            assert_eq!(ws.recv().await.expect("message"), WsMessage::Text(expected));
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]
