@@ -71,6 +71,7 @@
 
 mod codec;
 mod conn;
+mod gather;
 mod ns;
 mod sharded;
 

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::Shared;
 use crate::codec::{self, get};
+use crate::gather;
 
 /// Request and response types of the classic adapter.
 mod kind {
@@ -526,26 +527,7 @@ impl NamespaceAdapter for RedisNamespace {
             let Some(this) = this else { return };
             // Every other node answers with its count first, then its sockets' replies.
             let others = this.server_count_inner().await.map(|n| n.saturating_sub(1));
-            let run = async {
-                let mut counted = 0;
-                let Ok(others) = others else { return };
-                if others == 0 && tx.send(RemoteAck::CountsComplete).is_err() {
-                    return;
-                }
-                while let Some(event) = count_rx.recv().await {
-                    let is_count = matches!(event, RemoteAck::ClientCount(_));
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                    if is_count {
-                        counted += 1;
-                        if counted == others && tx.send(RemoteAck::CountsComplete).is_err() {
-                            return;
-                        }
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(timeout, run).await;
+            gather::relay_acks(others, &mut count_rx, &tx, timeout).await;
             this.forget(&id);
         });
         rx
@@ -580,25 +562,9 @@ impl NamespaceAdapter for RedisNamespace {
                 "uid": this.uid, "requestId": id, "type": kind::REMOTE_FETCH, "opts": opts
             });
             this.publish(this.request_channel.clone(), json_bytes(&request));
-            let mut all = Vec::new();
-            let mut received = 0;
-            let gather = async {
-                while received < others {
-                    match rx.recv().await {
-                        Some(sockets) => {
-                            received += 1;
-                            all.extend(sockets);
-                        }
-                        None => break,
-                    }
-                }
-            };
-            let timed_out = tokio::time::timeout(this.shared.config.requests_timeout, gather).await.is_err();
+            let answers = gather::answers(&mut rx, others, this.shared.config.requests_timeout).await;
             this.forget(&id);
-            if timed_out {
-                return Err(AdapterError::Timeout { received, expected: others });
-            }
-            Ok(all)
+            Ok(answers?.into_iter().flatten().collect())
         })
     }
 
@@ -630,21 +596,9 @@ impl NamespaceAdapter for RedisNamespace {
                 data
             );
             this.publish(this.request_channel.clone(), request.into_bytes());
-            let mut replies = Vec::new();
-            let gather = async {
-                while replies.len() < others {
-                    match rx.recv().await {
-                        Some(p) => replies.push(p),
-                        None => break,
-                    }
-                }
-            };
-            let timed_out = tokio::time::timeout(timeout, gather).await.is_err();
+            let answers = gather::answers(&mut rx, others, timeout).await;
             this.forget(&id);
-            if timed_out {
-                return Err(AdapterError::Timeout { received: replies.len(), expected: others });
-            }
-            Ok(replies)
+            answers
         })
     }
 

@@ -23,6 +23,7 @@ use sio_core::adapter::{
 use tokio::sync::mpsc;
 
 use crate::codec::{self, get};
+use crate::gather;
 use crate::ns::{Pending, decode_any, first_arg, options_mp, options_of, rooms_of, sockets_of, str_of};
 use crate::{Shared, SubscriptionMode};
 
@@ -344,26 +345,7 @@ impl NamespaceAdapter for ShardedNamespace {
         tokio::spawn(async move {
             let Some(this) = this else { return };
             let others = this.server_count_inner().await.map(|n| n.saturating_sub(1));
-            let run = async {
-                let mut counted = 0;
-                let Ok(others) = others else { return };
-                if others == 0 && tx.send(RemoteAck::CountsComplete).is_err() {
-                    return;
-                }
-                while let Some(event) = count_rx.recv().await {
-                    let is_count = matches!(event, RemoteAck::ClientCount(_));
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                    if is_count {
-                        counted += 1;
-                        if counted == others && tx.send(RemoteAck::CountsComplete).is_err() {
-                            return;
-                        }
-                    }
-                }
-            };
-            let _ = tokio::time::timeout(timeout, run).await;
+            gather::relay_acks(others, &mut count_rx, &tx, timeout).await;
             this.forget(&id);
         });
         rx
@@ -396,25 +378,9 @@ impl NamespaceAdapter for ShardedNamespace {
             let (tx, mut rx) = mpsc::unbounded_channel();
             let id = this.new_request_id(|| Pending::Fetch(tx));
             this.publish(kind::FETCH_SOCKETS, map([("opts", opts), ("requestId", Mp::from(id.as_str()))]));
-            let mut all = Vec::new();
-            let mut received = 0;
-            let gather = async {
-                while received < others {
-                    match rx.recv().await {
-                        Some(sockets) => {
-                            received += 1;
-                            all.extend(sockets);
-                        }
-                        None => break,
-                    }
-                }
-            };
-            let timed_out = tokio::time::timeout(timeout, gather).await.is_err();
+            let answers = gather::answers(&mut rx, others, timeout).await;
             this.forget(&id);
-            if timed_out {
-                return Err(AdapterError::Timeout { received, expected: others });
-            }
-            Ok(all)
+            Ok(answers?.into_iter().flatten().collect())
         })
     }
 
@@ -436,21 +402,9 @@ impl NamespaceAdapter for ShardedNamespace {
                 kind::SERVER_SIDE_EMIT,
                 map([("requestId", Mp::from(id.as_str())), ("packet", packet)]),
             );
-            let mut replies = Vec::new();
-            let gather = async {
-                while replies.len() < others {
-                    match rx.recv().await {
-                        Some(p) => replies.push(p),
-                        None => break,
-                    }
-                }
-            };
-            let timed_out = tokio::time::timeout(timeout, gather).await.is_err();
+            let answers = gather::answers(&mut rx, others, timeout).await;
             this.forget(&id);
-            if timed_out {
-                return Err(AdapterError::Timeout { received: replies.len(), expected: others });
-            }
-            Ok(replies)
+            answers
         })
     }
 
