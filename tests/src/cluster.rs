@@ -2,6 +2,9 @@
 //! the event `cmd`, to run any cluster operation and acknowledge the result. The JS cluster
 //! suite (`tests/js/cluster/`) and the Rust tests drive it the same way.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -190,4 +193,36 @@ async fn run(conn: &Conn, cmd: &Value) -> Value {
         },
         other => json!({ "error": format!("unknown op {other}") }),
     }
+}
+
+/// Runs the node:test suite in `tests/js/<dir>` against the sio node at `addr` (env
+/// `SIO_URL`, `REDIS_URL`, `PREFIX`) and checks that all `tests` of it passed.
+pub async fn run_node_suite(dir: &str, addr: SocketAddr, url: &str, prefix: &str, tests: usize) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("node_modules/@socket.io/redis-adapter").exists(),
+        "tests/node_modules is missing: run `npm ci --prefix tests` (the README's test command does)"
+    );
+    let child = tokio::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", &format!("{dir}/")])
+        .current_dir(root.join("js"))
+        .env("SIO_URL", format!("http://{addr}"))
+        .env("REDIS_URL", url)
+        .env("PREFIX", prefix)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node must be installed to run the cluster suites");
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("the JS suite {dir} did not finish within 120 s"))
+        .expect("node ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "JS suite {dir} failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("\u{2139} pass {tests}\n")),
+        "expected {tests} passing tests:\n{stdout}"
+    );
 }

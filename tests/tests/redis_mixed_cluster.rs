@@ -3,41 +3,14 @@
 //! each. Broadcasts, rooms, except, binary, acks, `fetchSockets`, `serverSideEmit`,
 //! `socketsJoin`/`socketsLeave` and `disconnectSockets` must cross in both directions.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
 use tests::cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_and_node_servers_form_one_cluster() {
     tests::init_tracing();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        root.join("node_modules/@socket.io/redis-adapter").exists(),
-        "tests/node_modules is missing: run `npm ci --prefix tests` (the README's test command does)"
-    );
     let url = cluster::redis_url();
     let prefix = cluster::unique_prefix("mixed");
     let io = cluster::server(cluster::adapter(&url, &prefix).await, "sio");
     let addr = tests::serve(&io).await;
-    let child = tokio::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "cluster/"])
-        .current_dir(root.join("js"))
-        .env("SIO_URL", format!("http://{addr}"))
-        .env("REDIS_URL", &url)
-        .env("PREFIX", &prefix)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node must be installed to run the cluster suite");
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the JS cluster suite did not finish within 120 s")
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "mixed cluster suite failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("\u{2139} pass 9"), "expected 9 passing tests:\n{stdout}");
+    cluster::run_node_suite("cluster", addr, &url, &prefix, 9).await;
 }

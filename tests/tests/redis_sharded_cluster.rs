@@ -10,151 +10,14 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{T, Ws, within};
-use serde_json::{Value, json};
+use common::cluster::{Client, OwnRedis, await_servers, free_port};
+use common::within;
+use serde_json::json;
 use sio_core::Server;
 use sio_redis::SubscriptionMode;
 use tests::cluster;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-
-/// A client of a cluster node: sends `cmd` with an ack id and keeps the events it receives
-/// meanwhile (as in `redis_cluster.rs`).
-struct Client {
-    ws: Ws,
-    sid: String,
-    next_id: u64,
-    events: Vec<(String, Value)>,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr) -> Self {
-        let mut ws = Ws::connect(addr).await;
-        let sid = ws.connect_ns("/").await;
-        Self { ws, sid, next_id: 1, events: Vec::new() }
-    }
-
-    /// Reads one packet: an ack `(Some(id), args)` or an event `(None, [name, ..args])`.
-    /// Binary attachments are read and replaced by their bytes as an array of numbers.
-    async fn read(&mut self) -> (Option<u64>, Value) {
-        let text = self.ws.recv_text().await;
-        let packet = text.strip_prefix('4').unwrap_or_else(|| panic!("not a message: {text}"));
-        let (kind, rest) = packet.split_at(1);
-        let (rest, attachments) = if kind == "5" || kind == "6" {
-            let (n, rest) = rest.split_once('-').expect("attachment count");
-            (rest, n.parse::<usize>().expect("count"))
-        } else {
-            (rest, 0)
-        };
-        let start = rest.find('[').expect("array");
-        let id = rest[..start].parse::<u64>().ok();
-        let mut value: Value = serde_json::from_str(&rest[start..]).expect("json");
-        for n in 0..attachments {
-            let bin = self.ws.recv_binary().await;
-            replace_placeholder(&mut value, n, &bin);
-        }
-        match kind {
-            "3" | "6" => (id, value),
-            _ => (None, value),
-        }
-    }
-
-    async fn cmd(&mut self, cmd: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.ws.send(&format!(r#"42{id}["cmd",{cmd}]"#)).await;
-        loop {
-            match self.read().await {
-                (Some(got), mut args) if got == id => return args[0].take(),
-                (None, ev) => self.push_event(ev),
-                (Some(other), _) => panic!("unexpected ack {other}"),
-            }
-        }
-    }
-
-    fn push_event(&mut self, ev: Value) {
-        let name = ev[0].as_str().unwrap_or_default().to_owned();
-        let args = Value::Array(ev.as_array().map(|a| a[1..].to_vec()).unwrap_or_default());
-        self.events.push((name, args));
-    }
-
-    /// The next event called `name` (earlier ones kept aside are looked at first).
-    async fn event(&mut self, name: &str) -> Value {
-        if let Some(pos) = self.events.iter().position(|(n, _)| n == name) {
-            return self.events.remove(pos).1;
-        }
-        within(T, &format!("event {name}"), async {
-            loop {
-                match self.read().await {
-                    (None, ev) if ev[0] == name => {
-                        return Value::Array(ev.as_array().map(|a| a[1..].to_vec()).unwrap_or_default());
-                    }
-                    (None, ev) => self.push_event(ev),
-                    (Some(id), _) => panic!("unexpected ack {id}"),
-                }
-            }
-        })
-        .await
-    }
-
-    /// Asserts no event called `name` arrives within `d`.
-    async fn no_event(&mut self, name: &str, d: Duration) {
-        let _ = tokio::time::timeout(d, async {
-            loop {
-                let (id, ev) = self.read().await;
-                assert!(id.is_none(), "unexpected ack");
-                self.push_event(ev);
-            }
-        })
-        .await;
-        assert!(!self.events.iter().any(|(n, _)| n == name), "unexpected {name}: {:?}", self.events);
-    }
-
-    /// Answers the next event `name` that asks for an ack with `reply`.
-    async fn answer(&mut self, name: &str, reply: Value) {
-        within(T, &format!("event {name} with ack"), async {
-            loop {
-                let text = self.ws.recv_text().await;
-                let rest = &text[2..];
-                let start = rest.find('[').expect("array");
-                let ev: Value = serde_json::from_str(&rest[start..]).expect("json");
-                if text.starts_with("42") && ev[0] == name {
-                    let id: u64 = rest[..start].parse().expect("an ack id");
-                    self.ws.send(&format!("43{id}[{reply}]")).await;
-                    return;
-                }
-            }
-        })
-        .await;
-    }
-
-    /// Waits for `41` (the server disconnected this socket from `/`).
-    async fn disconnected(&mut self, what: &str) {
-        within(T, what, async {
-            loop {
-                if let WsMessage::Text(t) = self.ws.recv().await
-                    && t.as_str() == "41"
-                {
-                    return;
-                }
-            }
-        })
-        .await;
-    }
-}
-
-fn replace_placeholder(v: &mut Value, n: usize, bin: &[u8]) {
-    match v {
-        Value::Object(m) if m.get("_placeholder") == Some(&Value::Bool(true)) && m["num"] == n => {
-            *v = json!(bin);
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| replace_placeholder(x, n, bin)),
-        Value::Object(m) => m.values_mut().for_each(|x| replace_placeholder(x, n, bin)),
-        _ => {}
-    }
-}
 
 async fn node(url: &str, prefix: &str, name: &'static str, mode: SubscriptionMode) -> (Server, SocketAddr) {
     let io = cluster::server(cluster::sharded_adapter(url, prefix, mode).await, name);
@@ -162,21 +25,6 @@ async fn node(url: &str, prefix: &str, name: &'static str, mode: SubscriptionMod
     (io, addr)
 }
 
-/// Waits until every node sees `n` servers (their subscriptions are in place).
-async fn await_servers(io: &Server, n: usize) {
-    let ns = io.of("/").expect("namespace /");
-    within(Duration::from_secs(10), &format!("{n} servers subscribed"), async {
-        loop {
-            if ns.server_count().await.ok() == Some(n) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-}
-
-/// `PUBSUB SHARDNUMSUB channel`, straight from Redis.
 async fn listeners(url: &str, channel: &str) -> usize {
     let client = redis::Client::open(url).expect("redis url");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis connection");
@@ -402,45 +250,6 @@ async fn requests_to_a_silent_sharded_node_time_out_with_a_clear_error() {
     let (id, reply) = c.read().await;
     assert_eq!(id, Some(7));
     assert_eq!(reply[0], json!({"expected": 1, "replies": ["me"]}));
-}
-
-/// A `redis-server` of the test's own, on a free port, that can be stopped and started.
-struct OwnRedis {
-    port: u16,
-    child: Option<tokio::process::Child>,
-}
-
-impl OwnRedis {
-    async fn start(port: u16) -> Self {
-        let child = tokio::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server must be installed (Debian package redis-server; .ci/run installs it)");
-        within(T, "redis-server to listen", async {
-            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
-        Self { port, child: Some(child) }
-    }
-
-    async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill().await;
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,57 +12,9 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
-import { io as connect } from "socket.io-client";
+import { SIO, REDIS, PREFIX, clients, client, once, none, cmd, bytes, until } from "../cluster-helpers.mjs";
 
-const SIO = process.env.SIO_URL;
-const REDIS = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const PREFIX = process.env.PREFIX;
-assert.ok(SIO && PREFIX, "SIO_URL and PREFIX must be set");
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let nodeIo, httpServer, nodeUrl, pub, sub;
-const clients = [];
-
-function client(url) {
-  const s = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
-  clients.push(s);
-  return new Promise((resolve, reject) => {
-    s.once("connect", () => resolve(s));
-    s.once("connect_error", reject);
-  });
-}
-
-function once(s, ev, ms = 3000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${ev} within ${ms} ms`)), ms);
-    s.once(ev, (...args) => {
-      clearTimeout(t);
-      resolve(args);
-    });
-  });
-}
-
-function none(s, ev, ms = 300) {
-  return new Promise((resolve, reject) => {
-    const h = (...a) => reject(new Error(`unexpected ${ev} ${JSON.stringify(a)}`));
-    s.on(ev, h);
-    setTimeout(() => {
-      s.off(ev, h);
-      resolve();
-    }, ms);
-  });
-}
-
-const cmd = (s, c) => s.timeout(5000).emitWithAck("cmd", c);
-const bytes = (b) => [...new Uint8Array(b)];
-
-async function until(what, f) {
-  for (let i = 0; i < 200; i++) {
-    if (await f()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 // Sharded listeners of a channel, straight from Redis.
 async function listeners(channel) {

@@ -19,6 +19,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub(crate) mod cluster;
+
 /// Default bound of one await: generous for a loaded CI machine, short enough to fail fast.
 pub(crate) const T: Duration = Duration::from_secs(5);
 
