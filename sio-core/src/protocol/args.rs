@@ -104,7 +104,8 @@ pub struct RawArgs {
     /// The arguments as sent: JSON values separated by commas (what is between the brackets
     /// of an array, without the elements before). Valid UTF-8.
     text: Bytes,
-    len: usize,
+    /// The number of arguments, when known (counted on demand otherwise).
+    len: Option<usize>,
     attachments: Vec<Bytes>,
 }
 
@@ -127,17 +128,17 @@ impl RawArgs {
             }
             text.extend_from_slice(v.get().as_bytes());
         }
-        Self { text: Bytes::from(text), len: json.len(), attachments }
+        Self { text: Bytes::from(text), len: Some(json.len()), attachments }
     }
 
     /// The number of arguments.
     pub fn len(&self) -> usize {
-        self.len
+        self.len.unwrap_or_else(|| self.json().count())
     }
 
     /// Whether there are no arguments.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.text.is_empty()
     }
 
     /// The raw JSON text of each argument.
@@ -157,7 +158,7 @@ impl RawArgs {
         if it.next().is_some() {
             let pos = it.pos;
             self.text = self.text.slice(pos..);
-            self.len -= 1;
+            self.len = self.len.map(|n| n - 1);
         }
         self
     }
@@ -235,13 +236,13 @@ impl FromArgs for RawArgs {
             text.extend_from_slice(v.get().as_bytes());
             len += 1;
         }
-        Ok(RawArgs { text: Bytes::from(text), len, attachments })
+        Ok(RawArgs { text: Bytes::from(text), len: Some(len), attachments })
     }
 }
 
 impl ToArgs for RawArgs {
     fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()> {
-        if self.len > 0 {
+        if !self.text.is_empty() {
             if !first {
                 out.push(b',');
             }
@@ -258,7 +259,7 @@ impl ToArgs for RawArgs {
 struct TakeRest {
     active: Cell<usize>,
     requested: Cell<bool>,
-    taken: RefCell<Option<(Bytes, usize)>>,
+    taken: RefCell<Option<(Bytes, Option<usize>)>>,
 }
 
 thread_local! {
@@ -273,6 +274,9 @@ struct ArgSeq<'de> {
     src: &'de [u8],
     shared: Option<&'de Bytes>,
     elements: json::Elements<'de>,
+    /// `src` is a packet [`Packet::decode`](super::Packet::decode) validated: the rest of the
+    /// array can be taken without reading it again.
+    valid: bool,
 }
 
 fn invalid(e: json::Invalid) -> serde_json::Error {
@@ -289,7 +293,12 @@ impl<'de> SeqAccess<'de> for ArgSeq<'de> {
         let me = std::ptr::from_ref::<Self>(self).cast::<()>() as usize;
         if TAKE_REST.with(|t| t.active.get() == me && t.requested.replace(false)) {
             // `RawArgs` takes every remaining element as it is.
-            let (len, span) = self.elements.finish().map_err(invalid)?;
+            let (len, span) = if self.valid {
+                (None, self.elements.rest_of_valid())
+            } else {
+                let (len, span) = self.elements.finish().map_err(invalid)?;
+                (Some(len), span)
+            };
             let text = match (span, self.shared) {
                 (None, _) => Bytes::new(),
                 (Some((a, b)), Some(shared)) => shared.slice(a..b),
@@ -350,9 +359,14 @@ pub(crate) fn decode_args<T: FromArgs>(
     attachments: &[Bytes],
 ) -> Result<T, serde_json::Error> {
     let src = data.bytes();
-    let mut seq =
-        ArgSeq { src, shared: data.shared(), elements: json::Elements::open(src).map_err(invalid)? };
-    for _ in 0..skip {
+    // An event just decoded: its first element (the name) is known to end at `after`.
+    let valid = if skip >= 1 { validated_event(src) } else { None };
+    let elements = match valid {
+        Some(after) => json::Elements::resume(src, after),
+        None => json::Elements::open(src).map_err(invalid)?,
+    };
+    let mut seq = ArgSeq { src, shared: data.shared(), elements, valid: valid.is_some() };
+    for _ in usize::from(valid.is_some())..skip {
         if seq.elements.next_span().map_err(invalid)?.is_none() {
             break;
         }
@@ -365,8 +379,41 @@ pub(crate) fn decode_args<T: FromArgs>(
         t.requested.set(false);
     });
     let v = r?;
-    seq.elements.finish().map_err(invalid)?;
+    if !seq.valid {
+        seq.elements.finish().map_err(invalid)?;
+    }
     Ok(v)
+}
+
+thread_local! {
+    /// The event payload [`Packet::decode`](super::Packet::decode) validated last on this
+    /// thread, and where its first element (the name) ends. Holding the bytes keeps them
+    /// alive and unchanged, so a payload at the same address and of the same length is this
+    /// one: its arguments need not be validated again. Cleared once the message is handled.
+    static VALIDATED: RefCell<Option<(Bytes, usize)>> = const { RefCell::new(None) };
+}
+
+/// Notes a validated event payload (see [`VALIDATED`]).
+pub(crate) fn note_validated(data: &Bytes, after_name: usize) {
+    VALIDATED.with(|v| *v.borrow_mut() = Some((data.clone(), after_name)));
+}
+
+/// Forgets the validated payload: the message it came in is handled.
+pub(crate) fn forget_validated() {
+    VALIDATED.with(|v| {
+        if let Ok(mut v) = v.try_borrow_mut() {
+            *v = None;
+        }
+    });
+}
+
+/// Where the name of `data` ends, if `data` is the event payload validated last.
+fn validated_event(data: &[u8]) -> Option<usize> {
+    VALIDATED.with(|v| {
+        let v = v.borrow();
+        let (bytes, after) = v.as_ref()?;
+        (bytes.as_ptr() == data.as_ptr() && bytes.len() == data.len()).then_some(*after)
+    })
 }
 
 /// Writes `[<prefix>,args...]`, collecting binary attachments; returns them.
@@ -465,6 +512,36 @@ mod tests {
         let _ = write_array(&mut out, Some("back"), &none).expect("encodes");
         assert_eq!(out, br#"["back"]"#);
         assert!(decode_args::<RawArgs>(&Bytes::from_static(br#"["ev",1,]"#), 1, &[]).is_err());
+    }
+
+    #[test]
+    fn arguments_of_a_decoded_event_are_taken_as_validated() {
+        use crate::protocol::Packet;
+        let p =
+            Packet::decode(Bytes::from_static(br#"2["ev", "room" ,{"a":[1]} , 2 ] "#), 10).expect("event");
+        let raw: RawArgs = decode_args(&p.data, 1, &[]).expect("decodes");
+        assert_eq!(raw.joined(), Some(r#""room" ,{"a":[1]} , 2"#));
+        assert_eq!((raw.len(), raw.json().collect::<Vec<_>>()), (3, vec![r#""room""#, r#"{"a":[1]}"#, "2"]));
+        let (room, rest): (String, RawArgs) = {
+            struct Two(String, RawArgs);
+            impl FromArgs for Two {
+                fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
+                    Ok(Two(next_arg(seq, 0)?, RawArgs::from_args(seq)?))
+                }
+            }
+            let Two(a, b) = decode_args(&p.data, 1, &[]).expect("decodes");
+            (a, b)
+        };
+        assert_eq!((room.as_str(), rest.joined()), ("room", Some(r#"{"a":[1]} , 2"#)));
+        let none = Packet::decode(Bytes::from_static(br#"2["ev"]"#), 10).expect("event");
+        let raw: RawArgs = decode_args(&none.data, 1, &[]).expect("decodes");
+        assert_eq!((raw.is_empty(), raw.len()), (true, 0));
+        // The same text in other bytes is validated as usual.
+        let copy = Bytes::copy_from_slice(br#"["ev",1,]"#);
+        assert!(decode_args::<RawArgs>(&copy, 1, &[]).is_err());
+        forget_validated();
+        let raw: RawArgs = decode_args(&p.data, 1, &[]).expect("decodes");
+        assert_eq!(raw.len(), 3);
     }
 
     #[test]

@@ -106,6 +106,22 @@ impl<'a> Scan<'a> {
     pub(crate) fn value(&mut self) -> Result<(usize, usize), Invalid> {
         self.ws();
         let start = self.i;
+        match self.peek() {
+            Some(b'"') => {
+                self.string()?;
+            }
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(b't') => self.literal(b"true")?,
+            Some(b'f') => self.literal(b"false")?,
+            Some(b'n') => self.literal(b"null")?,
+            Some(b'[' | b'{') => self.container()?,
+            _ => return self.err(),
+        }
+        Ok((start, self.i))
+    }
+
+    /// An array or an object, the cursor at its opening bracket.
+    fn container(&mut self) -> Result<(), Invalid> {
         let mut stack = Stack::new();
         'value: loop {
             self.ws();
@@ -142,7 +158,7 @@ impl<'a> Scan<'a> {
             }
             // A value is complete: close what ends here, up to the next element or member.
             loop {
-                let Some(object) = stack.top() else { return Ok((start, self.i)) };
+                let Some(object) = stack.top() else { return Ok(()) };
                 self.ws();
                 match self.peek() {
                     Some(b',') => {
@@ -316,6 +332,31 @@ impl<'a> Elements<'a> {
         let mut scan = Scan::new(b);
         scan.expect(b'[')?;
         Ok(Self { scan, first: true, closed: false })
+    }
+
+    /// Continues an array that was already validated, after the element that ends at `pos`.
+    pub(crate) fn resume(b: &'a [u8], pos: usize) -> Self {
+        Self { scan: Scan { b, i: pos }, first: false, closed: false }
+    }
+
+    /// The span of the remaining elements' text, without reading them: only for an array
+    /// known to be valid (its closing bracket is then the document's last non-blank byte).
+    pub(crate) fn rest_of_valid(&mut self) -> Option<(usize, usize)> {
+        if self.closed {
+            return None;
+        }
+        self.closed = true;
+        self.scan.ws();
+        if !self.first && self.scan.peek() == Some(b',') {
+            self.scan.i += 1;
+            self.scan.ws();
+        }
+        let start = self.scan.i;
+        let body = self.scan.b.trim_ascii_end();
+        let end = body.len().checked_sub(1)?;
+        let end = start + self.scan.b.get(start..end)?.trim_ascii_end().len();
+        self.scan.i = self.scan.b.len();
+        (end > start).then_some((start, end))
     }
 
     /// The span of the next element; `None` after the last.

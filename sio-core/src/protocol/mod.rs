@@ -8,7 +8,7 @@ mod packet;
 
 pub use self::args::WriteArgs;
 pub use self::args::{FromArgs, One, RawArgs, ToArgs, next_arg};
-pub(crate) use self::args::{decode_args, write_array};
+pub(crate) use self::args::{decode_args, forget_validated, write_array};
 pub use self::binary::Binary;
 pub(crate) use self::packet::write_header;
 pub use self::packet::{DecodeError, Nsp, Packet, PacketType};

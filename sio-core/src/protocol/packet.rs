@@ -198,8 +198,15 @@ impl Packet {
         }
         let data = msg.slice(i..);
         let name = validate_payload(kind, &data, id.is_some())?.map(|n| match n {
-            Name::Span(a, b) => Utf8Bytes::try_from(data.slice(a..b)).map(EventName::Span),
-            Name::Owned(s) => Ok(EventName::Owned(s)),
+            Name::Span(a, b) => Utf8Bytes::try_from(data.slice(a..b)).map(|name| {
+                // The closing quote follows the name.
+                super::args::note_validated(&data, b + 1);
+                EventName::Span(name)
+            }),
+            Name::Owned(s, b) => {
+                super::args::note_validated(&data, b);
+                Ok(EventName::Owned(s))
+            }
         });
         let name = match name {
             Some(Ok(n)) => Some(n),
@@ -222,7 +229,8 @@ fn parse_digits(d: &[u8]) -> Option<u64> {
 enum Name {
     /// Byte range of the name's characters (no escapes; not yet checked as UTF-8).
     Span(usize, usize),
-    Owned(Box<str>),
+    /// The unescaped name, and where its JSON string ends.
+    Owned(Box<str>, usize),
 }
 
 /// Checks the payload's JSON shape for the packet type; returns the event name for events.
@@ -260,7 +268,7 @@ fn validate_payload(kind: PacketType, data: &[u8], has_id: bool) -> Result<Optio
                 return Ok(Some(Name::Span(a + 1, b - 1)));
             }
             let name: String = serde_json::from_slice(&data[a..b]).map_err(|_| DecodeError::BadPayload)?;
-            Ok(Some(Name::Owned(name.into_boxed_str())))
+            Ok(Some(Name::Owned(name.into_boxed_str(), b)))
         }
         PacketType::Ack | PacketType::BinaryAck => {
             if !has_id || trimmed.first() != Some(&b'[') || !json::is_valid(data) {
@@ -376,7 +384,7 @@ mod tests {
                     let start = s.as_ptr() as usize - self.base;
                     Name::Span(start, start + s.len())
                 }
-                NameRef::Owned(s) => Name::Owned(s.into_boxed_str()),
+                NameRef::Owned(s) => Name::Owned(s.into_boxed_str(), 0),
             })
         }
     }
@@ -450,6 +458,8 @@ mod tests {
                         Some(Name::Span(x, y)) if std::str::from_utf8(&b[x..y]).is_err() => {
                             Err(DecodeError::BadPayload)
                         }
+                        // The reference does not say where an escaped name ends.
+                        Some(Name::Owned(n, _)) => Ok(Some(Name::Owned(n, 0))),
                         n => Ok(n),
                     });
                     assert_eq!(
