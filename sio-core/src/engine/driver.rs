@@ -55,6 +55,10 @@ pub(crate) struct Driver<H: EngineHandler> {
     writing: VecDeque<Frame>,
     phase: Phase,
     started: bool,
+    /// A message was handled in this turn (what it queued is written at once).
+    handled_input: bool,
+    /// The last turn put off its write (see `poll_write`).
+    deferred: bool,
 }
 
 impl<H: EngineHandler> Drop for Driver<H> {
@@ -86,6 +90,8 @@ impl<H: EngineHandler> Driver<H> {
             writing: VecDeque::new(),
             phase: Phase::Running,
             started: false,
+            handled_input: false,
+            deferred: false,
         }
     }
 
@@ -98,6 +104,7 @@ impl<H: EngineHandler> Driver<H> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.session.register_task(cx.waker());
         let mut yield_now = false;
+        self.handled_input = false;
         if !self.started {
             self.started = true;
             let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
@@ -277,6 +284,7 @@ impl<H: EngineHandler> Driver<H> {
     fn on_packet(&mut self, packet: Inbound, cx: &mut Context<'_>) {
         match packet {
             Inbound::Message(msg) => {
+                self.handled_input = true;
                 let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
                 // What the protocol layer noted about this message is of no use past it.
@@ -358,6 +366,9 @@ impl<H: EngineHandler> Driver<H> {
         if matches!(self.phase, Phase::Draining { .. }) {
             return;
         }
+        if self.defer_write(cx) {
+            return;
+        }
         loop {
             let mut fresh = false;
             if self.writing.is_empty()
@@ -379,6 +390,26 @@ impl<H: EngineHandler> Driver<H> {
                 }
             }
         }
+    }
+
+    /// Whether to put off writing to the end of this round of the runtime: when the task was
+    /// woken by frames others queued (a broadcast) rather than by its own messages, the other
+    /// producers of this round, and the I/O that wakes them, get to queue theirs first, and
+    /// one write takes them all. Never twice in a row, so it costs one scheduling round.
+    fn defer_write(&mut self, cx: &mut Context<'_>) -> bool {
+        if std::mem::take(&mut self.deferred)
+            || self.handled_input
+            || !matches!(self.phase, Phase::Running)
+            || !self.writing.is_empty()
+            || self.ws.as_ref().is_none_or(WsConn::has_pending_writes)
+            || self.session.outbox.len() == 0
+        {
+            return false;
+        }
+        self.deferred = true;
+        // tokio wakes a yielding task after it has polled the I/O driver.
+        let _ = std::pin::pin!(tokio::task::yield_now()).poll(cx);
+        true
     }
 
     fn write_failed(&mut self, e: WsError, cx: &mut Context<'_>) {
