@@ -20,6 +20,13 @@ pub fn polling_payload(data: &[u8]) {
     engine::decode_payload(Bytes::copy_from_slice(data));
 }
 
+/// WebSocket frames from a client: the first byte picks the read size, the rest is the
+/// stream. Messages, pings, fragments and the close handshake are parsed twice, read whole and
+/// cut into small reads, and must come out the same.
+pub fn ws_frames(data: &[u8]) {
+    engine::ws_frames(data);
+}
+
 /// A Socket.IO packet, then its arguments decoded as a handler would (typed and untyped),
 /// with attachments taken from the rest of the input.
 pub fn socketio_packet(data: &[u8]) {

@@ -44,6 +44,11 @@ pub mod fuzz {
     pub fn decode_payload(b: Bytes) {
         let _ = super::payload::decode(b);
     }
+
+    /// Parses WebSocket frames (see `ws::fuzz::frames` for the input layout).
+    pub fn ws_frames(data: &[u8]) {
+        super::ws::fuzz::frames(data);
+    }
 }
 
 /// What the engine calls as sessions open, receive messages and close. The Socket.IO server

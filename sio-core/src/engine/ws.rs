@@ -96,9 +96,10 @@ enum CloseOut {
     Written,
 }
 
-/// One server-side WebSocket connection.
-pub(crate) struct WsConn {
-    io: Io,
+/// One server-side WebSocket connection over `T` (an upgraded HTTP connection; the fuzz
+/// target uses bytes in memory).
+pub(crate) struct WsConn<T = Io> {
+    io: T,
     max_message: usize,
     read_size: usize,
     /// Received bytes not parsed yet (a partial frame); no allocation while empty.
@@ -116,7 +117,7 @@ pub(crate) struct WsConn {
     wpos: usize,
 }
 
-impl fmt::Debug for WsConn {
+impl<T> fmt::Debug for WsConn<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WsConn")
             .field("buffered_in", &(self.rbuf.len() + self.queued.iter().map(BytesMut::len).sum::<usize>()))
@@ -125,10 +126,10 @@ impl fmt::Debug for WsConn {
     }
 }
 
-impl WsConn {
+impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     /// A connection whose handshake is done. `max_message` bounds a message (and so a
     /// frame); `read_size` is how much one read takes from the socket.
-    pub(crate) fn new(io: Io, max_message: usize, read_size: usize) -> Self {
+    pub(crate) fn new(io: T, max_message: usize, read_size: usize) -> Self {
         Self {
             io,
             max_message,
@@ -499,6 +500,92 @@ fn unmask(buf: &mut [u8], mask: [u8; 4]) {
     }
 }
 
+/// The frame parser on bytes in memory, for the fuzz target.
+pub(crate) mod fuzz {
+    use super::*;
+
+    /// Client bytes, handed out `chunk` at a time, then end of stream; writes are taken whole.
+    struct Chunked<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        written: usize,
+    }
+
+    impl AsyncRead for Chunked<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = self.chunk.min(self.data.len()).min(buf.remaining());
+            buf.put_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Chunked<'_> {
+        fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.written += buf.len();
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// What a connection makes of `data` read `chunk` bytes at a time: its messages, then
+    /// how it ended (`None`: the peer's close frame; `Some(true)`: a protocol error;
+    /// `Some(false)`: end of stream). A pong or close written back is checked on the way.
+    fn run(data: &[u8], chunk: usize, max: usize) -> (Vec<WsMessage>, Option<bool>) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut ws = WsConn::new(Chunked { data, chunk, written: 0 }, max, MIN_READ);
+        let mut out = Vec::new();
+        let end = loop {
+            // The reader never waits, so neither does the parser.
+            let Poll::Ready(next) = ws.poll_next(&mut cx) else { unreachable!("in-memory reads are ready") };
+            match next {
+                Ok(WsMessage::Close) => break None,
+                Ok(msg) => {
+                    let (WsMessage::Text(b) | WsMessage::Binary(b)) = &msg else { unreachable!() };
+                    assert!(b.len() <= max, "message over the limit");
+                    if let WsMessage::Text(t) = &msg {
+                        assert!(std::str::from_utf8(t).is_ok(), "text message not UTF-8");
+                    }
+                    out.push(msg);
+                }
+                Err(WsError::Protocol(_)) => break Some(true),
+                Err(WsError::Gone(_)) => break Some(false),
+            }
+            // Answers a ping if one came, as the session does between messages.
+            let mut none = VecDeque::new();
+            let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
+            w.expect("in-memory write");
+        };
+        ws.queue_close();
+        let mut none = VecDeque::new();
+        let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
+        w.expect("in-memory write");
+        assert!(!ws.has_pending_writes());
+        (out, end)
+    }
+
+    /// The first byte picks a read size (1 to 256 bytes); the rest is what the client sent.
+    /// The outcome must not depend on how the bytes were cut into reads.
+    pub(crate) fn frames(data: &[u8]) {
+        let Some((&seed, wire)) = data.split_first() else { return };
+        let max = 4096;
+        let whole = run(wire, usize::MAX, max);
+        let cut = run(wire, usize::from(seed) + 1, max);
+        assert_eq!(whole, cut, "the outcome depends on the read size");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,6 +708,23 @@ mod tests {
         assert_eq!(all.concat(), wire);
         // 96-byte frames, 10 per buffer; then the long frame with the partial one after it.
         assert_eq!(all.iter().map(BytesMut::len).collect::<Vec<_>>(), [960, 960, 960, 960, 2013]);
+    }
+
+    /// The fuzz target's seeds, each under every read size: whatever the cut, the same
+    /// messages and the same ending.
+    #[test]
+    fn fuzz_seeds_parse_the_same_under_every_read_size() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/ws_frames");
+        let mut seeds = 0;
+        for entry in std::fs::read_dir(&dir).expect("seed corpus") {
+            let mut data = std::fs::read(entry.expect("seed").path()).expect("seed");
+            for cut in 0..=u8::MAX {
+                data[0] = cut;
+                fuzz::frames(&data);
+            }
+            seeds += 1;
+        }
+        assert!(seeds >= 5, "seeds found: {seeds}");
     }
 
     #[tokio::test(flavor = "current_thread")]
