@@ -9,7 +9,6 @@
 //! `REDIS_KEY` sets the channel prefix (default `socket.io`).
 
 use axum::serve::ListenerExt as _;
-use serde::ser::{Serialize, SerializeStruct as _, Serializer};
 use sio_core::prelude::*;
 
 #[derive(Default)]
@@ -19,8 +18,8 @@ struct Bench;
 impl Bench {
     /// Acks with the same arguments, whatever they are (JSON or binary).
     #[event]
-    async fn echo(&self, args: RawArgs) -> SameArgs {
-        SameArgs(args)
+    async fn echo(&self, args: RawArgs) -> RawArgs {
+        args
     }
 
     /// Emits `bcast` with the same arguments to every socket of `/`, the sender included.
@@ -40,41 +39,6 @@ impl Bench {
     #[event(rename = "to-room")]
     async fn to_room(&self, s: Conn, room: String, args: RawArgs) {
         let _ = s.namespace().to(room).emit_args("room-msg", args);
-    }
-}
-
-/// The ack of `echo`: the event's arguments, each one an argument of the ack again.
-///
-/// A handler's return value is one ack argument; this one writes every argument of the event
-/// in that place, unchanged (serde_json's raw-value token writes text as it is), and hands
-/// their binary attachments to the packet in the order their placeholders number them.
-struct SameArgs(RawArgs);
-
-const RAW_TOKEN: &str = "$serde_json::private::RawValue";
-
-impl Serialize for SameArgs {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        for bin in self.0.attachments() {
-            // Registers the attachment with the packet being encoded; the placeholder it
-            // would write is already in the raw JSON.
-            let _ = Binary(bin.clone()).serialize(serde_json::value::Serializer);
-        }
-        let mut raw = s.serialize_struct(RAW_TOKEN, 1)?;
-        raw.serialize_field(RAW_TOKEN, self.0.joined().unwrap_or_default())?;
-        raw.end()
-    }
-}
-
-impl TS for SameArgs {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-
-    fn name(_: &ts_rs::Config) -> String {
-        "unknown".to_owned()
-    }
-
-    fn inline(cfg: &ts_rs::Config) -> String {
-        Self::name(cfg)
     }
 }
 

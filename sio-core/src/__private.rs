@@ -8,7 +8,7 @@ use serde::Serialize;
 pub use serde;
 pub use serde_json;
 
-use crate::{AckSender, Conn, ConnectError, Untyped};
+use crate::{AckSender, Conn, ConnectError, RawArgs, Untyped};
 
 /// The namespace's typed handle from the untyped one (the type comes from the parameter).
 pub fn typed<E>(conn: Conn<Untyped>) -> Conn<E> {
@@ -22,6 +22,40 @@ pub fn reply<T: Serialize + ?Sized>(ack: Option<AckSender>, value: &T) {
             tracing::debug!(error = %e, "ack not sent");
         }
     }
+}
+
+/// What an `#[event]` handler may return: a `Serialize` value, sent as the one argument of
+/// the ack, or [`RawArgs`], sent as the ack's arguments as they are (an echo or a relay).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an ack reply: it is not `Serialize`",
+    label = "the return value of an `#[event]` handler is its ack reply",
+    note = "return a type that implements `serde::Serialize` (e.g. `#[derive(Serialize)]`), `RawArgs`, or nothing"
+)]
+pub trait Reply {
+    /// Sends `self` as the ack, when the client asked for one.
+    fn reply(self, ack: Option<AckSender>);
+}
+
+impl<T: Serialize> Reply for T {
+    fn reply(self, ack: Option<AckSender>) {
+        reply(ack, &self);
+    }
+}
+
+impl Reply for RawArgs {
+    fn reply(self, ack: Option<AckSender>) {
+        if let Some(ack) = ack {
+            if let Err(e) = ack.send_args(self) {
+                tracing::debug!(error = %e, "ack not sent");
+            }
+        }
+    }
+}
+
+/// Whether a handler returning `T` replies with the ack's arguments ([`RawArgs`]) rather than
+/// its one argument. No `Reply` bound: the dispatch code reports a wrong return type once.
+pub fn reply_spreads<T: ?Sized + 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<RawArgs>()
 }
 
 /// The handler returns nothing: a client that asked for an ack gets an empty one, so its

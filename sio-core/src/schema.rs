@@ -165,6 +165,9 @@ pub struct EventSchema {
     pub args: Vec<ArgSchema>,
     /// The ack reply type, when the handler returns a value.
     pub ack: Option<TypeRef>,
+    /// Whether the reply is the ack's arguments as they are (the handler returns
+    /// [`RawArgs`](crate::RawArgs)), rather than its one argument.
+    pub ack_spread: bool,
 }
 
 /// A server-to-client event (one variant of a `ServerEvents` enum).

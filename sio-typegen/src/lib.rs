@@ -25,7 +25,8 @@
 //! - `u64`, `i64`, `u128`, `i128` are `number` by default, as JSON on this wire delivers them:
 //!   values above 2^53 lose precision. [`Typegen::large_int`] picks another type.
 //! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).
-//! - `RawArgs` is a rest parameter `...args: unknown[]`.
+//! - `RawArgs` is a rest parameter `...args: unknown[]`; returned by a handler, it is the
+//!   ack's arguments as they are (`ack: (...reply: unknown[]) => void`).
 //! - Rust doc comments become JSDoc. Event names are quoted. The output is deterministic.
 
 mod diff;

@@ -99,7 +99,15 @@ fn type_name(rust_name: &str) -> String {
 }
 
 /// `(a: A, b?: B | null, ack: (reply: R) => void) => void`
-fn signature(args: &[ArgSchema], ack: Option<&TypeRef>, ack_name: &str, cfg: &Config) -> String {
+/// `spread`: the reply is the callback's arguments, as many as the server sends
+/// (`(...reply: unknown[]) => void`).
+fn signature(
+    args: &[ArgSchema],
+    ack: Option<&TypeRef>,
+    spread: bool,
+    ack_name: &str,
+    cfg: &Config,
+) -> String {
     let mut taken = Vec::new();
     let mut params = Vec::new();
     // Only trailing `Option`s may be left out.
@@ -119,7 +127,11 @@ fn signature(args: &[ArgSchema], ack: Option<&TypeRef>, ack_name: &str, cfg: &Co
     }
     if let Some(ack) = ack {
         let name = param_name(ack_name, &taken);
-        let callback = format!("{name}: (reply: {}) => void", ack.ts(cfg));
+        let callback = if spread {
+            format!("{name}: (...reply: unknown[]) => void")
+        } else {
+            format!("{name}: (reply: {}) => void", ack.ts(cfg))
+        };
         match params.last_mut() {
             // TypeScript allows nothing after a rest parameter, but a rest of a labelled tuple
             // type may end with the ack: `...rest: [...rest: unknown[], ack: (reply: R) => void]`.
@@ -205,7 +217,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out, "export interface {name}ServerToClientEvents {{");
         for ev in &ns.server_events {
             jsdoc(&mut out, ev.docs, "  ");
-            let sig = signature(&ev.args, ev.ack.as_ref(), "callback", &cfg);
+            let sig = signature(&ev.args, ev.ack.as_ref(), false, "callback", &cfg);
             let _ = writeln!(out, "  {}: {sig};", quote(ev.name));
         }
         let _ = writeln!(out, "}}");
@@ -214,7 +226,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out, "export interface {name}ClientToServerEvents {{");
         for ev in &ns.events {
             jsdoc(&mut out, ev.docs, "  ");
-            let sig = signature(&ev.args, ev.ack.as_ref(), "ack", &cfg);
+            let sig = signature(&ev.args, ev.ack.as_ref(), ev.ack_spread, "ack", &cfg);
             let _ = writeln!(out, "  {}: {sig};", quote(ev.name));
         }
         let _ = writeln!(out, "}}");

@@ -158,6 +158,12 @@ impl Board {
     async fn anything(&self, kind: String, rest: RawArgs) -> String {
         format!("{kind}:{}", rest.len())
     }
+
+    /// Replies with the same arguments, as many as came.
+    #[event]
+    async fn echo(&self, all: RawArgs) -> RawArgs {
+        all
+    }
 }
 
 /// Chat beside the board: shares `Point` and `Color`.

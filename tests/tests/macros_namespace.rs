@@ -99,6 +99,12 @@ impl TestNs {
         let _ = s.emit(TestEvent::Said(text, 7));
     }
 
+    /// Acks with the event's own arguments, each one an argument of the ack.
+    #[event]
+    async fn echo(&self, all: RawArgs) -> RawArgs {
+        all
+    }
+
     #[disconnect]
     async fn leave(&self, reason: DisconnectReason) {
         let _ = self.reasons.send(reason.as_str().to_owned());
@@ -167,6 +173,13 @@ async fn binary_and_rest_arguments() {
     assert_eq!(ws.recv_binary().await, vec![1, 2, 3]);
     ws.send(r#"42/t,2["rest",1,"a",{"b":2},[3]]"#).await;
     assert_eq!(ws.recv_text().await, r#"43/t,2[3]"#);
+    // Returned `RawArgs` are the ack's arguments as they came, attachments included.
+    ws.send(r#"451-/t,3["echo",1,{"_placeholder":true,"num":0},"x"]"#).await;
+    ws.send_binary(vec![4, 5]).await;
+    assert_eq!(ws.recv_text().await, r#"461-/t,3[1,{"_placeholder":true,"num":0},"x"]"#);
+    assert_eq!(ws.recv_binary().await, vec![4, 5]);
+    ws.send(r#"42/t,4["echo"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,4[]"#);
 }
 
 #[tokio::test]
@@ -235,7 +248,8 @@ fn schema_describes_the_namespace() {
     let schema = <TestNs as sio_core::TypedNamespace>::schema();
     assert_eq!(schema.path, "/t");
     let names: Vec<_> = schema.events.iter().map(|e| e.name).collect();
-    assert_eq!(names, ["msg", "move", "nothing", "bin", "rest", "fallible", "ask", "say"]);
+    assert_eq!(names, ["msg", "move", "nothing", "bin", "rest", "fallible", "ask", "say", "echo"]);
+    assert!(schema.events.iter().all(|e| e.ack_spread == (e.name == "echo")));
     let mv = &schema.events[1];
     assert_eq!((mv.args[0].name, mv.args[0].ty.written, mv.args[0].optional), ("x", "i32", false));
     assert_eq!((mv.args[1].name, mv.args[1].ty.written, mv.args[1].optional), ("y", "Option<i32>", true));

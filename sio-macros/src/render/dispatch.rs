@@ -46,7 +46,7 @@ fn event_arm(h: &Handler) -> TokenStream {
     let args = call_args(h, &vars);
     let reply = if let Some(ret) = &h.ret {
         // Spanned on the return type: a type that is not `Serialize` is reported there.
-        quote_spanned! {ret.span()=> ::sio_core::__private::reply(__ack, &__ret); }
+        quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
     } else {
         quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
     };

@@ -22,12 +22,13 @@ fn event(h: &Handler) -> TokenStream {
         let rest = p.kind == ParamKind::Rest;
         quote! { ::sio_core::schema::ArgSchema { name: #pname, ty: #ty, optional: #optional, rest: #rest } }
     });
-    let ack = match &h.ret {
+    let (ack, ack_spread) = match &h.ret {
         Some(t) => {
+            let spread = quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::reply_spreads::<#t>() };
             let t = type_ref(t);
-            quote! { ::core::option::Option::Some(#t) }
+            (quote! { ::core::option::Option::Some(#t) }, spread)
         }
-        None => quote! { ::core::option::Option::None },
+        None => (quote! { ::core::option::Option::None }, quote! { false }),
     };
     quote! {
         ::sio_core::schema::EventSchema {
@@ -36,6 +37,7 @@ fn event(h: &Handler) -> TokenStream {
             docs: #docs,
             args: ::std::vec![#(#args),*],
             ack: #ack,
+            ack_spread: #ack_spread,
         }
     }
 }

@@ -105,6 +105,8 @@ export interface BoardClientToServerEvents {
   "clear": () => void;
   /** Anything else: counts the extra arguments. */
   "anything": (kind: string, ...rest: [...rest: unknown[], ack: (reply: string) => void]) => void;
+  /** Replies with the same arguments, as many as came. */
+  "echo": (...all: [...all: unknown[], ack: (...reply: unknown[]) => void]) => void;
 }
 
 /** A collaborative drawing board. */

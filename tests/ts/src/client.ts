@@ -164,6 +164,12 @@ async function main(): Promise<void> {
   const none: string = await within("anything with none", board.emitWithAck("anything", "none"));
   check("anything counts no extra argument", none, "none:0");
 
+  // --- echo: returned RawArgs are the ack's arguments, spread, binary included
+  const echoed = await next<unknown[]>("echo", (done) =>
+    board.emit("echo", 1, "two", { three: [3] }, Buffer.from([4, 5]), (...reply: unknown[]) => done(reply)),
+  );
+  check("echo replies with the same arguments", echoed, [1, "two", { three: [3] }, Buffer.from([4, 5])]);
+
   // --- clear: "cleared" reaches everyone, the sender included
   const clearedOnBoard = next<void>("cleared on board 1", (done) => board.once("cleared", () => done()));
   const clearedOnOther = next<void>("cleared on board 2", (done) => other.once("cleared", () => done()));

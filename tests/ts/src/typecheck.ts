@@ -92,6 +92,10 @@ export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<v
   exact<Equal<typeof counted, string>>();
   // @ts-expect-error the handler replies, so the ack callback is required after the rest
   board.emit("anything", "kind", 1);
+  // A handler returning RawArgs replies with any number of arguments.
+  board.emit("echo", 1, "two", (...reply: unknown[]) => void reply);
+  // @ts-expect-error its reply is not one typed value
+  board.emit("echo", 1, (reply: string) => void reply);
 
   // Binary arguments (top-level and inside structs) accept Uint8Array and ArrayBuffer.
   board.emit("upload", { name: "b", data: new ArrayBuffer(2), tags: ["x"] }, new Uint8Array(0), () => {});
