@@ -225,6 +225,10 @@ fn time_limit(a: &Args) -> Duration {
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "--help" || a == "-h") || argv.first().is_some_and(|a| a == "help") {
+        println!("{USAGE}");
+        return;
+    }
     let args = match parse_args(argv) {
         Ok(a) => a,
         Err(e) => {
