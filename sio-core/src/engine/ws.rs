@@ -572,6 +572,8 @@ pub(crate) mod fuzz {
         let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
         w.expect("in-memory write");
         assert!(!ws.has_pending_writes());
+        // However it ended, a close frame (2 bytes at least) went out.
+        assert!(ws.io.written >= 2, "no close frame written");
         (out, end)
     }
 
