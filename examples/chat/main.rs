@@ -4,6 +4,8 @@
 //! The server is `examples/src/chat.rs`; the page is `examples/chat/web` (TypeScript against
 //! the generated `web/src/sio.ts`, bundled into the committed `web/dist/app.js`).
 
+use axum::serve::ListenerExt as _;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -14,7 +16,10 @@ async fn main() -> std::io::Result<()> {
     let io = examples::chat::server();
     let app = examples::chat::app(&io);
     let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    // TCP_NODELAY: a small reply leaves at once instead of waiting on the client's delayed ACK.
+    let listener = tokio::net::TcpListener::bind(&addr).await?.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tracing::info!("chat on http://{addr}");
     let shutdown_io = io.clone();
     axum::serve(listener, app)
