@@ -33,7 +33,7 @@ pub fn polling_decode(body: Bytes) {
 /// Decodes event arguments straight from a packet's JSON array, skipping `skip` elements (1
 /// for the event name), as `Event::args` does.
 pub fn decode_args<T: FromArgs>(data: &[u8], skip: usize, attachments: &[Bytes]) -> serde_json::Result<T> {
-    crate::protocol::decode_args(data, skip, attachments)
+    crate::protocol::decode_args_at(data, crate::protocol::ArgsAt::Skip(skip), attachments)
 }
 
 /// Answers one HTTP request with the server's engine (handshake, polling GET/POST), as

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::Binary;
 use crate::engine::fuzz as engine;
-use crate::protocol::{Packet, PacketType, RawArgs, decode_args};
+use crate::protocol::{ArgsAt, Packet, PacketType, RawArgs, decode_args_at};
 
 /// An Engine.IO text packet (WebSocket text frame).
 pub fn engine_packet(data: &[u8]) {
@@ -44,25 +44,29 @@ pub fn socketio_packet(data: &[u8]) {
     for _ in 0..packet.attachments {
         attachments.push(Bytes::copy_from_slice(chunks.next().unwrap_or_default()));
     }
-    let skip = usize::from(matches!(packet.kind, PacketType::Event | PacketType::BinaryEvent));
+    let at = packet.args_at();
     if matches!(
         packet.kind,
         PacketType::Event | PacketType::BinaryEvent | PacketType::Ack | PacketType::BinaryAck
     ) {
         let _ = packet.event_name();
-        let _ = decode_args::<RawArgs>(&packet.data, skip, &attachments);
-        let _ = decode_args::<(serde_json::Value, Option<String>, Option<Binary>)>(
+        let _ = decode_args_at::<RawArgs>(&packet.data, at, &attachments);
+        let _ = decode_args_at::<(serde_json::Value, Option<String>, Option<Binary>)>(
             &packet.data,
-            skip,
+            at,
             &attachments,
         );
-        let _ = decode_args::<(Vec<Binary>, Option<u64>)>(&packet.data, skip, &attachments);
+        let _ = decode_args_at::<(Vec<Binary>, Option<u64>)>(&packet.data, at, &attachments);
     }
 }
 
 /// Arguments decoding on arbitrary JSON with two attachments.
 pub fn arguments(data: &[u8]) {
     let attachments = [Bytes::from_static(b"a"), Bytes::from_static(b"")];
-    let _ = decode_args::<RawArgs>(data, 0, &attachments);
-    let _ = decode_args::<(String, Option<Vec<Binary>>, Option<serde_json::Value>)>(data, 1, &attachments);
+    let _ = decode_args_at::<RawArgs>(data, ArgsAt::Skip(0), &attachments);
+    let _ = decode_args_at::<(String, Option<Vec<Binary>>, Option<serde_json::Value>)>(
+        data,
+        ArgsAt::Skip(1),
+        &attachments,
+    );
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 pub use serde;
 pub use serde_json;
 
-use crate::{AckSender, Conn, ConnectError, RawArgs, Untyped};
+use crate::{AckSender, Conn, ConnectError, IntoConnectError, RawArgs, Untyped};
 
 /// The namespace's typed handle from the untyped one (the type comes from the parameter).
 pub fn typed<E>(conn: Conn<Untyped>) -> Conn<E> {
@@ -88,9 +88,9 @@ impl ConnectOutcome for () {
     }
 }
 
-impl<E: Into<ConnectError>> ConnectOutcome for Result<(), E> {
+impl<E: IntoConnectError> ConnectOutcome for Result<(), E> {
     fn into_result(self) -> Result<(), ConnectError> {
-        self.map_err(Into::into)
+        self.map_err(IntoConnectError::into_connect_error)
     }
 }
 

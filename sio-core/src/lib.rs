@@ -7,21 +7,24 @@ pub mod __bench;
 pub mod __fuzz;
 #[doc(hidden)]
 pub mod __private;
+pub mod adapter;
 pub mod engine;
 pub mod protocol;
+mod room;
 pub mod schema;
 mod server;
 mod service;
 mod sid;
 
 pub use engine::{Cors, TransportKind};
+pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
-pub use server::adapter;
+pub use room::Room;
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnectError,
-    DisconnectReason, EmitError, EncodeError, Event, EventAck, Extensions, Handlers, Handshake, Middleware,
-    NamespaceHandler, NamespaceStats, NsHandle, Room, Server, ServerBuilder, ServerEvents, ServerStats,
-    TimeoutConn, TypedNamespace, TypedReplies, Untyped, middleware,
+    DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake, IntoConnectError,
+    Middleware, NamespaceHandler, NamespaceStats, NsHandle, RemoteSocket, Server, ServerBuilder,
+    ServerEvents, ServerStats, TimeoutConn, TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;

@@ -8,14 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::marker::PhantomData;
 
 use bytes::Bytes;
-use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
-use sio_core::protocol::{DecodeError, FromArgs, One, Packet, PacketType, RawArgs, ToArgs};
+use sio_core::protocol::{ArgCursor, DecodeError, FromArgs, One, Packet, PacketType, RawArgs, ToArgs};
 
 /// Cases per property (the never-panics property runs `10 * CASES`).
 const CASES: usize = 1_000;
@@ -427,33 +426,22 @@ fn random_bytes_never_panic() {
 
 /// Reads `[<skip elements>, args...]` through `T::from_args`, refusing trailing elements.
 fn read_args<T: FromArgs>(json: &[u8], skip: usize) -> serde_json::Result<T> {
-    struct Seed<T>(usize, PhantomData<T>);
-    impl<'de, T: FromArgs> DeserializeSeed<'de> for Seed<T> {
-        type Value = T;
-        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-            d.deserialize_seq(self)
-        }
-    }
-    impl<'de, T: FromArgs> Visitor<'de> for Seed<T> {
-        type Value = T;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an argument array")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-            for _ in 0..self.0 {
-                seq.next_element::<IgnoredAny>()?;
+    struct Exact<T>(T);
+    thread_local!(static SKIP: std::cell::Cell<usize> = const { std::cell::Cell::new(0) });
+    impl<T: FromArgs> FromArgs for Exact<T> {
+        fn from_args(args: &mut ArgCursor<'_>) -> serde_json::Result<Self> {
+            for _ in 0..SKIP.with(|s| s.get()) {
+                args.next::<IgnoredAny>()?;
             }
-            let v = T::from_args(&mut seq)?;
-            if seq.next_element::<IgnoredAny>()?.is_some() {
+            let v = T::from_args(args)?;
+            if !args.rest()?.is_empty() {
                 return Err(de::Error::custom("more arguments than written"));
             }
-            Ok(v)
+            Ok(Exact(v))
         }
     }
-    let mut de = serde_json::Deserializer::from_slice(json);
-    let v = Seed::<T>(skip, PhantomData).deserialize(&mut de)?;
-    de.end()?;
-    Ok(v)
+    SKIP.with(|s| s.set(skip));
+    sio_core::protocol::decode_args::<Exact<T>>(json, &[]).map(|Exact(v)| v)
 }
 
 /// Writes `args` as a bare argument array, and after an event name (`first = false`).

@@ -196,11 +196,7 @@ impl RedisNamespace {
     }
 
     async fn server_count_inner(&self) -> Result<usize, AdapterError> {
-        self.shared
-            .conns
-            .numsub(&self.request_channel)
-            .await
-            .map_err(|e| AdapterError::Unavailable(e.to_string()))
+        self.shared.conns.numsub(&self.request_channel).await.map_err(AdapterError::unavailable)
     }
 
     /// Registers a request, publishes it, and gathers `expected` answers (or times out).
@@ -398,13 +394,13 @@ impl RedisNamespace {
         let id = id.to_owned();
         tokio::spawn(async move {
             let relay = async {
-                while let Some(reply) = acks.next().await {
+                while let Some((_, reply)) = acks.next().await {
                     let mut fields = vec![
                         (Mp::from("type"), Mp::from(kind::BROADCAST_ACK)),
                         (Mp::from("requestId"), Mp::from(id.as_str())),
                     ];
                     // Only the first argument travels; none: no `packet` key.
-                    if let Some(value) = first_arg(&reply.payload()) {
+                    if let Some(value) = first_arg(&reply) {
                         fields.push((Mp::from("packet"), value));
                     }
                     this.publish(channel.clone(), codec::encode(&Mp::Map(fields)));
@@ -434,7 +430,7 @@ impl RedisNamespace {
                 Some(kind::BROADCAST_ACK) => {
                     let value = get(response, "packet").cloned();
                     let args = Mp::Array(value.into_iter().collect());
-                    let _ = tx.send(RemoteAck::Reply(codec::mp_to_payload(&args).into()));
+                    let _ = tx.send(RemoteAck::Reply(codec::mp_to_payload(&args)));
                 }
                 _ => {}
             },

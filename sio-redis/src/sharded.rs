@@ -126,7 +126,7 @@ impl ShardedNamespace {
     }
 
     async fn server_count_inner(&self) -> Result<usize, AdapterError> {
-        self.shared.conns.numsub(&self.channel).await.map_err(|e| AdapterError::Unavailable(e.to_string()))
+        self.shared.conns.numsub(&self.channel).await.map_err(AdapterError::unavailable)
     }
 
     fn new_request_id(&self, pending: impl FnOnce() -> Pending) -> String {
@@ -227,10 +227,10 @@ impl ShardedNamespace {
         let (this, from, id) = (self.clone(), from.to_owned(), id.clone());
         tokio::spawn(async move {
             let relay = async {
-                while let Some(reply) = acks.next().await {
+                while let Some((_, reply)) = acks.next().await {
                     let mut fields = vec![(Mp::from("requestId"), id.clone())];
                     // Only the first argument travels; none: no `packet` key.
-                    if let Some(value) = first_arg(&reply.payload()) {
+                    if let Some(value) = first_arg(&reply) {
                         fields.push((Mp::from("packet"), value));
                     }
                     this.respond(&from, kind::BROADCAST_ACK, Mp::Map(fields));
@@ -280,7 +280,7 @@ impl ShardedNamespace {
             }
             (Pending::BroadcastAck(tx), kind::BROADCAST_ACK) => {
                 let args = Mp::Array(get(data, "packet").cloned().into_iter().collect());
-                let _ = tx.send(RemoteAck::Reply(codec::mp_to_payload(&args).into()));
+                let _ = tx.send(RemoteAck::Reply(codec::mp_to_payload(&args)));
             }
             _ => tracing::debug!(kind, "redis adapter: response of an unexpected type ignored"),
         }

@@ -287,8 +287,6 @@ impl<H: EngineHandler> Driver<H> {
                 self.handled_input = true;
                 let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
-                // What the protocol layer noted about this message is of no use past it.
-                crate::protocol::forget_validated();
             }
             Inbound::Pong(_) => {
                 if self.awaiting_pong {

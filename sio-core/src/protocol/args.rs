@@ -1,12 +1,12 @@
 //! Event arguments: typed decoding straight from a packet's raw JSON array, and encoding of
 //! argument lists.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 
 use bytes::Bytes;
 use serde::Serialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, IntoDeserializer, SeqAccess};
+use serde::de::{self, DeserializeOwned, IntoDeserializer};
 use serde_json::value::RawValue;
 
 use super::{binary, json};
@@ -16,9 +16,32 @@ use super::{binary, json};
 /// Implemented for tuples of up to 12 `Deserialize` types and for [`RawArgs`]. A missing
 /// trailing argument is accepted when its type is an `Option` (it becomes `None`); extra
 /// arguments are ignored, as JavaScript handlers ignore them.
+///
+/// A hand-written implementation reads the arguments in order from the cursor:
+///
+/// ```
+/// use sio_core::protocol::{ArgCursor, FromArgs};
+/// use sio_core::RawArgs;
+///
+/// /// A room name, then whatever follows, untouched.
+/// struct Relay(String, RawArgs);
+///
+/// impl FromArgs for Relay {
+///     fn from_args(args: &mut ArgCursor<'_>) -> Result<Self, serde_json::Error> {
+///         Ok(Relay(args.next()?, args.rest()?))
+///     }
+/// }
+///
+/// let Relay(room, rest) = sio_core::protocol::decode_args(br#"["lobby",1,{"a":2}]"#, &[]).unwrap();
+/// assert_eq!((room.as_str(), rest.len()), ("lobby", 2));
+/// ```
 pub trait FromArgs: Sized {
-    /// Reads the arguments from the remaining elements of `seq`.
-    fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error>;
+    /// Reads the arguments from the cursor.
+    ///
+    /// # Errors
+    /// When an argument does not deserialize as its type, a required argument is missing, or
+    /// the array is not valid JSON.
+    fn from_args(args: &mut ArgCursor<'_>) -> Result<Self, serde_json::Error>;
 }
 
 /// A list of event arguments that can be written as JSON array elements.
@@ -27,18 +50,92 @@ pub trait FromArgs: Sized {
 /// arguments) and [`RawArgs`].
 pub trait ToArgs {
     /// Writes each argument, each preceded by a comma when `first` is false or after the first.
+    ///
+    /// # Errors
+    /// When a value's `Serialize` implementation fails.
     fn write_args(&self, out: &mut Vec<u8>, first: bool) -> serde_json::Result<()>;
 }
 
-/// Reads one argument; a missing one is `None` for `Option`s and an error otherwise.
-pub fn next_arg<'de, T: de::Deserialize<'de>, A: SeqAccess<'de>>(
-    seq: &mut A,
+/// The arguments of one packet, read in order by [`FromArgs`] implementations (the code
+/// `#[namespace]` generates calls [`ArgCursor::next`] per parameter and [`ArgCursor::rest`]
+/// for a last `RawArgs`).
+///
+/// Each element is validated and delimited by one pass of the JSON scanner, then deserialized
+/// from its own bytes; binary placeholders resolve to the packet's attachments.
+pub struct ArgCursor<'a> {
+    src: &'a [u8],
+    /// The same bytes as a `Bytes`, when they are one: [`RawArgs`] keeps a slice of them.
+    shared: Option<&'a Bytes>,
+    elements: json::Elements<'a>,
+    /// `src` is a packet [`Packet::decode`](super::Packet::decode) validated: the rest of the
+    /// array can be taken without reading it again.
+    valid: bool,
+    attachments: &'a [Bytes],
+    /// The index of the next argument (for error messages).
     index: usize,
-) -> Result<T, A::Error> {
-    match seq.next_element::<T>()? {
-        Some(v) => Ok(v),
-        None => T::deserialize(().into_deserializer())
-            .map_err(|_: de::value::Error| de::Error::custom(format_args!("missing argument {index}"))),
+}
+
+impl fmt::Debug for ArgCursor<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArgCursor")
+            .field("next", &self.index)
+            .field("attachments", &self.attachments.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(e: json::Invalid) -> serde_json::Error {
+    de::Error::custom(e)
+}
+
+impl<'a> ArgCursor<'a> {
+    /// Reads the next argument as `T`. A missing argument is `None` when `T` is an `Option`
+    /// (or another type that deserializes from nothing, like `()`), an error otherwise.
+    ///
+    /// # Errors
+    /// When the argument does not deserialize as `T`, or is missing and `T` is not optional.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next<T: de::Deserialize<'a>>(&mut self) -> Result<T, serde_json::Error> {
+        let index = self.index;
+        self.index += 1;
+        match self.elements.next_span().map_err(invalid)? {
+            Some((a, b)) => {
+                let src: &'a [u8] = self.src;
+                let mut de = serde_json::Deserializer::from_slice(&src[a..b]);
+                let v = T::deserialize(&mut de)?;
+                de.end()?;
+                Ok(v)
+            }
+            None => T::deserialize(().into_deserializer())
+                .map_err(|_: de::value::Error| de::Error::custom(format_args!("missing argument {index}"))),
+        }
+    }
+
+    /// Takes every remaining argument as it is (a slice of the packet, not a copy, when the
+    /// packet's bytes are shared), with the packet's attachments.
+    ///
+    /// # Errors
+    /// When the rest of the array is not valid JSON.
+    pub fn rest(&mut self) -> Result<RawArgs, serde_json::Error> {
+        let (len, span) = if self.valid {
+            (None, self.elements.rest_of_valid())
+        } else {
+            let (len, span) = self.elements.finish().map_err(invalid)?;
+            (Some(len), span)
+        };
+        let text = match (span, self.shared) {
+            (None, _) => Bytes::new(),
+            (Some((a, b)), Some(shared)) => shared.slice(a..b),
+            (Some((a, b)), None) => Bytes::copy_from_slice(&self.src[a..b]),
+        };
+        self.index += len.unwrap_or(0);
+        Ok(RawArgs { text, len, attachments: self.attachments.to_vec() })
+    }
+
+    /// Skips the next argument; false when there was none.
+    fn skip(&mut self) -> Result<bool, serde_json::Error> {
+        self.index += 1;
+        Ok(self.elements.next_span().map_err(invalid)?.is_some())
     }
 }
 
@@ -46,8 +143,8 @@ macro_rules! tuple_args {
     ($($name:ident $idx:tt),*) => {
         impl<$($name: DeserializeOwned),*> FromArgs for ($($name,)*) {
             #[allow(unused_variables, clippy::unused_unit)]
-            fn from_args<'de, S: SeqAccess<'de>>(seq: &mut S) -> Result<Self, S::Error> {
-                Ok(($(next_arg::<$name, S>(seq, $idx)?,)*))
+            fn from_args(args: &mut ArgCursor<'_>) -> Result<Self, serde_json::Error> {
+                Ok(($(args.next::<$name>()?,)*))
             }
         }
 
@@ -215,28 +312,8 @@ impl ts_rs::TS for RawArgs {
 }
 
 impl FromArgs for RawArgs {
-    fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
-        let attachments = binary::current_attachments();
-        // Read by `decode_args`: its sequence hands over the rest of the array in one piece,
-        // a slice of the packet, without deserializing anything.
-        let me = std::ptr::from_ref::<A>(seq).cast::<()>() as usize;
-        if TAKE_REST.with(|t| t.active.get() == me) {
-            TAKE_REST.with(|t| t.requested.set(true));
-            let _ = seq.next_element::<IgnoredAny>()?;
-            if let Some((text, len)) = TAKE_REST.with(|t| t.taken.take()) {
-                return Ok(RawArgs { text, len, attachments });
-            }
-        }
-        let mut text = Vec::new();
-        let mut len = 0;
-        while let Some(v) = seq.next_element::<&'de RawValue>()? {
-            if len > 0 {
-                text.push(b',');
-            }
-            text.extend_from_slice(v.get().as_bytes());
-            len += 1;
-        }
-        Ok(RawArgs { text: Bytes::from(text), len: Some(len), attachments })
+    fn from_args(args: &mut ArgCursor<'_>) -> Result<Self, serde_json::Error> {
+        args.rest()
     }
 }
 
@@ -251,67 +328,6 @@ impl ToArgs for RawArgs {
         // Re-emit the attachments the placeholders point to.
         binary::push_raw_attachments(&self.attachments);
         Ok(())
-    }
-}
-
-/// The protocol between [`decode_args`] and [`RawArgs::from_args`]: the sequence whose address
-/// is `active` answers the next element request with the rest of the array when `requested`.
-struct TakeRest {
-    active: Cell<usize>,
-    requested: Cell<bool>,
-    taken: RefCell<Option<(Bytes, Option<usize>)>>,
-}
-
-thread_local! {
-    static TAKE_REST: TakeRest = const {
-        TakeRest { active: Cell::new(0), requested: Cell::new(false), taken: RefCell::new(None) }
-    };
-}
-
-/// The elements of an argument array for serde: each validated and delimited by one pass of
-/// [`json::Elements`], then deserialized from its own bytes.
-struct ArgSeq<'de> {
-    src: &'de [u8],
-    shared: Option<&'de Bytes>,
-    elements: json::Elements<'de>,
-    /// `src` is a packet [`Packet::decode`](super::Packet::decode) validated: the rest of the
-    /// array can be taken without reading it again.
-    valid: bool,
-}
-
-fn invalid(e: json::Invalid) -> serde_json::Error {
-    de::Error::custom(e)
-}
-
-impl<'de> SeqAccess<'de> for ArgSeq<'de> {
-    type Error = serde_json::Error;
-
-    fn next_element_seed<S: DeserializeSeed<'de>>(
-        &mut self,
-        seed: S,
-    ) -> Result<Option<S::Value>, Self::Error> {
-        let me = std::ptr::from_ref::<Self>(self).cast::<()>() as usize;
-        if TAKE_REST.with(|t| t.active.get() == me && t.requested.replace(false)) {
-            // `RawArgs` takes every remaining element as it is.
-            let (len, span) = if self.valid {
-                (None, self.elements.rest_of_valid())
-            } else {
-                let (len, span) = self.elements.finish().map_err(invalid)?;
-                (Some(len), span)
-            };
-            let text = match (span, self.shared) {
-                (None, _) => Bytes::new(),
-                (Some((a, b)), Some(shared)) => shared.slice(a..b),
-                (Some((a, b)), None) => Bytes::copy_from_slice(&self.src[a..b]),
-            };
-            TAKE_REST.with(|t| *t.taken.borrow_mut() = Some((text, len)));
-            return Ok(None);
-        }
-        let Some((a, b)) = self.elements.next_span().map_err(invalid)? else { return Ok(None) };
-        let mut de = serde_json::Deserializer::from_slice(&self.src[a..b]);
-        let v = seed.deserialize(&mut de)?;
-        de.end()?;
-        Ok(Some(v))
     }
 }
 
@@ -351,69 +367,49 @@ impl ArgsData for Bytes {
     }
 }
 
-/// Decodes the arguments of a JSON array, skipping the first `skip` elements (1 for an
-/// event's name). The whole array is validated.
-pub(crate) fn decode_args<T: FromArgs>(
+/// Where the arguments start in a JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArgsAt {
+    /// After the first `n` elements of an array that has not been validated yet.
+    Skip(usize),
+    /// After the first element, which ends at this byte offset, of an array that
+    /// [`Packet::decode`](super::Packet::decode) validated whole (an event after its name).
+    Validated(usize),
+}
+
+/// Decodes the arguments of a JSON array from `at`. The whole array is validated (once: an
+/// array the packet decoder validated is not read again).
+pub(crate) fn decode_args_at<T: FromArgs>(
     data: &(impl ArgsData + ?Sized),
-    skip: usize,
+    at: ArgsAt,
     attachments: &[Bytes],
 ) -> Result<T, serde_json::Error> {
     let src = data.bytes();
-    // An event just decoded: its first element (the name) is known to end at `after`.
-    let valid = if skip >= 1 { validated_event(src) } else { None };
-    let elements = match valid {
-        Some(after) => json::Elements::resume(src, after),
-        None => json::Elements::open(src).map_err(invalid)?,
+    let (elements, valid, skip) = match at {
+        ArgsAt::Validated(after) => (json::Elements::resume(src, after), true, 0),
+        ArgsAt::Skip(n) => (json::Elements::open(src).map_err(invalid)?, false, n),
     };
-    let mut seq = ArgSeq { src, shared: data.shared(), elements, valid: valid.is_some() };
-    for _ in usize::from(valid.is_some())..skip {
-        if seq.elements.next_span().map_err(invalid)?.is_none() {
+    let mut args = ArgCursor { src, shared: data.shared(), elements, valid, attachments, index: 0 };
+    for _ in 0..skip {
+        if !args.skip()? {
             break;
         }
     }
-    let me = std::ptr::from_ref(&seq).cast::<()>() as usize;
-    let prev = TAKE_REST.with(|t| t.active.replace(me));
-    let r = binary::decode_with(attachments, || T::from_args(&mut seq));
-    TAKE_REST.with(|t| {
-        t.active.set(prev);
-        t.requested.set(false);
-    });
-    let v = r?;
-    if !seq.valid {
-        seq.elements.finish().map_err(invalid)?;
+    args.index = 0;
+    let v = binary::decode_with(attachments, || T::from_args(&mut args))?;
+    if !args.valid {
+        args.elements.finish().map_err(invalid)?;
     }
     Ok(v)
 }
 
-thread_local! {
-    /// The event payload [`Packet::decode`](super::Packet::decode) validated last on this
-    /// thread, and where its first element (the name) ends. Holding the bytes keeps them
-    /// alive and unchanged, so a payload at the same address and of the same length is this
-    /// one: its arguments need not be validated again. Cleared once the message is handled.
-    static VALIDATED: RefCell<Option<(Bytes, usize)>> = const { RefCell::new(None) };
-}
-
-/// Notes a validated event payload (see [`VALIDATED`]).
-pub(crate) fn note_validated(data: &Bytes, after_name: usize) {
-    VALIDATED.with(|v| *v.borrow_mut() = Some((data.clone(), after_name)));
-}
-
-/// Forgets the validated payload: the message it came in is handled.
-pub(crate) fn forget_validated() {
-    VALIDATED.with(|v| {
-        if let Ok(mut v) = v.try_borrow_mut() {
-            *v = None;
-        }
-    });
-}
-
-/// Where the name of `data` ends, if `data` is the event payload validated last.
-fn validated_event(data: &[u8]) -> Option<usize> {
-    VALIDATED.with(|v| {
-        let v = v.borrow();
-        let (bytes, after) = v.as_ref()?;
-        (bytes.as_ptr() == data.as_ptr() && bytes.len() == data.len()).then_some(*after)
-    })
+/// Decodes a JSON array of arguments (an ack's, or a [`Payload`](super::Payload)'s after the
+/// event name is taken out) as `T`; `attachments` are what its binary placeholders point to.
+///
+/// # Errors
+/// When `json` is not a JSON array, or its elements do not deserialize as `T`.
+pub fn decode_args<T: FromArgs>(json: &[u8], attachments: &[Bytes]) -> Result<T, serde_json::Error> {
+    decode_args_at(json, ArgsAt::Skip(0), attachments)
 }
 
 /// Writes `[<prefix>,args...]`, collecting binary attachments; returns them.
@@ -479,18 +475,19 @@ mod tests {
     #[test]
     fn typed_args_with_optional_tail() {
         let data = br#"["ev",1,"two"]"#;
-        let (a, b, c): (i32, String, Option<bool>) = decode_args(data, 1, &[]).expect("decodes");
+        let (a, b, c): (i32, String, Option<bool>) =
+            decode_args_at(data, ArgsAt::Skip(1), &[]).expect("decodes");
         assert_eq!((a, b.as_str(), c), (1, "two", None));
-        let r: Result<(i32, String, bool), _> = decode_args(data, 1, &[]);
+        let r: Result<(i32, String, bool), _> = decode_args_at(data, ArgsAt::Skip(1), &[]);
         assert!(r.is_err(), "a missing non-optional argument is an error");
-        let r: Result<(String,), _> = decode_args(data, 1, &[]);
+        let r: Result<(String,), _> = decode_args_at(data, ArgsAt::Skip(1), &[]);
         assert!(r.is_err(), "a wrong type is an error");
     }
 
     #[test]
     fn raw_args_keep_a_slice_of_the_packet() {
         let data = Bytes::from_static(br#"[ "ev" , 1 ,{"a": [2, "x"]} , "s\"" ] "#);
-        let raw: RawArgs = decode_args(&data, 1, &[]).expect("decodes");
+        let raw: RawArgs = decode_args_at(&data, ArgsAt::Skip(1), &[]).expect("decodes");
         assert_eq!(raw.len(), 3);
         assert_eq!(raw.json().collect::<Vec<_>>(), ["1", r#"{"a": [2, "x"]}"#, r#""s\"""#]);
         assert_eq!(raw.joined(), Some(r#"1 ,{"a": [2, "x"]} , "s\"""#));
@@ -498,12 +495,13 @@ mod tests {
         let start = raw.text.as_ptr() as usize - data.as_ptr() as usize;
         assert_eq!(&data[start..start + 1], b"1");
         assert_eq!(raw.get::<u8>(0).map(Result::ok), Some(Some(1)));
-        let rest: RawArgs = decode_args(&data, 2, &[]).expect("decodes");
+        let rest: RawArgs = decode_args_at(&data, ArgsAt::Skip(2), &[]).expect("decodes");
         assert_eq!(rest.json().count(), 2);
         let skipped = raw.clone().skip_first();
         assert_eq!(skipped.len(), 2);
         assert_eq!(skipped.json().collect::<Vec<_>>(), rest.json().collect::<Vec<_>>());
-        let none: RawArgs = decode_args(&Bytes::from_static(br#"["ev"]"#), 1, &[]).expect("decodes");
+        let none: RawArgs =
+            decode_args_at(&Bytes::from_static(br#"["ev"]"#), ArgsAt::Skip(1), &[]).expect("decodes");
         assert!(none.is_empty() && none.json().next().is_none());
         let mut out = Vec::new();
         let _ = write_array(&mut out, Some("back"), &raw).expect("encodes");
@@ -511,7 +509,9 @@ mod tests {
         out.clear();
         let _ = write_array(&mut out, Some("back"), &none).expect("encodes");
         assert_eq!(out, br#"["back"]"#);
-        assert!(decode_args::<RawArgs>(&Bytes::from_static(br#"["ev",1,]"#), 1, &[]).is_err());
+        assert!(
+            decode_args_at::<RawArgs>(&Bytes::from_static(br#"["ev",1,]"#), ArgsAt::Skip(1), &[]).is_err()
+        );
     }
 
     #[test]
@@ -519,36 +519,53 @@ mod tests {
         use crate::protocol::Packet;
         let p =
             Packet::decode(Bytes::from_static(br#"2["ev", "room" ,{"a":[1]} , 2 ] "#), 10).expect("event");
-        let raw: RawArgs = decode_args(&p.data, 1, &[]).expect("decodes");
+        assert!(matches!(p.args_at(), ArgsAt::Validated(_)));
+        let raw: RawArgs = decode_args_at(&p.data, p.args_at(), &[]).expect("decodes");
         assert_eq!(raw.joined(), Some(r#""room" ,{"a":[1]} , 2"#));
         assert_eq!((raw.len(), raw.json().collect::<Vec<_>>()), (3, vec![r#""room""#, r#"{"a":[1]}"#, "2"]));
-        let (room, rest): (String, RawArgs) = {
-            struct Two(String, RawArgs);
-            impl FromArgs for Two {
-                fn from_args<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<Self, A::Error> {
-                    Ok(Two(next_arg(seq, 0)?, RawArgs::from_args(seq)?))
-                }
+        struct Two(String, RawArgs);
+        impl FromArgs for Two {
+            fn from_args(args: &mut ArgCursor<'_>) -> Result<Self, serde_json::Error> {
+                Ok(Two(args.next()?, args.rest()?))
             }
-            let Two(a, b) = decode_args(&p.data, 1, &[]).expect("decodes");
-            (a, b)
-        };
+        }
+        let Two(room, rest) = decode_args_at(&p.data, p.args_at(), &[]).expect("decodes");
         assert_eq!((room.as_str(), rest.joined()), ("room", Some(r#"{"a":[1]} , 2"#)));
+        // The same from unvalidated bytes: the rest is read (and counted) on the way.
+        let Two(room, rest) = decode_args_at(&p.data, ArgsAt::Skip(1), &[]).expect("decodes");
+        assert_eq!((room.as_str(), rest.joined(), rest.len()), ("room", Some(r#"{"a":[1]} , 2"#), 2));
         let none = Packet::decode(Bytes::from_static(br#"2["ev"]"#), 10).expect("event");
-        let raw: RawArgs = decode_args(&none.data, 1, &[]).expect("decodes");
+        let raw: RawArgs = decode_args_at(&none.data, none.args_at(), &[]).expect("decodes");
         assert_eq!((raw.is_empty(), raw.len()), (true, 0));
-        // The same text in other bytes is validated as usual.
+        // Unvalidated bytes are validated as usual.
         let copy = Bytes::copy_from_slice(br#"["ev",1,]"#);
-        assert!(decode_args::<RawArgs>(&copy, 1, &[]).is_err());
-        forget_validated();
-        let raw: RawArgs = decode_args(&p.data, 1, &[]).expect("decodes");
-        assert_eq!(raw.len(), 3);
+        assert!(decode_args_at::<RawArgs>(&copy, ArgsAt::Skip(1), &[]).is_err());
+        let missing: Result<(String, u8), _> = decode_args_at(&none.data, none.args_at(), &[]);
+        assert!(missing.expect_err("missing").to_string().contains("missing argument 0"));
+    }
+
+    #[test]
+    fn the_thread_locals_are_restored_after_a_panic() {
+        #[derive(Debug)]
+        struct Boom;
+        impl<'de> serde::Deserialize<'de> for Boom {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                panic!("a Deserialize impl that panics")
+            }
+        }
+        let att = [Bytes::from_static(b"\x01")];
+        let r = std::panic::catch_unwind(|| decode_args::<(Boom,)>(b"[1]", &att));
+        assert!(r.is_err());
+        // Outside a decode, a placeholder has no attachment to point to.
+        let b: Result<crate::Binary, _> = serde_json::from_str(r#"{"_placeholder":true,"num":0}"#);
+        assert!(b.is_err(), "the attachments of the panicked decode are still visible");
     }
 
     #[test]
     fn raw_args_round_trip() {
         let data = br#"["ev",{"a":1},[true],{"_placeholder":true,"num":0}]"#;
         let att = [Bytes::from_static(b"\x01")];
-        let raw: RawArgs = decode_args(data, 1, &att).expect("decodes");
+        let raw: RawArgs = decode_args_at(data, ArgsAt::Skip(1), &att).expect("decodes");
         assert_eq!(raw.len(), 3);
         assert_eq!(raw.attachments(), &att);
         let mut out = Vec::new();

@@ -18,25 +18,36 @@ thread_local! {
     static ENCODING: RefCell<Option<Vec<Bytes>>> = const { RefCell::new(None) };
 }
 
+/// Puts a thread-local back as it was when dropped, so that a panic in a `Serialize` or
+/// `Deserialize` impl does not leave one packet's attachments visible to the next.
+struct Restore {
+    key: &'static std::thread::LocalKey<RefCell<Option<Vec<Bytes>>>>,
+    prev: Option<Option<Vec<Bytes>>>,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            self.key.with(|cell| *cell.borrow_mut() = prev);
+        }
+    }
+}
+
 /// Runs `f` with `attachments` visible to [`Binary`] deserialization.
 pub(crate) fn decode_with<R>(attachments: &[Bytes], f: impl FnOnce() -> R) -> R {
     let prev = DECODING.with(|d| d.replace(Some(attachments.to_vec())));
-    let r = f();
-    DECODING.with(|d| *d.borrow_mut() = prev);
-    r
+    let _restore = Restore { key: &DECODING, prev: Some(prev) };
+    f()
 }
 
 /// Runs `f`, collecting the bytes of every [`Binary`] it serializes.
 pub(crate) fn encode_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Bytes>) {
     let prev = ENCODING.with(|e| e.replace(Some(Vec::new())));
+    let mut restore = Restore { key: &ENCODING, prev: Some(prev) };
     let r = f();
+    let prev = restore.prev.take().unwrap_or_default();
     let collected = ENCODING.with(|e| e.replace(prev)).unwrap_or_default();
     (r, collected)
-}
-
-/// All attachments of the packet being decoded (for untyped capture).
-pub(crate) fn current_attachments() -> Vec<Bytes> {
-    DECODING.with(|d| d.borrow().clone().unwrap_or_default())
 }
 
 /// Binary data in an event's arguments: a `Buffer`/`ArrayBuffer`/`Uint8Array` on the JS side.

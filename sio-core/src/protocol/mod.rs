@@ -5,10 +5,12 @@ mod args;
 mod binary;
 mod json;
 mod packet;
+mod payload;
 
 pub use self::args::WriteArgs;
-pub use self::args::{FromArgs, One, RawArgs, ToArgs, next_arg};
-pub(crate) use self::args::{decode_args, forget_validated, write_array};
+pub use self::args::{ArgCursor, FromArgs, One, RawArgs, ToArgs, decode_args};
+pub(crate) use self::args::{ArgsAt, decode_args_at, write_array};
 pub use self::binary::Binary;
 pub(crate) use self::packet::write_header;
 pub use self::packet::{DecodeError, Nsp, Packet, PacketType};
+pub use self::payload::{EncodeError, Payload};

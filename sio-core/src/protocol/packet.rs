@@ -113,6 +113,8 @@ pub struct Packet {
     pub data: Bytes,
     /// For events: the event name's position in `data` (or the unescaped name).
     pub(crate) name: Option<EventName>,
+    /// For events: where the name ends in `data`, which was validated whole.
+    after_name: Option<usize>,
 }
 
 /// A namespace name borrowed from the packet bytes (checked as UTF-8 once, when decoded).
@@ -146,6 +148,16 @@ impl Packet {
         match self.name.as_ref()? {
             EventName::Span(s) => Some(s.as_str()),
             EventName::Owned(s) => Some(s),
+        }
+    }
+
+    /// Where the arguments start in `data`: after the name of an event (whose payload
+    /// [`Packet::decode`] validated, so it is not read again), at the start otherwise.
+    pub(crate) fn args_at(&self) -> super::args::ArgsAt {
+        match self.after_name {
+            Some(after) => super::args::ArgsAt::Validated(after),
+            None if self.name.is_some() => super::args::ArgsAt::Skip(1),
+            None => super::args::ArgsAt::Skip(0),
         }
     }
 
@@ -197,23 +209,16 @@ impl Packet {
             id = Some(parse_digits(&b[start..i]).ok_or(DecodeError::BadAckId)?);
         }
         let data = msg.slice(i..);
-        let name = validate_payload(kind, &data, id.is_some())?.map(|n| match n {
-            Name::Span(a, b) => Utf8Bytes::try_from(data.slice(a..b)).map(|name| {
-                // The closing quote follows the name.
-                super::args::note_validated(&data, b + 1);
-                EventName::Span(name)
-            }),
-            Name::Owned(s, b) => {
-                super::args::note_validated(&data, b);
-                Ok(EventName::Owned(s))
-            }
-        });
-        let name = match name {
-            Some(Ok(n)) => Some(n),
-            Some(Err(_)) => return Err(DecodeError::BadPayload),
-            None => None,
+        let (name, after_name) = match validate_payload(kind, &data, id.is_some())? {
+            // The closing quote follows the name.
+            Some(Name::Span(a, b)) => match Utf8Bytes::try_from(data.slice(a..b)) {
+                Ok(name) => (Some(EventName::Span(name)), Some(b + 1)),
+                Err(_) => return Err(DecodeError::BadPayload),
+            },
+            Some(Name::Owned(s, b)) => (Some(EventName::Owned(s)), Some(b)),
+            None => (None, None),
         };
-        Ok(Packet { kind, nsp, attachments, id, data, name })
+        Ok(Packet { kind, nsp, attachments, id, data, name, after_name })
     }
 }
 

@@ -4,55 +4,68 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
+use super::error::EmitError;
 use crate::Sid;
-use crate::protocol::{FromArgs, RawArgs, decode_args};
+use crate::protocol::{ArgsAt, FromArgs, Payload, RawArgs, decode_args_at};
 
 /// The future of an emit with acknowledgement.
 pub type AckFuture<T> = Pin<Box<dyn Future<Output = Result<T, AckError>> + Send + 'static>>;
 
-/// A client's reply to an emit with ack: its arguments, raw.
+/// A client's reply to an emit with ack: its arguments, raw, read on demand.
 #[derive(Debug, Clone)]
 pub struct AckReply {
-    pub(crate) data: Bytes,
-    pub(crate) attachments: Vec<Bytes>,
-    pub(crate) sid: Option<Sid>,
+    payload: Payload,
+    sid: Option<Sid>,
 }
 
-impl From<super::adapter::Payload> for AckReply {
-    fn from(p: super::adapter::Payload) -> Self {
-        Self { data: p.data, attachments: p.attachments, sid: None }
+impl From<Payload> for AckReply {
+    fn from(payload: Payload) -> Self {
+        Self { payload, sid: None }
     }
 }
 
 impl AckReply {
+    pub(crate) fn new(payload: Payload, sid: Option<Sid>) -> Self {
+        Self { payload, sid }
+    }
+
     /// The socket that replied, when it is on this node (replies relayed from other nodes
     /// carry no id).
     pub fn sid(&self) -> Option<Sid> {
         self.sid
     }
 
-    /// The reply as an adapter forwards it.
-    pub fn payload(&self) -> super::adapter::Payload {
-        super::adapter::Payload { data: self.data.clone(), attachments: self.attachments.clone() }
+    /// The reply's arguments as they arrived (what an adapter forwards).
+    pub fn payload(&self) -> &Payload {
+        &self.payload
     }
 
     /// The first reply argument as `T` (what `emitWithAck` resolves to in JavaScript).
+    ///
+    /// # Errors
+    /// [`AckError::Decode`] when the first argument is missing or not a `T`.
     pub fn get<T: DeserializeOwned>(&self) -> Result<T, AckError> {
-        decode_args::<(T,)>(&self.data, 0, &self.attachments).map(|(v,)| v).map_err(AckError::Decode)
+        decode_args_at::<(T,)>(&self.payload.data, ArgsAt::Skip(0), &self.payload.attachments)
+            .map(|(v,)| v)
+            .map_err(AckError::Decode)
     }
 
     /// Every reply argument, typed as a tuple.
+    ///
+    /// # Errors
+    /// [`AckError::Decode`] when the arguments do not deserialize as `T`.
     pub fn args<T: FromArgs>(&self) -> Result<T, AckError> {
-        decode_args::<T>(&self.data, 0, &self.attachments).map_err(AckError::Decode)
+        decode_args_at::<T>(&self.payload.data, ArgsAt::Skip(0), &self.payload.attachments)
+            .map_err(AckError::Decode)
     }
 
     /// Every reply argument, untyped.
     pub fn raw(&self) -> RawArgs {
-        decode_args::<RawArgs>(&self.data, 0, &self.attachments).unwrap_or_default()
+        decode_args_at::<RawArgs>(&self.payload.data, ArgsAt::Skip(0), &self.payload.attachments)
+            .unwrap_or_default()
     }
 }
 
@@ -67,7 +80,7 @@ pub enum AckError {
     /// The reply did not have the expected type.
     Decode(serde_json::Error),
     /// The packet could not be sent (queue full, socket closed, payload not serializable).
-    Send(super::EmitError),
+    Send(EmitError),
     /// The event's variant declares another ack type than the one awaited.
     WrongAckType {
         /// The event name.
@@ -94,7 +107,15 @@ impl fmt::Display for AckError {
     }
 }
 
-impl std::error::Error for AckError {}
+impl std::error::Error for AckError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AckError::Decode(e) => Some(e),
+            AckError::Send(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Replies collected by a broadcast with acknowledgements.
 #[derive(Debug)]
@@ -112,6 +133,9 @@ impl AckReplies {
     }
 
     /// The first argument of every reply, typed.
+    ///
+    /// # Errors
+    /// The first [`AckError::Decode`] of a reply that is not a `T`.
     pub fn values<T: DeserializeOwned>(&self) -> Result<Vec<T>, AckError> {
         self.replies.iter().map(AckReply::get).collect()
     }
@@ -120,6 +144,6 @@ impl AckReplies {
 /// A pending acknowledgement in a socket's table.
 #[derive(Debug)]
 pub(crate) enum AckEntry {
-    One(oneshot::Sender<AckReply>),
-    Many(mpsc::UnboundedSender<(Sid, AckReply)>),
+    One(oneshot::Sender<Payload>),
+    Many(mpsc::UnboundedSender<(Sid, Payload)>),
 }

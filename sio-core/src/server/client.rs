@@ -6,14 +6,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::ack::AckReply;
+use super::ServerInner;
 use super::encode;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
+use super::reason::DisconnectReason;
 use super::socket::{Conn, Event, SocketInner};
-use super::{DisconnectReason, ServerInner};
 use crate::engine::{CloseReason, EngineHandler, Message, Session, Tasks};
-use crate::protocol::{Packet, PacketType};
+use crate::protocol::{Packet, PacketType, Payload};
 
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
@@ -173,7 +173,7 @@ impl Client {
                     return self.protocol_error("ack for a namespace not joined");
                 };
                 if let Some(id) = packet.id {
-                    socket.on_ack(id, AckReply { data: packet.data, attachments, sid: None });
+                    socket.on_ack(id, Payload { data: packet.data, attachments });
                 }
             }
             PacketType::ConnectError => self.protocol_error("CONNECT_ERROR from a client"),
@@ -236,7 +236,7 @@ async fn run_connect(
         Ok(()) => {}
         Err(e) => {
             ns.remove_socket(&socket);
-            let _ = shared.session.send(encode::connect_error(ns.path(), &e.message, e.data.as_ref()));
+            let _ = shared.session.send(encode::connect_error(ns.path(), e.message(), e.data()));
         }
     }
 }

@@ -2,9 +2,8 @@
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use super::adapter::Payload;
 use crate::engine::Frame;
-use crate::protocol::{PacketType, WriteArgs, write_array, write_header};
+use crate::protocol::{EncodeError, PacketType, Payload, WriteArgs, write_array, write_header};
 
 /// An encoded packet: one text frame, then its binary attachments.
 #[derive(Debug, Clone)]
@@ -21,18 +20,6 @@ impl Encoded {
         }
     }
 }
-
-/// Why an outbound packet could not be encoded (a `Serialize` impl failed).
-#[derive(Debug)]
-pub struct EncodeError(pub(crate) serde_json::Error);
-
-impl std::fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not encode the payload: {}", self.0)
-    }
-}
-
-impl std::error::Error for EncodeError {}
 
 fn text_frame(buf: Vec<u8>) -> Frame {
     // serde_json and our headers only write UTF-8.

@@ -1,206 +1,47 @@
-//! Namespaces: the handler that serves them, their sockets and their rooms.
+//! A live namespace: its sockets, its rooms and the locks that guard them.
+//!
+//! Locking rules, all kept in this file: a namespace has two tables, `sockets` (id → socket)
+//! and `rooms` (room → members), and every socket has its own list of joined rooms. They are
+//! taken in the order socket list → `sockets` → `rooms`, never the other way round. The
+//! callback of [`Namespace::for_each_selected`] runs with `sockets` and `rooms` read-locked:
+//! it may queue packets but must not join, leave or disconnect (collect the sockets first).
+//! The adapter's room hooks run under the table lock that changed, so that the creation and
+//! the deletion of one room reach it in order.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::RwLock;
 
-use super::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerEventFn};
-use super::socket::{Conn, Event, SocketInner};
-use super::{ConnectError, DisconnectReason, Room, ServerConfig};
-use crate::Sid;
-use crate::engine::BoxFuture;
+use super::builder::ServerConfig;
+use super::handlers::{DynHandler, Middleware};
+use super::socket::SocketInner;
+use super::stats::NamespaceStats;
+use crate::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerAck};
+use crate::protocol::RawArgs;
+use crate::{Room, Sid};
 
-/// What serves a namespace. `#[namespace]` impl blocks generate an implementation with a
-/// static `match` on event names; [`Handlers`] is the hand-written equivalent.
-///
-/// The handler is shared by every socket of the namespace (`Arc<Self>`), so its futures can
-/// hold on to it across awaits.
-pub trait NamespaceHandler: Send + Sync + 'static {
-    /// A client asks to join. Refuse with `Err` (the client gets `connect_error`). Packets
-    /// emitted here are delivered right after the CONNECT reply.
-    fn connect(
-        self: &Arc<Self>,
-        conn: Conn,
-    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
-        let _ = conn;
-        async { Ok(()) }
-    }
-
-    /// An event arrived.
-    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
-
-    /// The socket left the namespace.
-    fn disconnect(
-        self: &Arc<Self>,
-        conn: Conn,
-        reason: DisconnectReason,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        let _ = (conn, reason);
-        async {}
-    }
-}
-
-type ConnectFuture = Pin<Box<dyn Future<Output = Result<(), ConnectError>> + Send + 'static>>;
-
-/// Object-safe form of [`NamespaceHandler`].
-pub(crate) trait DynHandler: Send + Sync + 'static {
-    fn connect(&self, conn: Conn) -> ConnectFuture;
-    fn event(&self, conn: Conn, event: Event) -> BoxFuture;
-    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
-}
-
-/// Holds a handler for the namespace table.
-pub(crate) struct Holder<T>(pub(crate) Arc<T>);
-
-impl<T: NamespaceHandler> DynHandler for Holder<T> {
-    fn connect(&self, conn: Conn) -> ConnectFuture {
-        Box::pin(NamespaceHandler::connect(&self.0, conn))
-    }
-    fn event(&self, conn: Conn, event: Event) -> BoxFuture {
-        // A panic in an event handler disconnects only its socket (the client sees
-        // `io server disconnect`); the connection and its other namespaces stay. The guard
-        // lives in the same allocation as the handler's future.
-        let socket = conn.clone();
-        let fut = NamespaceHandler::event(&self.0, conn, event);
-        Box::pin(async move {
-            use futures_util::FutureExt as _;
-            if std::panic::AssertUnwindSafe(fut).catch_unwind().await.is_err() {
-                tracing::error!(sid = %socket.id(), ns = socket.ns(), "an event handler panicked; disconnecting its socket");
-                socket.disconnect();
-            }
-        })
-    }
-    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
-        Box::pin(NamespaceHandler::disconnect(&self.0, conn, reason))
-    }
-}
-
-/// A connect middleware: sees the socket (handshake, auth) before the handler and may refuse.
-pub type Middleware = Arc<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
-
-type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
-type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
-type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
-
-/// Hand-written handlers for a namespace, one closure per event name.
-///
-/// ```
-/// use sio_core::{Handlers, Conn, Event};
-/// let chat = Handlers::new().on("msg", |conn: Conn, mut ev: Event| async move {
-///     let text: String = ev.arg().unwrap_or_default();
-///     if let Some(ack) = ev.take_ack() {
-///         let _ = ack.send(&format!("recv {text}"));
-///     }
-/// });
-/// ```
-#[derive(Default)]
-pub struct Handlers {
-    events: HashMap<Box<str>, EventFn>,
-    any: Option<EventFn>,
-    connect: Option<ConnectFn>,
-    disconnect: Option<DisconnectFn>,
-}
-
-impl fmt::Debug for Handlers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handlers").field("events", &self.events.keys().collect::<Vec<_>>()).finish()
-    }
-}
-
-impl Handlers {
-    /// No handlers yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Handles event `name`.
-    pub fn on<F, Fut>(mut self, name: &str, f: F) -> Self
-    where
-        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.events.insert(name.into(), Box::new(move |c, e| Box::pin(f(c, e))));
-        self
-    }
-
-    /// Handles every event that has no handler of its own.
-    pub fn on_any<F, Fut>(mut self, f: F) -> Self
-    where
-        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.any = Some(Box::new(move |c, e| Box::pin(f(c, e))));
-        self
-    }
-
-    /// Runs on connect; `Err` refuses the connection.
-    pub fn on_connect<F, Fut>(mut self, f: F) -> Self
-    where
-        F: Fn(Conn) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
-    {
-        self.connect = Some(Box::new(move |c| Box::pin(f(c))));
-        self
-    }
-
-    /// Runs when a socket leaves.
-    pub fn on_disconnect<F, Fut>(mut self, f: F) -> Self
-    where
-        F: Fn(Conn, DisconnectReason) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.disconnect = Some(Box::new(move |c, r| Box::pin(f(c, r))));
-        self
-    }
-}
-
-impl NamespaceHandler for Handlers {
-    fn connect(
-        self: &Arc<Self>,
-        conn: Conn,
-    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
-        match &self.connect {
-            Some(f) => f(conn),
-            None => Box::pin(async { Ok(()) }),
-        }
-    }
-    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
-        match self.events.get(event.name()).or(self.any.as_ref()) {
-            Some(f) => f(conn, event),
-            None => {
-                tracing::debug!(event = event.name(), "no handler for event");
-                Box::pin(async {})
-            }
-        }
-    }
-    fn disconnect(
-        self: &Arc<Self>,
-        conn: Conn,
-        reason: DisconnectReason,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        match &self.disconnect {
-            Some(f) => f(conn, reason),
-            None => Box::pin(async {}),
-        }
-    }
-}
+/// A handler of server-side events from other nodes.
+pub(crate) type ServerEventFn = Arc<dyn Fn(RawArgs, Option<ServerAck>) + Send + Sync>;
 
 /// How a namespace is served: its handler and connect middlewares.
+#[derive(Clone)]
 pub(crate) struct NamespaceDef {
     pub(crate) handler: Arc<dyn DynHandler>,
     pub(crate) middlewares: Vec<Middleware>,
 }
 
-impl Clone for NamespaceDef {
-    fn clone(&self) -> Self {
-        Self { handler: self.handler.clone(), middlewares: self.middlewares.clone() }
-    }
+/// Which sockets of a namespace an operation reaches: those in any of `rooms` (every socket
+/// when empty), minus those in `except` and the socket `except_sid`. A room name that is a
+/// socket id of this namespace selects that socket.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    pub(crate) rooms: Vec<Room>,
+    pub(crate) except: Vec<Room>,
+    pub(crate) except_sid: Option<Sid>,
 }
 
 /// A live namespace: sockets, rooms, ack ids.
@@ -209,19 +50,16 @@ pub(crate) struct Namespace {
     pub(crate) handler: Arc<dyn DynHandler>,
     pub(crate) middlewares: Vec<Middleware>,
     pub(crate) config: Arc<ServerConfig>,
-    pub(crate) sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
-    pub(crate) rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
+    sockets: RwLock<HashMap<Sid, Arc<SocketInner>>>,
+    rooms: RwLock<HashMap<Room, HashSet<Sid>>>,
     ack_ids: AtomicU64,
     adapter: Option<Arc<dyn NamespaceAdapter>>,
-    pub(crate) server_events: RwLock<HashMap<Box<str>, ServerEventFn>>,
+    server_events: RwLock<HashMap<Box<str>, ServerEventFn>>,
 }
 
 impl fmt::Debug for Namespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Namespace")
-            .field("path", &self.path)
-            .field("sockets", &self.sockets.read().len())
-            .finish()
+        f.debug_struct("Namespace").field("path", &self.path).field("sockets", &self.len()).finish()
     }
 }
 
@@ -232,16 +70,19 @@ impl Namespace {
         config: Arc<ServerConfig>,
         adapter: Option<&Arc<dyn Adapter>>,
     ) -> Arc<Self> {
-        Arc::new_cyclic(|weak| Self {
-            path: path.into(),
-            handler: def.handler,
-            middlewares: def.middlewares,
-            config,
-            sockets: RwLock::new(HashMap::new()),
-            rooms: RwLock::new(HashMap::new()),
-            ack_ids: AtomicU64::new(0),
-            adapter: adapter.map(|a| a.namespace(LocalNamespace::new(weak.clone(), path))),
-            server_events: RwLock::new(HashMap::new()),
+        Arc::new_cyclic(|weak: &std::sync::Weak<Namespace>| {
+            let local: std::sync::Weak<dyn crate::adapter::LocalOps> = weak.clone();
+            Self {
+                path: path.into(),
+                handler: def.handler,
+                middlewares: def.middlewares,
+                config,
+                sockets: RwLock::new(HashMap::new()),
+                rooms: RwLock::new(HashMap::new()),
+                ack_ids: AtomicU64::new(0),
+                adapter: adapter.map(|a| a.namespace(LocalNamespace::new(local, path))),
+                server_events: RwLock::new(HashMap::new()),
+            }
         })
     }
 
@@ -258,8 +99,17 @@ impl Namespace {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
     }
 
-    // The adapter's room hooks run under the table lock that changed, so that the creation
-    // and the deletion of one room reach it in order.
+    // --- the socket table --------------------------------------------------------------------
+
+    /// Number of connected sockets.
+    pub(crate) fn len(&self) -> usize {
+        self.sockets.read().len()
+    }
+
+    /// The connected socket `sid`.
+    pub(crate) fn socket(&self, sid: Sid) -> Option<Arc<SocketInner>> {
+        self.sockets.read().get(&sid).cloned()
+    }
 
     pub(crate) fn insert_socket(&self, socket: &Arc<SocketInner>) {
         let mut sockets = self.sockets.write();
@@ -270,6 +120,7 @@ impl Namespace {
         }
     }
 
+    /// Removes the socket from both tables.
     pub(crate) fn remove_socket(&self, socket: &SocketInner) {
         {
             let mut sockets = self.sockets.write();
@@ -283,23 +134,17 @@ impl Namespace {
         if !rooms.is_empty() {
             let mut index = self.rooms.write();
             for room in rooms {
-                if let Some(set) = index.get_mut(&room) {
-                    set.remove(&socket.id);
-                    if set.is_empty() {
-                        index.remove(&room);
-                        if let Some(adapter) = &self.adapter {
-                            adapter.room_deleted(room.as_str(), false);
-                        }
-                    }
-                }
+                self.remove_member(&mut index, &room, socket.id);
             }
         }
     }
 
+    // --- the room table ----------------------------------------------------------------------
+
     pub(crate) fn join(&self, socket: &SocketInner, room: Room) {
         let mut rooms = socket.rooms.lock();
-        // Checked under the rooms lock: `leave_namespace` marks the socket before it takes the
-        // rooms, so a late join from a still-running handler cannot leave an entry behind.
+        // Checked under the socket's list: `leave_namespace` marks the socket before it takes
+        // the list, so a late join from a still-running handler cannot leave an entry behind.
         if socket.is_disconnected() || rooms.contains(&room) {
             return;
         }
@@ -321,15 +166,120 @@ impl Namespace {
         let mut rooms = socket.rooms.lock();
         let Some(pos) = rooms.iter().position(|r| r == room) else { return };
         rooms.swap_remove(pos);
-        let mut index = self.rooms.write();
+        self.remove_member(&mut self.rooms.write(), room, socket.id);
+    }
+
+    fn remove_member(&self, index: &mut HashMap<Room, HashSet<Sid>>, room: &Room, sid: Sid) {
         if let Some(set) = index.get_mut(room) {
-            set.remove(&socket.id);
+            set.remove(&sid);
             if set.is_empty() {
                 index.remove(room);
                 if let Some(adapter) = &self.adapter {
                     adapter.room_deleted(room.as_str(), false);
                 }
             }
+        }
+    }
+
+    /// Rooms that have members, with their member counts, sorted by name.
+    pub(crate) fn room_sizes(&self) -> Vec<(Room, usize)> {
+        let mut v: Vec<_> = self.rooms.read().iter().map(|(r, m)| (r.clone(), m.len())).collect();
+        v.sort();
+        v
+    }
+
+    /// Rooms that have members.
+    pub(crate) fn room_names(&self) -> Vec<Room> {
+        self.rooms.read().keys().cloned().collect()
+    }
+
+    /// Whether `room` has members (a socket id of this namespace counts as a room).
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        if self.rooms.read().contains_key(room) {
+            return true;
+        }
+        Sid::parse(room).is_some_and(|sid| self.sockets.read().contains_key(&sid))
+    }
+
+    // --- selections --------------------------------------------------------------------------
+
+    /// Calls `f` once for every socket `sel` selects, with both tables read-locked (see the
+    /// module's locking rules).
+    pub(crate) fn for_each_selected(&self, sel: &Selection, mut f: impl FnMut(&Arc<SocketInner>)) {
+        let sockets = self.sockets.read();
+        let excluded: HashSet<Sid> = if sel.except.is_empty() {
+            HashSet::new()
+        } else {
+            let index = self.rooms.read();
+            let mut set = HashSet::new();
+            for room in &sel.except {
+                if let Some(members) = index.get(room) {
+                    set.extend(members.iter().copied());
+                } else if let Some(sid) = Sid::parse(room.as_str()) {
+                    set.insert(sid);
+                }
+            }
+            set
+        };
+        let skip = |sid: &Sid| Some(*sid) == sel.except_sid || excluded.contains(sid);
+        if sel.rooms.is_empty() {
+            for (sid, socket) in sockets.iter() {
+                if !skip(sid) {
+                    f(socket);
+                }
+            }
+            return;
+        }
+        let index = self.rooms.read();
+        let mut seen = HashSet::new();
+        let several = sel.rooms.len() > 1;
+        for room in &sel.rooms {
+            let mut visit = |sid: &Sid| {
+                if skip(sid) || (several && !seen.insert(*sid)) {
+                    return;
+                }
+                if let Some(socket) = sockets.get(sid) {
+                    f(socket);
+                }
+            };
+            match index.get(room) {
+                Some(members) => members.iter().for_each(&mut visit),
+                None => {
+                    if let Some(sid) = Sid::parse(room.as_str()) {
+                        visit(&sid);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sockets `sel` selects, collected, so that the caller may act on them without the
+    /// namespace's locks.
+    pub(crate) fn selected(&self, sel: &Selection) -> Vec<Arc<SocketInner>> {
+        let mut out = Vec::new();
+        self.for_each_selected(sel, |s| out.push(s.clone()));
+        out
+    }
+
+    // --- server-side events ------------------------------------------------------------------
+
+    pub(crate) fn on_server_event(&self, event: &str, f: ServerEventFn) {
+        self.server_events.write().insert(event.into(), f);
+    }
+
+    pub(crate) fn server_event_handler(&self, event: &str) -> Option<ServerEventFn> {
+        self.server_events.read().get(event).cloned()
+    }
+
+    // --- counters ----------------------------------------------------------------------------
+
+    pub(crate) fn stats(&self) -> NamespaceStats {
+        let sockets = self.sockets.read();
+        NamespaceStats {
+            path: self.path().to_owned(),
+            sockets: sockets.len(),
+            rooms: self.rooms.read().len(),
+            pending_acks: sockets.values().map(|s| s.pending_acks()).sum(),
         }
     }
 }

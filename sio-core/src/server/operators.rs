@@ -1,6 +1,5 @@
 //! Broadcast operators: `to`, `except`, `broadcast`, `local`, `volatile`, `timeout`.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -11,21 +10,21 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::ack::{AckEntry, AckError, AckFuture, AckReplies, AckReply};
-use super::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, RemoteAck, RemoteSocket, SocketInfo};
 use super::encode::{self, Encoded};
-use super::namespace::Namespace;
+use super::error::EmitError;
+use super::local::RemoteSocket;
+use super::namespace::{Namespace, Selection};
 use super::socket::{Conn, ForgetAcks, SocketInner, Untyped};
-use super::{EmitError, Room};
-use crate::Sid;
+use crate::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, Payload, RemoteAck, SocketInfo};
 use crate::protocol::{One, ToArgs, WriteArgs};
+use crate::{Room, Sid};
 
 /// Selects sockets of one namespace and sends to all of them. The packet is encoded once and
 /// the same buffer is queued to every recipient.
+#[must_use = "an operator does nothing until you emit (or join, leave, disconnect) through it"]
 pub struct BroadcastOperator<E = Untyped> {
     ns: Arc<Namespace>,
-    rooms: Vec<Room>,
-    except: Vec<Room>,
-    except_sid: Option<Sid>,
+    sel: Selection,
     local: bool,
     volatile: bool,
     timeout: Option<Duration>,
@@ -36,8 +35,8 @@ impl<E> fmt::Debug for BroadcastOperator<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BroadcastOperator")
             .field("ns", &self.ns.path())
-            .field("rooms", &self.rooms)
-            .field("except", &self.except)
+            .field("rooms", &self.sel.rooms)
+            .field("except", &self.sel.except)
             .field("local", &self.local)
             .field("volatile", &self.volatile)
             .finish()
@@ -48,9 +47,7 @@ impl<E> BroadcastOperator<E> {
     pub(crate) fn new(ns: Arc<Namespace>) -> Self {
         Self {
             ns,
-            rooms: Vec::new(),
-            except: Vec::new(),
-            except_sid: None,
+            sel: Selection::default(),
             local: false,
             volatile: false,
             timeout: None,
@@ -59,25 +56,25 @@ impl<E> BroadcastOperator<E> {
     }
 
     pub(crate) fn except_sid(mut self, sid: Sid) -> Self {
-        self.except_sid = Some(sid);
+        self.sel.except_sid = Some(sid);
         self
     }
 
     /// Adds a target room (sockets in any of the rooms receive, once).
     pub fn to(mut self, room: impl Into<Room>) -> Self {
-        self.rooms.push(room.into());
+        self.sel.rooms.push(room.into());
         self
     }
 
     /// Adds several target rooms.
     pub fn to_all<I: IntoIterator<Item = R>, R: Into<Room>>(mut self, rooms: I) -> Self {
-        self.rooms.extend(rooms.into_iter().map(Into::into));
+        self.sel.rooms.extend(rooms.into_iter().map(Into::into));
         self
     }
 
     /// Excludes sockets in `room`.
     pub fn except(mut self, room: impl Into<Room>) -> Self {
-        self.except.push(room.into());
+        self.sel.except.push(room.into());
         self
     }
 
@@ -99,57 +96,9 @@ impl<E> BroadcastOperator<E> {
         self
     }
 
-    /// Calls `f` for every selected socket.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Arc<SocketInner>)) {
-        let sockets = self.ns.sockets.read();
-        let excluded: HashSet<Sid> = if self.except.is_empty() {
-            HashSet::new()
-        } else {
-            let index = self.ns.rooms.read();
-            let mut set = HashSet::new();
-            for room in &self.except {
-                if let Some(members) = index.get(room) {
-                    set.extend(members.iter().copied());
-                } else if let Some(sid) = Sid::parse(room.as_str()) {
-                    set.insert(sid);
-                }
-            }
-            set
-        };
-        let skip = |sid: &Sid| Some(*sid) == self.except_sid || excluded.contains(sid);
-        if self.rooms.is_empty() {
-            for (sid, socket) in sockets.iter() {
-                if !skip(sid) {
-                    f(socket);
-                }
-            }
-            return;
-        }
-        let index = self.ns.rooms.read();
-        let mut seen = HashSet::new();
-        let several = self.rooms.len() > 1;
-        for room in &self.rooms {
-            let mut visit = |sid: &Sid| {
-                if skip(sid) || (several && !seen.insert(*sid)) {
-                    return;
-                }
-                if let Some(socket) = sockets.get(sid) {
-                    f(socket);
-                }
-            };
-            match index.get(room) {
-                Some(members) => members.iter().for_each(&mut visit),
-                None => {
-                    if let Some(sid) = Sid::parse(room.as_str()) {
-                        visit(&sid);
-                    }
-                }
-            }
-        }
-    }
-
-    pub(crate) fn ns(&self) -> &Arc<Namespace> {
-        &self.ns
+    /// Calls `f` for every selected local socket (with the namespace's tables locked).
+    pub(crate) fn for_each(&self, f: impl FnMut(&Arc<SocketInner>)) {
+        self.ns.for_each_selected(&self.sel, f);
     }
 
     /// The remote side, unless this operation stays on this node.
@@ -159,12 +108,12 @@ impl<E> BroadcastOperator<E> {
 
     /// The selection as it travels to other nodes (the excluded sender included).
     pub(crate) fn options(&self) -> BroadcastOptions {
-        let mut except = self.except.clone();
-        if let Some(sid) = self.except_sid {
+        let mut except = self.sel.except.clone();
+        if let Some(sid) = self.sel.except_sid {
             except.push(Room::from(sid));
         }
         BroadcastOptions {
-            rooms: self.rooms.clone(),
+            rooms: self.sel.rooms.clone(),
             except,
             local: self.local,
             volatile: self.volatile,
@@ -178,7 +127,7 @@ impl<E> BroadcastOperator<E> {
         &self,
         enc: &Encoded,
         id: u64,
-        tx: &mpsc::UnboundedSender<(Sid, AckReply)>,
+        tx: &mpsc::UnboundedSender<(Sid, Payload)>,
     ) -> Vec<Arc<SocketInner>> {
         let mut targets = Vec::new();
         self.for_each(|socket| {
@@ -203,11 +152,10 @@ impl<E> BroadcastOperator<E> {
         sent
     }
 
+    /// Calls `f` for every selected local socket, outside the namespace's locks (joining,
+    /// leaving and disconnecting take them).
     pub(crate) fn for_each_conn(&self, mut f: impl FnMut(Conn)) {
-        let mut selected = Vec::new();
-        self.for_each(|s| selected.push(s.clone()));
-        // Outside the namespace locks: joining, leaving and disconnecting take them.
-        selected.into_iter().for_each(|s| f(Conn::from_inner(s)));
+        self.ns.selected(&self.sel).into_iter().for_each(|s| f(Conn::from_inner(s)));
     }
 
     #[doc(hidden)]
@@ -252,17 +200,14 @@ impl<E> BroadcastOperator<E> {
             while local_open || counting || remote_replies < remote_expected {
                 tokio::select! {
                     r = rx.recv(), if local_open => match r {
-                        Some((sid, mut reply)) => {
-                            reply.sid = Some(sid);
-                            replies.push(reply);
-                        }
+                        Some((sid, reply)) => replies.push(AckReply::new(reply, Some(sid))),
                         None => local_open = false,
                     },
                     r = recv_remote(&mut remote) => match r {
                         Some(RemoteAck::ClientCount(n)) => remote_expected += n,
                         Some(RemoteAck::Reply(reply)) => {
                             remote_replies += 1;
-                            replies.push(reply);
+                            replies.push(AckReply::new(reply, None));
                         }
                         Some(RemoteAck::CountsComplete) => counting = false,
                         None => {

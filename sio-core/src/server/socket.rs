@@ -16,15 +16,16 @@ use tokio::sync::oneshot;
 use super::ack::{AckEntry, AckError, AckFuture, AckReply};
 use super::client::ClientShared;
 use super::encode::{self, Encoded};
+use super::error::EmitError;
 use super::extensions::Extensions;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
-use super::{EmitError, Room};
-use crate::Sid;
+use crate::adapter::SocketInfo;
 use crate::engine::{Frame, SendError};
-use crate::protocol::{FromArgs, One, Packet, RawArgs, ToArgs, WriteArgs, decode_args};
+use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
+use crate::{Room, Sid};
 
 const CONNECTING: u8 = 0;
 const CONNECTED: u8 = 1;
@@ -144,7 +145,7 @@ impl SocketInner {
         self.acks.lock().len()
     }
 
-    pub(crate) fn on_ack(&self, id: u64, reply: AckReply) {
+    pub(crate) fn on_ack(&self, id: u64, reply: Payload) {
         let entry = self.acks.lock().remove(&id);
         match entry {
             Some(AckEntry::One(tx)) => {
@@ -241,8 +242,8 @@ impl<E> Conn<E> {
     }
 
     /// What `fetch_sockets` reports for this socket.
-    pub(crate) fn info(&self) -> crate::server::adapter::SocketInfo {
-        crate::server::adapter::SocketInfo {
+    pub(crate) fn info(&self) -> SocketInfo {
+        SocketInfo {
             id: self.inner.id.as_str().to_owned(),
             handshake: self.handshake().to_json(self.auth_raw()),
             rooms: self.rooms().iter().map(|r| r.as_str().to_owned()).collect(),
@@ -373,7 +374,7 @@ impl<E> Conn<E> {
             let _guard = &guard;
             sent.map_err(AckError::Send)?;
             match tokio::time::timeout(timeout, rx).await {
-                Ok(Ok(reply)) => Ok(reply),
+                Ok(Ok(reply)) => Ok(AckReply::new(reply, None)),
                 Ok(Err(_)) => Err(AckError::Disconnected),
                 Err(_) => Err(AckError::Timeout),
             }
@@ -471,17 +472,17 @@ impl Event {
 
     /// The arguments, typed as a tuple: `let (room, text): (String, String) = ev.args()?`.
     pub fn args<T: FromArgs>(&self) -> Result<T, serde_json::Error> {
-        decode_args(&self.packet.data, 1, &self.attachments)
+        decode_args_at(&self.packet.data, self.packet.args_at(), &self.attachments)
     }
 
     /// The first argument, typed.
     pub fn arg<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        decode_args::<(T,)>(&self.packet.data, 1, &self.attachments).map(|(v,)| v)
+        decode_args_at::<(T,)>(&self.packet.data, self.packet.args_at(), &self.attachments).map(|(v,)| v)
     }
 
     /// Every argument, untyped (JSON and binary), e.g. to re-emit them unchanged.
     pub fn raw(&self) -> RawArgs {
-        decode_args(&self.packet.data, 1, &self.attachments).unwrap_or_default()
+        decode_args_at(&self.packet.data, self.packet.args_at(), &self.attachments).unwrap_or_default()
     }
 
     /// The binary attachments.

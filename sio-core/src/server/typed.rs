@@ -7,9 +7,9 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 use super::ack::{AckError, AckFuture, AckReplies, AckReply};
+use super::error::EmitError;
 use super::operators::BroadcastOperator;
-use super::socket::{Conn, TimeoutConn};
-use super::{EmitError, Untyped};
+use super::socket::{Conn, TimeoutConn, Untyped};
 use crate::protocol::WriteArgs;
 use crate::schema::ServerEventSchema;
 

@@ -33,13 +33,12 @@ fn event_arm(h: &Handler) -> TokenStream {
     let tys: Vec<&syn::Type> = payload.iter().map(|p| &p.ty).collect();
     let decode: Vec<TokenStream> = payload
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .map(|p| {
             let ty = &p.ty;
             if p.kind == ParamKind::Rest {
-                quote_spanned! {ty.span()=> <::sio_core::RawArgs as ::sio_core::FromArgs>::from_args(__seq)? }
+                quote_spanned! {ty.span()=> ::sio_core::protocol::ArgCursor::rest(__args)? }
             } else {
-                quote_spanned! {ty.span()=> ::sio_core::protocol::next_arg::<#ty, __S>(__seq, #i)? }
+                quote_spanned! {ty.span()=> ::sio_core::protocol::ArgCursor::next::<#ty>(__args)? }
             }
         })
         .collect();
@@ -54,9 +53,9 @@ fn event_arm(h: &Handler) -> TokenStream {
         #name => {
             struct __Args(#(#tys),*);
             impl ::sio_core::FromArgs for __Args {
-                fn from_args<'de, __S: ::sio_core::__private::serde::de::SeqAccess<'de>>(
-                    __seq: &mut __S,
-                ) -> ::core::result::Result<Self, __S::Error> {
+                fn from_args(
+                    __args: &mut ::sio_core::protocol::ArgCursor<'_>,
+                ) -> ::core::result::Result<Self, ::sio_core::__private::serde_json::Error> {
                     ::core::result::Result::Ok(__Args(#(#decode),*))
                 }
             }

@@ -1,5 +1,5 @@
-//! Adapters: how broadcasts, room operations and server-side events reach the sockets of
-//! other servers of a cluster.
+//! The adapter contract: how broadcasts, room operations and server-side events reach the
+//! sockets of other servers of a cluster.
 //!
 //! Without an adapter a server is alone: every operation is local. With one
 //! ([`ServerBuilder::adapter`](crate::ServerBuilder::adapter)), the server still does the local
@@ -8,27 +8,24 @@
 //! that arrive from other nodes are applied through a [`LocalNamespace`], always locally,
 //! so they are never forwarded again.
 //!
-//! `sio-redis` implements this over Redis pub/sub, wire-compatible with Node's
-//! `@socket.io/redis-adapter`.
+//! This module is the contract only: the traits an adapter implements and the values that
+//! cross the boundary. The server's side of it (what a [`LocalNamespace`] does to local
+//! sockets) lives with the namespaces. `sio-redis` implements the contract over Redis pub/sub,
+//! wire-compatible with Node's `@socket.io/redis-adapter`.
 
+use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use super::ack::AckReply;
-use super::encode;
-use super::namespace::Namespace;
-use super::operators::BroadcastOperator;
-use super::socket::SocketInner;
-use super::{EmitError, Room};
-use crate::Sid;
-use crate::protocol::{RawArgs, ToArgs, WriteArgs};
+pub use crate::protocol::Payload;
+use crate::protocol::{EncodeError, One, RawArgs};
+use crate::{Room, Sid};
 
 /// A boxed future, as adapters return them.
 pub type AdapterFuture<T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send + 'static>>;
@@ -103,34 +100,6 @@ pub trait NamespaceAdapter: Send + Sync + 'static {
     }
 }
 
-/// A packet's arguments as they cross nodes: a JSON array (binary values are
-/// `{"_placeholder":true,"num":N}`) and the attachments the placeholders point to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Payload {
-    /// The JSON array, e.g. `["event",1,{"_placeholder":true,"num":0}]`.
-    pub data: Bytes,
-    /// Binary attachments, by placeholder number.
-    pub attachments: Vec<Bytes>,
-}
-
-impl Payload {
-    /// Encodes `args` (with the event name first when given).
-    pub fn encode<A: ToArgs>(event: Option<&str>, args: &A) -> Result<Self, EmitError> {
-        Self::encode_dyn(event, args)
-    }
-
-    pub(crate) fn encode_dyn(event: Option<&str>, args: &dyn WriteArgs) -> Result<Self, EmitError> {
-        let mut data = Vec::with_capacity(64);
-        let bins = crate::protocol::write_array(&mut data, event, args).map_err(encode::EncodeError)?;
-        Ok(Self { data: data.into(), attachments: bins })
-    }
-
-    /// The arguments, untyped (the event name included when there is one).
-    pub fn args(&self) -> RawArgs {
-        crate::protocol::decode_args::<RawArgs>(&self.data, 0, &self.attachments).unwrap_or_default()
-    }
-}
-
 /// Which sockets an operation selects, as it travels between nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BroadcastOptions {
@@ -152,8 +121,8 @@ pub struct BroadcastOptions {
 pub enum RemoteAck {
     /// A node sent the packet to this many sockets.
     ClientCount(usize),
-    /// One socket's reply.
-    Reply(AckReply),
+    /// One socket's reply (its arguments).
+    Reply(Payload),
     /// Every node has reported its count.
     CountsComplete,
 }
@@ -174,7 +143,7 @@ pub struct SocketInfo {
 }
 
 /// Why a cluster-wide operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AdapterError {
     /// Not every node answered in time.
@@ -184,10 +153,24 @@ pub enum AdapterError {
         /// Answers expected.
         expected: usize,
     },
-    /// The adapter cannot reach the other nodes (e.g. the Redis connection is down).
-    Unavailable(String),
+    /// The adapter cannot reach the other nodes (e.g. the Redis connection is down); the
+    /// cause is the error's [`source`](StdError::source).
+    Unavailable(Arc<dyn StdError + Send + Sync>),
     /// The payload could not be encoded.
-    Encode(String),
+    Encode(Arc<EncodeError>),
+}
+
+impl AdapterError {
+    /// The other nodes are unreachable because of `cause`.
+    pub fn unavailable(cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        AdapterError::Unavailable(Arc::from(cause.into()))
+    }
+}
+
+impl From<EncodeError> for AdapterError {
+    fn from(e: EncodeError) -> Self {
+        AdapterError::Encode(Arc::new(e))
+    }
 }
 
 impl fmt::Display for AdapterError {
@@ -197,14 +180,23 @@ impl fmt::Display for AdapterError {
                 write!(f, "timeout reached: only {received} responses received out of {expected}")
             }
             AdapterError::Unavailable(why) => write!(f, "the other nodes are unreachable: {why}"),
-            AdapterError::Encode(why) => write!(f, "could not encode the payload: {why}"),
+            AdapterError::Encode(why) => why.fmt(f),
         }
     }
 }
 
-impl std::error::Error for AdapterError {}
+impl StdError for AdapterError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            AdapterError::Timeout { .. } => None,
+            AdapterError::Unavailable(e) => Some(&**e),
+            AdapterError::Encode(e) => Some(&**e),
+        }
+    }
+}
 
-/// Replies to a server-side event with acknowledgement ([`NsHandle::on_server_event`](crate::NsHandle::on_server_event)).
+/// Replies to a server-side event with acknowledgement
+/// ([`NsHandle::on_server_event`](crate::NsHandle::on_server_event)).
 pub struct ServerAck(Box<dyn FnOnce(Payload) + Send>);
 
 impl fmt::Debug for ServerAck {
@@ -220,8 +212,11 @@ impl ServerAck {
     }
 
     /// Replies with one value (what the emitting node receives for this node).
-    pub fn send<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
-        let payload = Payload::encode(None, &crate::protocol::One(value))?;
+    ///
+    /// # Errors
+    /// When `value`'s `Serialize` implementation fails (nothing is sent then).
+    pub fn send<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
+        let payload = Payload::encode(None, &One(value))?;
         (self.0)(payload);
         Ok(())
     }
@@ -232,13 +227,26 @@ impl ServerAck {
     }
 }
 
-pub(crate) type ServerEventFn = Arc<dyn Fn(RawArgs, Option<ServerAck>) + Send + Sync>;
+/// What a [`LocalNamespace`] asks of this node's namespace: implemented by the server.
+/// Everything here acts on local sockets only.
+pub(crate) trait LocalOps: Send + Sync + 'static {
+    fn broadcast(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> usize;
+    fn broadcast_with_ack(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> LocalAcks;
+    fn add_sockets(self: Arc<Self>, opts: &BroadcastOptions, rooms: &[Room]);
+    fn del_sockets(self: Arc<Self>, opts: &BroadcastOptions, rooms: &[Room]);
+    fn disconnect_sockets(self: Arc<Self>, opts: &BroadcastOptions, close: bool);
+    fn fetch_sockets(self: Arc<Self>, opts: &BroadcastOptions) -> Vec<SocketInfo>;
+    fn socket_ids(self: Arc<Self>, opts: &BroadcastOptions) -> Vec<Sid>;
+    fn rooms(self: Arc<Self>) -> Vec<Room>;
+    fn has_room(self: Arc<Self>, room: &str) -> bool;
+    fn server_event(self: Arc<Self>, name: &str, args: RawArgs, ack: Option<ServerAck>) -> bool;
+}
 
 /// A namespace of this node, as an adapter sees it: applies what other nodes ask, to local
-/// sockets only.
+/// sockets only. Holds the namespace weakly: once it is gone every method is a no-op.
 #[derive(Clone)]
 pub struct LocalNamespace {
-    ns: Weak<Namespace>,
+    ns: Weak<dyn LocalOps>,
     path: Arc<str>,
 }
 
@@ -249,7 +257,7 @@ impl fmt::Debug for LocalNamespace {
 }
 
 impl LocalNamespace {
-    pub(crate) fn new(ns: Weak<Namespace>, path: &str) -> Self {
+    pub(crate) fn new(ns: Weak<dyn LocalOps>, path: &str) -> Self {
         Self { ns, path: path.into() }
     }
 
@@ -258,86 +266,60 @@ impl LocalNamespace {
         &self.path
     }
 
-    fn select(&self, opts: &BroadcastOptions) -> Option<BroadcastOperator> {
-        let ns = self.ns.upgrade()?;
-        let mut op = BroadcastOperator::new(ns).to_all(opts.rooms.iter().cloned()).local();
-        for room in &opts.except {
-            op = op.except(room.clone());
-        }
-        if opts.volatile {
-            op = op.volatile();
-        }
-        Some(op)
-    }
-
     /// Delivers an event from another node to the selected local sockets (encoded once).
     /// Returns the number of recipients.
     pub fn broadcast(&self, packet: &Payload, opts: &BroadcastOptions) -> usize {
-        let Some(op) = self.select(opts) else { return 0 };
-        let enc = encode::encode_payload(&self.path, packet, None);
-        op.send_encoded(&enc)
+        self.ns.upgrade().map_or(0, |ns| ns.broadcast(packet, opts))
     }
 
     /// Delivers an event from another node with an ack id; the replies come from
     /// [`LocalAcks::next`].
     pub fn broadcast_with_ack(&self, packet: &Payload, opts: &BroadcastOptions) -> LocalAcks {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let Some(op) = self.select(opts) else {
-            return LocalAcks { id: 0, count: 0, rx, targets: Vec::new() };
-        };
-        let id = op.ns().next_ack_id();
-        let enc = encode::encode_payload(&self.path, packet, Some(id));
-        let targets = op.send_with_ack(&enc, id, &tx);
-        LocalAcks { id, count: targets.len(), rx, targets }
+        match self.ns.upgrade() {
+            Some(ns) => ns.broadcast_with_ack(packet, opts),
+            None => LocalAcks::none(),
+        }
     }
 
     /// Makes the selected local sockets join `rooms`.
     pub fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        if let Some(op) = self.select(opts) {
-            op.for_each_conn(|c| rooms.iter().for_each(|r| c.join(r.clone())));
+        if let Some(ns) = self.ns.upgrade() {
+            ns.add_sockets(opts, rooms);
         }
     }
 
     /// Makes the selected local sockets leave `rooms`.
     pub fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        if let Some(op) = self.select(opts) {
-            op.for_each_conn(|c| rooms.iter().for_each(|r| c.leave(r.clone())));
+        if let Some(ns) = self.ns.upgrade() {
+            ns.del_sockets(opts, rooms);
         }
     }
 
     /// Disconnects the selected local sockets (`close`: their whole connection).
     pub fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
-        if let Some(op) = self.select(opts) {
-            op.for_each_conn(|c| if close { c.close() } else { c.disconnect() });
+        if let Some(ns) = self.ns.upgrade() {
+            ns.disconnect_sockets(opts, close);
         }
     }
 
     /// The selected local sockets.
     pub fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
-        self.select(opts).map(|op| op.local_infos()).unwrap_or_default()
+        self.ns.upgrade().map(|ns| ns.fetch_sockets(opts)).unwrap_or_default()
     }
 
     /// The ids of the selected local sockets.
     pub fn socket_ids(&self, opts: &BroadcastOptions) -> Vec<Sid> {
-        let mut out = Vec::new();
-        if let Some(op) = self.select(opts) {
-            op.for_each_conn(|c| out.push(c.id()));
-        }
-        out
+        self.ns.upgrade().map(|ns| ns.socket_ids(opts)).unwrap_or_default()
     }
 
     /// The rooms with members on this node (sockets' own id rooms excluded).
     pub fn rooms(&self) -> Vec<Room> {
-        self.ns.upgrade().map(|ns| ns.rooms.read().keys().cloned().collect()).unwrap_or_default()
+        self.ns.upgrade().map(|ns| ns.rooms()).unwrap_or_default()
     }
 
     /// Whether `room` has members on this node (a local socket id counts as a room).
     pub fn has_room(&self, room: &str) -> bool {
-        let Some(ns) = self.ns.upgrade() else { return false };
-        if ns.rooms.read().contains_key(room) {
-            return true;
-        }
-        Sid::parse(room).is_some_and(|sid| ns.sockets.read().contains_key(&sid))
+        self.ns.upgrade().is_some_and(|ns| ns.has_room(room))
     }
 
     /// Runs this node's handler of a server-side event from another node. `args` holds the
@@ -347,122 +329,46 @@ impl LocalNamespace {
         let Some(ns) = self.ns.upgrade() else { return false };
         let raw = args.args();
         let Some(Ok(name)) = raw.get::<String>(0) else { return false };
-        let handler = ns.server_events.read().get(name.as_str()).cloned();
-        match handler {
-            Some(h) => {
-                // A panicking handler must not take the adapter's listener down with it.
-                let run = std::panic::AssertUnwindSafe(|| h(raw.skip_first(), ack));
-                if std::panic::catch_unwind(run).is_err() {
-                    tracing::error!(ns = %self.path, event = %name, "a server-side event handler panicked");
-                }
-                true
-            }
-            None => {
-                tracing::debug!(ns = %self.path, event = %name, "no handler for this server-side event");
-                false
-            }
-        }
+        ns.server_event(&name, raw.skip_first(), ack)
     }
 }
 
 /// Replies of local sockets to a broadcast with acks that came from another node. Dropping
 /// it forgets the pending acks.
-#[derive(Debug)]
 pub struct LocalAcks {
-    id: u64,
     count: usize,
-    rx: mpsc::UnboundedReceiver<(Sid, AckReply)>,
-    targets: Vec<Arc<SocketInner>>,
+    rx: Option<mpsc::UnboundedReceiver<(Sid, Payload)>>,
+    /// Removes the sockets' pending entries when dropped.
+    _pending: Box<dyn Send + Sync>,
+}
+
+impl fmt::Debug for LocalAcks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalAcks").field("count", &self.count).finish_non_exhaustive()
+    }
 }
 
 impl LocalAcks {
+    pub(crate) fn new(
+        count: usize,
+        rx: mpsc::UnboundedReceiver<(Sid, Payload)>,
+        pending: impl Send + Sync + 'static,
+    ) -> Self {
+        Self { count, rx: Some(rx), _pending: Box::new(pending) }
+    }
+
+    fn none() -> Self {
+        Self { count: 0, rx: None, _pending: Box::new(()) }
+    }
+
     /// How many local sockets the packet was sent to.
     pub fn count(&self) -> usize {
         self.count
     }
 
-    /// The next reply; `None` once every recipient replied or left.
-    pub async fn next(&mut self) -> Option<AckReply> {
-        self.rx.recv().await.map(|(sid, mut reply)| {
-            reply.sid = Some(sid);
-            reply
-        })
-    }
-}
-
-impl Drop for LocalAcks {
-    fn drop(&mut self) {
-        for socket in &self.targets {
-            socket.forget_ack(self.id);
-        }
-    }
-}
-
-/// A socket of the cluster, as [`BroadcastOperator::fetch_sockets`] returns it: on this node
-/// or another. Its methods reach it wherever it is (through its own id room).
-#[derive(Clone)]
-pub struct RemoteSocket {
-    ns: Arc<Namespace>,
-    info: SocketInfo,
-}
-
-impl fmt::Debug for RemoteSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteSocket").field("id", &self.info.id).field("rooms", &self.info.rooms).finish()
-    }
-}
-
-impl RemoteSocket {
-    pub(crate) fn new(ns: Arc<Namespace>, info: SocketInfo) -> Self {
-        Self { ns, info }
-    }
-
-    /// The socket id.
-    pub fn id(&self) -> &str {
-        &self.info.id
-    }
-
-    /// Its rooms, its own id room included.
-    pub fn rooms(&self) -> &[String] {
-        &self.info.rooms
-    }
-
-    /// Its handshake, in the reference server's shape.
-    pub fn handshake(&self) -> &serde_json::Value {
-        &self.info.handshake
-    }
-
-    /// Its application data (`socket.data` of a Node socket).
-    pub fn data(&self) -> &serde_json::Value {
-        &self.info.data
-    }
-
-    /// Everything above.
-    pub fn info(&self) -> &SocketInfo {
-        &self.info
-    }
-
-    fn op(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.ns.clone()).to(self.info.id.as_str())
-    }
-
-    /// Emits `event` to this socket.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.op().emit(event, data)
-    }
-
-    /// Makes it join `room`.
-    pub fn join(&self, room: impl Into<Room>) {
-        self.op().join(room)
-    }
-
-    /// Makes it leave `room`.
-    pub fn leave(&self, room: impl Into<Room>) {
-        self.op().leave(room)
-    }
-
-    /// Disconnects it from the namespace.
-    pub fn disconnect(&self) {
-        self.op().disconnect()
+    /// The next reply and the socket it came from; `None` once every recipient replied or
+    /// left.
+    pub async fn next(&mut self) -> Option<(Sid, Payload)> {
+        self.rx.as_mut()?.recv().await
     }
 }

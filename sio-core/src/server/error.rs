@@ -1,0 +1,135 @@
+//! The errors of the socket API: emits that fail, namespace connections that are refused.
+
+use std::any::Any;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::protocol::EncodeError;
+
+/// Why an emit failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EmitError {
+    /// The payload's `Serialize` impl failed.
+    Encode(EncodeError),
+    /// The client's outbound queue is full; the client is being disconnected.
+    BufferFull,
+    /// The socket is disconnected.
+    Disconnected,
+}
+
+impl From<EncodeError> for EmitError {
+    fn from(e: EncodeError) -> Self {
+        EmitError::Encode(e)
+    }
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::Encode(e) => e.fmt(f),
+            EmitError::BufferFull => f.write_str("the client's outbound queue is full"),
+            EmitError::Disconnected => f.write_str("the socket is disconnected"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EmitError::Encode(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A refused namespace connection: the client's `connect_error` gets `message` and `data`.
+///
+/// A `#[connect]` handler or a middleware returns it to refuse; a `#[connect]` handler may
+/// also return `Result<(), E>` with any error type of its own (see [`IntoConnectError`]).
+///
+/// ```
+/// use sio_core::ConnectError;
+///
+/// let e = ConnectError::new("room is full").with_data(&serde_json::json!({ "retry_in": 30 }));
+/// assert_eq!(e.to_string(), "room is full");
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConnectError {
+    message: String,
+    data: Option<serde_json::Value>,
+}
+
+impl ConnectError {
+    /// A refusal with a message (`err.message` on the client).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), data: None }
+    }
+
+    /// Adds `data` (`err.data` on the client). A value that does not serialize is left out.
+    #[must_use]
+    pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> Self {
+        self.data = serde_json::to_value(data).ok();
+        self
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&serde_json::Value> {
+        self.data.as_ref()
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<String> for ConnectError {
+    fn from(message: String) -> Self {
+        ConnectError::new(message)
+    }
+}
+
+impl From<&str> for ConnectError {
+    fn from(message: &str) -> Self {
+        ConnectError::new(message)
+    }
+}
+
+/// What a `#[connect]` handler's error becomes: the refusal the client receives.
+///
+/// Implemented for every type that is `Display` (the client's `err.message` is its text), and
+/// for [`ConnectError`] itself, which keeps its data. So a handler can return
+/// `Result<(), MyError>`, `Result<(), anyhow::Error>` or `Result<(), String>` as well as
+/// `Result<(), ConnectError>`.
+///
+/// ```
+/// use sio_core::{ConnectError, IntoConnectError};
+///
+/// let e = std::io::Error::other("database down").into_connect_error();
+/// assert_eq!(e.message(), "database down");
+/// let kept = ConnectError::new("no").with_data(&1).into_connect_error();
+/// assert_eq!(kept.data(), Some(&serde_json::json!(1)));
+/// ```
+pub trait IntoConnectError {
+    /// The refusal.
+    fn into_connect_error(self) -> ConnectError;
+}
+
+impl<E: fmt::Display + 'static> IntoConnectError for E {
+    fn into_connect_error(self) -> ConnectError {
+        match (&self as &dyn Any).downcast_ref::<ConnectError>() {
+            Some(e) => e.clone(),
+            None => ConnectError::new(self.to_string()),
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! What serves a namespace: the [`NamespaceHandler`] trait (what `#[namespace]` generates),
+//! its hand-written form [`Handlers`], and connect middlewares.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::error::ConnectError;
+use super::reason::DisconnectReason;
+use super::socket::{Conn, Event};
+use crate::engine::BoxFuture;
+
+/// What serves a namespace. `#[namespace]` impl blocks generate an implementation with a
+/// static `match` on event names; [`Handlers`] is the hand-written equivalent.
+///
+/// The handler is shared by every socket of the namespace (`Arc<Self>`), so its futures can
+/// hold on to it across awaits.
+pub trait NamespaceHandler: Send + Sync + 'static {
+    /// A client asks to join. Refuse with `Err` (the client gets `connect_error`). Packets
+    /// emitted here are delivered right after the CONNECT reply.
+    fn connect(
+        self: &Arc<Self>,
+        conn: Conn,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+        let _ = conn;
+        async { Ok(()) }
+    }
+
+    /// An event arrived.
+    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
+
+    /// The socket left the namespace.
+    fn disconnect(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let _ = (conn, reason);
+        async {}
+    }
+}
+
+pub(crate) type ConnectFuture = Pin<Box<dyn Future<Output = Result<(), ConnectError>> + Send + 'static>>;
+
+/// Object-safe form of [`NamespaceHandler`].
+pub(crate) trait DynHandler: Send + Sync + 'static {
+    fn connect(&self, conn: Conn) -> ConnectFuture;
+    fn event(&self, conn: Conn, event: Event) -> BoxFuture;
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
+}
+
+/// Holds a handler for the namespace table.
+pub(crate) struct Holder<T>(pub(crate) Arc<T>);
+
+impl<T: NamespaceHandler> DynHandler for Holder<T> {
+    fn connect(&self, conn: Conn) -> ConnectFuture {
+        Box::pin(NamespaceHandler::connect(&self.0, conn))
+    }
+    fn event(&self, conn: Conn, event: Event) -> BoxFuture {
+        // A panic in an event handler disconnects only its socket (the client sees
+        // `io server disconnect`); the connection and its other namespaces stay. The guard
+        // lives in the same allocation as the handler's future.
+        let socket = conn.clone();
+        let fut = NamespaceHandler::event(&self.0, conn, event);
+        Box::pin(async move {
+            use futures_util::FutureExt as _;
+            if std::panic::AssertUnwindSafe(fut).catch_unwind().await.is_err() {
+                tracing::error!(sid = %socket.id(), ns = socket.ns(), "an event handler panicked; disconnecting its socket");
+                socket.disconnect();
+            }
+        })
+    }
+    fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
+        Box::pin(NamespaceHandler::disconnect(&self.0, conn, reason))
+    }
+}
+
+/// A connect middleware: sees the socket (handshake, auth) before the handler and may refuse.
+pub type Middleware = Arc<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
+
+type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
+type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
+type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
+
+/// Hand-written handlers for a namespace, one closure per event name.
+///
+/// ```
+/// use sio_core::{Handlers, Conn, Event};
+/// let chat = Handlers::new().on("msg", |conn: Conn, mut ev: Event| async move {
+///     let text: String = ev.arg().unwrap_or_default();
+///     if let Some(ack) = ev.take_ack() {
+///         let _ = ack.send(&format!("recv {text}"));
+///     }
+/// });
+/// ```
+#[derive(Default)]
+pub struct Handlers {
+    events: HashMap<Box<str>, EventFn>,
+    any: Option<EventFn>,
+    connect: Option<ConnectFn>,
+    disconnect: Option<DisconnectFn>,
+}
+
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handlers").field("events", &self.events.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Handles event `name`.
+    pub fn on<F, Fut>(mut self, name: &str, f: F) -> Self
+    where
+        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.events.insert(name.into(), Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Handles every event that has no handler of its own.
+    pub fn on_any<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.any = Some(Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Runs on connect; `Err` refuses the connection.
+    pub fn on_connect<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        self.connect = Some(Box::new(move |c| Box::pin(f(c))));
+        self
+    }
+
+    /// Runs when a socket leaves.
+    pub fn on_disconnect<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.disconnect = Some(Box::new(move |c, r| Box::pin(f(c, r))));
+        self
+    }
+}
+
+impl NamespaceHandler for Handlers {
+    fn connect(
+        self: &Arc<Self>,
+        conn: Conn,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send + 'static {
+        match &self.connect {
+            Some(f) => f(conn),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+    fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
+        match self.events.get(event.name()).or(self.any.as_ref()) {
+            Some(f) => f(conn, event),
+            None => {
+                tracing::debug!(event = event.name(), "no handler for event");
+                Box::pin(async {})
+            }
+        }
+    }
+    fn disconnect(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        match &self.disconnect {
+            Some(f) => f(conn, reason),
+            None => Box::pin(async {}),
+        }
+    }
+}
+
+/// Builds a connect middleware from an async closure.
+///
+/// ```
+/// use sio_core::{ConnectError, Handlers, Server, middleware};
+///
+/// let only_with_token = middleware(|conn| async move {
+///     match conn.handshake().query("token") {
+///         Some(t) if t == "secret" => Ok(()),
+///         _ => Err(ConnectError::new("not authorized")),
+///     }
+/// });
+/// let io = Server::builder().ns_with("/admin", Handlers::new(), vec![only_with_token]).build();
+/// ```
+pub fn middleware<F, Fut>(f: F) -> Middleware
+where
+    F: Fn(Conn) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+{
+    Arc::new(move |c| Box::pin(f(c)))
+}
