@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use bytes::Bytes;
-use futures_util::stream::FuturesUnordered;
 use http_body_util::BodyExt as _;
 
 use crate::Server;
@@ -81,7 +80,7 @@ impl Harness {
             sessions.push(session);
         }
         // Handler futures that do not finish at once wait here, as in the session task.
-        let mut running = FuturesUnordered::new();
+        let mut running = None;
         let mut panicked = false;
         let deliver: Deliver = Box::new(move |i, msg| {
             let mut cx = Context::from_waker(Waker::noop());
@@ -141,7 +140,7 @@ impl Harness {
         let n = self.out.len();
         for frame in self.out.drain(..) {
             if let Frame::Text(t) = frame {
-                f(t.as_str());
+                f(&t);
             }
         }
         n

@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "__internals")]
 #[doc(hidden)]
 pub mod __bench;
+#[cfg(feature = "__internals")]
 #[doc(hidden)]
 pub mod __fuzz;
 #[doc(hidden)]
@@ -21,10 +23,10 @@ pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
 pub use room::Room;
 pub use server::{
-    AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnectError,
-    DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake, IntoConnectError,
-    Middleware, NamespaceHandler, NamespaceStats, NsHandle, RemoteSocket, Server, ServerBuilder,
-    ServerEvents, ServerStats, TimeoutConn, TypedNamespace, TypedReplies, Untyped, middleware,
+    AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
+    ConnectError, DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake,
+    IntoConnectError, Middleware, NamespaceHandler, NamespaceStats, NsHandle, RemoteSocket, Server,
+    ServerBuilder, ServerEvents, ServerStats, TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;

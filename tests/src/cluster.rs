@@ -103,7 +103,7 @@ fn select(root: &NsHandle, cmd: &Value) -> sio_core::BroadcastOperator {
 }
 
 async fn run(conn: &Conn, cmd: &Value) -> Value {
-    let ns = conn.nsp();
+    let ns = conn.namespace();
     let event = cmd["event"].as_str().unwrap_or("event").to_owned();
     match cmd["op"].as_str().unwrap_or_default() {
         "emit" => {

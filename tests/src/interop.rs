@@ -186,7 +186,7 @@ fn auth() -> (Handlers, Vec<sio_core::Middleware>) {
 pub fn server() -> Server {
     let (auth_handlers, auth_mw) = auth();
     let dyn_handlers = Handlers::new().on_connect(|conn: Conn| async move {
-        let _ = conn.emit("hello", conn.ns());
+        let _ = conn.emit("hello", conn.namespace().path());
         Ok(())
     });
     Server::builder()

@@ -194,6 +194,22 @@ async fn missing_or_unsupported_protocol_version_is_code_5() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_parameters_are_percent_decoded_as_node_decodes_them() {
+    let (_io, addr, _) = start_default().await;
+    // `4` and `polling` percent-encoded: Node's `url.parse(url, true)` reads them decoded.
+    let r = get(&format!("{}?EIO=%34&transport=p%6Flling", base(addr))).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let sid = parse_open(&r.body)["sid"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(sid.len(), 20, "{r:?}");
+    // The sid percent-encoded, every character: the POST finds its session.
+    let encoded: String = sid.bytes().map(|b| format!("%{b:02X}")).collect();
+    let url = format!("{}?EIO=4&transport=polling&sid={encoded}", base(addr));
+    let r = send(reqwest::Client::new().post(url).body("40")).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"), "{r:?}");
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_is_answered_ok() {
     let (_io, addr, _) = start_default().await;
     let p = Polling::handshake(addr).await;

@@ -416,9 +416,9 @@ async fn emits_with_ack_dropped_unfinished_leave_no_pending_entry() {
     let handlers = base_handlers().on("spam", |conn: Conn, mut ev: Event| async move {
         for i in 0..50 {
             drop(conn.emit_with_ack("q", &i));
-            drop(conn.nsp().all().emit_with_ack("qb", &i));
+            drop(conn.namespace().all().emit_with_ack("qb", &i));
             let mut one = conn.emit_with_ack("q", &i);
-            let mut all = conn.nsp().all().emit_with_ack("qb", &i);
+            let mut all = conn.namespace().all().emit_with_ack("qb", &i);
             let _ = futures_util::FutureExt::now_or_never(&mut one);
             let _ = futures_util::FutureExt::now_or_never(&mut all);
         }

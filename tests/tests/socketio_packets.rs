@@ -19,7 +19,7 @@ fn server() -> (sio_core::ServerBuilder, mpsc::UnboundedReceiver<String>, mpsc::
         h.on_disconnect(move |conn: Conn, reason| {
             let tx = tx.clone();
             async move {
-                let _ = tx.send(format!("{} {}", conn.ns(), reason.as_str()));
+                let _ = tx.send(format!("{} {}", conn.namespace().path(), reason.as_str()));
             }
         })
     };

@@ -107,7 +107,7 @@ impl<H: EngineHandler> Driver<H> {
         self.handled_input = false;
         if !self.started {
             self.started = true;
-            let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
+            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_start(&mut self.state, &mut tasks);
         }
 
@@ -285,7 +285,7 @@ impl<H: EngineHandler> Driver<H> {
         match packet {
             Inbound::Message(msg) => {
                 self.handled_input = true;
-                let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
+                let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
             }
             Inbound::Pong(_) => {
@@ -322,7 +322,7 @@ impl<H: EngineHandler> Driver<H> {
         }
         tracing::debug!(sid = %self.session.id(), %reason, "session closing");
         {
-            let mut tasks = Tasks::lazy(&mut self.tasks, cx, &mut self.panicked);
+            let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
             self.engine.handler.on_close(&mut self.state, reason, &mut tasks);
         }
         let flush = reason.flushes();

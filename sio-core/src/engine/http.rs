@@ -1,6 +1,7 @@
 //! HTTP side of the engine: request validation, handshake, polling GET/POST and the WebSocket
 //! upgrade, answering errors as the reference server does.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::driver::Driver;
 use super::packet::Frame;
@@ -91,20 +91,20 @@ impl EngineError {
     }
 }
 
-/// The query parameters the engine reads.
+/// The query parameters the engine reads, percent-decoded (borrowed when nothing is
+/// escaped), as Node's `url.parse(.., true)` reads them.
 #[derive(Debug, Default)]
 struct Query<'a> {
-    eio: Option<&'a str>,
-    transport: Option<&'a str>,
-    sid: Option<&'a str>,
+    eio: Option<Cow<'a, str>>,
+    transport: Option<Cow<'a, str>>,
+    sid: Option<Cow<'a, str>>,
 }
 
 impl<'a> Query<'a> {
     fn parse(q: &'a str) -> Self {
         let mut out = Query::default();
-        for pair in q.split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match k {
+        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+            match &*k {
                 "EIO" => out.eio = Some(v),
                 "transport" => out.transport = Some(v),
                 "sid" => out.sid = Some(v),
@@ -112,6 +112,18 @@ impl<'a> Query<'a> {
             }
         }
         out
+    }
+
+    fn eio(&self) -> Option<&str> {
+        self.eio.as_deref()
+    }
+
+    fn transport(&self) -> Option<&str> {
+        self.transport.as_deref()
+    }
+
+    fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
     }
 }
 
@@ -151,7 +163,7 @@ pub(crate) fn handle<H: EngineHandler>(
 ) -> impl Future<Output = Response<Body>> + Send + 'static {
     let early = if req.method() == Method::GET {
         let q = Query::parse(req.uri().query().unwrap_or(""));
-        match (q.transport, q.sid.and_then(Sid::parse)) {
+        match (q.transport(), q.sid().and_then(Sid::parse)) {
             (Some("polling"), Some(sid)) => {
                 engine.get(sid).filter(|s| s.transport() == TransportKind::Polling)
             }
@@ -194,13 +206,13 @@ async fn route<H: EngineHandler>(
     let query_str = parts.uri.query().unwrap_or("");
     let query = Query::parse(query_str);
     let upgrade = is_upgrade_request(&parts.headers);
-    let transport = match query.transport {
+    let transport = match query.transport() {
         Some("polling") if cfg.polling => TransportKind::Polling,
         Some("websocket") if cfg.websocket => TransportKind::WebSocket,
         _ => return EngineError::UnknownTransport.response(upgrade),
     };
 
-    if let Some(sid) = query.sid {
+    if let Some(sid) = query.sid() {
         let Some(session) = Sid::parse(sid).and_then(|s| engine.get(s)) else {
             return EngineError::UnknownSid.response(upgrade);
         };
@@ -271,7 +283,7 @@ async fn route<H: EngineHandler>(
             return EngineError::Forbidden.response(upgrade);
         }
     }
-    if query.eio != Some("4") {
+    if query.eio() != Some("4") {
         return EngineError::UnsupportedProtocolVersion.response(upgrade);
     }
     if engine.shutting_down.load(Ordering::Acquire) {
@@ -496,7 +508,7 @@ fn accept_websocket(
     if parts.headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
         return Err(EngineError::BadRequest);
     }
-    let accept = derive_accept_key(key.as_bytes());
+    let accept = accept_key(key.as_bytes());
     let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(EngineError::BadRequest)?;
     let resp = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -581,11 +593,14 @@ mod tests {
     #[test]
     fn parses_the_engine_query() {
         let q = Query::parse("EIO=4&transport=polling&t=abc&sid=xyz");
-        assert_eq!(q.eio, Some("4"));
-        assert_eq!(q.transport, Some("polling"));
-        assert_eq!(q.sid, Some("xyz"));
+        assert_eq!(q.eio(), Some("4"));
+        assert_eq!(q.transport(), Some("polling"));
+        assert_eq!(q.sid(), Some("xyz"));
         let empty = Query::parse("");
-        assert!(empty.eio.is_none() && empty.transport.is_none());
+        assert!(empty.eio().is_none() && empty.transport().is_none());
+        // Percent-encoded and plus-encoded values are decoded, as Node decodes them.
+        let q = Query::parse("EIO=%34&transport=poll%69ng&sid=a+b");
+        assert_eq!((q.eio(), q.transport(), q.sid()), (Some("4"), Some("polling"), Some("a b")));
     }
 
     #[test]
@@ -611,5 +626,26 @@ mod tests {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         let r = EngineError::Forbidden.response(false);
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+}
+
+/// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 §4.2.2): the base64 of
+/// the SHA-1 of the key followed by the protocol's GUID.
+fn accept_key(key: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let mut sha = sha1::Sha1::new();
+    sha.update(key);
+    sha.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha.finalize())
+}
+
+#[cfg(test)]
+mod accept_key_tests {
+    #[test]
+    fn rfc_6455_example() {
+        // The example of RFC 6455 section 1.3.
+        assert_eq!(super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 }

@@ -31,22 +31,22 @@ pub use self::tasks::{BoxFuture, Tasks};
 use crate::Sid;
 
 /// Decoder entry points for the fuzz targets (see `sio_core::__fuzz`).
-#[doc(hidden)]
-pub mod fuzz {
+#[cfg(feature = "__internals")]
+pub(crate) mod fuzz {
     use bytes::Bytes;
 
     /// Decodes an Engine.IO text packet.
-    pub fn decode_text(b: Bytes) {
+    pub(crate) fn decode_text(b: Bytes) {
         let _ = super::packet::Inbound::decode_text(b);
     }
 
     /// Decodes a polling payload.
-    pub fn decode_payload(b: Bytes) {
+    pub(crate) fn decode_payload(b: Bytes) {
         let _ = super::payload::decode(b);
     }
 
     /// Parses WebSocket frames (see `ws::fuzz::frames` for the input layout).
-    pub fn ws_frames(data: &[u8]) {
+    pub(crate) fn ws_frames(data: &[u8]) {
         super::ws::fuzz::frames(data);
     }
 }

@@ -1,7 +1,7 @@
 //! Engine.IO v4 packets: the one-character type prefix and what follows it.
 
 use bytes::Bytes;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use bytestring::ByteString;
 
 /// A message delivered by the Engine.IO layer to the layer above (Socket.IO).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,16 +75,16 @@ impl Inbound {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
     /// A complete text packet, e.g. `42["ev",1]` or `2` (ping).
-    Text(Utf8Bytes),
+    Text(ByteString),
     /// The payload of a binary message (sent as a raw WebSocket binary frame, or `b<base64>`
     /// over polling).
     Binary(Bytes),
 }
 
 impl Frame {
-    pub(crate) const PING: Frame = Frame::Text(Utf8Bytes::from_static("2"));
-    pub(crate) const NOOP: Frame = Frame::Text(Utf8Bytes::from_static("6"));
-    pub(crate) const CLOSE: Frame = Frame::Text(Utf8Bytes::from_static("1"));
+    pub(crate) const PING: Frame = Frame::Text(ByteString::from_static("2"));
+    pub(crate) const NOOP: Frame = Frame::Text(ByteString::from_static("6"));
+    pub(crate) const CLOSE: Frame = Frame::Text(ByteString::from_static("1"));
 
     /// A text message frame: `4` followed by `text`.
     pub fn message(text: &str) -> Frame {

@@ -60,7 +60,7 @@ pub(crate) fn encode(frames: &[Frame]) -> String {
             out.push(SEPARATOR as char);
         }
         match frame {
-            Frame::Text(t) => out.push_str(t.as_str()),
+            Frame::Text(t) => out.push_str(t),
             Frame::Binary(b) => {
                 out.push('b');
                 STANDARD.encode_string(b, &mut out);
@@ -73,7 +73,7 @@ pub(crate) fn encode(frames: &[Frame]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio_tungstenite::tungstenite::Utf8Bytes;
+    use bytestring::ByteString;
 
     #[test]
     fn decodes_a_batch_with_binary() {
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn encodes_a_batch() {
         let frames = [
-            Frame::Text(Utf8Bytes::from_static("4hi")),
+            Frame::Text(ByteString::from_static("4hi")),
             Frame::Binary(Bytes::from_static(&[1, 2, 3])),
             Frame::PING,
         ];

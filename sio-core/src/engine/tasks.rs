@@ -24,44 +24,28 @@ pub(crate) type Guarded = futures_util::future::CatchUnwind<AssertUnwindSafe<Box
 /// is read. One that does await keeps running beside the session's reads and writes, so a
 /// slow handler delays neither heartbeats nor other messages.
 pub struct Tasks<'a, 'b> {
-    set: Set<'a>,
+    /// Pending futures: a set made when the first future needs one (an idle session keeps
+    /// none).
+    set: &'a mut Option<FuturesUnordered<Guarded>>,
     cx: &'a mut Context<'b>,
     panicked: &'a mut bool,
 }
 
-/// Where pending futures go: a set, or a set made when the first future needs one (an idle
-/// session keeps none).
-enum Set<'a> {
-    Ready(&'a mut FuturesUnordered<Guarded>),
-    Lazy(&'a mut Option<FuturesUnordered<Guarded>>),
-}
-
 impl fmt::Debug for Tasks<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let running = match &self.set {
-            Set::Ready(s) => s.len(),
-            Set::Lazy(s) => s.as_ref().map_or(0, |s| s.len()),
-        };
+        let running = self.set.as_ref().map_or(0, |s| s.len());
         f.debug_struct("Tasks").field("running", &running).finish()
     }
 }
 
 impl<'a, 'b> Tasks<'a, 'b> {
-    pub(crate) fn new(
-        set: &'a mut FuturesUnordered<Guarded>,
-        cx: &'a mut Context<'b>,
-        panicked: &'a mut bool,
-    ) -> Self {
-        Self { set: Set::Ready(set), cx, panicked }
-    }
-
     /// Futures that do not finish at once go to `set`, created then if it is `None`.
-    pub(crate) fn lazy(
+    pub(crate) fn new(
         set: &'a mut Option<FuturesUnordered<Guarded>>,
         cx: &'a mut Context<'b>,
         panicked: &'a mut bool,
     ) -> Self {
-        Self { set: Set::Lazy(set), cx, panicked }
+        Self { set, cx, panicked }
     }
 
     /// Starts a future on the session task. A panic in it is caught: it is logged and the
@@ -69,10 +53,7 @@ impl<'a, 'b> Tasks<'a, 'b> {
     pub fn run(&mut self, fut: BoxFuture) {
         let mut fut = AssertUnwindSafe(fut).catch_unwind();
         match fut.poll_unpin(self.cx) {
-            Poll::Pending => match &mut self.set {
-                Set::Ready(s) => s.push(fut),
-                Set::Lazy(s) => s.get_or_insert_with(FuturesUnordered::new).push(fut),
-            },
+            Poll::Pending => self.set.get_or_insert_with(FuturesUnordered::new).push(fut),
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(_)) => *self.panicked = true,
         }

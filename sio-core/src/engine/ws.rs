@@ -501,6 +501,7 @@ fn unmask(buf: &mut [u8], mask: [u8; 4]) {
 }
 
 /// The frame parser on bytes in memory, for the fuzz target.
+#[cfg(any(test, feature = "__internals"))]
 pub(crate) mod fuzz {
     use super::*;
 

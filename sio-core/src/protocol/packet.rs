@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::json;
 use bytes::Bytes;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use bytestring::ByteString;
 
 /// The seven Socket.IO packet types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,17 +119,17 @@ pub struct Packet {
 
 /// A namespace name borrowed from the packet bytes (checked as UTF-8 once, when decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Nsp(Utf8Bytes);
+pub struct Nsp(ByteString);
 
 impl Nsp {
     /// The root namespace `/`.
     pub fn root() -> Self {
-        Nsp(Utf8Bytes::from_static("/"))
+        Nsp(ByteString::from_static("/"))
     }
 
     /// The namespace as text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.0
     }
 }
 
@@ -137,7 +137,7 @@ impl Nsp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EventName {
     /// The name's characters inside the payload (no escapes), checked as UTF-8 once.
-    Span(Utf8Bytes),
+    Span(ByteString),
     /// The name had escape sequences.
     Owned(Box<str>),
 }
@@ -146,7 +146,7 @@ impl Packet {
     /// The event name, for events.
     pub fn event_name(&self) -> Option<&str> {
         match self.name.as_ref()? {
-            EventName::Span(s) => Some(s.as_str()),
+            EventName::Span(s) => Some(s),
             EventName::Owned(s) => Some(s),
         }
     }
@@ -196,7 +196,7 @@ impl Packet {
             if name.iter().any(|c| c.is_ascii_control()) {
                 return Err(DecodeError::BadNamespace);
             }
-            Nsp(Utf8Bytes::try_from(msg.slice(start..end)).map_err(|_| DecodeError::BadNamespace)?)
+            Nsp(ByteString::try_from(msg.slice(start..end)).map_err(|_| DecodeError::BadNamespace)?)
         } else {
             Nsp::root()
         };
@@ -211,7 +211,7 @@ impl Packet {
         let data = msg.slice(i..);
         let (name, after_name) = match validate_payload(kind, &data, id.is_some())? {
             // The closing quote follows the name.
-            Some(Name::Span(a, b)) => match Utf8Bytes::try_from(data.slice(a..b)) {
+            Some(Name::Span(a, b)) => match ByteString::try_from(data.slice(a..b)) {
                 Ok(name) => (Some(EventName::Span(name)), Some(b + 1)),
                 Err(_) => return Err(DecodeError::BadPayload),
             },

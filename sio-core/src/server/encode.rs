@@ -1,6 +1,6 @@
 //! Encoding outbound packets once into frames that every recipient shares.
 
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+use bytestring::ByteString;
 
 use crate::engine::Frame;
 use crate::protocol::{EncodeError, PacketType, Payload, WriteArgs, write_array, write_header};
@@ -23,9 +23,9 @@ impl Encoded {
 
 fn text_frame(buf: Vec<u8>) -> Frame {
     // serde_json and our headers only write UTF-8.
-    match Utf8Bytes::try_from(buf) {
+    match ByteString::try_from(buf) {
         Ok(t) => Frame::Text(t),
-        Err(_) => Frame::Text(Utf8Bytes::from_static("")),
+        Err(_) => Frame::Text(ByteString::from_static("")),
     }
 }
 
@@ -74,7 +74,7 @@ pub(crate) fn encode_packet(
 pub(crate) fn payload_of(enc: &Encoded, header_len: usize) -> Payload {
     let frames = enc.frames();
     let data = match frames.first() {
-        Some(Frame::Text(t)) => bytes::Bytes::from(t.clone()).slice(header_len.min(t.len())..),
+        Some(Frame::Text(t)) => t.as_bytes().slice(header_len.min(t.len())..),
         _ => bytes::Bytes::new(),
     };
     let attachments = frames
@@ -174,7 +174,7 @@ mod tests {
             texts(&encode_payload("/n", &p, Some(3))),
             texts(&encode_args("/n", Some("up"), &(Binary::from(vec![9u8]),), Some(3)).expect("encodes"))
         );
-        assert_eq!(connect("/a", "xyz"), Frame::Text(Utf8Bytes::from_static(r#"40/a,{"sid":"xyz"}"#)));
-        assert_eq!(disconnect("/"), Frame::Text(Utf8Bytes::from_static("41")));
+        assert_eq!(connect("/a", "xyz"), Frame::Text(ByteString::from_static(r#"40/a,{"sid":"xyz"}"#)));
+        assert_eq!(disconnect("/"), Frame::Text(ByteString::from_static("41")));
     }
 }

@@ -67,7 +67,7 @@ impl<T: NamespaceHandler> DynHandler for Holder<T> {
         Box::pin(async move {
             use futures_util::FutureExt as _;
             if std::panic::AssertUnwindSafe(fut).catch_unwind().await.is_err() {
-                tracing::error!(sid = %socket.id(), ns = socket.ns(), "an event handler panicked; disconnecting its socket");
+                tracing::error!(sid = %socket.id(), ns = socket.namespace().path(), "an event handler panicked; disconnecting its socket");
                 socket.disconnect();
             }
         })

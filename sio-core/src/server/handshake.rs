@@ -33,10 +33,7 @@ impl Handshake {
     /// The value of query parameter `key` (percent-decoded), e.g. `io(url, { query: { room: "a" } })`.
     pub fn query(&self, key: &str) -> Option<String> {
         let q = self.uri.query()?;
-        q.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k) == key).then(|| percent_decode(v))
-        })
+        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
     }
 
     /// The peer address, when the server was started with
@@ -69,9 +66,8 @@ impl Handshake {
         }
         let mut query = serde_json::Map::new();
         if let Some(q) = self.uri.query() {
-            for pair in q.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                query.insert(percent_decode(k), percent_decode(v).into());
+            for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+                query.insert(k.into_owned(), v.into_owned().into());
             }
         }
         let issued = self.time.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
@@ -90,31 +86,6 @@ impl Handshake {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex =
-                    std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +100,11 @@ mod tests {
         assert_eq!(h.query("hello").as_deref(), Some("wörld x"));
         assert_eq!(h.query("empty").as_deref(), Some(""));
         assert_eq!(h.query("nope"), None);
+        let (parts, ()) = http::Request::get("/socket.io/?room=%61").body(()).expect("request").into_parts();
+        assert_eq!(
+            Handshake::from_parts(&parts).query("room").as_deref(),
+            Some("a"),
+            "an escape at the very end"
+        );
     }
 }

@@ -46,7 +46,7 @@ pub use self::local::RemoteSocket;
 use self::namespace::{Namespace, NamespaceDef};
 pub use self::operators::BroadcastOperator;
 pub use self::reason::DisconnectReason;
-pub use self::socket::{AckSender, Conn, Event, TimeoutConn, Untyped};
+pub use self::socket::{AckSender, Conn, ConnOperator, Event, Untyped};
 pub use self::stats::{NamespaceStats, ServerStats};
 pub use self::typed::{EventAck, ServerEvents, TypedReplies};
 use crate::adapter::Adapter;

@@ -158,8 +158,7 @@ impl<E> BroadcastOperator<E> {
         self.ns.selected(&self.sel).into_iter().for_each(|s| f(Conn::from_inner(s)));
     }
 
-    #[doc(hidden)]
-    pub fn __emit_args(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
+    pub(crate) fn emit_dyn(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
         let (enc, header) = encode::encode_packet(self.ns.path(), Some(event), args, None)?;
         self.send_encoded(&enc);
         if let Some(remote) = self.remote() {
@@ -168,8 +167,7 @@ impl<E> BroadcastOperator<E> {
         Ok(())
     }
 
-    #[doc(hidden)]
-    pub fn __emit_with_ack(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {
+    pub(crate) fn emit_with_ack_dyn(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {
         let id = self.ns.next_ack_id();
         let encoded = encode::encode_packet(self.ns.path(), Some(event), args, Some(id));
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -301,21 +299,21 @@ async fn recv_remote(remote: &mut Option<mpsc::UnboundedReceiver<RemoteAck>>) ->
 impl BroadcastOperator<Untyped> {
     /// Emits `event` with one argument to every selected socket.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.__emit_args(event, &One(data))
+        self.emit_dyn(event, &One(data))
     }
 
     /// Emits `event` with several arguments.
     pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
-        self.__emit_args(event, &args)
+        self.emit_dyn(event, &args)
     }
 
     /// Emits with an ack id and collects every reply until all arrived or the timeout passed.
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReplies> {
-        self.__emit_with_ack(event, &One(data))
+        self.emit_with_ack_dyn(event, &One(data))
     }
 
     /// [`BroadcastOperator::emit_with_ack`] with several arguments.
     pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReplies> {
-        self.__emit_with_ack(event, &args)
+        self.emit_with_ack_dyn(event, &args)
     }
 }

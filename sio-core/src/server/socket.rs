@@ -18,6 +18,7 @@ use super::client::ClientShared;
 use super::encode::{self, Encoded};
 use super::error::EmitError;
 use super::extensions::Extensions;
+use super::handle::NsHandle;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
@@ -213,11 +214,6 @@ impl<E> Conn<E> {
         self.inner.id
     }
 
-    /// The namespace path, e.g. `/chat`.
-    pub fn ns(&self) -> &str {
-        self.inner.ns.path()
-    }
-
     /// The connection's handshake (headers, query, address).
     pub fn handshake(&self) -> &Handshake {
         &self.inner.client.handshake
@@ -226,6 +222,9 @@ impl<E> Conn<E> {
     /// The auth payload sent with the namespace CONNECT, deserialized as `T`. When the client
     /// sent none, it is read from `{}` (as the reference server shows it), and an `Option`
     /// that cannot be read from `{}` is `None`.
+    ///
+    /// # Errors
+    /// When the payload does not deserialize as `T`.
     pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         match &self.inner.auth {
             Some(raw) => serde_json::from_str(raw.get()),
@@ -310,16 +309,11 @@ impl<E> Conn<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).except(room)
     }
 
-    /// This socket's namespace (`socket.nsp` in JavaScript): server-side events, server
-    /// count, `fetch_sockets`.
-    pub fn nsp(&self) -> super::NsHandle<E> {
-        super::NsHandle::new(self.inner.ns.clone())
-    }
-
-    /// Every socket of this namespace, this one included (`socket.nsp` in JavaScript):
-    /// `conn.namespace().to("room").emit(..)` is the reference's `io.to("room").emit(..)`.
-    pub fn namespace(&self) -> BroadcastOperator<E> {
-        BroadcastOperator::new(self.inner.ns.clone())
+    /// This socket's namespace (`socket.nsp` in JavaScript): its path, every socket in it
+    /// (`conn.namespace().emit(..)` reaches this socket too, as the reference's
+    /// `io.of(nsp).emit(..)`), rooms, server-side events, `fetch_sockets`, server count.
+    pub fn namespace(&self) -> NsHandle<E> {
+        NsHandle::new(self.inner.ns.clone())
     }
 
     /// A broadcast to every socket of the namespace but this one.
@@ -332,9 +326,16 @@ impl<E> Conn<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).local()
     }
 
-    /// This socket with a custom timeout for its next emit with ack.
-    pub fn timeout(&self, timeout: Duration) -> TimeoutConn<E> {
-        TimeoutConn { conn: self.clone(), timeout }
+    /// An emit to this socket with a timeout for its acknowledgement
+    /// (`socket.timeout(ms).emit(..)` in JavaScript).
+    pub fn timeout(&self, timeout: Duration) -> ConnOperator<E> {
+        ConnOperator { conn: self.clone(), timeout: Some(timeout), volatile: false }
+    }
+
+    /// An emit to this socket that is dropped, not queued, when the client's queue is full
+    /// (`socket.volatile.emit(..)` in JavaScript): for data that is stale soon anyway.
+    pub fn volatile(&self) -> ConnOperator<E> {
+        ConnOperator { conn: self.clone(), timeout: None, volatile: true }
     }
 
     /// The untyped view of this socket (escape hatch for events outside `E`).
@@ -342,20 +343,24 @@ impl<E> Conn<E> {
         Conn::from_inner(self.inner.clone())
     }
 
-    /// Sends a packet encoded by the caller (typed emits use this).
-    #[doc(hidden)]
-    pub fn __emit_args(&self, event: &str, args: &dyn WriteArgs, volatile: bool) -> Result<(), EmitError> {
+    /// Encodes and sends an EVENT (typed and untyped emits use this).
+    pub(crate) fn emit_dyn(
+        &self,
+        event: &str,
+        args: &dyn WriteArgs,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
         let enc = encode::encode_args(self.inner.ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
-    /// Emits with an ack id and waits for the reply (typed emits use this).
-    #[doc(hidden)]
-    pub fn __emit_with_ack(
+    /// Emits with an ack id and waits for the reply (typed and untyped emits use this).
+    pub(crate) fn emit_with_ack_dyn(
         &self,
         event: &str,
         args: &dyn WriteArgs,
         timeout: Option<Duration>,
+        volatile: bool,
     ) -> AckFuture<AckReply> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
@@ -364,7 +369,7 @@ impl<E> Conn<E> {
             .map_err(EmitError::from)
             .and_then(|enc| {
                 inner.register_ack(id, AckEntry::One(tx));
-                inner.send(&enc, false)
+                inner.send(&enc, volatile)
             });
         let timeout = timeout.unwrap_or_else(|| inner.ack_timeout());
         // However the future ends (reply, timeout, error, or dropped by the caller before it
@@ -384,60 +389,97 @@ impl<E> Conn<E> {
 
 impl Conn<Untyped> {
     /// Emits `event` with one argument, `data`.
+    ///
+    /// # Errors
+    /// When `data` cannot be serialized, the client's queue is full (it is being
+    /// disconnected) or the socket is disconnected.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.__emit_args(event, &One(data), false)
+        self.emit_dyn(event, &One(data), false)
     }
 
     /// Emits `event` with several arguments: a tuple `(a, b, ...)`, `()` or [`RawArgs`].
+    ///
+    /// # Errors
+    /// As [`Conn::emit`].
     pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
-        self.__emit_args(event, &args, false)
-    }
-
-    /// Emits `event` unless the client's queue is full, in which case it is dropped.
-    pub fn emit_volatile<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.__emit_args(event, &One(data), true)
+        self.emit_dyn(event, &args, false)
     }
 
     /// Emits `event` and waits for the client's acknowledgement (the server's ack timeout
     /// applies; see [`Conn::timeout`] to change it).
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReply> {
-        self.__emit_with_ack(event, &One(data), None)
+        self.emit_with_ack_dyn(event, &One(data), None, false)
     }
 
     /// [`Conn::emit_with_ack`] with several arguments.
     pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReply> {
-        self.__emit_with_ack(event, &args, None)
+        self.emit_with_ack_dyn(event, &args, None, false)
     }
 }
 
-/// A socket with a timeout for its next emit with ack (see [`Conn::timeout`]).
+/// An emit to one socket with options: an ack timeout ([`Conn::timeout`]), volatile delivery
+/// ([`Conn::volatile`]), or both (`conn.volatile().timeout(d)`).
 #[derive(Debug, Clone)]
-pub struct TimeoutConn<E = Untyped> {
-    pub(crate) conn: Conn<E>,
-    pub(crate) timeout: Duration,
+#[must_use = "an operator does nothing until you emit through it"]
+pub struct ConnOperator<E = Untyped> {
+    conn: Conn<E>,
+    timeout: Option<Duration>,
+    volatile: bool,
 }
 
-impl TimeoutConn<Untyped> {
-    /// Emits `event` and waits at most the timeout for the acknowledgement.
-    pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReply> {
-        self.conn.__emit_with_ack(event, &One(data), Some(self.timeout))
+impl<E> ConnOperator<E> {
+    /// Sets the ack timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
-    /// Several arguments.
-    pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReply> {
-        self.conn.__emit_with_ack(event, &args, Some(self.timeout))
+    /// Makes the emit volatile.
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
     }
-}
 
-impl<E> TimeoutConn<E> {
     /// The socket.
     pub fn conn(&self) -> &Conn<E> {
         &self.conn
     }
 
-    /// The timeout.
-    pub fn duration(&self) -> Duration {
-        self.timeout
+    pub(crate) fn emit_dyn(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
+        self.conn.emit_dyn(event, args, self.volatile)
+    }
+
+    pub(crate) fn emit_with_ack_dyn(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReply> {
+        self.conn.emit_with_ack_dyn(event, args, self.timeout, self.volatile)
+    }
+}
+
+impl ConnOperator<Untyped> {
+    /// Emits `event` with one argument.
+    ///
+    /// # Errors
+    /// As [`Conn::emit`]; a volatile emit to a full queue is dropped without error.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_dyn(event, &One(data))
+    }
+
+    /// Emits `event` with several arguments.
+    ///
+    /// # Errors
+    /// As [`ConnOperator::emit`].
+    pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
+        self.emit_dyn(event, &args)
+    }
+
+    /// Emits `event` and waits at most the timeout (the server's ack timeout when none is
+    /// set) for the acknowledgement.
+    pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReply> {
+        self.emit_with_ack_dyn(event, &One(data))
+    }
+
+    /// Several arguments.
+    pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReply> {
+        self.emit_with_ack_dyn(event, &args)
     }
 }
 

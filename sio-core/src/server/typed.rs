@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::ack::{AckError, AckFuture, AckReplies, AckReply};
 use super::error::EmitError;
 use super::operators::BroadcastOperator;
-use super::socket::{Conn, TimeoutConn, Untyped};
+use super::socket::{Conn, ConnOperator};
 use crate::protocol::WriteArgs;
 use crate::schema::ServerEventSchema;
 
@@ -53,13 +53,12 @@ fn typed_reply<R: DeserializeOwned + Send + 'static>(fut: AckFuture<AckReply>) -
 
 impl<E: ServerEvents> Conn<E> {
     /// Emits one of the namespace's server events.
+    ///
+    /// # Errors
+    /// When the payload cannot be serialized, the client's queue is full (it is being
+    /// disconnected) or the socket is disconnected.
     pub fn emit(&self, event: E) -> Result<(), EmitError> {
-        self.__emit_args(event.event_name(), event.args(), false)
-    }
-
-    /// Emits unless the client's queue is full (then it is dropped).
-    pub fn emit_volatile(&self, event: E) -> Result<(), EmitError> {
-        self.__emit_args(event.event_name(), event.args(), true)
+        self.emit_dyn(event.event_name(), event.args(), false)
     }
 
     /// Emits an event declared with `#[event(ack = R)]` and waits for the typed reply (the
@@ -69,36 +68,45 @@ impl<E: ServerEvents> Conn<E> {
         E: EventAck<R>,
         R: DeserializeOwned + Send + 'static,
     {
-        self.typed_ack(&event, None)
-    }
-
-    fn typed_ack<R>(&self, event: &E, timeout: Option<std::time::Duration>) -> AckFuture<R>
-    where
-        E: EventAck<R>,
-        R: DeserializeOwned + Send + 'static,
-    {
-        if let Err(e) = check_ack::<E, R>(event) {
-            return Box::pin(async move { Err(e) });
-        }
-        typed_reply(self.__emit_with_ack(event.event_name(), event.args(), timeout))
+        typed_ack(&event, |name, args| self.emit_with_ack_dyn(name, args, None, false))
     }
 }
 
-impl<E: ServerEvents> TimeoutConn<E> {
-    /// [`Conn::emit_with_ack`] with this timeout.
+impl<E: ServerEvents> ConnOperator<E> {
+    /// [`Conn::emit`] with this operator's options.
+    ///
+    /// # Errors
+    /// As [`Conn::emit`]; a volatile emit to a full queue is dropped without error.
+    pub fn emit(&self, event: E) -> Result<(), EmitError> {
+        self.emit_dyn(event.event_name(), event.args())
+    }
+
+    /// [`Conn::emit_with_ack`] with this operator's options.
     pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<R>
     where
         E: EventAck<R>,
         R: DeserializeOwned + Send + 'static,
     {
-        self.conn.typed_ack(&event, Some(self.timeout))
+        typed_ack(&event, |name, args| self.emit_with_ack_dyn(name, args))
     }
+}
+
+/// Checks the ack type, then emits with `send` and reads the reply as `R`.
+fn typed_ack<E, R>(event: &E, send: impl FnOnce(&str, &dyn WriteArgs) -> AckFuture<AckReply>) -> AckFuture<R>
+where
+    E: EventAck<R>,
+    R: DeserializeOwned + Send + 'static,
+{
+    if let Err(e) = check_ack::<E, R>(event) {
+        return Box::pin(async move { Err(e) });
+    }
+    typed_reply(send(event.event_name(), event.args()))
 }
 
 impl<E: ServerEvents> BroadcastOperator<E> {
     /// Emits one of the namespace's server events to every selected socket.
     pub fn emit(&self, event: E) -> Result<(), EmitError> {
-        self.__emit_args(event.event_name(), event.args())
+        self.emit_dyn(event.event_name(), event.args())
     }
 
     /// Emits an event declared with `#[event(ack = R)]` and collects every reply until the
@@ -111,7 +119,7 @@ impl<E: ServerEvents> BroadcastOperator<E> {
         if let Err(e) = check_ack::<E, R>(&event) {
             return Box::pin(async move { Err(e) });
         }
-        let fut = self.__emit_with_ack(event.event_name(), event.args());
+        let fut = self.emit_with_ack_dyn(event.event_name(), event.args());
         Box::pin(async move {
             let AckReplies { replies, expected } = fut.await?;
             let replies = replies.into_iter().map(|r| (r.sid(), r.get::<R>())).collect();
@@ -144,8 +152,3 @@ impl<R: fmt::Debug> fmt::Debug for TypedReplies<R> {
             .finish()
     }
 }
-
-/// Marker so `Untyped` is provably not a set of server events (keeps the untyped and typed
-/// `emit` methods apart).
-#[allow(dead_code)]
-fn _untyped_is_not_events(_: Untyped) {}
