@@ -74,6 +74,7 @@ mod conn;
 mod gather;
 mod ns;
 mod sharded;
+mod wire;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -5,11 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bytes::Bytes;
 use parking_lot::Mutex;
 use rand::Rng as _;
 use rmpv::Value as Mp;
-use serde_json::Value as Json;
 use sio_core::Room;
 use sio_core::adapter::{
     AdapterError, AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck,
@@ -18,22 +16,13 @@ use sio_core::adapter::{
 use tokio::sync::mpsc;
 
 use crate::Shared;
-use crate::codec::{self, get};
 use crate::gather;
-
-/// Request and response types of the classic adapter.
-mod kind {
-    pub(super) const SOCKETS: u64 = 0;
-    pub(super) const ALL_ROOMS: u64 = 1;
-    pub(super) const REMOTE_JOIN: u64 = 2;
-    pub(super) const REMOTE_LEAVE: u64 = 3;
-    pub(super) const REMOTE_DISCONNECT: u64 = 4;
-    pub(super) const REMOTE_FETCH: u64 = 5;
-    pub(super) const SERVER_SIDE_EMIT: u64 = 6;
-    pub(super) const BROADCAST: u64 = 7;
-    pub(super) const BROADCAST_CLIENT_COUNT: u64 = 8;
-    pub(super) const BROADCAST_ACK: u64 = 9;
-}
+use crate::wire::classic::{
+    AckResponse, Broadcast, BroadcastRequest, ClientCountResponse, DisconnectRequest, DoneResponse,
+    EmitRequest, EmitResponse, FetchRequest, Request, RequestType, Response, RoomsRequest, RoomsResponse,
+    SocketsResponse,
+};
+use crate::wire::{self, Args};
 
 /// Which of a namespace's subscriptions a message arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,79 +56,6 @@ fn uid() -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut rng = rand::rng();
     (0..6).map(|_| char::from(ALPHABET[rng.random_range(0..64)])).collect()
-}
-
-pub(crate) fn json_bytes(v: &Json) -> Vec<u8> {
-    serde_json::to_vec(v).unwrap_or_default()
-}
-
-/// A room name from the wire: strings as they are, numbers as their decimal text.
-pub(crate) fn room_of(v: &Mp) -> Option<Room> {
-    match v {
-        Mp::String(s) => s.as_str().map(Room::from),
-        Mp::Integer(i) => Some(Room::from(i.to_string())),
-        Mp::F64(f) => Some(Room::from(f.to_string())),
-        _ => None,
-    }
-}
-
-pub(crate) fn rooms_of(v: Option<&Mp>) -> Vec<Room> {
-    match v {
-        Some(Mp::Array(items)) => items.iter().filter_map(room_of).collect(),
-        _ => Vec::new(),
-    }
-}
-
-pub(crate) fn str_of<'a>(v: &'a Mp, key: &str) -> Option<&'a str> {
-    get(v, key).and_then(Mp::as_str)
-}
-
-/// `{rooms, except, flags}` from the wire.
-pub(crate) fn options_of(opts: &Mp) -> BroadcastOptions {
-    let flags = get(opts, "flags");
-    BroadcastOptions {
-        rooms: rooms_of(get(opts, "rooms")),
-        except: rooms_of(get(opts, "except")),
-        local: false,
-        volatile: flags.and_then(|f| get(f, "volatile")).and_then(Mp::as_bool).unwrap_or(false),
-        timeout: flags.and_then(|f| get(f, "timeout")).and_then(Mp::as_u64).map(Duration::from_millis),
-    }
-}
-
-fn rooms_mp(rooms: &[Room]) -> Mp {
-    Mp::Array(rooms.iter().map(|r| Mp::from(r.as_str())).collect())
-}
-
-fn dedup(rooms: &[Room]) -> Vec<Room> {
-    let mut out: Vec<Room> = Vec::with_capacity(rooms.len());
-    for r in rooms {
-        if !out.contains(r) {
-            out.push(r.clone());
-        }
-    }
-    out
-}
-
-/// `{rooms, except, flags}` for the wire (as Node sends it: `flags` always a map).
-pub(crate) fn options_mp(opts: &BroadcastOptions, with_timeout: bool) -> Mp {
-    let mut flags = Vec::new();
-    if opts.volatile {
-        flags.push((Mp::from("volatile"), Mp::Boolean(true)));
-    }
-    if with_timeout && let Some(t) = opts.timeout {
-        flags.push((Mp::from("timeout"), Mp::from(u64::try_from(t.as_millis()).unwrap_or(u64::MAX))));
-    }
-    Mp::Map(vec![
-        (Mp::from("rooms"), rooms_mp(&opts.rooms)),
-        (Mp::from("except"), rooms_mp(&dedup(&opts.except))),
-        (Mp::from("flags"), Mp::Map(flags)),
-    ])
-}
-
-/// `{rooms, except}` as JSON (requests other than broadcasts carry no flags).
-fn options_json(opts: &BroadcastOptions) -> Json {
-    let names = |rooms: &[Room]| Json::Array(rooms.iter().map(|r| Json::from(r.as_str())).collect());
-    serde_json::json!({ "rooms": names(&opts.rooms), "except": names(&dedup(&opts.except)) })
 }
 
 impl RedisNamespace {
@@ -181,13 +97,16 @@ impl RedisNamespace {
         (channels, patterns)
     }
 
-    fn publish(&self, channel: String, payload: Vec<u8>) {
-        self.shared.conns.publish(channel, payload);
+    /// Publishes `message` (nothing if it could not be encoded).
+    fn publish(&self, channel: String, message: Option<Vec<u8>>) {
+        if let Some(bytes) = message {
+            self.shared.conns.publish(channel, bytes);
+        }
     }
 
     /// The channel a response to `request` goes to.
-    fn response_to(&self, request: &Mp) -> String {
-        match str_of(request, "uid") {
+    fn response_to(&self, request: &Request) -> String {
+        match &request.uid {
             Some(uid) if self.shared.config.publish_on_specific_response_channel => {
                 self.specific_response_channel(uid)
             }
@@ -224,13 +143,13 @@ impl RedisNamespace {
     pub(crate) fn on_message(self: &Arc<Self>, kind: Channel, channel: &str, payload: &[u8]) {
         match kind {
             Channel::Broadcast => self.on_broadcast(channel, payload),
-            Channel::Request => match decode_any(payload) {
-                Some(request) => self.on_request(&request),
-                None => tracing::debug!(channel, "redis adapter: undecodable request ignored"),
+            Channel::Request => match wire::decode(payload) {
+                Ok(request) => self.on_request(request),
+                Err(e) => tracing::debug!(channel, error = %e, "redis adapter: undecodable request ignored"),
             },
-            Channel::Response => match decode_any(payload) {
-                Some(response) => self.on_response(&response),
-                None => tracing::debug!(channel, "redis adapter: undecodable response ignored"),
+            Channel::Response => match wire::decode(payload) {
+                Ok(response) => self.on_response(response),
+                Err(e) => tracing::debug!(channel, error = %e, "redis adapter: undecodable response ignored"),
             },
         }
     }
@@ -242,241 +161,162 @@ impl RedisNamespace {
         if !room.is_empty() && !self.local.has_room(room) {
             return;
         }
-        let Some(Mp::Array(parts)) = codec::decode(payload) else {
-            tracing::debug!(channel, "redis adapter: malformed broadcast ignored");
-            return;
+        let Broadcast(uid, packet, opts) = match Broadcast::decode(payload) {
+            Ok(broadcast) => broadcast,
+            Err(e) => {
+                tracing::debug!(channel, error = %e, "redis adapter: malformed broadcast ignored");
+                return;
+            }
         };
-        let [uid, packet, opts, ..] = parts.as_slice() else {
-            tracing::debug!(channel, "redis adapter: broadcast without options ignored");
-            return;
-        };
-        if uid.as_str() == Some(self.uid.as_str()) {
+        if uid.as_deref() == Some(self.uid.as_str()) {
             return;
         }
-        if str_of(packet, "nsp").unwrap_or("/") != self.local.path() {
+        if packet.nsp.as_deref().unwrap_or("/") != self.local.path() {
             return;
         }
-        let Some(data @ Mp::Array(_)) = get(packet, "data") else { return };
-        let mut opts = options_of(opts);
+        let mut opts = opts.options();
         opts.timeout = None;
-        self.local.broadcast(&codec::mp_to_payload(data), &opts);
+        self.local.broadcast(&packet.data.payload(), &opts);
     }
 
-    fn on_request(self: &Arc<Self>, request: &Mp) {
-        let Some(kind) = get(request, "type").and_then(Mp::as_u64) else { return };
-        let from = str_of(request, "uid");
+    fn on_request(self: &Arc<Self>, request: Request) {
         // This node applied its own operations already (Node applies them through this
         // round trip instead; the other nodes cannot tell the difference).
-        if from == Some(self.uid.as_str()) {
+        if request.uid.as_deref() == Some(self.uid.as_str()) {
             return;
         }
-        if let Some(id) = str_of(request, "requestId")
+        if let Some(id) = &request.request_id
             && self.pending.lock().contains_key(id)
         {
             return;
         }
-        let request_id = get(request, "requestId").cloned();
-        let reply = |body: Json| {
-            let mut body = body;
-            if let (Json::Object(map), Some(id)) = (&mut body, request_id.as_ref().and_then(Mp::as_str)) {
-                map.insert("requestId".to_owned(), Json::from(id));
-            }
-            self.publish(self.response_to(request), json_bytes(&body));
-        };
-        let opts = get(request, "opts").map(options_of);
-        match kind {
-            kind::SOCKETS => {
-                let opts = BroadcastOptions { rooms: rooms_of(get(request, "rooms")), ..Default::default() };
+        let id = request.request_id.as_deref();
+        let reply = |message: Option<Vec<u8>>| self.publish(self.response_to(&request), message);
+        match request.kind {
+            RequestType::Sockets => {
+                let opts = BroadcastOptions { rooms: request.rooms.0.clone(), ..Default::default() };
                 let ids: Vec<String> =
                     self.local.socket_ids(&opts).iter().map(|s| s.as_str().to_owned()).collect();
-                reply(serde_json::json!({ "sockets": ids }));
+                reply(SocketsResponse::new(id, ids).encode());
             }
-            kind::ALL_ROOMS => {
+            RequestType::AllRooms => {
                 let mut rooms: Vec<String> =
                     self.local.rooms().iter().map(|r| r.as_str().to_owned()).collect();
                 let all = BroadcastOptions::default();
                 rooms.extend(self.local.socket_ids(&all).iter().map(|s| s.as_str().to_owned()));
-                reply(serde_json::json!({ "rooms": rooms }));
+                reply(RoomsResponse::new(id, rooms).encode());
             }
-            kind::REMOTE_JOIN | kind::REMOTE_LEAVE => {
-                let (opts, rooms) = match opts {
-                    Some(o) => (o, rooms_of(get(request, "rooms"))),
+            RequestType::RemoteJoin | RequestType::RemoteLeave => {
+                let join = request.kind == RequestType::RemoteJoin;
+                match &request.opts {
+                    Some(opts) => self.apply_rooms(join, &opts.clone().options(), &request.rooms.0),
                     // The legacy form: one socket id and one room, answered by its owner.
                     None => {
-                        let (Some(sid), Some(room)) =
-                            (str_of(request, "sid"), get(request, "room").and_then(room_of))
-                        else {
-                            return;
-                        };
+                        let (Some(sid), Some(room)) = (&request.sid, &request.room) else { return };
                         if !self.local.has_room(sid) {
                             return;
                         }
                         let target = BroadcastOptions { rooms: vec![Room::from(sid)], ..Default::default() };
-                        self.apply_rooms(kind, &target, &[room]);
-                        reply(serde_json::json!({}));
-                        return;
-                    }
-                };
-                self.apply_rooms(kind, &opts, &rooms);
-            }
-            kind::REMOTE_DISCONNECT => {
-                let close = get(request, "close").and_then(Mp::as_bool).unwrap_or(false);
-                match opts {
-                    Some(opts) => self.local.disconnect_sockets(&opts, close),
-                    None => {
-                        let Some(sid) = str_of(request, "sid") else { return };
-                        if self.local.has_room(sid) {
-                            let target =
-                                BroadcastOptions { rooms: vec![Room::from(sid)], ..Default::default() };
-                            self.local.disconnect_sockets(&target, close);
-                            reply(serde_json::json!({}));
-                        }
+                        self.apply_rooms(join, &target, std::slice::from_ref(room));
+                        reply(DoneResponse::new(id).encode());
                     }
                 }
             }
-            kind::REMOTE_FETCH => {
-                let Some(opts) = opts else { return };
-                let sockets = self.local.fetch_sockets(&opts);
-                reply(serde_json::json!({ "sockets": sockets }));
+            RequestType::RemoteDisconnect => match &request.opts {
+                Some(opts) => self.local.disconnect_sockets(&opts.clone().options(), request.close),
+                None => {
+                    let Some(sid) = &request.sid else { return };
+                    if self.local.has_room(sid) {
+                        let target = BroadcastOptions { rooms: vec![Room::from(sid)], ..Default::default() };
+                        self.local.disconnect_sockets(&target, request.close);
+                        reply(DoneResponse::new(id).encode());
+                    }
+                }
+            },
+            RequestType::RemoteFetch => {
+                let Some(opts) = &request.opts else { return };
+                let sockets = self.local.fetch_sockets(&opts.clone().options());
+                reply(SocketsResponse::new(id, wire::Sockets(sockets)).encode());
             }
-            kind::SERVER_SIDE_EMIT => self.on_server_side_emit(request),
-            kind::BROADCAST => self.on_broadcast_with_ack(request),
-            other => tracing::debug!(kind = other, "redis adapter: unknown request type ignored"),
+            RequestType::ServerSideEmit => self.on_server_side_emit(&request),
+            RequestType::Broadcast => self.on_broadcast_with_ack(&request),
+            other => {
+                tracing::debug!(kind = ?other, "redis adapter: a response on the request channel ignored")
+            }
         }
     }
 
-    fn apply_rooms(&self, kind: u64, opts: &BroadcastOptions, rooms: &[Room]) {
-        if kind == kind::REMOTE_JOIN {
+    fn apply_rooms(&self, join: bool, opts: &BroadcastOptions, rooms: &[Room]) {
+        if join {
             self.local.add_sockets(opts, rooms);
         } else {
             self.local.del_sockets(opts, rooms);
         }
     }
 
-    fn on_server_side_emit(self: &Arc<Self>, request: &Mp) {
-        let Some(data @ Mp::Array(_)) = get(request, "data") else { return };
-        let ack = str_of(request, "requestId").map(|id| {
+    fn on_server_side_emit(self: &Arc<Self>, request: &Request) {
+        let Some(args) = &request.data else { return };
+        let ack = request.request_id.clone().map(|id| {
             let this = self.clone();
-            let id = id.to_owned();
             ServerAck::new(move |reply: Payload| {
-                let mut body = serde_json::json!({ "type": kind::SERVER_SIDE_EMIT, "requestId": id });
-                let value = serde_json::from_slice::<Json>(&reply.data).ok().and_then(|v| {
-                    if let Json::Array(mut v) = v { (!v.is_empty()).then(|| v.swap_remove(0)) } else { None }
-                });
-                if let (Json::Object(map), Some(value)) = (&mut body, value) {
-                    map.insert("data".to_owned(), value);
-                }
                 // Node always answers these on the shared response channel.
-                this.publish(this.response_channel.clone(), json_bytes(&body));
+                this.publish(this.response_channel.clone(), EmitResponse::new(&id, &reply).encode());
             })
         });
-        self.local.server_event(&codec::mp_to_payload(data), ack);
+        self.local.server_event(&args.payload(), ack);
     }
 
-    fn on_broadcast_with_ack(self: &Arc<Self>, request: &Mp) {
-        let (Some(id), Some(packet), Some(opts)) =
-            (str_of(request, "requestId"), get(request, "packet"), get(request, "opts"))
+    fn on_broadcast_with_ack(self: &Arc<Self>, request: &Request) {
+        let (Some(id), Some(packet), Some(opts)) = (&request.request_id, &request.packet, &request.opts)
         else {
             return;
         };
-        let Some(data @ Mp::Array(_)) = get(packet, "data") else { return };
-        let mut opts = options_of(opts);
+        let mut opts = opts.clone().options();
         // As Node: flags of a received ack broadcast are not honoured, but its timeout
         // bounds how long this node relays replies.
         let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
         opts.volatile = false;
-        let mut acks = self.local.broadcast_with_ack(&codec::mp_to_payload(data), &opts);
+        let mut acks = self.local.broadcast_with_ack(&packet.data.payload(), &opts);
         let channel = self.response_to(request);
-        let count = serde_json::json!({
-            "type": kind::BROADCAST_CLIENT_COUNT, "requestId": id, "clientCount": acks.count()
-        });
-        self.publish(channel.clone(), json_bytes(&count));
+        self.publish(channel.clone(), ClientCountResponse::new(id, acks.count()).encode());
         if acks.count() == 0 {
             return;
         }
         let this = self.clone();
-        let id = id.to_owned();
+        let id = id.clone();
         tokio::spawn(async move {
             let relay = async {
                 while let Some(reply) = acks.next().await {
-                    let mut fields = vec![
-                        (Mp::from("type"), Mp::from(kind::BROADCAST_ACK)),
-                        (Mp::from("requestId"), Mp::from(id.as_str())),
-                    ];
                     // Only the first argument travels; none: no `packet` key.
-                    if let Some(value) = first_arg(&reply.payload()) {
-                        fields.push((Mp::from("packet"), value));
-                    }
-                    this.publish(channel.clone(), codec::encode(&Mp::Map(fields)));
+                    let value = Args::of(&reply.payload()).first();
+                    this.publish(channel.clone(), AckResponse::new(&id, value).encode());
                 }
             };
             let _ = tokio::time::timeout(timeout + Duration::from_secs(1), relay).await;
         });
     }
 
-    fn on_response(&self, response: &Mp) {
-        let Some(id) = str_of(response, "requestId") else { return };
+    fn on_response(&self, response: Response) {
+        let Some(id) = &response.request_id else { return };
         let table = self.pending.lock();
         let Some(pending) = table.get(id) else { return };
         match pending {
             Pending::Fetch(tx) => {
-                let _ = tx.send(sockets_of(get(response, "sockets")));
+                let _ = tx.send(response.sockets.0);
             }
             Pending::ServerSideEmit(tx) => {
-                let value = get(response, "data").cloned().unwrap_or(Mp::Nil);
-                let _ = tx.send(codec::mp_to_payload(&Mp::Array(vec![value])));
+                let _ = tx.send(Args::one(Some(response.data.unwrap_or(Mp::Nil))).payload());
             }
-            Pending::BroadcastAck(tx) => match get(response, "type").and_then(Mp::as_u64) {
-                Some(kind::BROADCAST_CLIENT_COUNT) => {
-                    let n = get(response, "clientCount").and_then(Mp::as_u64).unwrap_or(0);
-                    let _ = tx.send(RemoteAck::ClientCount(usize::try_from(n).unwrap_or(0)));
+            Pending::BroadcastAck(tx) => match response.kind {
+                Some(RequestType::BroadcastClientCount) => {
+                    let _ = tx.send(RemoteAck::ClientCount(response.client_count));
                 }
-                Some(kind::BROADCAST_ACK) => {
-                    let value = get(response, "packet").cloned();
-                    let args = Mp::Array(value.into_iter().collect());
-                    let _ = tx.send(RemoteAck::Reply(codec::mp_to_payload(&args).into()));
+                Some(RequestType::BroadcastAck) => {
+                    let _ = tx.send(RemoteAck::Reply(Args::one(response.packet).payload().into()));
                 }
                 _ => {}
             },
         }
-    }
-}
-
-/// The sockets of a fetch response (entries that do not parse are skipped).
-pub(crate) fn sockets_of(sockets: Option<&Mp>) -> Vec<SocketInfo> {
-    let Some(sockets) = sockets else { return Vec::new() };
-    let mut items = match codec::mp_to_json(sockets, &mut Vec::new()) {
-        Json::Array(items) => items,
-        _ => Vec::new(),
-    };
-    // Numeric rooms of Node sockets become their decimal text.
-    for item in &mut items {
-        if let Some(Json::Array(rooms)) = item.get_mut("rooms") {
-            for r in rooms.iter_mut() {
-                if let Json::Number(n) = r {
-                    *r = Json::from(n.to_string());
-                }
-            }
-        }
-    }
-    items.into_iter().filter_map(|i| serde_json::from_value(i).ok()).collect()
-}
-
-/// The first value of a reply (what travels of an acknowledgement); `None` for no value.
-pub(crate) fn first_arg(reply: &Payload) -> Option<Mp> {
-    match codec::payload_to_mp(reply) {
-        Mp::Array(mut args) if !args.is_empty() => Some(args.swap_remove(0)),
-        _ => None,
-    }
-}
-
-/// A request or response: JSON when it starts with `{`, MessagePack otherwise.
-pub(crate) fn decode_any(payload: &[u8]) -> Option<Mp> {
-    if payload.first() == Some(&b'{') {
-        let json: Json = serde_json::from_slice(payload).ok()?;
-        Some(codec::json_to_mp(json, &[]))
-    } else {
-        codec::decode(payload)
     }
 }
 
@@ -486,16 +326,7 @@ impl NamespaceAdapter for RedisNamespace {
             [room] => format!("{}{}#", self.channel, room),
             _ => self.channel.clone(),
         };
-        let message = Mp::Array(vec![
-            Mp::from(self.uid.as_str()),
-            Mp::Map(vec![
-                (Mp::from("type"), Mp::from(2)),
-                (Mp::from("data"), codec::payload_to_mp(packet)),
-                (Mp::from("nsp"), Mp::from(self.local.path())),
-            ]),
-            options_mp(opts, false),
-        ]);
-        self.publish(channel, codec::encode(&message));
+        self.publish(channel, Broadcast::new(&self.uid, self.local.path(), packet, opts).encode());
     }
 
     fn broadcast_with_ack(
@@ -506,21 +337,8 @@ impl NamespaceAdapter for RedisNamespace {
         let (tx, rx) = mpsc::unbounded_channel();
         let (count_tx, mut count_rx) = mpsc::unbounded_channel();
         let id = self.new_request_id(|| Pending::BroadcastAck(count_tx));
-        let message = Mp::Map(vec![
-            (Mp::from("uid"), Mp::from(self.uid.as_str())),
-            (Mp::from("requestId"), Mp::from(id.as_str())),
-            (Mp::from("type"), Mp::from(kind::BROADCAST)),
-            (
-                Mp::from("packet"),
-                Mp::Map(vec![
-                    (Mp::from("type"), Mp::from(2)),
-                    (Mp::from("data"), codec::payload_to_mp(packet)),
-                    (Mp::from("nsp"), Mp::from(self.local.path())),
-                ]),
-            ),
-            (Mp::from("opts"), options_mp(opts, true)),
-        ]);
-        self.publish(self.request_channel.clone(), codec::encode(&message));
+        let request = BroadcastRequest::new(&self.uid, &id, self.local.path(), packet, opts);
+        self.publish(self.request_channel.clone(), request.encode());
         let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
         let this = self.me.upgrade();
         tokio::spawn(async move {
@@ -534,23 +352,20 @@ impl NamespaceAdapter for RedisNamespace {
     }
 
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.room_request(kind::REMOTE_JOIN, opts, rooms);
+        self.publish(self.request_channel.clone(), RoomsRequest::new(&self.uid, true, opts, rooms).encode());
     }
 
     fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.room_request(kind::REMOTE_LEAVE, opts, rooms);
+        self.publish(self.request_channel.clone(), RoomsRequest::new(&self.uid, false, opts, rooms).encode());
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
-        let request = serde_json::json!({
-            "uid": self.uid, "type": kind::REMOTE_DISCONNECT, "opts": options_json(opts), "close": close
-        });
-        self.publish(self.request_channel.clone(), json_bytes(&request));
+        self.publish(self.request_channel.clone(), DisconnectRequest::new(&self.uid, opts, close).encode());
     }
 
     fn fetch_sockets(&self, opts: &BroadcastOptions) -> AdapterFuture<Vec<SocketInfo>> {
         let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(Vec::new()) }) };
-        let opts = options_json(opts);
+        let opts = opts.clone();
         Box::pin(async move {
             let others = this.server_count_inner().await?.saturating_sub(1);
             if others == 0 {
@@ -558,10 +373,7 @@ impl NamespaceAdapter for RedisNamespace {
             }
             let (tx, mut rx) = mpsc::unbounded_channel();
             let id = this.new_request_id(|| Pending::Fetch(tx));
-            let request = serde_json::json!({
-                "uid": this.uid, "requestId": id, "type": kind::REMOTE_FETCH, "opts": opts
-            });
-            this.publish(this.request_channel.clone(), json_bytes(&request));
+            this.publish(this.request_channel.clone(), FetchRequest::new(&this.uid, &id, &opts).encode());
             let answers = gather::answers(&mut rx, others, this.shared.config.requests_timeout).await;
             this.forget(&id);
             Ok(answers?.into_iter().flatten().collect())
@@ -569,18 +381,13 @@ impl NamespaceAdapter for RedisNamespace {
     }
 
     fn server_side_emit(&self, args: &Payload) {
-        let request = format!(
-            r#"{{"uid":{},"type":{},"data":{}}}"#,
-            Json::from(self.uid.as_str()),
-            kind::SERVER_SIDE_EMIT,
-            data_json(args)
-        );
-        self.publish(self.request_channel.clone(), request.into_bytes());
+        let request = EmitRequest::new(&self.uid, None, args);
+        self.publish(self.request_channel.clone(), request.and_then(|r| r.encode()));
     }
 
     fn server_side_emit_with_ack(&self, args: &Payload, timeout: Duration) -> AdapterFuture<Vec<Payload>> {
         let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(Vec::new()) }) };
-        let data = data_json(args);
+        let args = args.clone();
         Box::pin(async move {
             let others = this.server_count_inner().await?.saturating_sub(1);
             if others == 0 {
@@ -588,14 +395,8 @@ impl NamespaceAdapter for RedisNamespace {
             }
             let (tx, mut rx) = mpsc::unbounded_channel();
             let id = this.new_request_id(|| Pending::ServerSideEmit(tx));
-            let request = format!(
-                r#"{{"uid":{},"requestId":{},"type":{},"data":{}}}"#,
-                Json::from(this.uid.as_str()),
-                Json::from(id.as_str()),
-                kind::SERVER_SIDE_EMIT,
-                data
-            );
-            this.publish(this.request_channel.clone(), request.into_bytes());
+            let request = EmitRequest::new(&this.uid, Some(&id), &args);
+            this.publish(this.request_channel.clone(), request.and_then(|r| r.encode()));
             let answers = gather::answers(&mut rx, others, timeout).await;
             this.forget(&id);
             answers
@@ -610,36 +411,4 @@ impl NamespaceAdapter for RedisNamespace {
     fn close(&self) {
         self.shared.remove(std::ptr::from_ref(self).cast());
     }
-}
-
-impl RedisNamespace {
-    fn room_request(&self, kind: u64, opts: &BroadcastOptions, rooms: &[Room]) {
-        let names: Vec<&str> = rooms.iter().map(Room::as_str).collect();
-        let request = serde_json::json!({
-            "uid": self.uid, "type": kind, "opts": options_json(opts), "rooms": names
-        });
-        self.publish(self.request_channel.clone(), json_bytes(&request));
-    }
-}
-
-/// The JSON array of a payload as text; binary values become Node's JSON form of a
-/// `Buffer` (`{"type":"Buffer","data":[..]}`), as Node's adapter sends them in JSON requests.
-fn data_json(args: &Payload) -> String {
-    if args.attachments.is_empty() {
-        return String::from_utf8_lossy(&args.data).into_owned();
-    }
-    fn buffers(v: Mp) -> Json {
-        match v {
-            Mp::Binary(b) => serde_json::json!({ "type": "Buffer", "data": b }),
-            Mp::Array(items) => Json::Array(items.into_iter().map(buffers).collect()),
-            Mp::Map(entries) => Json::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().map_or_else(|| k.to_string(), str::to_owned), buffers(v)))
-                    .collect(),
-            ),
-            other => codec::mp_to_json(&other, &mut Vec::<Bytes>::new()),
-        }
-    }
-    buffers(codec::payload_to_mp(args)).to_string()
 }
