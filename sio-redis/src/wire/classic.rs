@@ -80,6 +80,7 @@ impl Broadcast {
 /// A request as received (JSON or MessagePack): every request type's fields, each
 /// optional; which ones count depends on `type`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Request {
     /// What is asked.
     #[serde(rename = "type")]
@@ -88,7 +89,7 @@ pub(crate) struct Request {
     #[serde(default, deserialize_with = "lenient")]
     pub(crate) uid: Option<String>,
     /// Set when the requester waits for answers.
-    #[serde(rename = "requestId", default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) request_id: Option<String>,
     /// Which sockets (join, leave, disconnect, fetch, broadcast); absent in the legacy
     /// forms, which name one socket (`sid`).
@@ -129,9 +130,9 @@ impl Selection {
 
 /// A broadcast with acks, on the request channel (MessagePack).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct BroadcastRequest {
     uid: String,
-    #[serde(rename = "requestId")]
     request_id: String,
     #[serde(rename = "type")]
     kind: RequestType,
@@ -204,9 +205,9 @@ impl DisconnectRequest {
 
 /// `fetchSockets` (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct FetchRequest {
     uid: String,
-    #[serde(rename = "requestId")]
     request_id: String,
     #[serde(rename = "type")]
     kind: RequestType,
@@ -233,9 +234,10 @@ impl FetchRequest {
 /// A server-side event (JSON, in this key order; the arguments as [`json_args`] writes
 /// them).
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct EmitRequest {
     uid: String,
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     #[serde(rename = "type")]
     kind: RequestType,
@@ -291,8 +293,9 @@ fn json_args(args: &Payload) -> String {
 /// The answer to a legacy `Sockets` request or to `fetchSockets` (JSON): `sockets` is the
 /// ids, or the [`Sockets`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct SocketsResponse<T> {
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     sockets: T,
 }
@@ -311,8 +314,9 @@ impl<T: Serialize> SocketsResponse<T> {
 
 /// The answer to a legacy `AllRooms` request (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct RoomsResponse {
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
     rooms: Vec<String>,
 }
@@ -332,8 +336,9 @@ impl RoomsResponse {
 /// The answer to a legacy join, leave or disconnect by the socket's node: done (JSON,
 /// `{}` plus the request id).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct DoneResponse {
-    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
 }
 
@@ -352,10 +357,10 @@ impl DoneResponse {
 /// This node's answer to a server-side event with ack (JSON; no `data` when the reply has
 /// no value).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct EmitResponse {
     #[serde(rename = "type")]
     kind: RequestType,
-    #[serde(rename = "requestId")]
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<Json>,
@@ -379,12 +384,11 @@ impl EmitResponse {
 
 /// How many sockets of this node a broadcast with acks reached (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ClientCountResponse {
     #[serde(rename = "type")]
     kind: RequestType,
-    #[serde(rename = "requestId")]
     request_id: String,
-    #[serde(rename = "clientCount")]
     client_count: usize,
 }
 
@@ -403,10 +407,10 @@ impl ClientCountResponse {
 /// One socket's reply to a broadcast with acks (MessagePack; no `packet` when the reply
 /// has no value).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct AckResponse {
     #[serde(rename = "type")]
     kind: RequestType,
-    #[serde(rename = "requestId")]
     request_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     packet: Option<Mp>,
@@ -427,12 +431,13 @@ impl AckResponse {
 /// A response as received (JSON or MessagePack): every response's fields, each optional;
 /// which ones count depends on the request it answers.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Response {
     /// Set by the answers to server-side events and broadcasts with acks.
     #[serde(rename = "type", default, deserialize_with = "lenient")]
     pub(crate) kind: Option<RequestType>,
     /// The request answered.
-    #[serde(rename = "requestId", default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) request_id: Option<String>,
     /// `fetchSockets`: the node's sockets.
     #[serde(default)]
@@ -441,7 +446,7 @@ pub(crate) struct Response {
     #[serde(default, deserialize_with = "present")]
     pub(crate) data: Option<Mp>,
     /// Broadcast with acks: how many sockets the node sent it to.
-    #[serde(rename = "clientCount", default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) client_count: usize,
     /// Broadcast with acks: one socket's reply value.
     #[serde(default, deserialize_with = "present")]

@@ -76,16 +76,12 @@ impl<D: Body> Message<D> {
 /// `Broadcast`: a packet for the sockets of `opts`; with a request id, a broadcast with
 /// acks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct BroadcastBody {
     /// The packet (without `nsp`: Node publishes it before its local broadcast sets it).
     pub(crate) packet: Packet,
     /// Set for a broadcast with acks.
-    #[serde(
-        rename = "requestId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub(crate) request_id: Option<String>,
     /// Which sockets, and the flags.
     pub(crate) opts: Opts,
@@ -148,11 +144,11 @@ impl Body for DisconnectBody {}
 
 /// `FetchSockets`: request `requestId`, for the sockets of `opts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct FetchBody {
     /// Which sockets.
     pub(crate) opts: Opts,
     /// The request.
-    #[serde(rename = "requestId")]
     pub(crate) request_id: String,
 }
 
@@ -167,9 +163,9 @@ impl Body for FetchBody {}
 
 /// `FetchSocketsResponse`: a node's sockets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct FetchResponseBody {
     /// The request answered.
-    #[serde(rename = "requestId")]
     pub(crate) request_id: String,
     /// The sockets.
     #[serde(default)]
@@ -188,14 +184,10 @@ impl Body for FetchResponseBody {}
 /// `ServerSideEmit`: an event for the other servers; with a request id when the sender
 /// waits for answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct EmitBody {
     /// Set when the sender waits for answers.
-    #[serde(
-        rename = "requestId",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "lenient"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     pub(crate) request_id: Option<String>,
     /// The event name and arguments.
     pub(crate) packet: Args,
@@ -216,9 +208,9 @@ impl Body for EmitBody {
 
 /// `ServerSideEmitResponse` and `BroadcastAck`: a reply's value (none: no `packet`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ReplyBody {
     /// The request answered.
-    #[serde(rename = "requestId")]
     pub(crate) request_id: String,
     /// The reply's first argument.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
@@ -240,12 +232,12 @@ impl Body for ReplyBody {
 
 /// `BroadcastClientCount`: how many sockets of the node a broadcast with acks reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ClientCountBody {
     /// The request answered.
-    #[serde(rename = "requestId")]
     pub(crate) request_id: String,
     /// The number of sockets.
-    #[serde(rename = "clientCount", default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient")]
     pub(crate) client_count: usize,
 }
 

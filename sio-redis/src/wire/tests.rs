@@ -63,6 +63,16 @@ fn binary() -> Payload {
     with_binary(BINARY, &[&[1, 2, 3]])
 }
 
+/// A socket whose handshake and data have unsorted keys and numbers.
+fn socket() -> SocketInfo {
+    SocketInfo {
+        id: "s1".into(),
+        handshake: serde_json::json!({"z": 1, "a": {"y": [1.5, -2]}}),
+        rooms: vec!["s1".into(), "r".into()],
+        data: serde_json::json!({"k": "v"}),
+    }
+}
+
 /// Every option the wire carries: rooms, except with a repeat (sent once), volatile, timeout.
 fn full_opts() -> BroadcastOptions {
     opts(&["r1", "r2"], &["a", "a", "b"], true, Some(1500))
@@ -165,12 +175,7 @@ fn classic_fetch_sockets_bytes() {
     let sockets: Response = decode(captured.as_bytes()).expect("reads");
     assert_eq!(sockets.sockets.0.len(), 1);
     assert_eq!(text(SocketsResponse::new(Some("FEn4ir"), sockets.sockets).encode()), captured);
-    let info = SocketInfo {
-        id: "s1".into(),
-        handshake: serde_json::json!({"z": 1, "a": {"y": [1.5, -2]}}),
-        rooms: vec!["s1".into(), "r".into()],
-        data: serde_json::json!({"k": "v"}),
-    };
+    let info = socket();
     assert_eq!(
         text(SocketsResponse::new(Some("REQ456"), Sockets(vec![info])).encode()),
         r#"{"requestId":"REQ456","sockets":[{"data":{"k":"v"},"handshake":{"a":{"y":[1.5,-2]},"z":1},"id":"s1","rooms":["s1","r"]}]}"#
@@ -474,12 +479,7 @@ fn sharded_fetch_sockets_bytes() {
         ),
         captured
     );
-    let info = SocketInfo {
-        id: "s1".into(),
-        handshake: serde_json::json!({"z": 1, "a": {"y": [1.5, -2]}}),
-        rooms: vec!["s1".into(), "r".into()],
-        data: serde_json::json!({"k": "v"}),
-    };
+    let info = socket();
     assert_eq!(
         sharded_text(MessageType::FetchSocketsResponse, FetchResponseBody::new("REQ456", vec![info])),
         r#"{"type":8,"data":{"requestId":"REQ456","sockets":[{"id":"s1","handshake":{"a":{"y":[1.5,-2]},"z":1},"rooms":["s1","r"],"data":{"k":"v"}}]},"uid":"973e8addfe506daf","nsp":"/"}"#
