@@ -71,8 +71,8 @@
 
 mod codec;
 mod conn;
-mod gather;
 mod ns;
+mod requests;
 mod sharded;
 mod wire;
 

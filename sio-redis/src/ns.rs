@@ -1,22 +1,20 @@
 //! One namespace's side of the cluster: the messages of Node's `@socket.io/redis-adapter`
 //! (classic) 8.x, sent and received.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use rand::Rng as _;
 use rmpv::Value as Mp;
 use sio_core::Room;
 use sio_core::adapter::{
-    AdapterError, AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck,
-    ServerAck, SocketInfo,
+    AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck, ServerAck,
+    SocketInfo,
 };
 use tokio::sync::mpsc;
 
 use crate::Shared;
-use crate::gather;
+use crate::requests::{self, Answer, Expect, Requests, Waiter};
 use crate::wire::classic::{
     AckResponse, Broadcast, BroadcastRequest, ClientCountResponse, DisconnectRequest, DoneResponse,
     EmitRequest, EmitResponse, FetchRequest, Request, RequestType, Response, RoomsRequest, RoomsResponse,
@@ -32,13 +30,6 @@ pub(crate) enum Channel {
     Response,
 }
 
-/// A request of this node waiting for other nodes.
-pub(crate) enum Pending {
-    Fetch(mpsc::UnboundedSender<Vec<SocketInfo>>),
-    ServerSideEmit(mpsc::UnboundedSender<Payload>),
-    BroadcastAck(mpsc::UnboundedSender<RemoteAck>),
-}
-
 pub(crate) struct RedisNamespace {
     me: Weak<RedisNamespace>,
     shared: Arc<Shared>,
@@ -48,7 +39,8 @@ pub(crate) struct RedisNamespace {
     channel: String,
     request_channel: String,
     response_channel: String,
-    pending: Mutex<HashMap<String, Pending>>,
+    /// This node's requests (its nodes: the listeners of `request_channel`).
+    requests: Arc<Requests>,
 }
 
 /// Six characters of `[A-Za-z0-9-_]`, like Node's `uid2(6)`.
@@ -61,15 +53,17 @@ fn uid() -> String {
 impl RedisNamespace {
     pub(crate) fn new(shared: Arc<Shared>, local: LocalNamespace) -> Arc<Self> {
         let (key, nsp) = (shared.config.key.clone(), local.path().to_owned());
+        let request_channel = format!("{key}-request#{nsp}#");
+        let requests = Requests::new(shared.clone(), request_channel.clone(), uid);
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
             uid: uid(),
             channel: format!("{key}#{nsp}#"),
-            request_channel: format!("{key}-request#{nsp}#"),
+            request_channel,
             response_channel: format!("{key}-response#{nsp}#"),
             local,
             shared,
-            pending: Mutex::new(HashMap::new()),
+            requests,
         })
     }
 
@@ -112,30 +106,6 @@ impl RedisNamespace {
             }
             _ => self.response_channel.clone(),
         }
-    }
-
-    async fn server_count_inner(&self) -> Result<usize, AdapterError> {
-        self.shared
-            .conns
-            .numsub(&self.request_channel)
-            .await
-            .map_err(|e| AdapterError::Unavailable(e.to_string()))
-    }
-
-    /// Registers a request, publishes it, and gathers `expected` answers (or times out).
-    fn new_request_id(&self, pending: impl FnOnce() -> Pending) -> String {
-        let mut table = self.pending.lock();
-        loop {
-            let id = uid();
-            if !table.contains_key(&id) {
-                table.insert(id.clone(), pending());
-                return id;
-            }
-        }
-    }
-
-    fn forget(&self, request_id: &str) {
-        self.pending.lock().remove(request_id);
     }
 
     // ---- receiving ----
@@ -186,7 +156,7 @@ impl RedisNamespace {
             return;
         }
         if let Some(id) = &request.request_id
-            && self.pending.lock().contains_key(id)
+            && self.requests.is_pending(id)
         {
             return;
         }
@@ -276,47 +246,33 @@ impl RedisNamespace {
         // bounds how long this node relays replies.
         let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
         opts.volatile = false;
-        let mut acks = self.local.broadcast_with_ack(&packet.data.payload(), &opts);
+        let acks = self.local.broadcast_with_ack(&packet.data.payload(), &opts);
         let channel = self.response_to(request);
         self.publish(channel.clone(), ClientCountResponse::new(id, acks.count()).encode());
-        if acks.count() == 0 {
-            return;
-        }
-        let this = self.clone();
-        let id = id.clone();
-        tokio::spawn(async move {
-            let relay = async {
-                while let Some(reply) = acks.next().await {
-                    // Only the first argument travels; none: no `packet` key.
-                    let value = Args::of(&reply.payload()).first();
-                    this.publish(channel.clone(), AckResponse::new(&id, value).encode());
-                }
-            };
-            let _ = tokio::time::timeout(timeout + Duration::from_secs(1), relay).await;
+        let (this, id) = (self.clone(), id.clone());
+        requests::relay_replies(acks, timeout, move |value| {
+            this.publish(channel.clone(), AckResponse::new(&id, value).encode());
         });
     }
 
     fn on_response(&self, response: Response) {
         let Some(id) = &response.request_id else { return };
-        let table = self.pending.lock();
-        let Some(pending) = table.get(id) else { return };
-        match pending {
-            Pending::Fetch(tx) => {
-                let _ = tx.send(response.sockets.0);
+        // Only some responses say what they are: read them as what the request awaits.
+        self.requests.answer(id, |expect| match expect {
+            Expect::Sockets => Some(Answer::Sockets(response.sockets.0)),
+            Expect::Replies => {
+                Some(Answer::Reply(Args::one(Some(response.data.unwrap_or(Mp::Nil))).payload()))
             }
-            Pending::ServerSideEmit(tx) => {
-                let _ = tx.send(Args::one(Some(response.data.unwrap_or(Mp::Nil))).payload());
-            }
-            Pending::BroadcastAck(tx) => match response.kind {
+            Expect::Acks => match response.kind {
                 Some(RequestType::BroadcastClientCount) => {
-                    let _ = tx.send(RemoteAck::ClientCount(response.client_count));
+                    Some(Answer::Ack(RemoteAck::ClientCount(response.client_count)))
                 }
                 Some(RequestType::BroadcastAck) => {
-                    let _ = tx.send(RemoteAck::Reply(Args::one(response.packet).payload().into()));
+                    Some(Answer::Ack(RemoteAck::Reply(Args::one(response.packet).payload().into())))
                 }
-                _ => {}
+                _ => None,
             },
-        }
+        });
     }
 }
 
@@ -334,21 +290,10 @@ impl NamespaceAdapter for RedisNamespace {
         packet: &Payload,
         opts: &BroadcastOptions,
     ) -> mpsc::UnboundedReceiver<RemoteAck> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (count_tx, mut count_rx) = mpsc::unbounded_channel();
-        let id = self.new_request_id(|| Pending::BroadcastAck(count_tx));
-        let request = BroadcastRequest::new(&self.uid, &id, self.local.path(), packet, opts);
-        self.publish(self.request_channel.clone(), request.encode());
-        let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
-        let this = self.me.upgrade();
-        tokio::spawn(async move {
-            let Some(this) = this else { return };
-            // Every other node answers with its count first, then its sockets' replies.
-            let others = this.server_count_inner().await.map(|n| n.saturating_sub(1));
-            gather::relay_acks(others, &mut count_rx, &tx, timeout).await;
-            this.forget(&id);
-        });
-        rx
+        self.requests.broadcast_with_ack(opts.timeout, |id| {
+            let request = BroadcastRequest::new(&self.uid, id, self.local.path(), packet, opts);
+            self.publish(self.request_channel.clone(), request.encode());
+        })
     }
 
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
@@ -367,16 +312,11 @@ impl NamespaceAdapter for RedisNamespace {
         let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(Vec::new()) }) };
         let opts = opts.clone();
         Box::pin(async move {
-            let others = this.server_count_inner().await?.saturating_sub(1);
-            if others == 0 {
-                return Ok(Vec::new());
-            }
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            let id = this.new_request_id(|| Pending::Fetch(tx));
-            this.publish(this.request_channel.clone(), FetchRequest::new(&this.uid, &id, &opts).encode());
-            let answers = gather::answers(&mut rx, others, this.shared.config.requests_timeout).await;
-            this.forget(&id);
-            Ok(answers?.into_iter().flatten().collect())
+            let timeout = this.shared.config.requests_timeout;
+            let answers = this.requests.ask(Waiter::Sockets, timeout, |id| {
+                this.publish(this.request_channel.clone(), FetchRequest::new(&this.uid, id, &opts).encode());
+            });
+            Ok(answers.await?.into_iter().flatten().collect())
         })
     }
 
@@ -389,23 +329,17 @@ impl NamespaceAdapter for RedisNamespace {
         let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(Vec::new()) }) };
         let args = args.clone();
         Box::pin(async move {
-            let others = this.server_count_inner().await?.saturating_sub(1);
-            if others == 0 {
-                return Ok(Vec::new());
-            }
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            let id = this.new_request_id(|| Pending::ServerSideEmit(tx));
-            let request = EmitRequest::new(&this.uid, Some(&id), &args);
-            this.publish(this.request_channel.clone(), request.and_then(|r| r.encode()));
-            let answers = gather::answers(&mut rx, others, timeout).await;
-            this.forget(&id);
-            answers
+            let answers = this.requests.ask(Waiter::Replies, timeout, |id| {
+                let request = EmitRequest::new(&this.uid, Some(id), &args);
+                this.publish(this.request_channel.clone(), request.and_then(|r| r.encode()));
+            });
+            answers.await
         })
     }
 
     fn server_count(&self) -> AdapterFuture<usize> {
-        let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(1) }) };
-        Box::pin(async move { this.server_count_inner().await })
+        let requests = self.requests.clone();
+        Box::pin(async move { requests.server_count().await })
     }
 
     fn close(&self) {

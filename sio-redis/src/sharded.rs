@@ -8,22 +8,19 @@
 //! `‹key›#‹nsp›#‹uid›#`. Unlike the classic adapter, operations are applied locally by the
 //! sender (as sio does anyway) and every node ignores its own messages.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use rand::Rng as _;
 use rmpv::Value as Mp;
 use sio_core::Room;
 use sio_core::adapter::{
-    AdapterError, AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck,
-    ServerAck, SocketInfo,
+    AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck, ServerAck,
+    SocketInfo,
 };
 use tokio::sync::mpsc;
 
-use crate::gather;
-use crate::ns::Pending;
+use crate::requests::{self, Answer, Requests, Waiter};
 use crate::wire::sharded::{
     Body, BroadcastBody, ClientCountBody, DisconnectBody, EmitBody, FetchBody, FetchResponseBody, Message,
     MessageType, ReplyBody, RoomsBody,
@@ -41,7 +38,8 @@ pub(crate) struct ShardedNamespace {
     channel: String,
     /// `key#nsp#uid#`: answers to this node's requests.
     response_channel: String,
-    pending: Mutex<HashMap<String, Pending>>,
+    /// This node's requests (its nodes: the listeners of `channel`).
+    requests: Arc<Requests>,
 }
 
 /// 16 lowercase hex digits, like Node's `randomBytes(8).toString("hex")`.
@@ -58,6 +56,7 @@ impl ShardedNamespace {
     pub(crate) fn new(shared: Arc<Shared>, local: LocalNamespace, mode: SubscriptionMode) -> Arc<Self> {
         let channel = format!("{}#{}#", shared.config.key, local.path());
         let uid = random_id();
+        let requests = Requests::new(shared.clone(), channel.clone(), random_id);
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
             response_channel: format!("{channel}{uid}#"),
@@ -66,7 +65,7 @@ impl ShardedNamespace {
             local,
             shared,
             mode,
-            pending: Mutex::new(HashMap::new()),
+            requests,
         })
     }
 
@@ -108,25 +107,6 @@ impl ShardedNamespace {
     /// Answers the node `to` on its own channel.
     fn respond(&self, to: &str, kind: MessageType, data: impl Body) {
         self.publish_on(format!("{}{to}#", self.channel), kind, data);
-    }
-
-    async fn server_count_inner(&self) -> Result<usize, AdapterError> {
-        self.shared.conns.numsub(&self.channel).await.map_err(|e| AdapterError::Unavailable(e.to_string()))
-    }
-
-    fn new_request_id(&self, pending: impl FnOnce() -> Pending) -> String {
-        let mut table = self.pending.lock();
-        loop {
-            let id = random_id();
-            if !table.contains_key(&id) {
-                table.insert(id.clone(), pending());
-                return id;
-            }
-        }
-    }
-
-    fn forget(&self, request_id: &str) {
-        self.pending.lock().remove(request_id);
     }
 
     // ---- receiving ----
@@ -197,21 +177,11 @@ impl ShardedNamespace {
         // Unlike the classic adapter, flags (volatile) apply to ack broadcasts too; the
         // timeout bounds how long this node relays replies.
         let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
-        let mut acks = self.local.broadcast_with_ack(&payload, &opts);
+        let acks = self.local.broadcast_with_ack(&payload, &opts);
         self.respond(from, MessageType::BroadcastClientCount, ClientCountBody::new(&id, acks.count()));
-        if acks.count() == 0 {
-            return;
-        }
         let (this, from) = (self.clone(), from.to_owned());
-        tokio::spawn(async move {
-            let relay = async {
-                while let Some(reply) = acks.next().await {
-                    // Only the first argument travels; none: no `packet` key.
-                    let value = Args::of(&reply.payload()).first();
-                    this.respond(&from, MessageType::BroadcastAck, ReplyBody::new(&id, value));
-                }
-            };
-            let _ = tokio::time::timeout(timeout + Duration::from_secs(1), relay).await;
+        requests::relay_replies(acks, timeout, move |value| {
+            this.respond(&from, MessageType::BroadcastAck, ReplyBody::new(&id, value));
         });
     }
 
@@ -230,34 +200,29 @@ impl ShardedNamespace {
     }
 
     fn on_response(&self, kind: MessageType, data: Mp) -> Result<(), DecodeError> {
-        let table = self.pending.lock();
-        match kind {
+        let (id, answer) = match kind {
             MessageType::FetchSocketsResponse => {
                 let body: FetchResponseBody = from_mp(data)?;
-                if let Some(Pending::Fetch(tx)) = table.get(&body.request_id) {
-                    let _ = tx.send(body.sockets.0);
-                }
+                (body.request_id, Answer::Sockets(body.sockets.0))
             }
             MessageType::ServerSideEmitResponse => {
                 let body: ReplyBody = from_mp(data)?;
-                if let Some(Pending::ServerSideEmit(tx)) = table.get(&body.request_id) {
-                    let _ = tx.send(Args::one(Some(body.packet.unwrap_or(Mp::Nil))).payload());
-                }
+                (body.request_id, Answer::Reply(Args::one(Some(body.packet.unwrap_or(Mp::Nil))).payload()))
             }
             MessageType::BroadcastClientCount => {
                 let body: ClientCountBody = from_mp(data)?;
-                if let Some(Pending::BroadcastAck(tx)) = table.get(&body.request_id) {
-                    let _ = tx.send(RemoteAck::ClientCount(body.client_count));
-                }
+                (body.request_id, Answer::Ack(RemoteAck::ClientCount(body.client_count)))
             }
             MessageType::BroadcastAck => {
                 let body: ReplyBody = from_mp(data)?;
-                if let Some(Pending::BroadcastAck(tx)) = table.get(&body.request_id) {
-                    let _ = tx.send(RemoteAck::Reply(Args::one(body.packet).payload().into()));
-                }
+                (body.request_id, Answer::Ack(RemoteAck::Reply(Args::one(body.packet).payload().into())))
             }
-            other => tracing::debug!(kind = ?other, "redis adapter: response of an unexpected type ignored"),
-        }
+            other => {
+                tracing::debug!(kind = ?other, "redis adapter: a request on the response channel ignored");
+                return Ok(());
+            }
+        };
+        self.requests.answer(&id, |_| Some(answer));
         Ok(())
     }
 }
@@ -284,20 +249,10 @@ impl NamespaceAdapter for ShardedNamespace {
         packet: &Payload,
         opts: &BroadcastOptions,
     ) -> mpsc::UnboundedReceiver<RemoteAck> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (count_tx, mut count_rx) = mpsc::unbounded_channel();
-        let id = self.new_request_id(|| Pending::BroadcastAck(count_tx));
-        // Always on the namespace channel: every node answers with its count.
-        self.publish(MessageType::Broadcast, BroadcastBody::new(packet, Some(&id), opts));
-        let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
-        let this = self.me.upgrade();
-        tokio::spawn(async move {
-            let Some(this) = this else { return };
-            let others = this.server_count_inner().await.map(|n| n.saturating_sub(1));
-            gather::relay_acks(others, &mut count_rx, &tx, timeout).await;
-            this.forget(&id);
-        });
-        rx
+        self.requests.broadcast_with_ack(opts.timeout, |id| {
+            // Always on the namespace channel: every node answers with its count.
+            self.publish(MessageType::Broadcast, BroadcastBody::new(packet, Some(id), opts));
+        })
     }
 
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
@@ -317,16 +272,10 @@ impl NamespaceAdapter for ShardedNamespace {
         let timeout = opts.timeout.unwrap_or(self.shared.config.requests_timeout);
         let opts = opts.clone();
         Box::pin(async move {
-            let others = this.server_count_inner().await?.saturating_sub(1);
-            if others == 0 {
-                return Ok(Vec::new());
-            }
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            let id = this.new_request_id(|| Pending::Fetch(tx));
-            this.publish(MessageType::FetchSockets, FetchBody::new(&opts, &id));
-            let answers = gather::answers(&mut rx, others, timeout).await;
-            this.forget(&id);
-            Ok(answers?.into_iter().flatten().collect())
+            let answers = this.requests.ask(Waiter::Sockets, timeout, |id| {
+                this.publish(MessageType::FetchSockets, FetchBody::new(&opts, id));
+            });
+            Ok(answers.await?.into_iter().flatten().collect())
         })
     }
 
@@ -338,22 +287,16 @@ impl NamespaceAdapter for ShardedNamespace {
         let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(Vec::new()) }) };
         let args = args.clone();
         Box::pin(async move {
-            let others = this.server_count_inner().await?.saturating_sub(1);
-            if others == 0 {
-                return Ok(Vec::new());
-            }
-            let (tx, mut rx) = mpsc::unbounded_channel();
-            let id = this.new_request_id(|| Pending::ServerSideEmit(tx));
-            this.publish(MessageType::ServerSideEmit, EmitBody::new(Some(&id), &args));
-            let answers = gather::answers(&mut rx, others, timeout).await;
-            this.forget(&id);
-            answers
+            let answers = this.requests.ask(Waiter::Replies, timeout, |id| {
+                this.publish(MessageType::ServerSideEmit, EmitBody::new(Some(id), &args));
+            });
+            answers.await
         })
     }
 
     fn server_count(&self) -> AdapterFuture<usize> {
-        let Some(this) = self.me.upgrade() else { return Box::pin(async { Ok(1) }) };
-        Box::pin(async move { this.server_count_inner().await })
+        let requests = self.requests.clone();
+        Box::pin(async move { requests.server_count().await })
     }
 
     fn close(&self) {
