@@ -10,6 +10,7 @@
 //! unsubscribes from what is no longer wanted.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,25 @@ use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{PushInfo, PushKind};
 use tokio::sync::{Notify, mpsc};
+
+/// Why the adapter could not start.
+#[derive(Debug)]
+pub struct ConnectError {
+    url: String,
+    source: redis::RedisError,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot connect to Redis at {}: {}", self.url, self.source)
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// What the listener delivers: (pattern if any, channel, payload).
 pub(crate) type Incoming = Box<dyn Fn(Option<&str>, &str, &[u8]) + Send + Sync>;
@@ -44,12 +64,20 @@ struct Subscriptions {
 }
 
 impl Connections {
+    /// Connects to the Redis at `url` (within 5 s): both connections, classic pub/sub or
+    /// sharded pub/sub when `sharded`, the listener handing what arrives to `incoming`.
+    pub(crate) async fn connect(url: &str, incoming: Incoming, sharded: bool) -> Result<Self, ConnectError> {
+        let err = |source| ConnectError { url: url.to_owned(), source };
+        let client = redis::Client::open(url).map_err(err)?;
+        let open = Self::open(client, incoming, sharded);
+        tokio::time::timeout(Duration::from_secs(5), open)
+            .await
+            .map_err(|_| err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))))?
+            .map_err(err)
+    }
+
     /// Opens both connections: classic pub/sub, or sharded pub/sub when `sharded`.
-    pub(crate) async fn open(
-        client: redis::Client,
-        incoming: Incoming,
-        sharded: bool,
-    ) -> redis::RedisResult<Self> {
+    async fn open(client: redis::Client, incoming: Incoming, sharded: bool) -> redis::RedisResult<Self> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(5)))

@@ -13,7 +13,7 @@ use rmpv::Value as Mp;
 use sio_core::adapter::{AdapterError, LocalAcks, Payload, RemoteAck, SocketInfo};
 use tokio::sync::mpsc;
 
-use crate::Shared;
+use crate::shared::Shared;
 use crate::wire::Args;
 
 /// Where the answers to a pending request go.

@@ -20,13 +20,14 @@ use sio_core::adapter::{
 };
 use tokio::sync::mpsc;
 
+use crate::config::SubscriptionMode;
 use crate::requests::{self, Answer, Requests, Waiter};
+use crate::shared::Shared;
 use crate::wire::sharded::{
     Body, BroadcastBody, ClientCountBody, DisconnectBody, EmitBody, FetchBody, FetchResponseBody, Message,
     MessageType, ReplyBody, RoomsBody,
 };
 use crate::wire::{self, Args, DecodeError, from_mp};
-use crate::{Shared, SubscriptionMode};
 
 pub(crate) struct ShardedNamespace {
     me: Weak<ShardedNamespace>,
@@ -301,15 +302,7 @@ impl NamespaceAdapter for ShardedNamespace {
 
     fn close(&self) {
         let owner = std::ptr::from_ref(self).cast();
-        let mine: Vec<String> = self
-            .shared
-            .routes
-            .read()
-            .iter()
-            .filter(|(_, route)| route.owner() == owner)
-            .map(|(channel, _)| channel.clone())
-            .collect();
-        self.shared.conns.unsubscribe(&mine);
+        self.shared.conns.unsubscribe(&self.shared.channels_of(owner));
         self.shared.remove(owner);
     }
 

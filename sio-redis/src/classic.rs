@@ -1,5 +1,9 @@
-//! One namespace's side of the cluster: the messages of Node's `@socket.io/redis-adapter`
-//! (classic) 8.x, sent and received.
+//! The classic adapter (Node's `@socket.io/redis-adapter` 8.x `createAdapter`): one
+//! namespace's side of the cluster, its messages ([`crate::wire::classic`]) sent and
+//! received over Redis pub/sub. Per namespace, broadcasts go on `‹key›#‹nsp›#` (to one
+//! room: `‹key›#‹nsp›#‹room›#`, all of them listened to through a pattern), requests on
+//! `‹key›-request#‹nsp›#`, answers on `‹key›-response#‹nsp›#` (or the requester's own
+//! `‹key›-response#‹nsp›#‹uid›#`).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -13,8 +17,8 @@ use sio_core::adapter::{
 };
 use tokio::sync::mpsc;
 
-use crate::Shared;
 use crate::requests::{self, Answer, Expect, Requests, Waiter};
+use crate::shared::Shared;
 use crate::wire::classic::{
     AckResponse, Broadcast, BroadcastRequest, ClientCountResponse, DisconnectRequest, DoneResponse,
     EmitRequest, EmitResponse, FetchRequest, Request, RequestType, Response, RoomsRequest, RoomsResponse,
@@ -30,8 +34,8 @@ pub(crate) enum Channel {
     Response,
 }
 
-pub(crate) struct RedisNamespace {
-    me: Weak<RedisNamespace>,
+pub(crate) struct ClassicNamespace {
+    me: Weak<ClassicNamespace>,
     shared: Arc<Shared>,
     local: LocalNamespace,
     uid: String,
@@ -50,7 +54,7 @@ fn uid() -> String {
     (0..6).map(|_| char::from(ALPHABET[rng.random_range(0..64)])).collect()
 }
 
-impl RedisNamespace {
+impl ClassicNamespace {
     pub(crate) fn new(shared: Arc<Shared>, local: LocalNamespace) -> Arc<Self> {
         let (key, nsp) = (shared.config.key.clone(), local.path().to_owned());
         let request_channel = format!("{key}-request#{nsp}#");
@@ -276,7 +280,7 @@ impl RedisNamespace {
     }
 }
 
-impl NamespaceAdapter for RedisNamespace {
+impl NamespaceAdapter for ClassicNamespace {
     fn broadcast(&self, packet: &Payload, opts: &BroadcastOptions) {
         let channel = match opts.rooms.as_slice() {
             [room] => format!("{}{}#", self.channel, room),
