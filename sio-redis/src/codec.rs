@@ -1,5 +1,6 @@
 //! Conversions between sio's payloads (a JSON array whose binary values are placeholders,
-//! plus attachments) and the MessagePack values Node's adapter publishes (binary inline).
+//! plus attachments) and the MessagePack values Node's adapter publishes (binary inline),
+//! and the reading of received bytes (JSON or MessagePack) as such values.
 
 use bytes::Bytes;
 use rmpv::Value as Mp;
@@ -97,14 +98,6 @@ pub(crate) fn mp_to_json(value: &Mp, attachments: &mut Vec<Bytes>) -> Json {
     }
 }
 
-/// MessagePack bytes of `value`.
-pub(crate) fn encode(value: &Mp) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    // Writing to a Vec cannot fail.
-    let _ = rmpv::encode::write_value(&mut out, value);
-    out
-}
-
 /// Whether `value` holds binary anywhere (Node's `hasBinary`).
 pub(crate) fn has_binary(value: &Mp) -> bool {
     match value {
@@ -115,88 +108,31 @@ pub(crate) fn has_binary(value: &Mp) -> bool {
     }
 }
 
-/// `value` as JSON text with map keys in their order, as JavaScript's `JSON.stringify`
-/// writes an object built in that order. Binary becomes Node's JSON form of a `Buffer`;
-/// non-finite floats and extensions become `null`.
-pub(crate) fn to_json(value: &Mp) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128);
-    write_json(value, &mut out);
-    out
-}
-
-fn write_json(value: &Mp, out: &mut Vec<u8>) {
-    // Writing to a Vec cannot fail.
-    match value {
-        Mp::Nil | Mp::Ext(..) => out.extend_from_slice(b"null"),
-        Mp::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Mp::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Mp::F32(f) => write_float(f64::from(*f), out),
-        Mp::F64(f) => write_float(*f, out),
-        Mp::String(s) => match s.as_str() {
-            Some(s) => write_str(s, out),
-            None => write_str(&String::from_utf8_lossy(s.as_bytes()), out),
-        },
-        Mp::Binary(b) => {
-            out.extend_from_slice(br#"{"type":"Buffer","data":"#);
-            let _ = serde_json::to_writer(&mut *out, b);
-            out.push(b'}');
-        }
-        Mp::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(item, out);
-            }
-            out.push(b']');
-        }
-        Mp::Map(entries) => {
-            out.push(b'{');
-            for (i, (k, v)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                match k.as_str() {
-                    Some(k) => write_str(k, out),
-                    None => write_str(&k.to_string(), out),
-                }
-                out.push(b':');
-                write_json(v, out);
-            }
-            out.push(b'}');
-        }
-    }
-}
-
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-fn write_float(f: f64, out: &mut Vec<u8>) {
-    match serde_json::Number::from_f64(f) {
-        Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// Decodes MessagePack bytes (the whole input must be one value).
-pub(crate) fn decode(mut bytes: &[u8]) -> Option<Mp> {
+/// Decodes MessagePack bytes (the whole input must be one value, nested 64 deep at most).
+fn decode(mut bytes: &[u8]) -> Option<Mp> {
     let value = rmpv::decode::read_value_with_max_depth(&mut bytes, 64).ok()?;
     bytes.is_empty().then_some(value)
 }
 
-/// Looks up `key` in a MessagePack map.
-pub(crate) fn get<'a>(value: &'a Mp, key: &str) -> Option<&'a Mp> {
-    match value {
-        Mp::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
-        _ => None,
+/// A received message as a value: JSON when it starts with `{`, MessagePack otherwise.
+pub(crate) fn decode_any(payload: &[u8]) -> Option<Mp> {
+    if payload.first() == Some(&b'{') {
+        let json: Json = serde_json::from_slice(payload).ok()?;
+        Some(json_to_mp(json, &[]))
+    } else {
+        decode(payload)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode(value: &Mp) -> Vec<u8> {
+        let mut out = Vec::new();
+        rmpv::encode::write_value(&mut out, value).expect("writes to a Vec");
+        out
+    }
 
     #[test]
     fn binary_round_trips_through_placeholders() {
@@ -206,30 +142,19 @@ mod tests {
         };
         let mp = payload_to_mp(&payload);
         let Mp::Array(items) = &mp else { panic!("array") };
-        assert_eq!(get(&items[1], "a"), Some(&Mp::Binary(vec![1, 2, 3])));
+        assert_eq!(items[1], Mp::Map(vec![(Mp::from("a"), Mp::Binary(vec![1, 2, 3]))]));
+        assert!(has_binary(&mp));
+        assert!(!has_binary(&Mp::Array(vec![Mp::from(1)])));
         let back = mp_to_payload(&decode(&encode(&mp)).expect("decodes"));
         assert_eq!(back, payload);
     }
 
     #[test]
-    fn json_keeps_the_key_order_and_writes_buffers_as_node_does() {
-        let value = Mp::Map(vec![
-            (Mp::from("type"), Mp::from(3)),
-            (Mp::from("data"), Mp::Array(vec![Mp::from("a\"b"), Mp::F64(1.5), Mp::Nil, Mp::Boolean(true)])),
-            (Mp::from("uid"), Mp::from(-7)),
-            (Mp::from("bin"), Mp::Binary(vec![1, 2])),
-            (Mp::from("nan"), Mp::F64(f64::NAN)),
-        ]);
-        assert_eq!(
-            String::from_utf8(to_json(&value)).expect("utf-8"),
-            r#"{"type":3,"data":["a\"b",1.5,null,true],"uid":-7,"bin":{"type":"Buffer","data":[1,2]},"nan":null}"#
-        );
-        assert!(has_binary(&value));
-        assert!(!has_binary(&Mp::Array(vec![Mp::from(1)])));
-    }
-
-    #[test]
     fn truncated_or_trailing_input_is_refused() {
+        assert_eq!(
+            decode_any(br#"{"a":[1]}"#),
+            Some(Mp::Map(vec![(Mp::from("a"), Mp::Array(vec![Mp::from(1)]))]))
+        );
         let bytes = encode(&Mp::Array(vec![Mp::from(1), Mp::from("x")]));
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());
         let mut longer = bytes.clone();

@@ -10,6 +10,7 @@
 //! unsubscribes from what is no longer wanted.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,25 @@ use parking_lot::Mutex;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{PushInfo, PushKind};
 use tokio::sync::{Notify, mpsc};
+
+/// Why the adapter could not start.
+#[derive(Debug)]
+pub struct ConnectError {
+    url: String,
+    source: redis::RedisError,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot connect to Redis at {}: {}", self.url, self.source)
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// What the listener delivers: (pattern if any, channel, payload).
 pub(crate) type Incoming = Box<dyn Fn(Option<&str>, &str, &[u8]) + Send + Sync>;
@@ -44,12 +64,20 @@ struct Subscriptions {
 }
 
 impl Connections {
+    /// Connects to the Redis at `url` (within 5 s): both connections, classic pub/sub or
+    /// sharded pub/sub when `sharded`, the listener handing what arrives to `incoming`.
+    pub(crate) async fn connect(url: &str, incoming: Incoming, sharded: bool) -> Result<Self, ConnectError> {
+        let err = |source| ConnectError { url: url.to_owned(), source };
+        let client = redis::Client::open(url).map_err(err)?;
+        let open = Self::open(client, incoming, sharded);
+        tokio::time::timeout(Duration::from_secs(5), open)
+            .await
+            .map_err(|_| err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))))?
+            .map_err(err)
+    }
+
     /// Opens both connections: classic pub/sub, or sharded pub/sub when `sharded`.
-    pub(crate) async fn open(
-        client: redis::Client,
-        incoming: Incoming,
-        sharded: bool,
-    ) -> redis::RedisResult<Self> {
+    async fn open(client: redis::Client, incoming: Incoming, sharded: bool) -> redis::RedisResult<Self> {
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(5)))
@@ -152,82 +180,49 @@ async fn publisher(
     }
 }
 
-async fn listener(
-    client: redis::Client,
-    mut first: Option<redis::aio::PubSub>,
-    subs: Arc<Subscriptions>,
-    incoming: Incoming,
-    closed: Arc<Notify>,
-) {
-    let mut delay = Duration::from_millis(50);
+/// How a listening session ended.
+enum Ended {
+    /// The link dropped (or a subscription failed): connect again.
+    Lost,
+    /// The adapter closed.
+    Closed,
+}
+
+/// The first pause before reconnecting the listener; it doubles up to 2 s.
+const FIRST_RETRY: Duration = Duration::from_millis(50);
+
+/// Keeps a listener connected until `closed`: runs `session` on `first` (or on what
+/// `connect` makes) until the link is lost, then connects again after a pause that doubles
+/// from 50 ms to 2 s and starts over once a session got up. `session` is told whether it
+/// follows a loss (to say it is back) and answers whether it got up.
+async fn reconnecting<C, E, Connect, Session>(
+    mut first: Option<C>,
+    closed: &Notify,
+    connect: impl Fn() -> Connect,
+    mut session: impl FnMut(C, bool) -> Session,
+) where
+    E: fmt::Display,
+    Connect: Future<Output = Result<C, E>>,
+    Session: Future<Output = (Ended, bool)>,
+{
+    let mut delay = FIRST_RETRY;
     loop {
-        let pubsub = match first.take() {
-            Some(p) => Ok(p),
+        let connection = match first.take() {
+            Some(c) => Ok(c),
             None => tokio::select! {
-                p = client.get_async_pubsub() => p,
+                c = connect() => c,
                 () = closed.notified() => return,
             },
         };
-        match pubsub {
-            Ok(pubsub) => {
-                let (mut sink, mut stream) = pubsub.split();
-                let mut done_channels = BTreeSet::new();
-                let mut done_patterns = BTreeSet::new();
-                let mut dirty = true;
-                'session: loop {
-                    if dirty {
-                        dirty = false;
-                        // Subscribe to whatever is new (everything after a reconnection).
-                        let channels: Vec<String> = subs
-                            .channels
-                            .lock()
-                            .iter()
-                            .filter(|c| !done_channels.contains(*c))
-                            .cloned()
-                            .collect();
-                        let patterns: Vec<String> = subs
-                            .patterns
-                            .lock()
-                            .iter()
-                            .filter(|p| !done_patterns.contains(*p))
-                            .cloned()
-                            .collect();
-                        if !channels.is_empty() {
-                            if let Err(e) = sink.subscribe(&channels).await {
-                                tracing::warn!(error = %e, "redis adapter: subscribe failed");
-                                break 'session;
-                            }
-                            done_channels.extend(channels);
-                        }
-                        if !patterns.is_empty() {
-                            if let Err(e) = sink.psubscribe(&patterns).await {
-                                tracing::warn!(error = %e, "redis adapter: psubscribe failed");
-                                break 'session;
-                            }
-                            done_patterns.extend(patterns);
-                        }
-                        if delay > Duration::from_millis(50) {
-                            tracing::info!("redis adapter: reconnected and subscribed again");
-                            delay = Duration::from_millis(50);
-                        }
-                    }
-                    tokio::select! {
-                        msg = stream.next() => match msg {
-                            Some(msg) => {
-                                let pattern: Option<String> =
-                                    if msg.from_pattern() { msg.get_pattern().ok() } else { None };
-                                incoming(pattern.as_deref(), msg.get_channel_name(), msg.get_payload_bytes());
-                            }
-                            None => {
-                                tracing::warn!("redis adapter: lost the subscriber connection; reconnecting");
-                                break 'session;
-                            }
-                        },
-                        () = subs.changed.notified() => dirty = true,
-                        () = closed.notified() => return,
+        match connection {
+            Ok(c) => match session(c, delay > FIRST_RETRY).await {
+                (Ended::Closed, _) => return,
+                (Ended::Lost, up) => {
+                    if up {
+                        delay = FIRST_RETRY;
                     }
                 }
-            }
+            },
             Err(e) => {
                 tracing::warn!(error = %e, retry_in = ?delay, "redis adapter: cannot connect the subscriber")
             }
@@ -236,8 +231,89 @@ async fn listener(
             () = tokio::time::sleep(delay) => {}
             () = closed.notified() => return,
         }
-        // Doubles up to 2 s; above 50 ms it also marks that a reconnection is under way.
         delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Said once a session is up again after a loss.
+fn back_up(after_loss: bool) {
+    if after_loss {
+        tracing::info!("redis adapter: reconnected and subscribed again");
+    }
+}
+
+/// The classic listener: `SUBSCRIBE`/`PSUBSCRIBE` to every channel and pattern wanted (again
+/// after each reconnection), delivering what arrives to `incoming`.
+async fn listener(
+    client: redis::Client,
+    first: Option<redis::aio::PubSub>,
+    subs: Arc<Subscriptions>,
+    incoming: Incoming,
+    closed: Arc<Notify>,
+) {
+    let (subs, incoming, closed) = (&*subs, &incoming, &*closed);
+    let connect = || client.get_async_pubsub();
+    reconnecting(first, closed, connect, |pubsub, after_loss| {
+        session(pubsub, subs, incoming, closed, after_loss)
+    })
+    .await;
+}
+
+/// One connection of the classic listener: see [`listener`].
+async fn session(
+    pubsub: redis::aio::PubSub,
+    subs: &Subscriptions,
+    incoming: &Incoming,
+    closed: &Notify,
+    after_loss: bool,
+) -> (Ended, bool) {
+    let (mut sink, mut stream) = pubsub.split();
+    let mut done_channels = BTreeSet::new();
+    let mut done_patterns = BTreeSet::new();
+    let mut dirty = true;
+    let mut up = false;
+    loop {
+        if dirty {
+            dirty = false;
+            // Subscribe to whatever is new (everything after a reconnection).
+            let channels: Vec<String> =
+                subs.channels.lock().iter().filter(|c| !done_channels.contains(*c)).cloned().collect();
+            let patterns: Vec<String> =
+                subs.patterns.lock().iter().filter(|p| !done_patterns.contains(*p)).cloned().collect();
+            if !channels.is_empty() {
+                if let Err(e) = sink.subscribe(&channels).await {
+                    tracing::warn!(error = %e, "redis adapter: subscribe failed");
+                    return (Ended::Lost, up);
+                }
+                done_channels.extend(channels);
+            }
+            if !patterns.is_empty() {
+                if let Err(e) = sink.psubscribe(&patterns).await {
+                    tracing::warn!(error = %e, "redis adapter: psubscribe failed");
+                    return (Ended::Lost, up);
+                }
+                done_patterns.extend(patterns);
+            }
+            if !up {
+                up = true;
+                back_up(after_loss);
+            }
+        }
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(msg) => {
+                    let pattern: Option<String> =
+                        if msg.from_pattern() { msg.get_pattern().ok() } else { None };
+                    incoming(pattern.as_deref(), msg.get_channel_name(), msg.get_payload_bytes());
+                }
+                None => {
+                    tracing::warn!("redis adapter: lost the subscriber connection; reconnecting");
+                    return (Ended::Lost, up);
+                }
+            },
+            () = subs.changed.notified() => dirty = true,
+            () = closed.notified() => return (Ended::Closed, up),
+        }
     }
 }
 
@@ -278,85 +354,77 @@ fn shard_message(push: &PushInfo) -> Option<(&str, &[u8])> {
 /// Each (un)subscription is its own command (one confirmation each), sent as one pipeline.
 async fn shard_listener(
     client: redis::Client,
-    mut first: Option<ShardConnection>,
+    first: Option<ShardConnection>,
     subs: Arc<Subscriptions>,
     incoming: Incoming,
     closed: Arc<Notify>,
 ) {
-    let mut delay = Duration::from_millis(50);
+    let (subs, incoming, closed) = (&*subs, &incoming, &*closed);
+    let connect = || shard_connection(&client);
+    reconnecting(first, closed, connect, |conn, after_loss| {
+        shard_session(conn, subs, incoming, closed, after_loss)
+    })
+    .await;
+}
+
+/// One connection of the sharded listener: see [`shard_listener`].
+async fn shard_session(
+    (mut conn, mut pushes): ShardConnection,
+    subs: &Subscriptions,
+    incoming: &Incoming,
+    closed: &Notify,
+    after_loss: bool,
+) -> (Ended, bool) {
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut dirty = true;
+    let mut up = false;
     loop {
-        let connection = match first.take() {
-            Some(c) => Ok(c),
-            None => tokio::select! {
-                c = shard_connection(&client) => c,
-                () = closed.notified() => return,
-            },
-        };
-        match connection {
-            Ok((mut conn, mut pushes)) => {
-                let mut done: BTreeSet<String> = BTreeSet::new();
-                let mut dirty = true;
-                'session: loop {
-                    if dirty {
-                        dirty = false;
-                        // What is wanted and not subscribed (everything after a reconnection),
-                        // and what is subscribed and no longer wanted.
-                        let (add, remove): (Vec<String>, Vec<String>) = {
-                            let wanted = subs.channels.lock();
-                            (
-                                wanted.difference(&done).cloned().collect(),
-                                done.difference(&wanted).cloned().collect(),
-                            )
-                        };
-                        if !add.is_empty() || !remove.is_empty() {
-                            let mut pipe = redis::pipe();
-                            for channel in &add {
-                                pipe.cmd("SSUBSCRIBE").arg(channel);
-                            }
-                            for channel in &remove {
-                                pipe.cmd("SUNSUBSCRIBE").arg(channel);
-                            }
-                            if let Err(e) = pipe.query_async::<Vec<redis::Value>>(&mut conn).await {
-                                tracing::warn!(error = %e, "redis adapter: ssubscribe failed");
-                                break 'session;
-                            }
-                            done.extend(add);
-                            for channel in &remove {
-                                done.remove(channel);
-                            }
-                        }
-                        if delay > Duration::from_millis(50) {
-                            tracing::info!("redis adapter: reconnected and subscribed again");
-                            delay = Duration::from_millis(50);
-                        }
-                    }
-                    tokio::select! {
-                        push = pushes.recv() => match push {
-                            Some(push) if push.kind == PushKind::SMessage => match shard_message(&push) {
-                                Some((channel, payload)) => incoming(None, channel, payload),
-                                None => tracing::debug!("redis adapter: malformed smessage ignored"),
-                            },
-                            Some(push) if push.kind == PushKind::Disconnection => {
-                                tracing::warn!("redis adapter: lost the subscriber connection; reconnecting");
-                                break 'session;
-                            }
-                            // Confirmations of (un)subscriptions.
-                            Some(_) => {}
-                            None => break 'session,
-                        },
-                        () = subs.changed.notified() => dirty = true,
-                        () = closed.notified() => return,
-                    }
+        if dirty {
+            dirty = false;
+            // What is wanted and not subscribed (everything after a reconnection), and what
+            // is subscribed and no longer wanted.
+            let (add, remove): (Vec<String>, Vec<String>) = {
+                let wanted = subs.channels.lock();
+                (wanted.difference(&done).cloned().collect(), done.difference(&wanted).cloned().collect())
+            };
+            if !add.is_empty() || !remove.is_empty() {
+                let mut pipe = redis::pipe();
+                for channel in &add {
+                    pipe.cmd("SSUBSCRIBE").arg(channel);
+                }
+                for channel in &remove {
+                    pipe.cmd("SUNSUBSCRIBE").arg(channel);
+                }
+                if let Err(e) = pipe.query_async::<Vec<redis::Value>>(&mut conn).await {
+                    tracing::warn!(error = %e, "redis adapter: ssubscribe failed");
+                    return (Ended::Lost, up);
+                }
+                done.extend(add);
+                for channel in &remove {
+                    done.remove(channel);
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?delay, "redis adapter: cannot connect the subscriber")
+            if !up {
+                up = true;
+                back_up(after_loss);
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = closed.notified() => return,
+            push = pushes.recv() => match push {
+                Some(push) if push.kind == PushKind::SMessage => match shard_message(&push) {
+                    Some((channel, payload)) => incoming(None, channel, payload),
+                    None => tracing::debug!("redis adapter: malformed smessage ignored"),
+                },
+                Some(push) if push.kind == PushKind::Disconnection => {
+                    tracing::warn!("redis adapter: lost the subscriber connection; reconnecting");
+                    return (Ended::Lost, up);
+                }
+                // Confirmations of (un)subscriptions.
+                Some(_) => {}
+                None => return (Ended::Lost, up),
+            },
+            () = subs.changed.notified() => dirty = true,
+            () = closed.notified() => return (Ended::Closed, up),
         }
-        delay = (delay * 2).min(Duration::from_secs(2));
     }
 }

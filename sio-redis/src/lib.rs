@@ -69,86 +69,23 @@
 //! operations that wait for other nodes fail with
 //! [`AdapterError`](sio_core::adapter::AdapterError).
 
+mod classic;
 mod codec;
+mod config;
 mod conn;
-mod gather;
-mod ns;
+mod requests;
 mod sharded;
+mod shared;
+mod wire;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use parking_lot::RwLock;
 use sio_core::adapter::{Adapter, LocalNamespace, NamespaceAdapter};
 
-use self::conn::Connections;
-use self::ns::{Channel, RedisNamespace};
-use self::sharded::ShardedNamespace;
-
-/// Settings, with the defaults of Node's adapter.
-#[derive(Debug, Clone)]
-pub struct RedisConfig {
-    /// Prefix of every channel (Node's `key`). Default `socket.io`; every node of a cluster
-    /// must use the same.
-    pub key: String,
-    /// How long `fetch_sockets` and server-side emits with ack wait for the other nodes
-    /// (Node's `requestsTimeout`). Default 5 s.
-    pub requests_timeout: Duration,
-    /// Answer requests on the requester's own response channel rather than the shared one
-    /// (Node's `publishOnSpecificResponseChannel`). Default `false`.
-    pub publish_on_specific_response_channel: bool,
-}
-
-/// Which channels a node listens to in sharded mode, besides the two every node has (Node's
-/// `subscriptionMode` of `createShardedAdapter`). Every node of a cluster must use the same.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum SubscriptionMode {
-    /// `"static"`: no room channels; every broadcast reaches every node, which keeps what
-    /// concerns its sockets. Two subscriptions per namespace, whatever the number of rooms.
-    Static,
-    /// `"dynamic"` (Node's default): a node listens to the channel of each room it has
-    /// members of (`‹key›#‹nsp›#‹room›#`, subscribed when the room gets its first local
-    /// member, unsubscribed when it loses its last one), and a broadcast to exactly one room
-    /// goes on that room's channel, so only the nodes that have the room receive it.
-    /// Sockets' own id rooms are left out: a broadcast to one socket (a room of 20
-    /// characters, as socket ids are) uses the namespace channel.
-    #[default]
-    Dynamic,
-    /// `"dynamic-private"`: as [`SubscriptionMode::Dynamic`], with sockets' own id rooms
-    /// too (one more subscription per connected socket).
-    DynamicPrivate,
-}
-
-impl Default for RedisConfig {
-    fn default() -> Self {
-        Self {
-            key: "socket.io".to_owned(),
-            requests_timeout: Duration::from_secs(5),
-            publish_on_specific_response_channel: false,
-        }
-    }
-}
-
-/// Why the adapter could not start.
-#[derive(Debug)]
-pub struct ConnectError {
-    url: String,
-    source: redis::RedisError,
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot connect to Redis at {}: {}", self.url, self.source)
-    }
-}
-
-impl std::error::Error for ConnectError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+pub use self::config::{RedisConfig, SubscriptionMode};
+pub use self::conn::ConnectError;
+use self::shared::Shared;
 
 /// The adapter: install it with `Server::builder().adapter(..)`.
 #[derive(Clone)]
@@ -162,35 +99,6 @@ impl fmt::Debug for RedisAdapter {
     }
 }
 
-pub(crate) struct Shared {
-    pub(crate) config: RedisConfig,
-    pub(crate) conns: Connections,
-    routes: Arc<RwLock<Routes>>,
-    /// `None`: the classic adapter.
-    sharded: Option<SubscriptionMode>,
-}
-
-/// Who handles what arrives on a subscribed channel or pattern.
-#[derive(Clone)]
-pub(crate) enum Route {
-    /// A namespace of the classic adapter, and which of its channels it is.
-    Classic(Arc<RedisNamespace>, Channel),
-    /// A namespace of the sharded adapter (its namespace, response or room channel).
-    Sharded(Arc<ShardedNamespace>),
-}
-
-impl Route {
-    fn owner(&self) -> *const () {
-        match self {
-            Route::Classic(ns, _) => Arc::as_ptr(ns).cast(),
-            Route::Sharded(ns) => Arc::as_ptr(ns).cast(),
-        }
-    }
-}
-
-/// Subscribed channel or pattern → who handles it.
-type Routes = HashMap<String, Route>;
-
 impl RedisAdapter {
     /// Connects to the Redis at `url` (`redis://host:port/db`) with the default settings
     /// (classic adapter).
@@ -200,7 +108,7 @@ impl RedisAdapter {
 
     /// Connects to the Redis at `url` with `config` (classic adapter, Node's `createAdapter`).
     pub async fn connect_with(url: &str, config: RedisConfig) -> Result<Self, ConnectError> {
-        Self::open(url, config, None).await
+        Ok(Self { shared: Shared::open(url, config, None).await? })
     }
 
     /// Connects to the Redis at `url` in sharded mode (Node's `createShardedAdapter`, Redis
@@ -211,91 +119,12 @@ impl RedisAdapter {
         config: RedisConfig,
         mode: SubscriptionMode,
     ) -> Result<Self, ConnectError> {
-        Self::open(url, config, Some(mode)).await
-    }
-
-    async fn open(
-        url: &str,
-        config: RedisConfig,
-        sharded: Option<SubscriptionMode>,
-    ) -> Result<Self, ConnectError> {
-        let err = |source| ConnectError { url: url.to_owned(), source };
-        let client = redis::Client::open(url).map_err(err)?;
-        let routes: Arc<RwLock<Routes>> = Arc::default();
-        let table = routes.clone();
-        let incoming = Box::new(move |pattern: Option<&str>, channel: &str, payload: &[u8]| {
-            let key = pattern.unwrap_or(channel);
-            let route = table.read().get(key).cloned();
-            match route {
-                Some(Route::Classic(ns, kind)) => ns.on_message(kind, channel, payload),
-                Some(Route::Sharded(ns)) => ns.on_message(channel, payload),
-                None => tracing::debug!(channel, "redis adapter: message on an unknown channel"),
-            }
-        });
-        let open = Connections::open(client, incoming, sharded.is_some());
-        let conns = tokio::time::timeout(Duration::from_secs(5), open)
-            .await
-            .map_err(|_| err(redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))))?
-            .map_err(err)?;
-        Ok(Self { shared: Arc::new(Shared { config, conns, routes, sharded }) })
+        Ok(Self { shared: Shared::open(url, config, Some(mode)).await? })
     }
 }
 
 impl Adapter for RedisAdapter {
     fn namespace(&self, local: LocalNamespace) -> Arc<dyn NamespaceAdapter> {
-        if let Some(mode) = self.shared.sharded {
-            let ns = ShardedNamespace::new(self.shared.clone(), local, mode);
-            let channels = ns.channels();
-            let mut routes = self.shared.routes.write();
-            for name in &channels {
-                routes.insert(name.clone(), Route::Sharded(ns.clone()));
-            }
-            drop(routes);
-            self.shared.conns.subscribe(&channels, &[]);
-            return ns;
-        }
-        let ns = RedisNamespace::new(self.shared.clone(), local);
-        let mut routes = self.shared.routes.write();
-        for (name, kind) in ns.subscriptions() {
-            routes.insert(name, Route::Classic(ns.clone(), kind));
-        }
-        drop(routes);
-        let (channels, patterns) = ns.channel_lists();
-        self.shared.conns.subscribe(&channels, &patterns);
-        ns
-    }
-}
-
-impl Shared {
-    /// Forgets a closed namespace (`owner`: its address); closes the connections with the
-    /// last one.
-    pub(crate) fn remove(&self, owner: *const ()) {
-        let mut routes = self.routes.write();
-        routes.retain(|_, route| route.owner() != owner);
-        if routes.is_empty() {
-            self.conns.close();
-        }
-    }
-
-    /// Routes `channel` to `ns` and subscribes to it, unless it is routed already.
-    pub(crate) fn add_route(&self, channel: String, ns: Arc<ShardedNamespace>) {
-        let mut routes = self.routes.write();
-        if routes.contains_key(&channel) {
-            return;
-        }
-        routes.insert(channel.clone(), Route::Sharded(ns));
-        drop(routes);
-        self.conns.subscribe(&[channel], &[]);
-    }
-
-    /// Unsubscribes from `channel` if it is routed to `owner`.
-    pub(crate) fn remove_route(&self, channel: &str, owner: *const ()) {
-        let mut routes = self.routes.write();
-        if routes.get(channel).is_none_or(|r| r.owner() != owner) {
-            return;
-        }
-        routes.remove(channel);
-        drop(routes);
-        self.conns.unsubscribe(&[channel.to_owned()]);
+        self.shared.namespace(local)
     }
 }
