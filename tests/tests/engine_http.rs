@@ -507,6 +507,31 @@ async fn cors_lists_and_no_cors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_origin_predicate_and_preflight_max_age() {
+    let cors = Cors::predicate(|o| o.ends_with(".good.example")).max_age(Duration::from_secs(600));
+    let (_io, addr) = start(builder().cors(cors).ns("/", base_handlers())).await;
+    let url = format!("{}?EIO=4&transport=polling", base(addr));
+    let http = reqwest::Client::new();
+    let r = send(http.get(&url).header("Origin", "https://app.good.example")).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.good.example"));
+    assert_eq!(r.header("access-control-allow-credentials"), None);
+    let r = send(http.get(&url).header("Origin", "https://good.example.evil")).await;
+    assert_eq!((r.status, r.header("access-control-allow-origin")), (StatusCode::OK, None), "{r:?}");
+    let r = send(http.get(&url)).await;
+    assert_eq!(r.header("access-control-allow-origin"), None, "no Origin, no header: {r:?}");
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", "https://app.good.example")
+        .header("Access-Control-Request-Headers", "x-token");
+    let r = send(preflight).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(r.header("access-control-max-age"), Some("600"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.good.example"));
+    assert_eq!(r.header("access-control-allow-headers"), Some("x-token"));
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_path() {
     let (_io, addr) = start(builder().path("/custom/").ns("/", base_handlers())).await;
     let mut p = Polling::handshake_at(&format!("http://{addr}/custom/")).await;

@@ -85,23 +85,60 @@ impl fmt::Debug for EngineConfig {
     }
 }
 
-/// Cross-origin resource sharing for the polling transport (browsers on another origin).
-#[derive(Debug, Clone)]
+/// Cross-origin resource sharing for the polling transport (browsers on another origin),
+/// as Node's `cors` option: which origins may call, whether with credentials, and how long a
+/// browser may cache the preflight answer.
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_core::{Cors, Server};
+///
+/// let io = Server::builder()
+///     .cors(
+///         Cors::predicate(|origin| origin.ends_with(".example.com") || origin == "http://localhost:5173")
+///             .credentials(true)
+///             .max_age(Duration::from_secs(600)),
+///     )
+///     .build();
+/// ```
+///
+/// This covers what a Socket.IO endpoint needs (the WebSocket transport is not subject to
+/// CORS). For anything else (exposed headers, per-route rules), leave it unset and put
+/// `tower_http::cors::CorsLayer` around [`Server::router`](crate::Server::router).
+#[derive(Clone)]
+#[must_use]
 pub struct Cors {
     origins: CorsOrigins,
     credentials: bool,
+    max_age: Option<Duration>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum CorsOrigins {
     Any,
     List(Vec<HeaderValue>),
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+}
+
+impl fmt::Debug for Cors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let origins: &dyn fmt::Debug = match &self.origins {
+            CorsOrigins::Any => &"any",
+            CorsOrigins::List(list) => list,
+            CorsOrigins::Predicate(_) => &"<fn>",
+        };
+        f.debug_struct("Cors")
+            .field("origins", origins)
+            .field("credentials", &self.credentials)
+            .field("max_age", &self.max_age)
+            .finish()
+    }
 }
 
 impl Cors {
     /// Allows every origin (the request's `Origin` is echoed back).
     pub fn any() -> Self {
-        Self { origins: CorsOrigins::Any, credentials: false }
+        Self { origins: CorsOrigins::Any, credentials: false, max_age: None }
     }
 
     /// Allows the listed origins, e.g. `["http://localhost:5173"]`.
@@ -111,12 +148,25 @@ impl Cors {
         S: AsRef<str>,
     {
         let list = origins.into_iter().filter_map(|o| HeaderValue::from_str(o.as_ref()).ok()).collect();
-        Self { origins: CorsOrigins::List(list), credentials: false }
+        Self { origins: CorsOrigins::List(list), credentials: false, max_age: None }
+    }
+
+    /// Allows the origins for which `allow` returns true (it sees the `Origin` header as
+    /// text; a request without one is refused).
+    pub fn predicate(allow: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self { origins: CorsOrigins::Predicate(Arc::new(allow)), credentials: false, max_age: None }
     }
 
     /// Sends `Access-Control-Allow-Credentials: true` (cookies on cross-origin requests).
     pub fn credentials(mut self, yes: bool) -> Self {
         self.credentials = yes;
+        self
+    }
+
+    /// How long browsers may cache a preflight answer (`Access-Control-Max-Age`, Node's
+    /// `maxAge`); not sent by default.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
         self
     }
 
@@ -126,8 +176,15 @@ impl Cors {
             (CorsOrigins::Any, Some(o)) => Some(o.clone()),
             (CorsOrigins::Any, None) => Some(HeaderValue::from_static("*")),
             (CorsOrigins::List(list), Some(o)) => list.iter().find(|a| *a == o).cloned(),
-            (CorsOrigins::List(_), None) => None,
+            (CorsOrigins::Predicate(allow), Some(o)) => {
+                o.to_str().ok().filter(|text| allow(text)).map(|_| o.clone())
+            }
+            (CorsOrigins::List(_) | CorsOrigins::Predicate(_), None) => None,
         }
+    }
+
+    pub(crate) fn max_age_header(&self) -> Option<HeaderValue> {
+        self.max_age.map(|d| HeaderValue::from(d.as_secs()))
     }
 
     pub(crate) fn credentials_allowed(&self) -> bool {

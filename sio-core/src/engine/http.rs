@@ -582,6 +582,9 @@ fn preflight(cors: &super::Cors, origin: Option<&HeaderValue>, req: &HeaderMap) 
     if let Some(h) = req.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
         resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_HEADERS, h.clone());
     }
+    if let Some(age) = cors.max_age_header() {
+        resp.headers_mut().insert(header::ACCESS_CONTROL_MAX_AGE, age);
+    }
     add_cors(cors, origin, resp.headers_mut());
     resp
 }
