@@ -40,6 +40,7 @@ use sio_core::schema::NamespaceSchema;
 
 /// Builds a TypeScript module from namespaces.
 #[derive(Debug, Default)]
+#[must_use = "a Typegen writes nothing until `write` or `check` is called"]
 pub struct Typegen {
     namespaces: Vec<NamespaceSchema>,
     large_int: Option<String>,

@@ -96,6 +96,7 @@ type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Syn
 /// });
 /// ```
 #[derive(Default)]
+#[must_use = "handlers do nothing until a namespace is served with them"]
 pub struct Handlers {
     events: HashMap<Box<str>, EventFn>,
     any: Option<EventFn>,
