@@ -17,10 +17,10 @@ pub fn typed<E>(conn: Conn<Untyped>) -> Conn<E> {
 
 /// Sends a handler's return value as the ack, when the client asked for one.
 pub fn reply<T: Serialize + ?Sized>(ack: Option<AckSender>, value: &T) {
-    if let Some(ack) = ack {
-        if let Err(e) = ack.send(value) {
-            tracing::debug!(error = %e, "ack not sent");
-        }
+    if let Some(ack) = ack
+        && let Err(e) = ack.send(value)
+    {
+        tracing::debug!(error = %e, "ack not sent");
     }
 }
 
@@ -44,10 +44,10 @@ impl<T: Serialize> Reply for T {
 
 impl Reply for RawArgs {
     fn reply(self, ack: Option<AckSender>) {
-        if let Some(ack) = ack {
-            if let Err(e) = ack.send_args(self) {
-                tracing::debug!(error = %e, "ack not sent");
-            }
+        if let Some(ack) = ack
+            && let Err(e) = ack.send_args(self)
+        {
+            tracing::debug!(error = %e, "ack not sent");
         }
     }
 }

@@ -96,11 +96,11 @@ pub(crate) fn docs(attrs: &[syn::Attribute]) -> String {
         if !a.path().is_ident("doc") {
             continue;
         }
-        if let syn::Meta::NameValue(nv) = &a.meta {
-            if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
-                let v = s.value();
-                lines.push(v.strip_prefix(' ').map(str::to_owned).unwrap_or(v));
-            }
+        if let syn::Meta::NameValue(nv) = &a.meta
+            && let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value
+        {
+            let v = s.value();
+            lines.push(v.strip_prefix(' ').map(str::to_owned).unwrap_or(v));
         }
     }
     lines.join("\n").trim().to_owned()

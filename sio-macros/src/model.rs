@@ -293,13 +293,15 @@ fn parse_handler(
     for (i, input) in inputs.enumerate() {
         let FnArg::Typed(pt) = input else { continue };
         // Bare `Conn` in a namespace with `emits = E` is that namespace's typed handle.
-        if let (Some(e), Type::Path(tp)) = (emits, &*pt.ty) {
-            if tp.qself.is_none() && tp.path.segments.len() == 1 && tp.path.is_ident("Conn") {
-                // Keep the user's own `Conn` path (so their import stays used), add the type.
-                let ident = &tp.path.segments[0].ident;
-                let span = pt.ty.span();
-                *pt.ty = syn::parse_quote_spanned!(span=> #ident<#e>);
-            }
+        if let (Some(e), Type::Path(tp)) = (emits, &*pt.ty)
+            && tp.qself.is_none()
+            && tp.path.segments.len() == 1
+            && tp.path.is_ident("Conn")
+        {
+            // Keep the user's own `Conn` path (so their import stays used), add the type.
+            let ident = &tp.path.segments[0].ident;
+            let span = pt.ty.span();
+            *pt.ty = syn::parse_quote_spanned!(span=> #ident<#e>);
         }
         let pname = match &*pt.pat {
             Pat::Ident(p) => p.ident.to_string().trim_start_matches('_').to_owned(),
@@ -342,10 +344,10 @@ fn parse_handler(
         syn::ReturnType::Type(_, t) if is_unit(t) => None,
         syn::ReturnType::Type(_, t) => Some((**t).clone()),
     };
-    if kind == Kind::Disconnect {
-        if let Some(r) = &ret {
-            cx.error(r, "#[disconnect] handlers return nothing");
-        }
+    if kind == Kind::Disconnect
+        && let Some(r) = &ret
+    {
+        cx.error(r, "#[disconnect] handlers return nothing");
     }
     Some(Handler { ident: f.sig.ident.clone(), name, name_span, docs: attr::docs(&f.attrs), params, ret })
 }

@@ -1,62 +1,70 @@
-//! A small line diff for stale-file errors (longest common subsequence; generated modules are
-//! a few hundred lines).
+//! The diff in a stale-file error: a unified diff (`diff -u`'s format, by the `similar` crate)
+//! of the committed file against what the Rust definitions generate now.
 
-/// `-`/`+` lines for what differs, with two lines of context, hunks separated by `...`.
-pub(crate) fn lines(old: &str, new: &str) -> String {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    if a.len().saturating_mul(b.len()) > 25_000_000 {
-        return format!("(files too large to diff: {} vs {} lines)", a.len(), b.len());
-    }
-    // lcs[i][j]: length of the LCS of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    let mut ops = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] > lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
-            ops.push(('-', a[i]));
-            i += 1;
-        }
-    }
-    let changed: Vec<usize> =
-        ops.iter().enumerate().filter(|(_, (k, _))| *k != ' ').map(|(n, _)| n).collect();
-    let mut out = String::new();
-    let mut last_shown: Option<usize> = None;
-    for (n, (kind, line)) in ops.iter().enumerate() {
-        let near = changed.iter().any(|&c| c.abs_diff(n) <= 2);
-        if !near {
-            continue;
-        }
-        if let Some(l) = last_shown {
-            if n > l + 1 {
-                out.push_str("...\n");
-            }
-        }
-        out.push(*kind);
-        out.push_str(line);
-        out.push('\n');
-        last_shown = Some(n);
-    }
-    out
+use std::time::Duration;
+
+use similar::TextDiff;
+
+/// Past this the diff is coarser (still correct): a bound for a pathological file, far above
+/// the few milliseconds that a generated module of a few thousand lines takes.
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A unified diff from `on_disk` to `generated`, three lines of context, with `---`/`+++`
+/// headers that say which side is which.
+pub(crate) fn unified(on_disk: &str, generated: &str) -> String {
+    TextDiff::configure()
+        .timeout(TIMEOUT)
+        .diff_lines(on_disk, generated)
+        .unified_diff()
+        .context_radius(3)
+        .header("on disk", "from the Rust definitions")
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn shows_changed_lines_with_context() {
-        let d = super::lines("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nX\ne\nf\ng\n");
-        assert_eq!(d, " b\n c\n-d\n+X\n e\n f\n");
+    fn a_changed_line_is_a_hunk_with_context() {
+        let on_disk = "1\n2\n3\n4\n5\nold\n7\n8\n9\n10\n";
+        let generated = "1\n2\n3\n4\n5\nnew\n7\n8\n9\n10\n";
+        assert_eq!(
+            super::unified(on_disk, generated),
+            "--- on disk\n\
+             +++ from the Rust definitions\n\
+             @@ -3,7 +3,7 @@\n \
+             3\n \
+             4\n \
+             5\n\
+             -old\n\
+             +new\n \
+             7\n \
+             8\n \
+             9\n"
+        );
+    }
+
+    #[test]
+    fn far_apart_changes_are_separate_hunks_and_a_missing_final_newline_is_shown() {
+        let on_disk: String = (1..=20).map(|n| format!("{n}\n")).collect();
+        let generated = on_disk.replacen("2\n", "two\n", 1).replacen("20\n", "20", 1);
+        assert_eq!(
+            super::unified(&on_disk, &generated),
+            "--- on disk\n\
+             +++ from the Rust definitions\n\
+             @@ -1,5 +1,5 @@\n \
+             1\n\
+             -2\n\
+             +two\n \
+             3\n \
+             4\n \
+             5\n\
+             @@ -17,4 +17,4 @@\n \
+             17\n \
+             18\n \
+             19\n\
+             -20\n\
+             +20\n\
+             \\ No newline at end of file\n"
+        );
     }
 }

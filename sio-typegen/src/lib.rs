@@ -91,8 +91,9 @@ impl Typegen {
         std::fs::write(path, text).map_err(|e| TypegenError::io(path, e))
     }
 
-    /// Fails with a readable diff when the file at `path` is not what [`Typegen::render`]
-    /// produces now (the typings are stale: run `write`).
+    /// Fails with a unified diff (from the file on disk to the generated text) when the file
+    /// at `path` is not what [`Typegen::render`] produces now (the typings are stale: run
+    /// `write`).
     pub fn check(&self, path: impl AsRef<Path>) -> Result<(), TypegenError> {
         let path = path.as_ref();
         let expected = self.render();
@@ -100,7 +101,7 @@ impl Typegen {
         if actual == expected {
             return Ok(());
         }
-        Err(TypegenError { path: path.to_owned(), kind: Kind::Stale(diff::lines(&actual, &expected)) })
+        Err(TypegenError { path: path.to_owned(), kind: Kind::Stale(diff::unified(&actual, &expected)) })
     }
 }
 
@@ -139,8 +140,7 @@ impl fmt::Display for TypegenError {
             Kind::Io(e) => write!(f, "{}: {e}", self.path.display()),
             Kind::Stale(diff) => write!(
                 f,
-                "{} is stale: the Rust definitions changed. Regenerate it with Typegen::write.\n\
-                 --- on disk\n+++ from the Rust definitions\n{diff}",
+                "{} is stale: the Rust definitions changed. Regenerate it with Typegen::write.\n{diff}",
                 self.path.display()
             ),
         }

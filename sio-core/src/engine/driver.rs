@@ -111,10 +111,10 @@ impl<H: EngineHandler> Driver<H> {
             self.engine.handler.on_start(&mut self.state, &mut tasks);
         }
 
-        if let Phase::Running = self.phase {
-            if let Some(reason) = self.session.take_close_request() {
-                self.begin_close(reason, cx);
-            }
+        if let Phase::Running = self.phase
+            && let Some(reason) = self.session.take_close_request()
+        {
+            self.begin_close(reason, cx);
         }
         if let Phase::Running = self.phase {
             if let Some(ws) = self.session.take_upgrade() {

@@ -183,16 +183,16 @@ pub(crate) fn handle<H: EngineHandler>(
 async fn handle_request<H: EngineHandler>(engine: Arc<EngineInner<H>>, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let origin = parts.headers.get(header::ORIGIN).cloned();
-    if parts.method == Method::OPTIONS {
-        if let Some(cors) = &engine.config.cors {
-            return preflight(cors, origin.as_ref(), &parts.headers);
-        }
+    if parts.method == Method::OPTIONS
+        && let Some(cors) = &engine.config.cors
+    {
+        return preflight(cors, origin.as_ref(), &parts.headers);
     }
     let mut resp = route(engine.clone(), parts, body).await;
-    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
-        if let Some(cors) = &engine.config.cors {
-            add_cors(cors, origin.as_ref(), resp.headers_mut());
-        }
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS
+        && let Some(cors) = &engine.config.cors
+    {
+        add_cors(cors, origin.as_ref(), resp.headers_mut());
     }
     resp
 }
@@ -278,10 +278,10 @@ async fn route<H: EngineHandler>(
     if transport == TransportKind::WebSocket && !upgrade {
         return EngineError::BadRequest.response(false);
     }
-    if let Some(allow) = &cfg.allow_request {
-        if !allow(&parts) {
-            return EngineError::Forbidden.response(upgrade);
-        }
+    if let Some(allow) = &cfg.allow_request
+        && !allow(&parts)
+    {
+        return EngineError::Forbidden.response(upgrade);
     }
     if query.eio() != Some("4") {
         return EngineError::UnsupportedProtocolVersion.response(upgrade);

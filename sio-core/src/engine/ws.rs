@@ -292,10 +292,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                         return Err(WsError::Protocol("continuation without a message"));
                     };
                     frag.data.extend_from_slice(&payload);
-                    if fin {
-                        if let Some(f) = self.fragments.take() {
-                            return message(f.text, f.data.freeze()).map(Some);
-                        }
+                    if fin && let Some(f) = self.fragments.take() {
+                        return message(f.text, f.data.freeze()).map(Some);
                     }
                 }
             }
