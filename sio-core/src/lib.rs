@@ -14,9 +14,6 @@ pub mod engine;
 pub mod protocol;
 mod room;
 pub mod schema;
-// Two nested `if`s in server/client.rs that clippy would collapse into let-chains now that
-// the rust-version is 1.88 wait for the rewrite of server/ under way; remove this then.
-#[allow(clippy::collapsible_if)]
 mod server;
 mod service;
 mod sid;

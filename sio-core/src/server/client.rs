@@ -119,10 +119,10 @@ impl EngineHandler for SioHandler {
                     return;
                 }
                 pending.attachments.push(data);
-                if pending.attachments.len() == pending.packet.attachments {
-                    if let Some(p) = client.pending.take() {
-                        client.on_packet(p.packet, p.attachments, tasks);
-                    }
+                if pending.attachments.len() == pending.packet.attachments
+                    && let Some(p) = client.pending.take()
+                {
+                    client.on_packet(p.packet, p.attachments, tasks);
                 }
             }
         }
@@ -152,13 +152,13 @@ impl Client {
         match packet.kind {
             PacketType::Connect => self.connect(packet, tasks),
             PacketType::Disconnect => {
-                if let Some(socket) = self.shared.find(nsp) {
-                    if socket.leave_namespace(DisconnectReason::ClientNamespaceDisconnect) {
-                        tasks.run(socket.ns.handler.disconnect(
-                            Conn::from_inner(socket.clone()),
-                            DisconnectReason::ClientNamespaceDisconnect,
-                        ));
-                    }
+                if let Some(socket) = self.shared.find(nsp)
+                    && socket.leave_namespace(DisconnectReason::ClientNamespaceDisconnect)
+                {
+                    tasks.run(socket.ns.handler.disconnect(
+                        Conn::from_inner(socket.clone()),
+                        DisconnectReason::ClientNamespaceDisconnect,
+                    ));
                 }
             }
             PacketType::Event | PacketType::BinaryEvent => {
