@@ -20,7 +20,8 @@ use crate::{Room, Sid};
 /// Operations on one namespace: emit to all its sockets, select rooms, list sockets.
 ///
 /// `E` is the namespace's server events when it was looked up by type
-/// ([`Server::namespace`]); [`Server::of`] gives the untyped view.
+/// ([`Server::namespace`](crate::Server::namespace)); [`Server::of`](crate::Server::of) gives the
+/// untyped view.
 pub struct NsHandle<E = Untyped> {
     ns: Arc<Namespace>,
     _events: std::marker::PhantomData<fn() -> E>,
