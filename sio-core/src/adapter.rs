@@ -68,15 +68,26 @@ pub trait NamespaceAdapter: Send + Sync + 'static {
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool);
 
     /// The selected sockets of the other nodes.
+    ///
+    /// # Errors
+    /// [`AdapterError::Timeout`] when not every node answered in time (`opts.timeout`, or the
+    /// adapter's own), [`AdapterError::Unavailable`] when the other nodes cannot be reached.
     fn fetch_sockets(&self, opts: &BroadcastOptions) -> AdapterFuture<Vec<SocketInfo>>;
 
     /// Emits a server-side event to the other nodes. `args` holds the event name first.
     fn server_side_emit(&self, args: &Payload);
 
     /// Emits a server-side event to the other nodes and collects one reply per node.
+    ///
+    /// # Errors
+    /// [`AdapterError::Timeout`] when not every node replied within `timeout`,
+    /// [`AdapterError::Unavailable`] when the other nodes cannot be reached.
     fn server_side_emit_with_ack(&self, args: &Payload, timeout: Duration) -> AdapterFuture<Vec<Payload>>;
 
     /// The number of nodes serving this namespace, this one included.
+    ///
+    /// # Errors
+    /// [`AdapterError::Unavailable`] when it cannot be known (e.g. Redis is down).
     fn server_count(&self) -> AdapterFuture<usize>;
 
     /// The server is shutting down: unsubscribe, stop background work.

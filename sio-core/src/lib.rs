@@ -1,4 +1,4 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../docs/crate.md")]
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "__internals")]

@@ -16,8 +16,16 @@ use crate::Server;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Server {
-    /// An axum router serving the Socket.IO path; merge it into your app:
-    /// `Router::new().route("/", get(index)).merge(io.router())`.
+    /// An axum router serving the Socket.IO path (with and without its trailing `/`); merge
+    /// it into your app.
+    ///
+    /// ```
+    /// use axum::routing::get;
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let io = Server::builder().ns("/", Handlers::new()).build();
+    /// let app: axum::Router = axum::Router::new().route("/", get(|| async { "hello" })).merge(io.router());
+    /// ```
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> axum::Router<S> {
         let path = self.path().to_owned();
         let trimmed = path.trim_end_matches('/').to_owned();
@@ -29,12 +37,37 @@ impl Server {
         router
     }
 
-    /// A tower service answering Socket.IO requests (any path; route it yourself).
+    /// A tower service answering Socket.IO requests (any path; route it yourself), for
+    /// HTTP stacks other than axum or a route of your own.
+    ///
+    /// ```
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let io = Server::builder().ns("/", Handlers::new()).build();
+    /// let app: axum::Router = axum::Router::new().route_service("/socket.io/", io.service());
+    /// ```
     pub fn service(&self) -> SioService {
         SioService { server: self.clone() }
     }
 
-    /// A tower layer that answers requests under the Socket.IO path and passes the rest on.
+    /// A tower layer that answers requests to the Socket.IO path and passes the rest on to
+    /// the service it wraps.
+    ///
+    /// ```no_run
+    /// use axum::ServiceExt;
+    /// use axum::extract::Request;
+    /// use axum::routing::get;
+    /// use sio_core::{Handlers, Server};
+    /// use tower_layer::Layer as _;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let io = Server::builder().ns("/", Handlers::new()).build();
+    /// let site = axum::Router::new().route("/", get(|| async { "hello" }));
+    /// let app = io.layer().layer(site); // /socket.io/ → io, the rest → site
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// axum::serve(listener, ServiceExt::<Request>::into_make_service(app)).await
+    /// # }
+    /// ```
     pub fn layer(&self) -> SioLayer {
         SioLayer { server: self.clone() }
     }

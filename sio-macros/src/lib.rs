@@ -36,6 +36,39 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 ///   type no variant declares is a compile error; awaiting another variant's type is an
 ///   `AckError::WrongAckType`.
 /// - Reserved and duplicate event names are refused at compile time.
+/// - Every field type must be `Serialize` and `TS` (for the typings); `Binary` fields travel
+///   as binary attachments.
+///
+/// Use it through `sio_core` (`sio_core::ServerEvents`, or `sio_core::prelude::*`):
+///
+/// ```
+/// use serde::Serialize;
+/// use sio_core::prelude::*;
+///
+/// #[derive(Clone, Serialize, TS)]
+/// struct Score { player: String, points: u32 }
+///
+/// /// What the server sends to clients of /game.
+/// #[derive(ServerEvents)]
+/// #[events(rename_all = "kebab-case")]
+/// enum GameEvent {
+///     /// "round-started": (round: number)
+///     RoundStarted(u32),
+///     /// "score": (player: string, points: number): named fields are arguments in order
+///     Score { player: String, points: u32 },
+///     /// "final": (scores: Score[])
+///     #[event(rename = "final")]
+///     Finished(Vec<Score>),
+///     /// "ready?": (ack: (ready: boolean) => void)
+///     #[event(rename = "ready?", ack = bool)]
+///     AreYouReady,
+/// }
+///
+/// async fn round(conn: Conn<GameEvent>) {
+///     conn.namespace().emit(GameEvent::RoundStarted(1)).ok();
+///     let ready: Result<bool, AckError> = conn.emit_with_ack(GameEvent::AreYouReady).await;
+/// }
+/// ```
 #[proc_macro_derive(ServerEvents, attributes(event, events))]
 pub fn derive_server_events(input: TokenStream) -> TokenStream {
     events::expand(input.into()).into()

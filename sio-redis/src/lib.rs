@@ -102,18 +102,38 @@ impl fmt::Debug for RedisAdapter {
 impl RedisAdapter {
     /// Connects to the Redis at `url` (`redis://host:port/db`) with the default settings
     /// (classic adapter).
+    ///
+    /// # Errors
+    /// When `url` is not a Redis URL, or Redis cannot be reached within 5 s.
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         Self::connect_with(url, RedisConfig::default()).await
     }
 
     /// Connects to the Redis at `url` with `config` (classic adapter, Node's `createAdapter`).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sio_redis::ConnectError> {
+    /// use std::time::Duration;
+    /// use sio_redis::{RedisAdapter, RedisConfig};
+    ///
+    /// // Node: createAdapter(pub, sub, { key: "my-app", requestsTimeout: 2000 })
+    /// let config = RedisConfig { key: "my-app".into(), requests_timeout: Duration::from_secs(2), ..Default::default() };
+    /// let adapter = RedisAdapter::connect_with("redis://127.0.0.1:6379/0", config).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RedisAdapter::connect`].
     pub async fn connect_with(url: &str, config: RedisConfig) -> Result<Self, ConnectError> {
         Ok(Self { shared: Shared::open(url, config, None).await? })
     }
 
     /// Connects to the Redis at `url` in sharded mode (Node's `createShardedAdapter`, Redis
     /// 7 sharded pub/sub), `config.key` being Node's `channelPrefix`; see the
-    /// [crate docs](crate#sharded-mode). Fails when Redis has no sharded pub/sub (before 7.0).
+    /// [crate docs](crate#sharded-mode).
+    ///
+    /// # Errors
+    /// As [`RedisAdapter::connect`], and when Redis has no sharded pub/sub (before 7.0).
     pub async fn connect_sharded(
         url: &str,
         config: RedisConfig,

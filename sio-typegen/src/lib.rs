@@ -2,14 +2,25 @@
 //! blocks the server runs: rename a field or an event in Rust and the front end's build
 //! breaks, not production.
 //!
-//! ```ignore
+//! ```no_run
+//! # use sio_core::prelude::*;
+//! # struct Chat;
+//! # #[namespace("/chat")]
+//! # impl Chat {
+//! #     #[event]
+//! #     async fn msg(&self, text: String) -> String { text }
+//! # }
 //! // In a test (so `cargo test` fails when the committed file is stale) ...
 //! #[test]
 //! fn typings_are_up_to_date() {
 //!     sio_typegen::Typegen::new().namespace::<Chat>().check("web/src/sio.ts").unwrap();
 //! }
+//!
 //! // ... and once by hand (or from a tiny binary) to write it:
-//! sio_typegen::Typegen::new().namespace::<Chat>().write("web/src/sio.ts")?;
+//! fn main() -> Result<(), sio_typegen::TypegenError> {
+//!     sio_typegen::Typegen::new().namespace::<Chat>().write("web/src/sio.ts")?;
+//!     Ok(())
+//! }
 //! ```
 //!
 //! What the module holds, per namespace `Chat`: `ChatServerToClientEvents`,
@@ -72,6 +83,18 @@ impl Typegen {
     }
 
     /// The module's text.
+    ///
+    /// ```
+    /// # use sio_core::prelude::*;
+    /// # struct Chat;
+    /// # #[namespace("/chat")]
+    /// # impl Chat {
+    /// #     #[event]
+    /// #     async fn msg(&self, text: String) -> String { text }
+    /// # }
+    /// let ts = sio_typegen::Typegen::new().namespace::<Chat>().render();
+    /// assert!(ts.contains("export function connectChat("));
+    /// ```
     pub fn render(&self) -> String {
         let cfg = ts_rs::Config::new().with_large_int(self.large_int.as_deref().unwrap_or("number"));
         render::module(&self.namespaces, cfg)
@@ -79,6 +102,10 @@ impl Typegen {
 
     /// Writes the module to `path` (creating parent directories), unless it is already
     /// identical.
+    ///
+    /// # Errors
+    /// When the directory cannot be created or the file cannot be written (the error's
+    /// [`path`](TypegenError::path) says which).
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), TypegenError> {
         let path = path.as_ref();
         let text = self.render();
@@ -94,6 +121,10 @@ impl Typegen {
     /// Fails with a unified diff (from the file on disk to the generated text) when the file
     /// at `path` is not what [`Typegen::render`] produces now (the typings are stale: run
     /// `write`).
+    ///
+    /// # Errors
+    /// When the file is stale ([`TypegenError::is_stale`]; its `Display` is the diff) or
+    /// cannot be read.
     pub fn check(&self, path: impl AsRef<Path>) -> Result<(), TypegenError> {
         let path = path.as_ref();
         let expected = self.render();

@@ -1,6 +1,49 @@
 //! The Engine.IO v4 layer: handshake, long-polling, WebSocket (direct and upgrade),
 //! heartbeat and per-session outbound queues. It knows nothing of namespaces; the layer above
 //! plugs in through [`EngineHandler`].
+//!
+//! The Socket.IO [`Server`](crate::Server) is built on it and configures it through
+//! [`ServerBuilder`](crate::ServerBuilder); used on its own, it is a bare Engine.IO server
+//! (what Node's `engine.io` package is), e.g. an echo:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sio_core::engine::{CloseReason, Engine, EngineConfig, EngineHandler, Frame, Message, Session, Tasks};
+//!
+//! struct Echo;
+//!
+//! impl EngineHandler for Echo {
+//!     type State = Arc<Session>;
+//!
+//!     fn on_open(&self, session: &Arc<Session>, _req: &http::request::Parts) -> Arc<Session> {
+//!         session.clone()
+//!     }
+//!
+//!     fn on_message(&self, session: &mut Arc<Session>, msg: Message, _tasks: &mut Tasks<'_, '_>) {
+//!         let frame = match msg {
+//!             Message::Text(t) => Frame::message(std::str::from_utf8(&t).unwrap_or_default()),
+//!             Message::Binary(b) => Frame::Binary(b),
+//!         };
+//!         let _ = session.send(frame);
+//!     }
+//!
+//!     fn on_close(&self, _: &mut Arc<Session>, _: CloseReason, _: &mut Tasks<'_, '_>) {}
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let config = EngineConfig { path: "/engine.io/".into(), ..EngineConfig::default() };
+//!     let engine = Engine::new(config, Echo);
+//!     let app = axum::Router::new().route(
+//!         "/engine.io/",
+//!         axum::routing::any(move |req: axum::extract::Request| {
+//!             let engine = engine.clone();
+//!             async move { engine.handle(req).await }
+//!         }),
+//!     );
+//!     axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app).await
+//! }
+//! ```
 
 mod config;
 mod driver;

@@ -105,19 +105,30 @@ impl Session {
 
     /// Queues a frame. When the queue is full the session is closed
     /// ([`CloseReason::BufferFull`]) and the frame is dropped.
+    ///
+    /// # Errors
+    /// [`SendError::Full`] when the queue was full (the session is closing now),
+    /// [`SendError::Closed`] when the session is closed.
     pub fn send(&self, frame: Frame) -> Result<(), PushError> {
         let r = self.outbox.push(frame);
         self.on_push_result(r)
     }
 
     /// Queues frames that belong together (a binary packet and its attachments), all or none.
+    ///
+    /// # Errors
+    /// As [`Session::send`].
     pub fn send_all(&self, frames: &[Frame]) -> Result<(), PushError> {
         let r = self.outbox.push_all(frames);
         self.on_push_result(r)
     }
 
-    /// Queues a frame unless the queue is full, in which case it is silently dropped
-    /// (volatile messages).
+    /// Queues frames unless the queue is full, in which case they are dropped (volatile
+    /// messages) and the session stays open.
+    ///
+    /// # Errors
+    /// [`SendError::Full`] when they were dropped, [`SendError::Closed`] when the session is
+    /// closed.
     pub fn send_volatile(&self, frames: &[Frame]) -> Result<(), PushError> {
         let r = self.outbox.push_all(frames);
         if r == Err(PushError::Full) {

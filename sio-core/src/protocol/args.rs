@@ -196,6 +196,23 @@ impl<T: Serialize + ?Sized> ToArgs for One<'_, T> {
 /// The arguments stay the bytes they arrived as (a slice of the packet, not a copy, when
 /// decoded from one): capturing and re-emitting them costs no allocation per argument and no
 /// second look at the JSON.
+///
+/// Get them from [`Event::raw`](crate::Event::raw), a last `RawArgs` parameter of a
+/// `#[namespace]` handler, or [`AckReply::raw`](crate::AckReply::raw); emit them with any
+/// `emit_args`, or return them from a handler to ack with them.
+///
+/// ```
+/// use sio_core::{Binary, RawArgs};
+/// use sio_core::protocol::decode_args;
+///
+/// // ["note", 3, {"_placeholder":true,"num":0}] with one attachment:
+/// let args: RawArgs =
+///     decode_args(br#"["note",3,{"_placeholder":true,"num":0}]"#, &[bytes::Bytes::from_static(b"hi")]).unwrap();
+/// assert_eq!(args.len(), 3);
+/// assert_eq!(args.get::<u32>(1).unwrap().unwrap(), 3);
+/// assert_eq!(args.get::<Binary>(2).unwrap().unwrap().bytes(), &b"hi"[..]);
+/// assert_eq!(args.json().next(), Some(r#""note""#));
+/// ```
 #[derive(Clone, Default)]
 pub struct RawArgs {
     /// The arguments as sent: JSON values separated by commas (what is between the brackets
@@ -265,7 +282,8 @@ impl RawArgs {
         &self.attachments
     }
 
-    /// Decodes argument `index` into `T` (binary placeholders resolve to the attachments).
+    /// Decodes argument `index` into `T` (binary placeholders resolve to the attachments);
+    /// `None` when there is no such argument, `Some(Err(..))` when it is not a `T`.
     pub fn get<T: DeserializeOwned>(&self, index: usize) -> Option<Result<T, serde_json::Error>> {
         let raw = self.json().nth(index)?;
         Some(binary::decode_with(&self.attachments, || serde_json::from_str(raw)))

@@ -53,7 +53,22 @@ pub(crate) fn encode_with<R>(f: impl FnOnce() -> R) -> (R, Vec<Bytes>) {
 /// Binary data in an event's arguments: a `Buffer`/`ArrayBuffer`/`Uint8Array` on the JS side.
 ///
 /// It may sit anywhere in a payload (an argument, a struct field, inside a `Vec`). Outgoing,
-/// it becomes an attachment frame; incoming, it is read from one, without copying.
+/// it becomes an attachment frame; incoming, it is read from one, without copying. Never
+/// base64 in JSON.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use sio_core::{Binary, Conn, Event, Handlers, TS};
+///
+/// #[derive(Serialize, Deserialize, TS)]
+/// struct Upload { name: String, data: Binary } // data: ArrayBuffer | Uint8Array in TypeScript
+///
+/// let h = Handlers::new().on("upload", |conn: Conn, ev: Event| async move {
+///     let Ok(up) = ev.arg::<Upload>() else { return };
+///     let size = up.data.len();                   // Binary derefs to [u8]
+///     conn.emit("thumbnail", &Upload { name: up.name, data: Binary::from(vec![0u8; 16]) }).ok();
+/// });
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Binary(pub Bytes);
 

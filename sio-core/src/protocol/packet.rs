@@ -163,6 +163,20 @@ impl Packet {
 
     /// Decodes a text message (without the engine's `4`). `max_attachments` caps binary
     /// attachment counts.
+    ///
+    /// ```
+    /// use sio_core::protocol::{Packet, PacketType};
+    ///
+    /// let p = Packet::decode(bytes::Bytes::from_static(br#"2/chat,7["msg","hi"]"#), 10).unwrap();
+    /// assert_eq!((p.kind, p.nsp.as_str(), p.id), (PacketType::Event, "/chat", Some(7)));
+    /// assert_eq!(p.event_name(), Some("msg"));
+    /// ```
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming what is wrong: an empty message, an unknown type, a bad
+    /// attachment count (or more than `max_attachments`), namespace or ack id, a payload that
+    /// does not fit the type (an event that is not an array starting with a string, invalid
+    /// JSON), or a type only a server sends.
     pub fn decode(msg: Bytes, max_attachments: usize) -> Result<Packet, DecodeError> {
         let b = &msg[..];
         let kind =

@@ -15,6 +15,22 @@ use crate::protocol::{ArgsAt, FromArgs, Payload, RawArgs, decode_args_at};
 pub type AckFuture<T> = Pin<Box<dyn Future<Output = Result<T, AckError>> + Send + 'static>>;
 
 /// A client's reply to an emit with ack: its arguments, raw, read on demand.
+///
+/// What [`Conn::emit_with_ack`](crate::Conn::emit_with_ack) resolves to, and one entry of
+/// [`AckReplies`]. The client replies with its callback: `cb(value)` is read with
+/// [`AckReply::get`], `cb(a, b)` with [`AckReply::args`].
+///
+/// ```
+/// use sio_core::AckReply;
+/// use sio_core::protocol::Payload;
+///
+/// // What `cb({ ok: true }, 2)` on the client arrives as:
+/// let reply = AckReply::from(Payload::encode(None, &(serde_json::json!({ "ok": true }), 2)).unwrap());
+/// let first: serde_json::Value = reply.get().unwrap();
+/// let (status, n): (serde_json::Value, u32) = reply.args().unwrap();
+/// assert_eq!((first["ok"].as_bool(), n), (Some(true), 2));
+/// assert_eq!(reply.raw().len(), 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct AckReply {
     payload: Payload,
@@ -45,6 +61,17 @@ impl AckReply {
 
     /// The first reply argument as `T` (what `emitWithAck` resolves to in JavaScript).
     ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// // socket.on("confirm", (q, cb) => cb(window.confirm(q))) on the client
+    /// let yes = match conn.emit_with_ack("confirm", &"delete?").await {
+    ///     Ok(reply) => reply.get::<bool>().unwrap_or(false),
+    ///     Err(_) => false, // timeout, disconnected
+    /// };
+    /// # });
+    /// ```
+    ///
     /// # Errors
     /// [`AckError::Decode`] when the first argument is missing or not a `T`.
     pub fn get<T: DeserializeOwned>(&self) -> Result<T, AckError> {
@@ -55,6 +82,15 @@ impl AckReply {
 
     /// Every reply argument, typed as a tuple.
     ///
+    /// ```
+    /// # use sio_core::AckReply;
+    /// # use sio_core::protocol::Payload;
+    /// // cb(null, "saved") on the client, Node's (err, value) convention:
+    /// let reply = AckReply::from(Payload::encode(None, &((), "saved")).unwrap());
+    /// let (err, value): (Option<String>, String) = reply.args().unwrap();
+    /// assert_eq!((err, value.as_str()), (None, "saved"));
+    /// ```
+    ///
     /// # Errors
     /// [`AckError::Decode`] when the arguments do not deserialize as `T`.
     pub fn args<T: FromArgs>(&self) -> Result<T, AckError> {
@@ -62,14 +98,23 @@ impl AckReply {
             .map_err(AckError::Decode)
     }
 
-    /// Every reply argument, untyped.
+    /// Every reply argument, untyped (JSON and binary; empty if they cannot be read), e.g. to
+    /// relay them.
+    ///
+    /// ```
+    /// # use sio_core::AckReply;
+    /// # use sio_core::protocol::Payload;
+    /// let reply = AckReply::from(Payload::encode(None, &(1, "two")).unwrap());
+    /// assert_eq!(reply.raw().json().collect::<Vec<_>>(), ["1", "\"two\""]);
+    /// ```
     pub fn raw(&self) -> RawArgs {
         decode_args_at::<RawArgs>(&self.payload.data, ArgsAt::Skip(0), &self.payload.attachments)
             .unwrap_or_default()
     }
 }
 
-/// Why an acknowledgement did not arrive as expected.
+/// Why an acknowledgement did not arrive as expected: the error of every emit with ack's
+/// future, and of reading a reply ([`AckReply::get`]).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum AckError {
@@ -117,7 +162,25 @@ impl std::error::Error for AckError {
     }
 }
 
-/// Replies collected by a broadcast with acknowledgements.
+/// Replies collected by a broadcast with acknowledgements
+/// ([`BroadcastOperator::emit_with_ack`](crate::BroadcastOperator::emit_with_ack)), in the
+/// order they arrived.
+///
+/// ```
+/// # use sio_core::{Conn, Event, Handlers};
+/// use std::time::Duration;
+///
+/// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+/// let op = conn.to("lobby").timeout(Duration::from_secs(5));
+/// if let Ok(replies) = op.emit_with_ack("vote", &"pizza?").await {
+///     let yes = replies.values::<bool>().unwrap_or_default().into_iter().filter(|v| *v).count();
+///     println!("{yes} yes out of {} asked", replies.expected);
+///     if !replies.is_complete() {
+///         println!("{} did not answer in time", replies.expected - replies.replies.len());
+///     }
+/// }
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct AckReplies {
     /// One entry per socket that replied in time (on any node; see [`AckReply::sid`]).
@@ -133,6 +196,15 @@ impl AckReplies {
     }
 
     /// The first argument of every reply, typed.
+    ///
+    /// ```
+    /// # use sio_core::{AckReplies, AckReply};
+    /// # use sio_core::protocol::Payload;
+    /// let reply = |v: bool| AckReply::from(Payload::encode(None, &(v,)).unwrap());
+    /// let replies = AckReplies { replies: vec![reply(true), reply(false)], expected: 3 };
+    /// assert_eq!(replies.values::<bool>().unwrap(), [true, false]);
+    /// assert!(!replies.is_complete());
+    /// ```
     ///
     /// # Errors
     /// The first [`AckError::Decode`] of a reply that is not a `T`.

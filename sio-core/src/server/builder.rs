@@ -36,7 +36,22 @@ impl Default for ServerConfig {
     }
 }
 
-/// Builds a [`Server`]: settings and namespaces.
+/// Builds a [`Server`]: settings and namespaces. Start with [`Server::builder`]; every
+/// setting defaults to the reference server's (the
+/// [configuration table](crate#configuration) lists them with Node's option names).
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_core::{Cors, Handlers, Server};
+///
+/// let io = Server::builder()
+///     .ping_interval(Duration::from_secs(10))
+///     .cors(Cors::any())
+///     .ns("/", Handlers::new())
+///     .ns("/admin", Handlers::new())
+///     .build();
+/// assert!(io.of("/admin").is_some());
+/// ```
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ServerBuilder {
     engine: EngineConfig,
@@ -67,7 +82,14 @@ impl ServerBuilder {
         }
     }
 
-    /// HTTP path (default `/socket.io/`).
+    /// HTTP path (default `/socket.io/`; Node's `path`). A leading and a trailing `/` are
+    /// added when missing; the client's `path` option must match.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().path("realtime").build();
+    /// assert_eq!(io.path(), "/realtime/");
+    /// ```
     pub fn path(mut self, path: &str) -> Self {
         let mut p = normalize(path);
         if !p.ends_with('/') {
@@ -77,55 +99,120 @@ impl ServerBuilder {
         self
     }
 
-    /// Interval between server pings (default 25 s).
+    /// Interval between server pings (default 25 s; Node's `pingInterval`).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// # use std::time::Duration;
+    /// let io = Server::builder().ping_interval(Duration::from_secs(10)).build();
+    /// ```
+    #[doc(alias = "pingInterval")]
     pub fn ping_interval(mut self, d: Duration) -> Self {
         self.engine.ping_interval = d;
         self
     }
 
-    /// Time a client has to answer a ping (default 20 s).
+    /// Time a client has to answer a ping before its connection is closed with
+    /// `ping timeout` (default 20 s; Node's `pingTimeout`).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// # use std::time::Duration;
+    /// let io = Server::builder().ping_timeout(Duration::from_secs(5)).build();
+    /// ```
+    #[doc(alias = "pingTimeout")]
     pub fn ping_timeout(mut self, d: Duration) -> Self {
         self.engine.ping_timeout = d;
         self
     }
 
-    /// Largest message or polling body in bytes (default 1 MB).
+    /// Largest message or polling body in bytes (default 1 MB = 1,000,000 bytes; Node's
+    /// `maxHttpBufferSize`). A larger POST answers `413` and closes the session; a larger
+    /// WebSocket message closes it.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().max_payload(64 * 1024).build();
+    /// ```
+    #[doc(alias = "maxHttpBufferSize")]
     pub fn max_payload(mut self, bytes: u64) -> Self {
         self.engine.max_payload = bytes;
         self
     }
 
-    /// Time a polling connection has to finish upgrading to WebSocket (default 10 s).
+    /// Time a polling connection has to finish upgrading to WebSocket (default 10 s; Node's
+    /// `upgradeTimeout`). An upgrade that does not finish in time is dropped; polling goes on.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// # use std::time::Duration;
+    /// let io = Server::builder().upgrade_timeout(Duration::from_secs(5)).build();
+    /// ```
+    #[doc(alias = "upgradeTimeout")]
     pub fn upgrade_timeout(mut self, d: Duration) -> Self {
         self.engine.upgrade_timeout = d;
         self
     }
 
-    /// Time a new connection has to join a namespace before it is closed (default 45 s).
+    /// Time a new connection has to join a namespace before it is closed (default 45 s;
+    /// Node's `connectTimeout`).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// # use std::time::Duration;
+    /// let io = Server::builder().connect_timeout(Duration::from_secs(10)).build();
+    /// ```
+    #[doc(alias = "connectTimeout")]
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.config.connect_timeout = d;
         self
     }
 
-    /// Default time to wait for a client's acknowledgement (default 10 s).
+    /// Default time to wait for a client's acknowledgement (default 10 s), for every emit
+    /// with ack that sets no timeout of its own (`.timeout(d)`). Node's server has no such
+    /// default: without `.timeout(ms)` it waits forever.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// # use std::time::Duration;
+    /// let io = Server::builder().ack_timeout(Duration::from_secs(3)).build();
+    /// ```
     pub fn ack_timeout(mut self, d: Duration) -> Self {
         self.config.ack_timeout = d;
         self
     }
 
-    /// Packets that may wait for one slow client before it is disconnected (default 1024).
+    /// Packets that may wait for one slow client before it is disconnected with
+    /// `outbound buffer full` (default 1024). Volatile packets are dropped instead.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().outbound_buffer(4096).build();
+    /// ```
     pub fn outbound_buffer(mut self, frames: usize) -> Self {
         self.engine.outbound_buffer = frames;
         self
     }
 
-    /// Largest number of open connections; further handshakes answer `503` (default: none).
+    /// Largest number of open connections; further handshakes answer
+    /// `503 Too many connections` (default: none).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().max_connections(10_000).build();
+    /// ```
     pub fn max_connections(mut self, n: usize) -> Self {
         self.engine.max_connections = Some(n);
         self
     }
 
-    /// Binary attachments allowed in one packet (default 10).
+    /// Binary attachments allowed in one packet (default 10); a packet with more closes the
+    /// session.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().max_attachments(2).build();
+    /// ```
     pub fn max_attachments(mut self, n: usize) -> Self {
         self.config.max_attachments = n;
         self
@@ -133,31 +220,64 @@ impl ServerBuilder {
 
     /// Bytes of binary attachments one packet may carry in total; more closes the session
     /// (default: `max_payload` × `max_attachments`, what the other limits allow anyway).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().max_attachment_bytes(4 * 1024 * 1024).build();
+    /// ```
     pub fn max_attachment_bytes(mut self, bytes: usize) -> Self {
         self.config.max_attachment_bytes = bytes;
         self
     }
 
-    /// Namespaces one connection may join at once (default 64).
+    /// Namespaces one connection may join at once (default 64). A CONNECT beyond it gets a
+    /// `connect_error` `Too many namespaces`; the connection stays.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().max_namespaces_per_client(4).build();
+    /// ```
     pub fn max_namespaces_per_client(mut self, n: usize) -> Self {
         self.config.max_namespaces_per_client = n;
         self
     }
 
-    /// Which transports clients may use (both by default).
+    /// Which transports clients may use (both by default; Node's `transports`).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// // WebSocket only (Node: transports: ["websocket"]); clients must then
+    /// // connect with `transports: ["websocket"]` too.
+    /// let io = Server::builder().transports(false, true).build();
+    /// ```
     pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
         self.engine.polling = polling;
         self.engine.websocket = websocket;
         self
     }
 
-    /// Cross-origin settings for browsers on another origin.
+    /// Cross-origin settings for browsers on another origin (default: no CORS headers;
+    /// Node's `cors`). See [`Cors`].
+    ///
+    /// ```
+    /// # use sio_core::{Cors, Server};
+    /// let io = Server::builder().cors(Cors::origins(["https://app.example.com"]).credentials(true)).build();
+    /// ```
     pub fn cors(mut self, cors: Cors) -> Self {
         self.engine.cors = Some(cors);
         self
     }
 
-    /// Accepts or refuses handshake requests (`403 Forbidden` when refused).
+    /// Accepts or refuses handshake requests (`403 Forbidden` when refused; Node's
+    /// `allowRequest`). `f` sees the request's method, URI and headers.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder()
+    ///     .allow_request(|req| req.headers.get("origin").is_some_and(|o| o == "https://app.example.com"))
+    ///     .build();
+    /// ```
+    #[doc(alias = "allowRequest")]
     pub fn allow_request(
         mut self,
         f: impl Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
@@ -166,7 +286,13 @@ impl ServerBuilder {
         self
     }
 
-    /// Engine settings not covered by the methods above.
+    /// Engine settings not covered by the methods above ([`EngineConfig`]).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// // No upgrade from polling to WebSocket (Node's allowUpgrades: false):
+    /// let io = Server::builder().engine_config(|c| c.allow_upgrades = false).build();
+    /// ```
     pub fn engine_config(mut self, f: impl FnOnce(&mut EngineConfig)) -> Self {
         f(&mut self.engine);
         self
@@ -174,23 +300,73 @@ impl ServerBuilder {
 
     /// Spans several servers: broadcasts, room operations, `fetch_sockets` and server-side
     /// events reach the sockets of every node through `adapter` (e.g. `sio_redis`). Without
-    /// one, the server is alone.
+    /// one, the server is alone (Node's `adapter` option). With `sio-redis`:
+    ///
+    /// ```text
+    /// let adapter = sio_redis::RedisAdapter::connect("redis://127.0.0.1:6379").await?;
+    /// let io = Server::builder().adapter(adapter).namespace(Chat).build();
+    /// ```
+    ///
+    /// The contract an adapter implements is the [`adapter`](crate::adapter) module.
     pub fn adapter(mut self, adapter: impl Adapter) -> Self {
         self.adapter = Some(Arc::new(adapter));
         self
     }
 
     /// Serves a `#[namespace("/path")]` impl block at its declared path.
+    ///
+    /// ```
+    /// # use sio_core::{Server, namespace};
+    /// struct Chat;
+    ///
+    /// #[namespace("/chat")]
+    /// impl Chat {
+    ///     #[event]
+    ///     async fn msg(&self, text: String) -> String {
+    ///         format!("recv {text}")
+    ///     }
+    /// }
+    ///
+    /// let io = Server::builder().namespace(Chat).build();
+    /// assert!(io.of("/chat").is_some());
+    /// ```
     pub fn namespace<N: TypedNamespace>(self, handler: N) -> Self {
         self.ns(N::PATH, handler)
     }
 
-    /// Serves namespace `path` with `handler`.
+    /// Serves namespace `path` with `handler` (a leading `/` is added when missing). A second
+    /// call with the same path replaces the first.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers, Server};
+    /// let io = Server::builder()
+    ///     .ns("/", Handlers::new().on("ping", |_conn: Conn, mut ev: Event| async move {
+    ///         if let Some(ack) = ev.take_ack() {
+    ///             ack.send(&"pong").ok();
+    ///         }
+    ///     }))
+    ///     .build();
+    /// ```
     pub fn ns<H: NamespaceHandler>(self, path: &str, handler: H) -> Self {
         self.ns_with(path, handler, Vec::new())
     }
 
-    /// Serves namespace `path` with `handler`, after connect `middlewares` (in order) accept.
+    /// Serves namespace `path` with `handler`, after connect `middlewares` (in order) accept
+    /// (Node's `nsp.use(fn)`). The first refusal is the client's `connect_error`; the
+    /// handler's connect runs only when every middleware accepted.
+    ///
+    /// ```
+    /// # use sio_core::{ConnectError, Handlers, Server, middleware};
+    /// let log = middleware(|conn| async move {
+    ///     println!("{} connecting from {:?}", conn.id(), conn.handshake().address());
+    ///     Ok(())
+    /// });
+    /// let auth = middleware(|conn| async move {
+    ///     conn.handshake().query("token").map(|_| ()).ok_or_else(|| ConnectError::new("no token"))
+    /// });
+    /// let io = Server::builder().ns_with("/admin", Handlers::new(), vec![log, auth]).build();
+    /// ```
+    #[doc(alias = "use")]
     pub fn ns_with<H: NamespaceHandler>(
         mut self,
         path: &str,
@@ -205,7 +381,18 @@ impl ServerBuilder {
     }
 
     /// Serves every namespace whose path satisfies `matches` with `handler` (one live
-    /// namespace per matching path, created on first connect).
+    /// namespace per matching path, created on first connect; Node's `io.of(regex)`).
+    /// `handler` is shared by all of them; [`Conn::namespace`](crate::Conn::namespace) tells
+    /// which one a socket is in. Declared namespaces take precedence.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers, Server};
+    /// let teams = Handlers::new().on("msg", |conn: Conn, ev: Event| async move {
+    ///     let team = conn.namespace().path().trim_start_matches("/team-").to_owned();
+    ///     conn.broadcast().emit("msg", &(team, ev.arg::<String>().unwrap_or_default())).ok();
+    /// });
+    /// let io = Server::builder().dynamic_ns(|path| path.starts_with("/team-"), teams, Vec::new()).build();
+    /// ```
     pub fn dynamic_ns<H: NamespaceHandler>(
         mut self,
         matches: impl Fn(&str) -> bool + Send + Sync + 'static,
@@ -217,7 +404,8 @@ impl ServerBuilder {
         self
     }
 
-    /// The server.
+    /// The server. Declared namespaces exist from now on (and their adapter side, if any);
+    /// no tokio runtime is needed until it serves.
     pub fn build(mut self) -> Server {
         if self.config.max_attachment_bytes == 0 {
             let per = usize::try_from(self.engine.max_payload).unwrap_or(usize::MAX);

@@ -13,7 +13,8 @@ use crate::protocol::EncodeError;
 pub enum EmitError {
     /// The payload's `Serialize` impl failed.
     Encode(EncodeError),
-    /// The client's outbound queue is full; the client is being disconnected.
+    /// The client's outbound queue is full: the client is being disconnected, or, for a
+    /// volatile emit, the packet was dropped (the client stays).
     BufferFull,
     /// The socket is disconnected.
     Disconnected,

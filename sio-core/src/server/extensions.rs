@@ -6,7 +6,28 @@ use std::fmt;
 
 use parking_lot::Mutex;
 
-/// Values of any type attached to one socket (user id, session data...), one per type.
+/// Values of any type attached to one socket (user id, session data...), one per type:
+/// [`Conn::extensions`](crate::Conn::extensions). Define a type per value (a newtype) so that
+/// two values of the same underlying type do not overwrite each other.
+///
+/// ```
+/// use sio_core::{Conn, Handlers};
+///
+/// #[derive(Clone)]
+/// struct UserId(u64);
+/// struct Unread(u32);
+///
+/// let h = Handlers::new()
+///     .on_connect(|conn: Conn| async move {
+///         conn.extensions().insert(UserId(42));
+///         conn.extensions().insert(Unread(0));
+///         Ok(())
+///     })
+///     .on_any(|conn: Conn, _ev| async move {
+///         let user = conn.extensions().get::<UserId>();               // a clone
+///         conn.extensions().with::<Unread, _>(|n| n.map(|n| n.0 += 1)); // in place
+///     });
+/// ```
 #[derive(Default)]
 pub struct Extensions {
     map: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,

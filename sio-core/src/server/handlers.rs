@@ -84,16 +84,33 @@ type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
 type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
 type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
 
-/// Hand-written handlers for a namespace, one closure per event name.
+/// Hand-written handlers for a namespace, one closure per event name: the same server as a
+/// `#[namespace]` impl block, without macros (and without typed server events or typings).
+///
+/// Each closure returns a future; the futures of one connection run on its session task,
+/// started in arrival order.
 ///
 /// ```
-/// use sio_core::{Handlers, Conn, Event};
-/// let chat = Handlers::new().on("msg", |conn: Conn, mut ev: Event| async move {
-///     let text: String = ev.arg().unwrap_or_default();
-///     if let Some(ack) = ev.take_ack() {
-///         let _ = ack.send(&format!("recv {text}"));
-///     }
-/// });
+/// use sio_core::{Conn, ConnectError, Event, Handlers, Server};
+///
+/// let chat = Handlers::new()
+///     .on_connect(|conn: Conn| async move {
+///         let name: String = conn.handshake().query("name").ok_or(ConnectError::new("no name"))?;
+///         conn.join("lobby");
+///         conn.broadcast().emit("user-joined", &name).ok();
+///         Ok(())
+///     })
+///     .on("msg", |conn: Conn, mut ev: Event| async move {
+///         let text: String = ev.arg().unwrap_or_default();
+///         conn.to("lobby").emit("message", &text).ok();
+///         if let Some(ack) = ev.take_ack() {
+///             let _ = ack.send(&format!("recv {text}"));
+///         }
+///     })
+///     .on_disconnect(|conn: Conn, reason| async move {
+///         println!("{} left: {reason}", conn.id());
+///     });
+/// let io = Server::builder().ns("/chat", chat).build();
 /// ```
 #[derive(Default)]
 #[must_use = "handlers do nothing until a namespace is served with them"]
@@ -116,7 +133,18 @@ impl Handlers {
         Self::default()
     }
 
-    /// Handles event `name`.
+    /// Handles event `name` (Node's `socket.on(name, ..)`); a later handler for the same name
+    /// replaces the earlier one.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let h = Handlers::new().on("add", |_conn: Conn, mut ev: Event| async move {
+    ///     let Ok((a, b)) = ev.args::<(i64, i64)>() else { return };
+    ///     if let Some(ack) = ev.take_ack() {
+    ///         ack.send(&(a + b)).ok();
+    ///     }
+    /// });
+    /// ```
     pub fn on<F, Fut>(mut self, name: &str, f: F) -> Self
     where
         F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
@@ -126,7 +154,17 @@ impl Handlers {
         self
     }
 
-    /// Handles every event that has no handler of its own.
+    /// Handles every event that has no handler of its own (Node's `socket.onAny`, except that
+    /// it does not run for events that have one). Without it such events are logged at debug
+    /// level and dropped.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let relay = Handlers::new().on_any(|conn: Conn, ev: Event| async move {
+    ///     conn.broadcast().emit_args(ev.name(), ev.raw()).ok();
+    /// });
+    /// ```
+    #[doc(alias = "onAny")]
     pub fn on_any<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
@@ -136,7 +174,22 @@ impl Handlers {
         self
     }
 
-    /// Runs on connect; `Err` refuses the connection.
+    /// Runs when a client joins the namespace (Node's `nsp.on("connection")`), after the
+    /// middlewares accepted and before the CONNECT reply; what it emits is delivered right
+    /// after the reply. `Err` refuses the connection: the client's `connect_error` gets the
+    /// [`ConnectError`]'s message and data.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ConnectError, Handlers};
+    /// let h = Handlers::new().on_connect(|conn: Conn| async move {
+    ///     if conn.auth_raw() == "{}" {
+    ///         return Err(ConnectError::new("log in first"));
+    ///     }
+    ///     conn.emit("welcome", &"hi").ok(); // delivered right after the CONNECT reply
+    ///     Ok(())
+    /// });
+    /// ```
+    #[doc(alias = "connection")]
     pub fn on_connect<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(Conn) -> Fut + Send + Sync + 'static,
@@ -146,7 +199,18 @@ impl Handlers {
         self
     }
 
-    /// Runs when a socket leaves.
+    /// Runs when a socket leaves, whatever the reason ([`DisconnectReason`]). The socket is
+    /// already out of its rooms: `conn.rooms()` lists only its own id room (there is no
+    /// equivalent of Node's `disconnecting` event, which still sees them).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, DisconnectReason, Handlers};
+    /// let h = Handlers::new().on_disconnect(|conn: Conn, reason: DisconnectReason| async move {
+    ///     if reason == DisconnectReason::PingTimeout {
+    ///         println!("{} vanished", conn.id());
+    ///     }
+    /// });
+    /// ```
     pub fn on_disconnect<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(Conn, DisconnectReason) -> Fut + Send + Sync + 'static,
@@ -188,7 +252,10 @@ impl NamespaceHandler for Handlers {
     }
 }
 
-/// Builds a connect middleware from an async closure.
+/// Builds a connect middleware from an async closure (Node's `nsp.use(fn)`), for
+/// [`ServerBuilder::ns_with`](crate::ServerBuilder::ns_with) and
+/// [`ServerBuilder::dynamic_ns`](crate::ServerBuilder::dynamic_ns). It sees the socket
+/// (handshake, auth) before the namespace's connect handler; `Err` refuses the connection.
 ///
 /// ```
 /// use sio_core::{ConnectError, Handlers, Server, middleware};

@@ -5,7 +5,21 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, Uri};
 
-/// The handshake request of a connection, shared by all its sockets.
+/// The handshake request of a connection, shared by all its sockets
+/// ([`Conn::handshake`](crate::Conn::handshake); Node's `socket.handshake`).
+///
+/// ```
+/// use sio_core::{Conn, ConnectError, Handlers};
+///
+/// let h = Handlers::new().on_connect(|conn: Conn| async move {
+///     let hs = conn.handshake();
+///     let room = hs.query("room").unwrap_or_else(|| "lobby".into()); // io(url, { query: { room } })
+///     let cookie = hs.headers().get("cookie").and_then(|v| v.to_str().ok());
+///     println!("from {:?} at {:?}, wants {room}", hs.address(), hs.time());
+///     conn.join(room);
+///     Ok::<(), ConnectError>(())
+/// });
+/// ```
 #[derive(Debug, Clone)]
 pub struct Handshake {
     headers: HeaderMap,
@@ -37,7 +51,18 @@ impl Handshake {
     }
 
     /// The peer address, when the server was started with
-    /// `into_make_service_with_connect_info::<SocketAddr>()`.
+    /// `into_make_service_with_connect_info::<SocketAddr>()` (`None` otherwise). Behind a
+    /// proxy it is the proxy's; read `X-Forwarded-For` from [`Handshake::headers`] then.
+    ///
+    /// ```no_run
+    /// # async fn run(io: sio_core::Server) -> std::io::Result<()> {
+    /// use std::net::SocketAddr;
+    ///
+    /// let app = axum::Router::new().merge(io.router());
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+    /// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    /// # }
+    /// ```
     pub fn address(&self) -> Option<SocketAddr> {
         self.address
     }

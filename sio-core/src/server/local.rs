@@ -96,7 +96,23 @@ impl LocalOps for Namespace {
 }
 
 /// A socket of the cluster, as [`BroadcastOperator::fetch_sockets`] returns it: on this node
-/// or another. Its methods reach it wherever it is (through its own id room).
+/// or another (Node's `RemoteSocket`). Its methods reach it wherever it is (through its own id
+/// room). A snapshot: its rooms are those it had when it was fetched.
+///
+/// ```
+/// # use sio_core::{Handlers, Server};
+/// # async fn demo(io: Server) -> Option<()> {
+/// for socket in io.of("/chat")?.to("lobby").fetch_sockets().await.ok()? {
+///     let user_agent = socket.handshake()["headers"]["user-agent"].as_str().unwrap_or("");
+///     if user_agent.contains("bot") {
+///         socket.emit("bye", &"no bots").ok();
+///         socket.disconnect();
+///     } else {
+///         socket.join("humans");
+///     }
+/// }
+/// # Some(()) }
+/// ```
 #[derive(Clone)]
 pub struct RemoteSocket {
     ns: Arc<Namespace>,
@@ -124,7 +140,8 @@ impl RemoteSocket {
         &self.info.rooms
     }
 
-    /// Its handshake, in the reference server's shape.
+    /// Its handshake, in the reference server's shape: `headers`, `time`, `address`,
+    /// `xdomain`, `secure`, `issued`, `url`, `query`, `auth`.
     pub fn handshake(&self) -> &serde_json::Value {
         &self.info.handshake
     }
@@ -146,7 +163,8 @@ impl RemoteSocket {
     /// Emits `event` to this socket.
     ///
     /// # Errors
-    /// When `data` cannot be serialized.
+    /// [`EmitError::Encode`] when `data` cannot be serialized. Delivery is not confirmed (the
+    /// socket may have left since it was fetched).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.op().emit(event, data)
     }
@@ -161,7 +179,8 @@ impl RemoteSocket {
         self.op().leave(room)
     }
 
-    /// Disconnects it from the namespace.
+    /// Disconnects it from the namespace, as [`Conn::disconnect`](crate::Conn::disconnect)
+    /// does.
     pub fn disconnect(&self) {
         self.op().disconnect()
     }

@@ -90,7 +90,19 @@ pub trait TypedNamespace: NamespaceHandler {
     fn schema() -> crate::schema::NamespaceSchema;
 }
 
-/// A Socket.IO server. Cheap to clone; serve it with [`Server::router`] or [`Server::service`].
+/// A Socket.IO server (Node's `io`). Cheap to clone; serve it with [`Server::router`] (axum),
+/// [`Server::service`] or [`Server::layer`] (tower).
+///
+/// Built by [`Server::builder`] with its settings and namespaces. It needs a tokio runtime to
+/// serve, not to be built.
+///
+/// ```
+/// use sio_core::{Handlers, Server};
+///
+/// let io = Server::builder().ns("/", Handlers::new()).build();
+/// let app: axum::Router = axum::Router::new().merge(io.router());
+/// assert_eq!(io.connection_count(), 0);
+/// ```
 #[derive(Clone)]
 pub struct Server {
     inner: Arc<ServerInner>,
@@ -108,7 +120,8 @@ impl fmt::Debug for Server {
 }
 
 impl Server {
-    /// Starts a builder with the reference server's defaults.
+    /// Starts a builder with the reference server's defaults (see the
+    /// [configuration table](crate#configuration)).
     pub fn builder() -> ServerBuilder {
         ServerBuilder::new()
     }
@@ -118,31 +131,74 @@ impl Server {
         &self.engine
     }
 
-    /// The HTTP path this server answers under.
+    /// The HTTP path this server answers under, with its trailing `/`.
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// assert_eq!(Server::builder().build().path(), "/socket.io/");
+    /// assert_eq!(Server::builder().path("/ws").build().path(), "/ws/");
+    /// ```
     pub fn path(&self) -> &str {
         &self.engine.config().path
     }
 
-    /// Operations on namespace `path`, if it exists (untyped emits).
+    /// Operations on namespace `path`, if it exists (untyped emits; Node's `io.of(path)`).
+    /// A leading `/` is added when missing. A dynamic namespace exists once a client has
+    /// connected to it.
+    ///
+    /// ```
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let io = Server::builder()
+    ///     .ns("/chat", Handlers::new())
+    ///     .dynamic_ns(|p| p.starts_with("/team-"), Handlers::new(), Vec::new())
+    ///     .build();
+    /// io.of("/chat").unwrap().emit("announcement", &"hi").unwrap();
+    /// assert!(io.of("/nope").is_none());
+    /// assert!(io.of("/team-1").is_none()); // until its first connection
+    /// ```
     pub fn of(&self, path: &str) -> Option<NsHandle> {
         let ns = self.inner.namespaces.read().get(normalize(path).as_str()).cloned()?;
         Some(NsHandle::new(ns))
     }
 
-    /// Operations on the `#[namespace]` `N`, with its typed server events:
-    /// `io.namespace::<Chat>()?.emit(ChatEvent::Announcement(..))`.
+    /// Operations on the `#[namespace]` `N`, with its typed server events (`None` when the
+    /// server does not serve `N`).
+    ///
+    /// ```
+    /// use sio_core::prelude::*;
+    ///
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Announcement(String),
+    /// }
+    ///
+    /// struct Chat;
+    ///
+    /// #[namespace("/chat", emits = ChatEvent)]
+    /// impl Chat {
+    ///     #[event]
+    ///     async fn msg(&self, text: String) {}
+    /// }
+    ///
+    /// let io = Server::builder().namespace(Chat).build();
+    /// io.namespace::<Chat>().unwrap().emit(ChatEvent::Announcement("maintenance at 5".into())).unwrap();
+    /// ```
     pub fn namespace<N: TypedNamespace>(&self) -> Option<NsHandle<N::Events>> {
         let ns = self.inner.namespaces.read().get(N::PATH).cloned()?;
         Some(NsHandle::new(ns))
     }
 
-    /// Number of open connections (engine sessions).
+    /// Number of open connections (engine sessions; Node's `io.engine.clientsCount`). One
+    /// connection may hold sockets in several namespaces.
+    #[doc(alias = "clientsCount")]
     pub fn connection_count(&self) -> usize {
         self.engine.session_count()
     }
 
     /// Disconnects every client with the reason `server shutting down`. Queued packets are
-    /// flushed first. Does not wait; see [`Server::shutdown`].
+    /// flushed first. Does not wait, and does not refuse new connections; see
+    /// [`Server::shutdown`].
     pub fn close(&self) {
         self.engine.close_all(CloseReason::ServerShutdown);
     }
@@ -152,8 +208,24 @@ impl Server {
     /// disconnect handlers, and waits for all of that, at most `timeout`. Returns whether
     /// everything finished in time.
     ///
-    /// With axum: `axum::serve(listener, app).with_graceful_shutdown(async move {
-    /// ctrl_c().await; io.shutdown(Duration::from_secs(10)).await; })`.
+    /// With axum:
+    ///
+    /// ```no_run
+    /// # async fn run(io: sio_core::Server) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let app = axum::Router::new().merge(io.router());
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+    /// axum::serve(listener, app)
+    ///     .with_graceful_shutdown(async move {
+    ///         let _ = tokio::signal::ctrl_c().await;
+    ///         if !io.shutdown(Duration::from_secs(10)).await {
+    ///             eprintln!("some disconnect handlers were still running");
+    ///         }
+    ///     })
+    ///     .await
+    /// # }
+    /// ```
     pub async fn shutdown(&self, timeout: Duration) -> bool {
         let done = self.engine.shutdown(timeout).await;
         let namespaces: Vec<_> = self.inner.namespaces.read().values().cloned().collect();
@@ -166,7 +238,19 @@ impl Server {
     }
 
     /// Counters: connections by transport, sockets per namespace, packets, drops, close
-    /// reasons.
+    /// reasons. A snapshot, cheap enough to take for every metrics scrape.
+    ///
+    /// ```
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// let stats = io.stats();
+    /// println!("{} connections ({} on WebSocket)", stats.engine.sessions, stats.engine.websocket);
+    /// for ns in &stats.namespaces {
+    ///     println!("{}: {} sockets, {} rooms", ns.path, ns.sockets, ns.rooms);
+    /// }
+    /// assert_eq!(stats.sockets(), 0);
+    /// ```
     pub fn stats(&self) -> ServerStats {
         let mut namespaces: Vec<NamespaceStats> =
             self.inner.namespaces.read().values().map(|ns| ns.stats()).collect();

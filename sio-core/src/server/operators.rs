@@ -19,8 +19,29 @@ use crate::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, Payload, 
 use crate::protocol::{One, ToArgs, WriteArgs};
 use crate::{Room, Sid};
 
-/// Selects sockets of one namespace and sends to all of them. The packet is encoded once and
-/// the same buffer is queued to every recipient.
+/// Selects sockets of one namespace and sends to all of them (Node's `BroadcastOperator`).
+/// The packet is encoded once and the same buffer is queued to every recipient; every socket
+/// receives broadcasts in emit order.
+///
+/// From a handler: [`Conn::to`], [`Conn::except`], [`Conn::broadcast`], [`Conn::local`] (all
+/// without the sender). From anywhere: [`NsHandle::to`](crate::NsHandle::to),
+/// [`NsHandle::all`](crate::NsHandle::all) and the other [`NsHandle`](crate::NsHandle)
+/// selectors. Selectors chain: rooms add up (a socket in several receives once), `except`
+/// removes, `local`, `volatile` and `timeout` set options. Without an adapter everything is
+/// local; with one, emits, room operations and `fetch_sockets` reach the sockets of every
+/// server.
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_core::{Handlers, Server};
+///
+/// let io = Server::builder().ns("/chat", Handlers::new()).build();
+/// let chat = io.of("/chat").unwrap();
+/// chat.to("lobby").to("games").except("muted").emit("message", &"hi").unwrap();
+/// chat.all().volatile().emit("tick", &1).unwrap();
+/// chat.to("lobby").join("lobby-archive");  // every socket in "lobby" joins another room
+/// let op = chat.to("games").timeout(Duration::from_secs(5)); // for emit_with_ack
+/// ```
 #[must_use = "an operator does nothing until you emit (or join, leave, disconnect) through it"]
 pub struct BroadcastOperator<E = Untyped> {
     ns: Arc<Namespace>,
@@ -61,36 +82,84 @@ impl<E> BroadcastOperator<E> {
     }
 
     /// Adds a target room (sockets in any of the rooms receive, once).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.to("lobby").to("games").emit("news", &"tournament at 8").ok();
+    /// # });
+    /// ```
+    #[doc(alias = "in")]
     pub fn to(mut self, room: impl Into<Room>) -> Self {
         self.sel.rooms.push(room.into());
         self
     }
 
     /// Adds several target rooms.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// let rooms = vec!["lobby".to_owned(), "games".to_owned()];
+    /// conn.broadcast().to_all(&rooms).emit("news", &"tournament at 8").ok();
+    /// # });
+    /// ```
     pub fn to_all<I: IntoIterator<Item = R>, R: Into<Room>>(mut self, rooms: I) -> Self {
         self.sel.rooms.extend(rooms.into_iter().map(Into::into));
         self
     }
 
-    /// Excludes sockets in `room`.
+    /// Excludes sockets in `room` (several calls exclude several rooms).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.to("lobby").except("muted").except("away").emit("message", &"hi").ok();
+    /// # });
+    /// ```
     pub fn except(mut self, room: impl Into<Room>) -> Self {
         self.sel.except.push(room.into());
         self
     }
 
-    /// Only sockets on this server (once an adapter spans several).
+    /// Only sockets on this server (once an adapter spans several; Node's `.local`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.to("lobby").local().emit("node-news", &"restarting soon").ok();
+    /// # });
+    /// ```
     pub fn local(mut self) -> Self {
         self.local = true;
         self
     }
 
-    /// Drops the packet for recipients whose queue is full instead of disconnecting them.
+    /// Drops the packet for recipients whose queue is full instead of disconnecting them
+    /// (Node's `.volatile`): for data that is stale soon anyway.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.broadcast().volatile().emit("typing", &conn.id()).ok();
+    /// # });
+    /// ```
     pub fn volatile(mut self) -> Self {
         self.volatile = true;
         self
     }
 
-    /// Timeout for [`BroadcastOperator::emit_with_ack`].
+    /// Timeout for [`BroadcastOperator::emit_with_ack`] (the server's ack timeout when not
+    /// set; Node's `.timeout(ms)`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// use std::time::Duration;
+    ///
+    /// let replies = conn.broadcast().timeout(Duration::from_secs(2)).emit_with_ack("vote", &"pizza?").await;
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -222,7 +291,17 @@ impl<E> BroadcastOperator<E> {
         })
     }
 
-    /// The selected local sockets.
+    /// The selected sockets of this server (for every server of the cluster,
+    /// [`BroadcastOperator::fetch_sockets`]).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// for other in conn.to("lobby").sockets() {
+    ///     println!("{} is in the lobby", other.id());
+    /// }
+    /// # });
+    /// ```
     pub fn sockets(&self) -> Vec<Conn<E>> {
         let mut out = Vec::new();
         self.for_each(|s| out.push(Conn::from_inner(s.clone())));
@@ -238,6 +317,22 @@ impl<E> BroadcastOperator<E> {
     /// The selected sockets of every node of the cluster (only this one without an adapter):
     /// ids, rooms and handshakes, with [`RemoteSocket`] methods to emit to them, make them
     /// join or leave rooms and disconnect them wherever they are.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// if let Ok(sockets) = conn.to("lobby").fetch_sockets().await {
+    ///     for s in sockets {
+    ///         println!("{} in {:?}", s.id(), s.rooms());
+    ///     }
+    /// }
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// With an adapter, the future fails with an [`AdapterError`] when the other servers
+    /// cannot be reached or do not all answer in time. Without one it does not fail.
+    #[doc(alias = "fetchSockets")]
     pub fn fetch_sockets(
         &self,
     ) -> impl Future<Output = Result<Vec<RemoteSocket>, AdapterError>> + Send + use<E> {
@@ -253,7 +348,15 @@ impl<E> BroadcastOperator<E> {
         }
     }
 
-    /// Makes every selected socket join `room` (on every node).
+    /// Makes every selected socket join `room` (on every node; Node's `socketsJoin`).
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// // Everyone in "lobby" also joins "lobby-2024":
+    /// io.of("/chat").unwrap().to("lobby").join("lobby-2024");
+    /// ```
+    #[doc(alias = "socketsJoin")]
     pub fn join(&self, room: impl Into<Room>) {
         let room = room.into();
         self.for_each_conn(|c| c.join(room.clone()));
@@ -262,7 +365,14 @@ impl<E> BroadcastOperator<E> {
         }
     }
 
-    /// Makes every selected socket leave `room` (on every node).
+    /// Makes every selected socket leave `room` (on every node; Node's `socketsLeave`).
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// io.of("/chat").unwrap().all().leave("lobby"); // empties the room
+    /// ```
+    #[doc(alias = "socketsLeave")]
     pub fn leave(&self, room: impl Into<Room>) {
         let room = room.into();
         self.for_each_conn(|c| c.leave(room.clone()));
@@ -271,7 +381,15 @@ impl<E> BroadcastOperator<E> {
         }
     }
 
-    /// Disconnects every selected socket from the namespace (on every node).
+    /// Disconnects every selected socket from the namespace (on every node; Node's
+    /// `disconnectSockets()`), as [`Conn::disconnect`] does for one.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// io.of("/chat").unwrap().to("banned").disconnect();
+    /// ```
+    #[doc(alias = "disconnectSockets")]
     pub fn disconnect(&self) {
         self.for_each_conn(|c| c.disconnect());
         if let Some(remote) = self.remote() {
@@ -279,7 +397,14 @@ impl<E> BroadcastOperator<E> {
         }
     }
 
-    /// Closes the whole connection of every selected socket (on every node).
+    /// Closes the whole connection of every selected socket (on every node; Node's
+    /// `disconnectSockets(true)`), as [`Conn::close`] does for one.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// io.of("/chat").unwrap().to("banned").close();
+    /// ```
     pub fn close(&self) {
         self.for_each_conn(|c| c.close());
         if let Some(remote) = self.remote() {
@@ -298,21 +423,69 @@ async fn recv_remote(remote: &mut Option<mpsc::UnboundedReceiver<RemoteAck>>) ->
 
 impl BroadcastOperator<Untyped> {
     /// Emits `event` with one argument to every selected socket.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// io.of("/chat").unwrap().to("lobby").emit("message", &"hello, lobby").unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`EmitError::Encode`] when `data` cannot be serialized. Recipients whose queue is full
+    /// or that have left are skipped (logged at debug level), not reported.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_dyn(event, &One(data))
     }
 
-    /// Emits `event` with several arguments.
+    /// Emits `event` with several arguments (a tuple, `()` or [`RawArgs`](crate::RawArgs)).
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// io.of("/chat").unwrap().to("lobby").emit_args("message", ("server", "hello")).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`BroadcastOperator::emit`].
     pub fn emit_args<A: ToArgs>(&self, event: &str, args: A) -> Result<(), EmitError> {
         self.emit_dyn(event, &args)
     }
 
-    /// Emits with an ack id and collects every reply until all arrived or the timeout passed.
+    /// Emits with an ack id and collects every reply until all arrived or the timeout passed
+    /// (the server's ack timeout unless [`BroadcastOperator::timeout`] sets one). With an
+    /// adapter, the replies of the sockets of every server.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # async fn demo(io: Server) -> Option<()> {
+    /// use std::time::Duration;
+    ///
+    /// let chat = io.of("/chat")?;
+    /// let replies = chat.all().timeout(Duration::from_secs(5)).emit_with_ack("status?", &()).await.ok()?;
+    /// let ready: Vec<bool> = replies.values().ok()?;
+    /// println!("{} of {} answered", replies.replies.len(), replies.expected);
+    /// # Some(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The future fails with [`AckError::Send`] when `data` cannot be serialized. Missing
+    /// replies are not an error: [`AckReplies::is_complete`] tells.
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReplies> {
         self.emit_with_ack_dyn(event, &One(data))
     }
 
     /// [`BroadcastOperator::emit_with_ack`] with several arguments.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # async fn demo(io: Server) -> Option<()> {
+    /// let replies = io.of("/chat")?.all().emit_args_with_ack("sum", (1, 2)).await.ok()?;
+    /// # Some(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`BroadcastOperator::emit_with_ack`].
     pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReplies> {
         self.emit_with_ack_dyn(event, &args)
     }

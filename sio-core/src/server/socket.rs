@@ -183,10 +183,26 @@ impl Drop for ForgetAcks {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Untyped;
 
-/// A connected socket: one client in one namespace. Cheap to clone.
+/// A connected socket: one client in one namespace (Node's `socket`). Cheap to clone.
 ///
-/// `E` is the namespace's set of server-to-client events when typed (see the `ServerEvents`
-/// derive); the default [`Untyped`] takes event names and payloads.
+/// Handlers get one: an injected parameter of a `#[namespace]` handler, or the first argument
+/// of a [`Handlers`](crate::Handlers) closure. It stays usable after the handler returns;
+/// once the socket has left, its emits fail with [`EmitError::Disconnected`].
+///
+/// `E` is the namespace's set of server-to-client events when typed (`emits = E`, see
+/// [`ServerEvents`](trait@crate::ServerEvents)): [`Conn::emit`] then takes an `E` and nothing
+/// else. The default [`Untyped`] takes event names and payloads.
+///
+/// ```
+/// use sio_core::{Conn, Event, Handlers};
+///
+/// let handlers = Handlers::new().on("join", |conn: Conn, ev: Event| async move {
+///     let Ok(room) = ev.arg::<String>() else { return };
+///     conn.join(room.as_str());
+///     conn.to(room.as_str()).emit("joined", &conn.id()).ok();
+///     conn.emit("welcome", &room).ok();
+/// });
+/// ```
 pub struct Conn<E = Untyped> {
     pub(crate) inner: Arc<SocketInner>,
     _events: PhantomData<fn() -> E>,
@@ -210,11 +226,28 @@ impl<E> Conn<E> {
     }
 
     /// The socket id (also the name of a room holding only this socket).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// // Another socket can reach this one through its id room:
+    /// conn.namespace().to(conn.id()).emit("private", &"hello").ok();
+    /// # });
+    /// ```
     pub fn id(&self) -> Sid {
         self.inner.id
     }
 
-    /// The connection's handshake (headers, query, address).
+    /// The connection's handshake (headers, query, address), shared by its sockets in every
+    /// namespace.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// let lang = conn.handshake().query("lang").unwrap_or_else(|| "en".into());
+    /// let agent = conn.handshake().headers().get("user-agent");
+    /// # });
+    /// ```
     pub fn handshake(&self) -> &Handshake {
         &self.inner.client.handshake
     }
@@ -222,6 +255,21 @@ impl<E> Conn<E> {
     /// The auth payload sent with the namespace CONNECT, deserialized as `T`. When the client
     /// sent none, it is read from `{}` (as the reference server shows it), and an `Option`
     /// that cannot be read from `{}` is `None`.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ConnectError, Handlers};
+    /// #[derive(serde::Deserialize)]
+    /// struct Login { token: String }
+    ///
+    /// let h = Handlers::new().on_connect(|conn: Conn| async move {
+    ///     // io(url, { auth: { token: "..." } }) on the client
+    ///     let login: Login = conn.auth().map_err(|e| ConnectError::new(e.to_string()))?;
+    ///     if login.token.is_empty() {
+    ///         return Err(ConnectError::new("no token"));
+    ///     }
+    ///     Ok(())
+    /// });
+    /// ```
     ///
     /// # Errors
     /// When the payload does not deserialize as `T`.
@@ -250,7 +298,19 @@ impl<E> Conn<E> {
         }
     }
 
-    /// Typed per-socket storage.
+    /// Typed per-socket storage (what Node keeps in `socket.data`), one value per type.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// #[derive(Clone)]
+    /// struct Nickname(String);
+    ///
+    /// conn.extensions().insert(Nickname("ann".into()));
+    /// let name = conn.extensions().get::<Nickname>().map(|n| n.0);
+    /// # });
+    /// ```
+    #[doc(alias = "data")]
     pub fn extensions(&self) -> &Extensions {
         &self.inner.extensions
     }
@@ -265,17 +325,42 @@ impl<E> Conn<E> {
         self.inner.is_connected()
     }
 
-    /// Joins `room`.
+    /// Joins `room` (a `&str`, a `String`, a [`Room`] or a [`Sid`]). Joining a room twice is
+    /// the same as once; a socket that has left joins nothing.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.join("lobby");
+    /// assert!(conn.rooms().iter().any(|r| r.as_str() == "lobby"));
+    /// # });
+    /// ```
     pub fn join(&self, room: impl Into<Room>) {
         self.inner.ns.join(&self.inner, room.into());
     }
 
-    /// Leaves `room`.
+    /// Leaves `room` (nothing happens when the socket is not in it).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.leave("lobby");
+    /// # });
+    /// ```
     pub fn leave(&self, room: impl Into<Room>) {
         self.inner.ns.leave(&self.inner, &room.into());
     }
 
     /// The rooms this socket is in, its own id room first (as in the reference server).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.join("lobby");
+    /// let rooms = conn.rooms();
+    /// assert_eq!(rooms[0].as_str(), conn.id().as_str());
+    /// # });
+    /// ```
     pub fn rooms(&self) -> Vec<Room> {
         let mut out = vec![Room::from(self.inner.id)];
         out.extend(self.inner.rooms.lock().iter().cloned());
@@ -283,7 +368,18 @@ impl<E> Conn<E> {
     }
 
     /// Removes the socket from its namespace; the client sees the reason
-    /// `io server disconnect`. The disconnect handler runs.
+    /// `io server disconnect`. The disconnect handler runs (with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`]). The connection and its sockets in other
+    /// namespaces stay; see [`Conn::close`] to end them all.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// if conn.handshake().query("token").is_none() {
+    ///     conn.disconnect();
+    /// }
+    /// # });
+    /// ```
     pub fn disconnect(&self) {
         if self.inner.leave_namespace(DisconnectReason::ServerNamespaceDisconnect) {
             let fut = self.inner.ns.handler.disconnect(
@@ -294,17 +390,45 @@ impl<E> Conn<E> {
         }
     }
 
-    /// Closes the client's whole connection (all its namespaces).
+    /// Closes the client's whole connection (all its namespaces), after delivering what is
+    /// queued to it. The disconnect handlers run with [`DisconnectReason::ForcedClose`]
+    /// (Node's `socket.disconnect(true)`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.emit("bye", &"banned").ok(); // delivered before the connection closes
+    /// conn.close();
+    /// # });
+    /// ```
     pub fn close(&self) {
         self.inner.client.session.close(crate::engine::CloseReason::ForcedClose);
     }
 
-    /// A broadcast to `room` (and other rooms chained with `.to`), without this socket.
+    /// A broadcast to `room` (and other rooms chained with `.to`), without this socket
+    /// (`socket.to(room)` in JavaScript).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// // Every socket in "lobby" or "games" (once each), except this one and those in "muted":
+    /// conn.to("lobby").to("games").except("muted").emit("message", &"hi").ok();
+    /// # });
+    /// ```
+    #[doc(alias = "in")]
     pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).to(room)
     }
 
-    /// A broadcast to every socket of the namespace but this one and those in `room`.
+    /// A broadcast to every socket of the namespace but this one and those in `room`
+    /// (`socket.except(room)` in JavaScript).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.except("muted").emit("announcement", &"maintenance at 5").ok();
+    /// # });
+    /// ```
     pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).except(room)
     }
@@ -312,33 +436,92 @@ impl<E> Conn<E> {
     /// This socket's namespace (`socket.nsp` in JavaScript): its path, every socket in it
     /// (`conn.namespace().emit(..)` reaches this socket too, as the reference's
     /// `io.of(nsp).emit(..)`), rooms, server-side events, `fetch_sockets`, server count.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// let path = conn.namespace().path().to_owned(); // e.g. "/chat"
+    /// conn.namespace().emit("online", &conn.namespace().len()).ok(); // this socket included
+    /// # });
+    /// ```
+    #[doc(alias = "nsp")]
     pub fn namespace(&self) -> NsHandle<E> {
         NsHandle::new(self.inner.ns.clone())
     }
 
-    /// A broadcast to every socket of the namespace but this one.
+    /// A broadcast to every socket of the namespace but this one (`socket.broadcast` in
+    /// JavaScript).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.broadcast().emit("user-joined", &conn.id()).ok();
+    /// # });
+    /// ```
     pub fn broadcast(&self) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id)
     }
 
-    /// A broadcast restricted to this server (matters once an adapter spans several).
+    /// A broadcast to every socket of the namespace but this one, restricted to this server
+    /// (matters once an adapter spans several; `socket.local` in JavaScript).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.local().emit("node-news", &"cache cleared").ok();
+    /// # });
+    /// ```
     pub fn local(&self) -> BroadcastOperator<E> {
         BroadcastOperator::new(self.inner.ns.clone()).except_sid(self.inner.id).local()
     }
 
     /// An emit to this socket with a timeout for its acknowledgement
     /// (`socket.timeout(ms).emit(..)` in JavaScript).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// use std::time::Duration;
+    ///
+    /// match conn.timeout(Duration::from_secs(2)).emit_with_ack("ping", &()).await {
+    ///     Ok(reply) => println!("pong: {:?}", reply.get::<String>()),
+    ///     Err(e) => println!("no answer: {e}"), // AckError::Timeout after 2 s
+    /// }
+    /// # });
+    /// ```
     pub fn timeout(&self, timeout: Duration) -> ConnOperator<E> {
         ConnOperator { conn: self.clone(), timeout: Some(timeout), volatile: false }
     }
 
     /// An emit to this socket that is dropped, not queued, when the client's queue is full
-    /// (`socket.volatile.emit(..)` in JavaScript): for data that is stale soon anyway.
+    /// (`socket.volatile.emit(..)` in JavaScript): for data that is stale soon anyway. A
+    /// volatile packet never gets the client disconnected for a full queue.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.volatile().emit("position", &(10, 20)).ok();
+    /// # });
+    /// ```
     pub fn volatile(&self) -> ConnOperator<E> {
         ConnOperator { conn: self.clone(), timeout: None, volatile: true }
     }
 
     /// The untyped view of this socket (escape hatch for events outside `E`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    /// }
+    ///
+    /// fn greet(conn: &Conn<ChatEvent>) {
+    ///     conn.emit(ChatEvent::Message("hi".into())).ok();
+    ///     // conn.emit("debug", &1);   // does not compile: only ChatEvent
+    ///     conn.untyped().emit("debug", &1).ok();
+    /// }
+    /// ```
     pub fn untyped(&self) -> Conn<Untyped> {
         Conn::from_inner(self.inner.clone())
     }
@@ -388,16 +571,40 @@ impl<E> Conn<E> {
 }
 
 impl Conn<Untyped> {
-    /// Emits `event` with one argument, `data`.
+    /// Emits `event` with one argument, `data` (for several, [`Conn::emit_args`]; for none,
+    /// `emit_args(event, ())`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// #[derive(serde::Serialize)]
+    /// struct Msg<'a> { from: &'a str, text: &'a str }
+    ///
+    /// if let Err(e) = conn.emit("message", &Msg { from: "server", text: "hi" }) {
+    ///     println!("not sent: {e}"); // the socket left, or cannot keep up
+    /// }
+    /// # });
+    /// ```
     ///
     /// # Errors
-    /// When `data` cannot be serialized, the client's queue is full (it is being
-    /// disconnected) or the socket is disconnected.
+    /// [`EmitError::Encode`] when `data` cannot be serialized, [`EmitError::BufferFull`] when
+    /// the client's queue is full (it is being disconnected), [`EmitError::Disconnected`] when
+    /// the socket has left.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_dyn(event, &One(data), false)
     }
 
     /// Emits `event` with several arguments: a tuple `(a, b, ...)`, `()` or [`RawArgs`].
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// use sio_core::Binary;
+    ///
+    /// conn.emit_args("file", ("a.txt", Binary::from(vec![1u8, 2, 3]))).ok(); // (name: string, data: ArrayBuffer)
+    /// conn.emit_args("ready", ()).ok();                                       // no arguments
+    /// # });
+    /// ```
     ///
     /// # Errors
     /// As [`Conn::emit`].
@@ -406,12 +613,40 @@ impl Conn<Untyped> {
     }
 
     /// Emits `event` and waits for the client's acknowledgement (the server's ack timeout
-    /// applies; see [`Conn::timeout`] to change it).
+    /// applies; see [`Conn::timeout`] to change it). The client acknowledges with its
+    /// callback: `socket.on("event", (data, cb) => cb(reply))`.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// let reply = conn.emit_with_ack("confirm", &"delete everything?").await;
+    /// let yes = reply.and_then(|r| r.get::<bool>()).unwrap_or(false);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// The future fails with [`AckError::Timeout`] when no reply came in time,
+    /// [`AckError::Disconnected`] when the socket left first, [`AckError::Send`] when the
+    /// packet could not be sent (as [`Conn::emit`]). Reading the reply may fail with
+    /// [`AckError::Decode`].
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReply> {
         self.emit_with_ack_dyn(event, &One(data), None, false)
     }
 
     /// [`Conn::emit_with_ack`] with several arguments.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// if let Ok(reply) = conn.emit_args_with_ack("sum", (1, 2)).await {
+    ///     let (sum,): (i32,) = reply.args().unwrap_or((0,));
+    /// }
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Conn::emit_with_ack`].
     pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReply> {
         self.emit_with_ack_dyn(event, &args, None, false)
     }
@@ -419,6 +654,16 @@ impl Conn<Untyped> {
 
 /// An emit to one socket with options: an ack timeout ([`Conn::timeout`]), volatile delivery
 /// ([`Conn::volatile`]), or both (`conn.volatile().timeout(d)`).
+///
+/// ```
+/// # use sio_core::{Conn, Event, Handlers};
+/// use std::time::Duration;
+///
+/// let h = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+///     conn.volatile().emit("cursor", &(3, 4)).ok();
+///     let reply = conn.volatile().timeout(Duration::from_millis(500)).emit_with_ack("ping", &()).await;
+/// });
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "an operator does nothing until you emit through it"]
 pub struct ConnOperator<E = Untyped> {
@@ -428,13 +673,13 @@ pub struct ConnOperator<E = Untyped> {
 }
 
 impl<E> ConnOperator<E> {
-    /// Sets the ack timeout.
+    /// Sets the ack timeout (for `emit_with_ack`; a plain emit has none).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    /// Makes the emit volatile.
+    /// Makes the emit volatile: dropped, not queued, when the client's queue is full.
     pub fn volatile(mut self) -> Self {
         self.volatile = true;
         self
@@ -457,13 +702,28 @@ impl<E> ConnOperator<E> {
 impl ConnOperator<Untyped> {
     /// Emits `event` with one argument.
     ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.volatile().emit("position", &(10, 20)).ok();
+    /// # });
+    /// ```
+    ///
     /// # Errors
-    /// As [`Conn::emit`]; a volatile emit to a full queue is dropped without error.
+    /// As [`Conn::emit`]. A volatile emit to a full queue is dropped: it returns
+    /// [`EmitError::BufferFull`] too, but the client is not disconnected.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_dyn(event, &One(data))
     }
 
     /// Emits `event` with several arguments.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.volatile().emit_args("position", (10, 20)).ok(); // two arguments
+    /// # });
+    /// ```
     ///
     /// # Errors
     /// As [`ConnOperator::emit`].
@@ -473,17 +733,57 @@ impl ConnOperator<Untyped> {
 
     /// Emits `event` and waits at most the timeout (the server's ack timeout when none is
     /// set) for the acknowledgement.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// use std::time::Duration;
+    ///
+    /// let answer = conn.timeout(Duration::from_secs(1)).emit_with_ack("question", &"ready?").await;
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Conn::emit_with_ack`]; [`AckError::Timeout`] after this operator's timeout.
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> AckFuture<AckReply> {
         self.emit_with_ack_dyn(event, &One(data))
     }
 
-    /// Several arguments.
+    /// [`ConnOperator::emit_with_ack`] with several arguments.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// use std::time::Duration;
+    ///
+    /// let answer = conn.timeout(Duration::from_secs(1)).emit_args_with_ack("sum", (1, 2)).await;
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ConnOperator::emit_with_ack`].
     pub fn emit_args_with_ack<A: ToArgs>(&self, event: &str, args: A) -> AckFuture<AckReply> {
         self.emit_with_ack_dyn(event, &args)
     }
 }
 
-/// An event received from a client.
+/// An event received from a client, as [`Handlers`](crate::Handlers) closures get it (a
+/// `#[namespace]` handler gets its arguments as parameters instead).
+///
+/// Its arguments are read on demand, typed ([`Event::arg`], [`Event::args`]) or untyped
+/// ([`Event::raw`]); the means to acknowledge it is [`Event::take_ack`].
+///
+/// ```
+/// use sio_core::{Conn, Event, Handlers};
+///
+/// let h = Handlers::new().on_any(|conn: Conn, mut ev: Event| async move {
+///     println!("{} sent {}", conn.id(), ev.name());
+///     if let Some(ack) = ev.take_ack() {
+///         ack.send(&"got it").ok();
+///     }
+/// });
+/// ```
 pub struct Event {
     packet: Packet,
     attachments: Vec<Bytes>,
@@ -512,17 +812,53 @@ impl Event {
         self.packet.event_name().unwrap_or("")
     }
 
-    /// The arguments, typed as a tuple: `let (room, text): (String, String) = ev.args()?`.
+    /// The arguments, typed as a tuple (or any [`FromArgs`] type). A missing trailing
+    /// `Option` argument is `None`; extra arguments are ignored.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, ev: Event| async move {
+    /// // socket.emit("move", "lobby", 3, 4) on the client
+    /// if let Ok((room, x, y)) = ev.args::<(String, i32, Option<i32>)>() {
+    ///     conn.to(room).emit_args("moved", (x, y)).ok();
+    /// }
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// When an argument does not deserialize as its type, or a required one is missing.
     pub fn args<T: FromArgs>(&self) -> Result<T, serde_json::Error> {
         decode_args_at(&self.packet.data, self.packet.args_at(), &self.attachments)
     }
 
     /// The first argument, typed.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, ev: Event| async move {
+    /// #[derive(serde::Deserialize)]
+    /// struct Msg { room: String, text: String }
+    ///
+    /// let Ok(msg) = ev.arg::<Msg>() else { return };
+    /// conn.to(msg.room).emit("message", &msg.text).ok();
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// When the first argument is missing or does not deserialize as `T`.
     pub fn arg<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         decode_args_at::<(T,)>(&self.packet.data, self.packet.args_at(), &self.attachments).map(|(v,)| v)
     }
 
-    /// Every argument, untyped (JSON and binary), e.g. to re-emit them unchanged.
+    /// Every argument, untyped (JSON and binary), e.g. to re-emit them unchanged (empty if
+    /// they cannot be read).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, ev: Event| async move {
+    /// conn.broadcast().emit_args(ev.name(), ev.raw()).ok(); // a relay, binary included
+    /// # });
+    /// ```
     pub fn raw(&self) -> RawArgs {
         decode_args_at(&self.packet.data, self.packet.args_at(), &self.attachments).unwrap_or_default()
     }
@@ -537,14 +873,27 @@ impl Event {
         self.ack.is_some()
     }
 
-    /// Takes the means to acknowledge this event. If it is dropped unused, no ack is sent
-    /// (the client's callback only fires if it set a timeout).
+    /// Takes the means to acknowledge this event (`None` when the client asked for no ack,
+    /// or it was taken already). If it is dropped unused, no ack is sent (the client's
+    /// callback only fires if it set a timeout).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let h = Handlers::new().on("save", |conn: Conn, mut ev: Event| async move {
+    ///     let ack = ev.take_ack();
+    ///     let saved = ev.arg::<String>().is_ok();
+    ///     if let Some(ack) = ack {
+    ///         ack.send(&saved).ok(); // the client's callback gets `true` or `false`
+    ///     }
+    /// });
+    /// ```
     pub fn take_ack(&mut self) -> Option<AckSender> {
         self.ack.take()
     }
 }
 
-/// Acknowledges one event (consumed by sending).
+/// Acknowledges one event (consumed by sending): the arguments the client's callback gets.
+/// From [`Event::take_ack`].
 pub struct AckSender {
     socket: Arc<SocketInner>,
     id: u64,
@@ -558,11 +907,37 @@ impl fmt::Debug for AckSender {
 
 impl AckSender {
     /// Replies with one argument.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let h = Handlers::new().on("add", |_conn: Conn, mut ev: Event| async move {
+    ///     let (a, b) = ev.args::<(i64, i64)>().unwrap_or_default();
+    ///     if let Some(ack) = ev.take_ack() {
+    ///         ack.send(&(a + b)).ok(); // socket.emit("add", 1, 2, (sum) => ..)
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Conn::emit`]: the reply does not serialize, the client's queue is full, or the
+    /// socket has left.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
         self.send_args(One(data))
     }
 
     /// Replies with several arguments (a tuple, `()` or [`RawArgs`]).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let echo = Handlers::new().on("echo", |_conn: Conn, mut ev: Event| async move {
+    ///     if let Some(ack) = ev.take_ack() {
+    ///         ack.send_args(ev.raw()).ok(); // every argument back, binary included
+    ///     }
+    /// });
+    /// ```
+    ///
+    /// # Errors
+    /// As [`AckSender::send`].
     pub fn send_args<A: ToArgs>(self, args: A) -> Result<(), EmitError> {
         let enc = encode::encode_args(self.socket.ns.path(), None, &args, Some(self.id))?;
         self.socket.send(&enc, false)

@@ -1,6 +1,6 @@
 //! Counters: [`ServerStats`] and [`NamespaceStats`].
 
-/// A snapshot of a server's counters ([`Server::stats`]).
+/// A snapshot of a server's counters ([`Server::stats`](crate::Server::stats)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerStats {

@@ -14,7 +14,31 @@ use crate::protocol::WriteArgs;
 use crate::schema::ServerEventSchema;
 
 /// A set of server-to-client events, one per enum variant. Derive it with
-/// `#[derive(ServerEvents)]`.
+/// [`#[derive(ServerEvents)]`](derive@crate::ServerEvents) and declare it on the namespace
+/// (`#[namespace("/chat", emits = ChatEvent)]`): the namespace's [`Conn`],
+/// [`BroadcastOperator`] and [`NsHandle`](crate::NsHandle) then emit only these events, and
+/// the TypeScript typings list them.
+///
+/// ```
+/// use sio_core::{Conn, ServerEvents};
+///
+/// /// What the server sends to clients of /chat.
+/// #[derive(ServerEvents)]
+/// enum ChatEvent {
+///     /// "message": (text: string)
+///     Message(String),
+///     /// "userJoined": (name: string, count: number)
+///     UserJoined { name: String, count: u32 },
+///     /// "confirm": (question: string, ack: (yes: boolean) => void)
+///     #[event(ack = bool)]
+///     Confirm(String),
+/// }
+///
+/// async fn greet(conn: Conn<ChatEvent>) {
+///     conn.broadcast().emit(ChatEvent::UserJoined { name: "ann".into(), count: 2 }).ok();
+///     let sure: bool = conn.emit_with_ack(ChatEvent::Confirm("sure?".into())).await.unwrap_or(false);
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a set of server events",
     note = "derive it: `#[derive(sio_core::ServerEvents)] enum {Self} {{ .. }}`, and declare it with `#[namespace(\"/path\", emits = {Self})]`"
@@ -54,15 +78,50 @@ fn typed_reply<R: DeserializeOwned + Send + 'static>(fut: AckFuture<AckReply>) -
 impl<E: ServerEvents> Conn<E> {
     /// Emits one of the namespace's server events.
     ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// fn hello(conn: &Conn<ChatEvent>) {
+    ///     conn.emit(ChatEvent::Message("hello".into())).ok();
+    /// }
+    /// ```
+    ///
     /// # Errors
-    /// When the payload cannot be serialized, the client's queue is full (it is being
-    /// disconnected) or the socket is disconnected.
+    /// [`EmitError::Encode`] when the payload cannot be serialized, [`EmitError::BufferFull`]
+    /// when the client's queue is full (it is being disconnected),
+    /// [`EmitError::Disconnected`] when the socket has left.
     pub fn emit(&self, event: E) -> Result<(), EmitError> {
         self.emit_dyn(event.event_name(), event.args(), false)
     }
 
     /// Emits an event declared with `#[event(ack = R)]` and waits for the typed reply (the
-    /// server's ack timeout applies; see [`Conn::timeout`]).
+    /// server's ack timeout applies; see [`Conn::timeout`]). Awaiting a type that no variant
+    /// declares does not compile.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// async fn ask(conn: &Conn<ChatEvent>) -> bool {
+    ///     conn.emit_with_ack::<bool>(ChatEvent::Confirm("sure?".into())).await.unwrap_or(false)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// The future fails with [`AckError::WrongAckType`] when `event`'s variant declares
+    /// another ack type (or none), [`AckError::Timeout`], [`AckError::Disconnected`],
+    /// [`AckError::Send`] as the untyped [`Conn::emit_with_ack`](Conn#method.emit_with_ack),
+    /// and [`AckError::Decode`] when the reply is not an `R`.
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<R>
     where
         E: EventAck<R>,
@@ -75,13 +134,48 @@ impl<E: ServerEvents> Conn<E> {
 impl<E: ServerEvents> ConnOperator<E> {
     /// [`Conn::emit`] with this operator's options.
     ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// fn typing(conn: &Conn<ChatEvent>) {
+    ///     conn.volatile().emit(ChatEvent::Message("…".into())).ok();
+    /// }
+    /// ```
+    ///
     /// # Errors
-    /// As [`Conn::emit`]; a volatile emit to a full queue is dropped without error.
+    /// As [`Conn::emit`]. A volatile emit to a full queue is dropped: it returns
+    /// [`EmitError::BufferFull`] too, but the client is not disconnected.
     pub fn emit(&self, event: E) -> Result<(), EmitError> {
         self.emit_dyn(event.event_name(), event.args())
     }
 
     /// [`Conn::emit_with_ack`] with this operator's options.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// use std::time::Duration;
+    ///
+    /// async fn ask(conn: &Conn<ChatEvent>) -> bool {
+    ///     let reply = conn.timeout(Duration::from_secs(3)).emit_with_ack(ChatEvent::Confirm("sure?".into()));
+    ///     reply.await.unwrap_or(false)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Conn::emit_with_ack`](Conn#method.emit_with_ack-1); [`AckError::Timeout`] after
+    /// this operator's timeout.
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<R>
     where
         E: EventAck<R>,
@@ -105,12 +199,52 @@ where
 
 impl<E: ServerEvents> BroadcastOperator<E> {
     /// Emits one of the namespace's server events to every selected socket.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// fn say(conn: &Conn<ChatEvent>, room: &str, text: &str) {
+    ///     conn.to(room).emit(ChatEvent::Message(text.into())).ok();
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`EmitError::Encode`] when the payload cannot be serialized. Recipients whose queue is
+    /// full or that have left are skipped (logged at debug level), not reported.
     pub fn emit(&self, event: E) -> Result<(), EmitError> {
         self.emit_dyn(event.event_name(), event.args())
     }
 
-    /// Emits an event declared with `#[event(ack = R)]` and collects every reply until the
-    /// timeout.
+    /// Emits an event declared with `#[event(ack = R)]` and collects every reply until all
+    /// recipients answered or the timeout passed (the server's ack timeout unless
+    /// [`BroadcastOperator::timeout`] sets one).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, ServerEvents};
+    /// #[derive(ServerEvents)]
+    /// enum ChatEvent {
+    ///     Message(String),
+    ///     #[event(ack = bool)]
+    ///     Confirm(String),
+    /// }
+    /// async fn poll(conn: &Conn<ChatEvent>) -> usize {
+    ///     let Ok(replies) = conn.broadcast().emit_with_ack::<bool>(ChatEvent::Confirm("lunch?".into())).await
+    ///     else { return 0 };
+    ///     replies.replies.iter().filter(|(_sid, yes)| matches!(yes, Ok(true))).count()
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// The future fails with [`AckError::WrongAckType`] when `event`'s variant declares
+    /// another ack type, and [`AckError::Send`] when the payload cannot be serialized. Missing
+    /// replies are not an error ([`TypedReplies::is_complete`] tells); a reply of another type
+    /// is an [`AckError::Decode`] in [`TypedReplies::replies`].
+    #[doc(alias = "emitWithAck")]
     pub fn emit_with_ack<R>(&self, event: E) -> AckFuture<TypedReplies<R>>
     where
         E: EventAck<R>,
@@ -128,7 +262,9 @@ impl<E: ServerEvents> BroadcastOperator<E> {
     }
 }
 
-/// Typed replies of a broadcast with acknowledgements.
+/// Typed replies of a broadcast with acknowledgements
+/// ([`BroadcastOperator::emit_with_ack`](BroadcastOperator#method.emit_with_ack-1) of a typed
+/// namespace).
 pub struct TypedReplies<R> {
     /// One entry per socket that replied in time (an error if its reply had another type),
     /// with its id when it is on this node.
