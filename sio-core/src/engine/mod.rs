@@ -264,7 +264,7 @@ impl<H: EngineHandler> Engine<H> {
     pub fn handle<B>(
         &self,
         req: ::http::Request<B>,
-    ) -> impl std::future::Future<Output = ::http::Response<axum::body::Body>> + Send + 'static
+    ) -> impl std::future::Future<Output = ::http::Response<axum::body::Body>> + Send + 'static + use<H, B>
     where
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

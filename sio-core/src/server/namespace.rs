@@ -145,7 +145,8 @@ impl Namespace {
         let mut rooms = socket.rooms.lock();
         // Checked under the socket's list: `leave_namespace` marks the socket before it takes
         // the list, so a late join from a still-running handler cannot leave an entry behind.
-        if socket.is_disconnected() || rooms.contains(&room) {
+        // A socket is always in its own id room (not kept in the list).
+        if socket.is_disconnected() || rooms.contains(&room) || room.as_str() == socket.id.as_str() {
             return;
         }
         rooms.push(room.clone());

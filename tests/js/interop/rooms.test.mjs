@@ -23,6 +23,7 @@ test("join: the rooms list includes the own-id room and the joined rooms, sorted
   assert.equal(await call(s, "join", "room-b"), true);
   assert.equal(await call(s, "join", "room-a"), true);
   assert.equal(await call(s, "join", "room-a"), true); // joining twice is idempotent
+  assert.equal(await call(s, "join", s.id), true); // the own-id room is joined already
   assert.deepEqual(await call(s, "rooms"), [s.id, "room-a", "room-b"].sort());
   assert.equal(await call(s, "leave", "room-b"), true);
   assert.deepEqual(await call(s, "rooms"), [s.id, "room-a"].sort());
