@@ -38,6 +38,16 @@ pub fn socketio_packet(data: &[u8]) {
         return;
     }
     let Ok(packet) = Packet::decode(Bytes::copy_from_slice(text), 10) else { return };
+    // A binary packet that decodes is one the reference's parser rebuilds: no placeholder it
+    // would refuse (`illegal attachments`) gets through, to be relayed to other clients.
+    if packet.attachments > 0
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&packet.data)
+    {
+        assert!(
+            placeholders_resolve(&v, packet.attachments),
+            "a binary packet with a bad placeholder decoded"
+        );
+    }
     // Attachment reassembly: as many binary frames as announced, cut from the rest.
     let mut attachments = Vec::new();
     let mut chunks = rest.split(|&b| b == 0);
@@ -69,4 +79,18 @@ pub fn arguments(data: &[u8]) {
         ArgsAt::Skip(1),
         &attachments,
     );
+}
+
+/// `_reconstructPacket` of `socket.io-parser` on a parsed document: every object whose
+/// `_placeholder` is `true` has a `num` below `attachments` (and, stricter, an integer).
+fn placeholders_resolve(v: &serde_json::Value, attachments: usize) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) if m.get("_placeholder") == Some(&Value::Bool(true)) => {
+            m.get("num").and_then(Value::as_u64).is_some_and(|n| n < attachments as u64)
+        }
+        Value::Object(m) => m.values().all(|c| placeholders_resolve(c, attachments)),
+        Value::Array(a) => a.iter().all(|c| placeholders_resolve(c, attachments)),
+        _ => true,
+    }
 }

@@ -117,6 +117,42 @@ async fn unknown_sid_is_code_1() {
     assert_serves(addr).await;
 }
 
+/// `Sec-WebSocket-Key` values that are not 16 bytes in base64 (RFC 6455 §4.2.1).
+const BAD_WS_KEYS: [&str; 9] = [
+    "",
+    "x",
+    "dGhlIHNhbXBsZSBub25jZQ",     // no padding
+    "dGhlIHNhbXBsZSBub25jZQ=",    // 23 characters
+    "AAAAAAAAAAAAAAAAAAAA",       // 15 bytes
+    "AAAAAAAAAAAAAAAAAAAAAAA=",   // 17 bytes
+    "AAAAAAAAAAAAAAAAAAAAAAAA==", // 18 bytes
+    "dGhlIHNhbXBsZSBub25j-Q==",   // base64url
+    "dGhlIHNhbXBsZSBub25j ZQ==",  // a space inside
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_key_that_is_not_16_bytes_of_base64_is_refused_with_400() {
+    let (_io, addr, _) = start_default().await;
+    // A new WebSocket session.
+    for key in BAD_WS_KEYS {
+        let (status, head, _) = RawWs::request(addr, "EIO=4&transport=websocket", key).await;
+        assert_eq!(status, 400, "key {key:?}: {head}");
+    }
+    // An upgrade of a polling session, which goes on polling.
+    let mut p = Polling::handshake(addr).await;
+    p.connect_ns("/").await;
+    for key in BAD_WS_KEYS {
+        let query = format!("EIO=4&transport=websocket&sid={}", p.sid);
+        let (status, head, _) = RawWs::request(addr, &query, key).await;
+        assert_eq!(status, 400, "upgrade with key {key:?}: {head}");
+    }
+    p.post_ok(r#"421["ack","polling"]"#).await;
+    assert_eq!(p.recv().await, r#"431["polling"]"#);
+    // A valid key is accepted (RawWs::connect checks the Sec-WebSocket-Accept).
+    RawWs::connect(addr).await;
+    assert_serves(addr).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_with_another_method_than_get_is_code_2() {
     let (_io, addr, _) = start_default().await;

@@ -313,3 +313,199 @@ async fn server_close_over_polling_delivers_queued_packets_first() {
     assert_eq!(packets, [r#"42["bye",1]"#, r#"42["bye",2]"#, "1"]);
     p.expect_gone().await;
 }
+
+// ------------------------------------------------------------- RFC 6455, hostile clients
+//
+// Raw frames on a session that joined `/`: each violation is answered with a close frame whose
+// code says why (RFC 6455 §7.4.1), then the server closes the TCP connection; the session ends
+// as a `transport error`, and the server goes on serving normal clients.
+
+const OP_CONT: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+
+/// A server with the base handlers, a disconnect log and a 1000-byte message limit.
+async fn rfc_server() -> (sio_core::Server, std::net::SocketAddr, mpsc::UnboundedReceiver<String>) {
+    let (h, reasons) = log_disconnects(base_handlers());
+    let (io, addr) = start(builder().max_payload(1000).ns("/", h)).await;
+    (io, addr, reasons)
+}
+
+/// Sends `wire` on a fresh session of `addr`; expects the close frame with exactly `code` (and
+/// no reason), then the end of the connection and a `transport error` disconnect.
+async fn refused_with(
+    addr: std::net::SocketAddr,
+    reasons: &mut mpsc::UnboundedReceiver<String>,
+    wire: &[u8],
+    code: u16,
+) {
+    let mut c = RawWs::connect(addr).await;
+    c.send(wire).await;
+    assert_eq!(c.expect_close().await, code.to_be_bytes(), "close code for {wire:02x?}");
+    assert_eq!(recv(reasons, "disconnect").await, "transport error");
+}
+
+/// One violation on its own server, then a normal client's round trip.
+async fn assert_refused(wire: &[u8], code: u16) {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    refused_with(addr, &mut reasons, wire, code).await;
+    assert_serves(addr).await;
+}
+
+/// A close frame with status `code` and `reason`.
+fn close_frame(code: u16, reason: &[u8]) -> Vec<u8> {
+    masked(true, OP_CLOSE, &[&code.to_be_bytes()[..], reason].concat())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_close_codes_a_peer_may_not_send_are_refused_with_1002() {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    // Reserved for local use (1005 no code, 1006 abnormal, 1015 TLS), reserved (1004),
+    // unassigned (below 1000, 1016..2999) and out of range (5000 and up).
+    for code in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
+        refused_with(addr, &mut reasons, &close_frame(code, b""), 1002).await;
+    }
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_close_codes_a_peer_may_send_are_echoed() {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    for code in
+        [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999]
+    {
+        let mut c = RawWs::connect(addr).await;
+        c.send(&close_frame(code, "bye é".as_bytes())).await;
+        assert_eq!(c.expect_close().await, u16::to_be_bytes(code), "{code} echoed");
+        assert_eq!(recv(&mut reasons, "disconnect").await, "transport close");
+    }
+    // Without a code, the answer has none.
+    let mut c = RawWs::connect(addr).await;
+    c.send(&masked(true, OP_CLOSE, b"")).await;
+    assert_eq!(c.expect_close().await, b"");
+    assert_eq!(recv(&mut reasons, "disconnect").await, "transport close");
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_close_payload_of_one_byte_is_refused_with_1002() {
+    assert_refused(&masked(true, OP_CLOSE, &[0x03]), 1002).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_close_reason_not_utf8_is_refused_with_1007() {
+    assert_refused(&close_frame(1000, b"bye \xFF"), 1007).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_text_not_utf8_is_refused_with_1007() {
+    assert_refused(&masked(true, OP_TEXT, b"42[\"ack\",\"\xC3\x28\"]"), 1007).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_fragmented_text_not_utf8_is_refused_with_1007() {
+    // Each fragment is fine on its own up to the cut; the whole message is not UTF-8.
+    let wire = [masked(false, OP_TEXT, b"4\xC3"), masked(true, OP_CONT, b"\x28")].concat();
+    assert_refused(&wire, 1007).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_message_over_the_limit_is_refused_with_1009() {
+    // Only the header of a 1001-byte frame: refused before its payload is read.
+    let frame = masked(true, OP_BINARY, &[0; 1001]);
+    assert_refused(&frame[..8], 1009).await;
+    // The same for a message whose fragments add up to more than the limit.
+    let wire =
+        [masked(false, OP_TEXT, &[b'4'; 600]), masked(true, OP_CONT, &[b'x'; 401])[..8].to_vec()].concat();
+    assert_refused(&wire, 1009).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_reserved_bits_are_refused_with_1002() {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    for rsv in [0x40, 0x20, 0x10] {
+        refused_with(addr, &mut reasons, &masked(true, OP_TEXT | rsv, b"3"), 1002).await;
+    }
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_unknown_opcodes_are_refused_with_1002() {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    for op in [0x3, 0x7, 0xB, 0xF] {
+        refused_with(addr, &mut reasons, &masked(true, op, b""), 1002).await;
+    }
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_fragmented_control_frames_are_refused_with_1002() {
+    assert_refused(&masked(false, OP_PING, b"p"), 1002).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_control_frames_over_125_bytes_are_refused_with_1002() {
+    assert_refused(&masked(true, OP_PING, &[b'p'; 126]), 1002).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_unmasked_client_frames_are_refused_with_1002() {
+    assert_refused(&[0x81, 0x01, b'3'], 1002).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_continuation_without_a_message_is_refused_with_1002() {
+    assert_refused(&masked(true, OP_CONT, b"3"), 1002).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_new_message_inside_a_fragmented_one_is_refused_with_1002() {
+    let (_io, addr, mut reasons) = rfc_server().await;
+    for second in [OP_TEXT, OP_BINARY] {
+        let wire = [masked(false, OP_TEXT, b"42[\"ack\","), masked(true, second, b"1]")].concat();
+        refused_with(addr, &mut reasons, &wire, 1002).await;
+    }
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_valid_frames_of_every_kind_are_served() {
+    // What the refusals above are not: a fragmented text message with a ping between its
+    // fragments, an empty continuation, then a round trip on the same connection.
+    let (_io, addr, mut reasons) = rfc_server().await;
+    let mut c = RawWs::connect(addr).await;
+    let wire = [
+        masked(false, OP_TEXT, b"421[\"ack\",\"h\xC3"),
+        masked(true, OP_PING, b"ping"),
+        masked(false, OP_CONT, b"\xA9\"]"),
+        masked(true, OP_CONT, b""),
+    ]
+    .concat();
+    c.send(&wire).await;
+    assert_eq!(c.next_frame().await, Some((0x8A, b"ping".to_vec())), "the pong");
+    assert_eq!(c.next_text().await, "431[\"hé\"]");
+    c.send(&close_frame(1000, b"")).await;
+    assert_eq!(c.expect_close().await, 1000u16.to_be_bytes());
+    assert_eq!(recv(&mut reasons, "disconnect").await, "transport close");
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_protocol_error_during_an_upgrade_probe_is_refused_with_1002() {
+    let (_io, addr, _reasons) = rfc_server().await;
+    let mut p = Polling::handshake(addr).await;
+    p.connect_ns("/").await;
+    let (status, head, mut ws) =
+        RawWs::request(addr, &format!("EIO=4&transport=websocket&sid={}", p.sid), WS_KEY).await;
+    assert_eq!(status, 101, "{head}");
+    ws.send(&masked(true, OP_TEXT, b"2probe")).await;
+    assert_eq!(ws.next_text().await, "3probe");
+    ws.send(&close_frame(1005, b"")).await;
+    assert_eq!(ws.expect_close().await, 1002u16.to_be_bytes());
+    // The polling session was left alone.
+    p.post_ok(r#"421["ack","polling"]"#).await;
+    assert_eq!(p.recv().await, r#"431["polling"]"#);
+    assert_serves(addr).await;
+}

@@ -6,9 +6,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use futures_util::SinkExt as _;
 use serde::Deserialize;
 use sio_core::{Binary, Conn, Event, Handlers};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// `/` (base handlers plus `ask`, `bin`, `bye`) and `/admin` (base handlers), both logging
 /// disconnects on one channel as `"<nsp> <reason>"`.
@@ -348,4 +350,114 @@ async fn abrupt_websocket_drop_is_a_transport_close() {
     c.connect_ns("/").await;
     drop(c);
     assert_eq!(recv(&mut reasons, "disconnect").await, "/ transport close");
+}
+
+// ------------------------------------------------- binary placeholders, checked when decoded
+//
+// A binary packet whose placeholders the reference's parser refuses (`illegal attachments`)
+// closes the session as a parse error as soon as it is decoded, before a handler (here `ack`,
+// which relays its arguments untyped) could send it on to clients that would refuse it.
+
+/// Sends binary packet `header` (to `ack` on `/`) and its attachments; expects the session to
+/// close as a parse error with nothing relayed, then a normal client served.
+async fn placeholder_refused(header: &str, attachments: usize) {
+    let (b, mut reasons, _) = server();
+    let (_io, addr) = start(b).await;
+    let mut c = Ws::connect(addr).await;
+    c.connect_ns("/").await;
+    c.send(header).await;
+    for i in 0..attachments {
+        // The server may be gone already: it does not wait for the attachments.
+        let _ = within(T, "send an attachment", c.ws.send(WsMessage::binary(vec![i as u8]))).await;
+    }
+    let seen = c.expect_closed().await;
+    assert!(seen.is_empty(), "{header}: nothing is relayed, got {seen:?}");
+    assert_eq!(recv(&mut reasons, header).await, "/ parse error", "{header}");
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_out_of_range_closes_the_session() {
+    placeholder_refused(r#"451-1["ack",{"_placeholder":true,"num":1}]"#, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_with_a_negative_num_closes_the_session() {
+    placeholder_refused(r#"452-1["ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":-1}]"#, 2)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_with_a_nested_num_closes_the_session() {
+    placeholder_refused(r#"451-1["ack",{"_placeholder":true,"num":{"_placeholder":true,"num":0}}]"#, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_with_a_num_that_is_not_an_integer_closes_the_session() {
+    placeholder_refused(r#"452-1["ack",{"_placeholder":true,"num":0.5}]"#, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_without_num_closes_the_session() {
+    placeholder_refused(r#"451-1["ack",{"a":[{"_placeholder":true}]}]"#, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_ack_with_a_bad_placeholder_closes_the_session() {
+    // The client's answer to a server emit: refused as well, before it reaches the waiter.
+    placeholder_refused(r#"461-7[{"_placeholder":true,"num":3}]"#, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_placeholder_out_of_range_closes_the_polling_session() {
+    let (b, mut reasons, _) = server();
+    let (_io, addr) = start(b).await;
+    let mut p = Polling::handshake(addr).await;
+    p.connect_ns("/").await;
+    // The packet and its attachment (`b` + base64) in one POST.
+    p.post_ok("451-1[\"ack\",{\"_placeholder\":true,\"num\":1}]\x1ebAQ==").await;
+    assert_eq!(recv(&mut reasons, "disconnect").await, "/ parse error");
+    p.expect_gone().await;
+    assert_serves_polling(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_binary_placeholders_are_relayed() {
+    // What the refusals above are not: placeholders in range, nested anywhere, in any order,
+    // one used twice, one attachment used by none; relayed as sent with the attachments.
+    let (b, _, _) = server();
+    let (_io, addr) = start(b).await;
+    let mut c = Ws::connect(addr).await;
+    c.connect_ns("/").await;
+    let args = r#"{"a":[{"_placeholder":true,"num":2}]},{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}"#;
+    c.send(&format!(r#"453-4["ack",{args}]"#)).await;
+    for i in 0..3u8 {
+        c.send_binary(vec![i]).await;
+    }
+    assert_eq!(c.recv_text().await, format!("463-4[{args}]"));
+    for i in 0..3u8 {
+        assert_eq!(c.recv_binary().await, [i]);
+    }
+    assert_serves(addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placeholder_objects_in_a_text_packet_are_plain_data() {
+    // The reference rebuilds only binary packets: in an EVENT or ACK, such an object is data
+    // like any other, relayed as it came (a client gets the same plain object).
+    let (b, mut reasons, _) = server();
+    let (_io, addr) = start(b).await;
+    let mut c = Ws::connect(addr).await;
+    c.connect_ns("/").await;
+    for args in [
+        r#"{"_placeholder":true,"num":3}"#,
+        r#"{"_placeholder":true}"#,
+        r#"[{"_placeholder":true,"num":0.5}]"#,
+    ] {
+        c.send(&format!(r#"421["ack",{args}]"#)).await;
+        assert_eq!(c.recv_text().await, format!("431[{args}]"));
+    }
+    c.ack_round_trip(2, r#""still served""#).await;
+    assert!(reasons.try_recv().is_err(), "no disconnect");
+    assert_serves(addr).await;
 }

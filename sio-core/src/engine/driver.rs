@@ -254,12 +254,15 @@ impl<H: EngineHandler> Driver<H> {
                     tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed");
                     // The connection going away (reset, EOF without a close frame) is a
                     // `transport close`, as in the reference; a peer breaking the protocol or
-                    // the size limit is a `transport error`.
+                    // the size limit is a `transport error`, and the WebSocket stays to send
+                    // the close frame that says why (it is not read again).
                     let reason = match e {
-                        WsError::Gone(_) => CloseReason::TransportClose,
-                        WsError::Protocol(_) => CloseReason::TransportError,
+                        WsError::Gone(_) => {
+                            self.ws = None;
+                            CloseReason::TransportClose
+                        }
+                        WsError::Protocol { .. } => CloseReason::TransportError,
                     };
-                    self.ws = None;
                     self.begin_close(reason, cx);
                     exhausted = false;
                     break;

@@ -505,6 +505,9 @@ fn accept_websocket(
     mut parts: http::request::Parts,
 ) -> Result<(Response<Body>, OnUpgrade, http::request::Parts), EngineError> {
     let key = parts.headers.get(header::SEC_WEBSOCKET_KEY).ok_or(EngineError::BadRequest)?;
+    if !valid_key(key.as_bytes()) {
+        return Err(EngineError::BadRequest);
+    }
     if parts.headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
         return Err(EngineError::BadRequest);
     }
@@ -554,14 +557,20 @@ async fn probe(session: Arc<Session>, mut ws: WsConn) {
         }
     };
     match tokio::time::timeout(timeout, exchange).await {
-        Ok(Some(())) if !session.is_closed() => session.hand_over(Box::new(ws)),
+        Ok(Some(())) if !session.is_closed() => return session.hand_over(Box::new(ws)),
         Ok(_) => session.abort_upgrade(),
         Err(_) => {
             tracing::debug!(sid = %session.id(), "upgrade timed out");
             session.abort_upgrade();
         }
     }
+    // The abandoned WebSocket gets a close frame (with the code of a protocol error the peer
+    // made), as the reference closes it; a peer that does not read does not keep it.
+    let _ = tokio::time::timeout(PROBE_CLOSE_TIMEOUT, ws.close()).await;
 }
+
+/// How long an abandoned upgrade's WebSocket may take to send its close frame.
+const PROBE_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
     if let Some(allow) = cors.allow_origin(origin) {
@@ -632,6 +641,14 @@ mod tests {
     }
 }
 
+/// Whether a `Sec-WebSocket-Key` is 16 bytes in base64 (RFC 6455 §4.2.1): 22 base64 digits
+/// and `==`, what the reference (`ws`) accepts.
+fn valid_key(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+}
+
 /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 §4.2.2): the base64 of
 /// the SHA-1 of the key followed by the protocol's GUID.
 fn accept_key(key: &[u8]) -> String {
@@ -650,5 +667,25 @@ mod accept_key_tests {
     fn rfc_6455_example() {
         // The example of RFC 6455 section 1.3.
         assert_eq!(super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn keys_must_be_16_bytes_in_base64() {
+        for good in ["dGhlIHNhbXBsZSBub25jZQ==", "AAAAAAAAAAAAAAAAAAAAAA==", "+/+/+/+/+/+/+/+/+/+/+w=="] {
+            assert!(super::valid_key(good.as_bytes()), "{good}");
+        }
+        for bad in [
+            "",
+            "x",
+            "dGhlIHNhbXBsZSBub25jZQ",     // no padding
+            "dGhlIHNhbXBsZSBub25jZQ=",    // 23 characters
+            "dGhlIHNhbXBsZSBub25jZQ===",  // 25
+            "dGhlIHNhbXBsZSBub25jZWVl",   // 18 bytes
+            "dGhlIHNhbXBsZSBub25j-Q==",   // base64url
+            "dGhlIHNhbXBsZSBub25j ZQ==",  // a space
+            "dGhlIHNhbXBsZSBub25jZQ==\0", // trailing bytes
+        ] {
+            assert!(!super::valid_key(bad.as_bytes()), "{bad}");
+        }
     }
 }

@@ -9,6 +9,11 @@
 //! No extensions are negotiated, so reserved bits are errors. Client frames must be masked;
 //! control frames are at most 125 bytes and never fragmented; text messages must be UTF-8.
 //! A ping is answered with a pong on the next write.
+//!
+//! A peer's close frame is echoed with its status code when that code is one a peer may send
+//! (RFC 6455 §7.4); any other code is a protocol error. A protocol error is answered with a
+//! close frame whose code says why (§7.4.1): 1007 for text that is not UTF-8, 1009 for a
+//! message over the size limit, 1002 for everything else; then the connection is dropped.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -57,22 +62,41 @@ pub(crate) enum WsMessage {
     Close,
 }
 
+/// Status codes of the close frames this side sends on a protocol error (RFC 6455 §7.4.1).
+pub(crate) const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+pub(crate) const CLOSE_INVALID_DATA: u16 = 1007;
+pub(crate) const CLOSE_TOO_BIG: u16 = 1009;
+
 /// Why a WebSocket connection cannot go on.
 #[derive(Debug)]
 pub(crate) enum WsError {
     /// The connection went away: end of stream without a close frame, reset, I/O error.
     Gone(io::Error),
-    /// The peer broke the protocol or a size limit.
-    Protocol(&'static str),
+    /// The peer broke the protocol or a size limit; the close frame sent back carries `code`.
+    Protocol { code: u16, what: &'static str },
+}
+
+impl WsError {
+    /// A protocol error answered with 1002.
+    fn protocol(what: &'static str) -> Self {
+        WsError::Protocol { code: CLOSE_PROTOCOL_ERROR, what }
+    }
 }
 
 impl fmt::Display for WsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WsError::Gone(e) => write!(f, "connection lost: {e}"),
-            WsError::Protocol(what) => write!(f, "websocket protocol error: {what}"),
+            WsError::Protocol { code, what } => write!(f, "websocket protocol error ({code}): {what}"),
         }
     }
+}
+
+/// Whether a peer may send `code` in a close frame (RFC 6455 §7.4.1 and §7.4.2, and the
+/// codes registered since: 1012 to 1014). 1004 is reserved; 1005, 1006 and 1015 only stand
+/// for "no code", "no close frame" and "TLS failure" locally and are never sent.
+fn valid_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 impl From<io::Error> for WsError {
@@ -107,8 +131,9 @@ pub(crate) struct WsConn<T = Io> {
     /// Further buffers of whole frames from the same read, the next one last.
     queued: Vec<BytesMut>,
     fragments: Option<Fragments>,
-    /// The status code of the peer's close frame.
-    peer_close: Option<u16>,
+    /// The status code of our close frame: the peer's, echoed, or that of the protocol error
+    /// the peer made.
+    close_code: Option<u16>,
     /// Payload of the last ping, answered on the next write.
     pong: Option<Bytes>,
     close: CloseOut,
@@ -137,7 +162,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             rbuf: BytesMut::new(),
             queued: Vec::new(),
             fragments: None,
-            peer_close: None,
+            close_code: None,
             pong: None,
             close: CloseOut::None,
             wbuf: Vec::new(),
@@ -148,8 +173,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     /// The next message. Pings and pongs are handled here.
     pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<WsMessage, WsError>> {
         loop {
-            if let Some(msg) = self.parse()? {
-                return Poll::Ready(Ok(msg));
+            match self.parse() {
+                Ok(Some(msg)) => return Poll::Ready(Ok(msg)),
+                Ok(None) => {}
+                Err(e) => {
+                    if let WsError::Protocol { code, .. } = e {
+                        // The close frame says why (RFC 6455 §7.1.7).
+                        self.close_code = Some(code);
+                    }
+                    return Poll::Ready(Err(e));
+                }
             }
             ready!(self.poll_fill(cx))?;
         }
@@ -216,10 +249,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             let fin = b0 & 0x80 != 0;
             let opcode = b0 & 0x0F;
             if b0 & 0x70 != 0 {
-                return Err(WsError::Protocol("reserved bits set"));
+                return Err(WsError::protocol("reserved bits set"));
             }
             if b1 & 0x80 == 0 {
-                return Err(WsError::Protocol("unmasked client frame"));
+                return Err(WsError::protocol("unmasked client frame"));
             }
             let (len, at) = match b1 & 0x7F {
                 126 => match b.get(2..4) {
@@ -238,15 +271,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             };
             let control = opcode & 0x08 != 0;
             if control && (!fin || len > 125) {
-                return Err(WsError::Protocol("bad control frame"));
+                return Err(WsError::protocol("bad control frame"));
             }
             if !matches!(opcode, OP_CONTINUATION | OP_TEXT | OP_BINARY | OP_CLOSE | OP_PING | OP_PONG) {
-                return Err(WsError::Protocol("unknown opcode"));
+                return Err(WsError::protocol("unknown opcode"));
             }
             let assembled = self.fragments.as_ref().map_or(0, |f| f.data.len());
             let len = match usize::try_from(len) {
                 Ok(l) if l.saturating_add(assembled) <= self.max_message || control => l,
-                _ => return Err(WsError::Protocol("message too long")),
+                _ => return Err(WsError::Protocol { code: CLOSE_TOO_BIG, what: "message too long" }),
             };
             let total = at + 4 + len;
             if have < total {
@@ -267,19 +300,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 OP_PONG => {}
                 OP_CLOSE => {
                     if payload.len() == 1 {
-                        return Err(WsError::Protocol("bad close frame"));
+                        return Err(WsError::protocol("bad close frame"));
                     }
                     if payload.len() >= 2 {
-                        if std::str::from_utf8(&payload[2..]).is_err() {
-                            return Err(WsError::Protocol("close reason is not UTF-8"));
+                        let code = u16::from_be_bytes([payload[0], payload[1]]);
+                        if !valid_close_code(code) {
+                            return Err(WsError::protocol("invalid close code"));
                         }
-                        self.peer_close = Some(u16::from_be_bytes([payload[0], payload[1]]));
+                        if std::str::from_utf8(&payload[2..]).is_err() {
+                            return Err(WsError::Protocol {
+                                code: CLOSE_INVALID_DATA,
+                                what: "close reason is not UTF-8",
+                            });
+                        }
+                        self.close_code = Some(code);
                     }
                     return Ok(Some(WsMessage::Close));
                 }
                 OP_TEXT | OP_BINARY => {
                     if self.fragments.is_some() {
-                        return Err(WsError::Protocol("new message inside a fragmented one"));
+                        return Err(WsError::protocol("new message inside a fragmented one"));
                     }
                     let text = opcode == OP_TEXT;
                     if fin {
@@ -289,7 +329,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 }
                 _ => {
                     let Some(frag) = self.fragments.as_mut() else {
-                        return Err(WsError::Protocol("continuation without a message"));
+                        return Err(WsError::protocol("continuation without a message"));
                     };
                     frag.data.extend_from_slice(&payload);
                     if fin && let Some(f) = self.fragments.take() {
@@ -378,11 +418,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
         self.wpos < self.wbuf.len() || self.pong.is_some() || matches!(self.close, CloseOut::Queued(_))
     }
 
-    /// Queues the close frame (after every frame written before it), echoing the peer's
-    /// status code if it sent one. Written by the next [`poll_write`](Self::poll_write).
+    /// Queues the close frame (after every frame written before it), with the code of the
+    /// peer's protocol error, or echoing the peer's status code if it sent one. Written by
+    /// the next [`poll_write`](Self::poll_write).
     pub(crate) fn queue_close(&mut self) {
         if self.close == CloseOut::None {
-            self.close = CloseOut::Queued(self.peer_close);
+            self.close = CloseOut::Queued(self.close_code);
         }
     }
 
@@ -460,7 +501,7 @@ fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
     }
     // Most messages are ASCII, which is checked several times faster than UTF-8.
     if !data.is_ascii() && std::str::from_utf8(&data).is_err() {
-        return Err(WsError::Protocol("text message is not UTF-8"));
+        return Err(WsError::Protocol { code: CLOSE_INVALID_DATA, what: "text message is not UTF-8" });
     }
     Ok(WsMessage::Text(data))
 }
@@ -503,11 +544,12 @@ fn unmask(buf: &mut [u8], mask: [u8; 4]) {
 pub(crate) mod fuzz {
     use super::*;
 
-    /// Client bytes, handed out `chunk` at a time, then end of stream; writes are taken whole.
+    /// Client bytes, handed out `chunk` at a time, then end of stream; writes are taken whole
+    /// and kept.
     struct Chunked<'a> {
         data: &'a [u8],
         chunk: usize,
-        written: usize,
+        written: Vec<u8>,
     }
 
     impl AsyncRead for Chunked<'_> {
@@ -525,7 +567,7 @@ pub(crate) mod fuzz {
 
     impl AsyncWrite for Chunked<'_> {
         fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-            self.written += buf.len();
+            self.written.extend_from_slice(buf);
             Poll::Ready(Ok(buf.len()))
         }
 
@@ -538,18 +580,28 @@ pub(crate) mod fuzz {
         }
     }
 
-    /// What a connection makes of `data` read `chunk` bytes at a time: its messages, then
-    /// how it ended (`None`: the peer's close frame; `Some(true)`: a protocol error;
-    /// `Some(false)`: end of stream). A pong or close written back is checked on the way.
-    fn run(data: &[u8], chunk: usize, max: usize) -> (Vec<WsMessage>, Option<bool>) {
+    /// How a connection ended.
+    #[derive(Debug, PartialEq, Eq)]
+    enum End {
+        /// The peer's close frame.
+        PeerClose,
+        /// A protocol error, answered with this close code.
+        Failed(u16),
+        /// End of stream.
+        Gone,
+    }
+
+    /// What a connection makes of `data` read `chunk` bytes at a time: its messages, how it
+    /// ended, and what it wrote back (pongs, then the close frame, which is checked here).
+    fn run(data: &[u8], chunk: usize, max: usize) -> (Vec<WsMessage>, End, Vec<u8>) {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut ws = WsConn::new(Chunked { data, chunk, written: 0 }, max, MIN_READ);
+        let mut ws = WsConn::new(Chunked { data, chunk, written: Vec::new() }, max, MIN_READ);
         let mut out = Vec::new();
         let end = loop {
             // The reader never waits, so neither does the parser.
             let Poll::Ready(next) = ws.poll_next(&mut cx) else { unreachable!("in-memory reads are ready") };
             match next {
-                Ok(WsMessage::Close) => break None,
+                Ok(WsMessage::Close) => break End::PeerClose,
                 Ok(msg) => {
                     let (WsMessage::Text(b) | WsMessage::Binary(b)) = &msg else { unreachable!() };
                     assert!(b.len() <= max, "message over the limit");
@@ -558,8 +610,8 @@ pub(crate) mod fuzz {
                     }
                     out.push(msg);
                 }
-                Err(WsError::Protocol(_)) => break Some(true),
-                Err(WsError::Gone(_)) => break Some(false),
+                Err(WsError::Protocol { code, .. }) => break End::Failed(code),
+                Err(WsError::Gone(_)) => break End::Gone,
             }
             // Answers a ping if one came, as the session does between messages.
             let mut none = VecDeque::new();
@@ -571,9 +623,37 @@ pub(crate) mod fuzz {
         let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
         w.expect("in-memory write");
         assert!(!ws.has_pending_writes());
-        // However it ended, a close frame (2 bytes at least) went out.
-        assert!(ws.io.written >= 2, "no close frame written");
-        (out, end)
+        // However it ended, the last frame written is a close frame: with the code of the
+        // protocol error, the peer's code echoed (only one a peer may send), or none.
+        let close = last_close_payload(&ws.io.written).expect("no close frame written");
+        match (&end, close) {
+            (End::Failed(code), c) => {
+                assert!(matches!(*code, CLOSE_PROTOCOL_ERROR | CLOSE_INVALID_DATA | CLOSE_TOO_BIG));
+                assert_eq!(c, code.to_be_bytes(), "close code of a protocol error");
+            }
+            (End::PeerClose, []) | (End::Gone, []) => {}
+            (End::PeerClose, &[a, b]) => {
+                assert!(valid_close_code(u16::from_be_bytes([a, b])), "an invalid close code echoed");
+            }
+            (_, c) => panic!("{end:?} answered with close payload {c:?}"),
+        }
+        let written = std::mem::take(&mut ws.io.written);
+        (out, end, written)
+    }
+
+    /// The payload of the close frame that ends `written`, a sequence of pongs and one close
+    /// frame (short unmasked control frames).
+    fn last_close_payload(mut written: &[u8]) -> Option<&[u8]> {
+        loop {
+            let (&[b0, len], rest) = written.split_first_chunk::<2>()?;
+            assert!(len < 126, "control frame too long");
+            let (payload, rest) = rest.split_at_checked(usize::from(len))?;
+            match b0 {
+                0x8A => written = rest,
+                0x88 if rest.is_empty() => return Some(payload),
+                _ => panic!("unexpected frame {b0:#x} written"),
+            }
+        }
     }
 
     /// The first byte picks a read size (1 to 256 bytes); the rest is what the client sent.
@@ -744,31 +824,85 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn refuses_protocol_violations() {
-        use tokio::io::AsyncWriteExt as _;
-        let cases: Vec<Vec<u8>> = vec![
-            vec![0x81, 0x00],                                    // unmasked
-            [&[0xC1][..], &masked(true, 1, b"a")[1..]].concat(), // RSV1
-            masked(true, 0x3, b""),                              // unknown opcode
-            masked(false, OP_PING, b""),                         // fragmented control frame
-            masked(true, OP_PING, &[0; 126]),                    // control frame too long
-            masked(true, OP_CONTINUATION, b"a"),                 // continuation without a message
-            [masked(false, OP_TEXT, b"a"), masked(true, OP_TEXT, b"b")].concat(),
-            masked(true, OP_TEXT, &[0xFF]),     // not UTF-8
-            masked(true, OP_BINARY, &[0; 101]), // over the limit
-            [masked(false, OP_BINARY, &[0; 60]), masked(true, OP_CONTINUATION, &[0; 60])].concat(),
-            masked(true, OP_CLOSE, &[3]), // one-byte close payload
+    async fn refuses_protocol_violations_with_the_close_code_that_says_why() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let close =
+            |code: u16, reason: &[u8]| masked(true, OP_CLOSE, &[&code.to_be_bytes()[..], reason].concat());
+        let cases: Vec<(Vec<u8>, u16)> = vec![
+            (vec![0x81, 0x00], 1002),                                    // unmasked
+            ([&[0xC1][..], &masked(true, 1, b"a")[1..]].concat(), 1002), // RSV1
+            ([&[0xA1][..], &masked(true, 1, b"a")[1..]].concat(), 1002), // RSV2
+            ([&[0x91][..], &masked(true, 1, b"a")[1..]].concat(), 1002), // RSV3
+            (masked(true, 0x3, b""), 1002),                              // unknown data opcode
+            (masked(true, 0xB, b""), 1002),                              // unknown control opcode
+            (masked(false, OP_PING, b""), 1002),                         // fragmented control frame
+            (masked(true, OP_PING, &[0; 126]), 1002),                    // control frame too long
+            (masked(true, OP_CONTINUATION, b"a"), 1002),                 // continuation without a message
+            ([masked(false, OP_TEXT, b"a"), masked(true, OP_TEXT, b"b")].concat(), 1002),
+            ([masked(false, OP_TEXT, b"a"), masked(true, OP_BINARY, b"b")].concat(), 1002),
+            (masked(true, OP_TEXT, &[0xFF]), 1007), // not UTF-8
+            ([masked(false, OP_TEXT, &[0xC3]), masked(true, OP_CONTINUATION, b"(")].concat(), 1007),
+            (masked(true, OP_BINARY, &[0; 101]), 1009), // over the limit
+            ([masked(false, OP_BINARY, &[0; 60]), masked(true, OP_CONTINUATION, &[0; 60])].concat(), 1009),
+            (masked(true, OP_CLOSE, &[3]), 1002), // one-byte close payload
+            (close(1000, &[0xFF]), 1007),         // close reason not UTF-8
+            (close(0, b""), 1002),
+            (close(999, b""), 1002),
+            (close(1004, b""), 1002),
+            (close(1005, b""), 1002),
+            (close(1006, b""), 1002),
+            (close(1015, b""), 1002),
+            (close(1016, b""), 1002),
+            (close(2999, b""), 1002),
+            (close(5000, b""), 1002),
+            (close(u16::MAX, b"x"), 1002),
         ];
-        for (i, wire) in cases.into_iter().enumerate() {
+        for (i, (wire, code)) in cases.into_iter().enumerate() {
             let (mut ws, mut client) = pair(100).await;
             client.write_all(&wire).await.expect("write");
             match ws.recv().await {
-                Err(WsError::Protocol(_)) => {}
+                Err(WsError::Protocol { code: c, .. }) => assert_eq!(c, code, "case {i}"),
                 other => panic!("case {i}: {other:?}"),
             }
+            ws.close().await;
+            let mut out = Vec::new();
+            client.read_to_end(&mut out).await.expect("read");
+            assert_eq!(out, [&[0x88, 2][..], &code.to_be_bytes()].concat(), "case {i}: the close frame");
         }
         let (mut ws, client) = pair(100).await;
         drop(client);
         assert!(matches!(ws.recv().await, Err(WsError::Gone(_))));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn echoes_the_close_codes_a_peer_may_send() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        for code in [
+            1000u16, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999,
+        ] {
+            let (mut ws, mut client) = pair(100).await;
+            let wire = masked(true, OP_CLOSE, &[&code.to_be_bytes()[..], "bye é".as_bytes()].concat());
+            client.write_all(&wire).await.expect("write");
+            assert_eq!(ws.recv().await.expect("close"), WsMessage::Close, "{code}");
+            ws.close().await;
+            let mut out = Vec::new();
+            client.read_to_end(&mut out).await.expect("read");
+            assert_eq!(out, [&[0x88, 2][..], &code.to_be_bytes()].concat(), "{code} echoed");
+        }
+        // No code: an empty close frame back.
+        let (mut ws, mut client) = pair(100).await;
+        client.write_all(&masked(true, OP_CLOSE, b"")).await.expect("write");
+        assert_eq!(ws.recv().await.expect("close"), WsMessage::Close);
+        ws.close().await;
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.expect("read");
+        assert_eq!(out, [0x88, 0]);
+    }
+
+    #[test]
+    fn close_codes_a_peer_may_send() {
+        let valid: Vec<u16> = (0..=u16::MAX).filter(|&c| valid_close_code(c)).collect();
+        let expected: Vec<u16> = (1000..=1003).chain(1007..=1014).chain(3000..=4999).collect();
+        assert_eq!(valid, expected);
     }
 }

@@ -399,6 +399,171 @@ pub(crate) fn is_valid(b: &[u8]) -> bool {
     scan.value().is_ok() && scan.end().is_ok()
 }
 
+/// Validates `b` as one JSON value (as [`is_valid`]) and checks its binary placeholders
+/// against an `attachments` count, as the reference's parser (`socket.io-parser`) does when it
+/// rebuilds a binary packet, where a bad one is `illegal attachments`. `Ok(false)`: a bad
+/// placeholder.
+///
+/// A placeholder is an object whose `_placeholder` member is `true` (the last one, as
+/// `JSON.parse` keeps the last of duplicate keys); its `num` must be an integer in
+/// `0..attachments`, written as one (digits only: `1.0`, `-0` or `1e0`, which `JSON.parse`
+/// reads as integers, are refused; the reference's encoder never writes them). Like the
+/// reference, the check looks for placeholders in every array element and object member, but
+/// not inside a placeholder, which the attachment replaces whole.
+///
+/// One pass without recursion (any depth) and, up to 32 levels, without allocating; keys with
+/// escapes are unescaped to be compared.
+pub(crate) fn check_placeholders(b: &[u8], attachments: usize) -> Result<bool, Invalid> {
+    // What an open container knows, in one byte: an object, whose current member is
+    // `_placeholder` or `num` (or another); whether `_placeholder` is `true` and `num` a valid
+    // index; whether a bad placeholder was found inside.
+    const OBJECT: u8 = 1;
+    const KEY_PLACEHOLDER: u8 = 2;
+    const KEY_NUM: u8 = 4;
+    const PLACEHOLDER: u8 = 8;
+    const NUM_OK: u8 = 16;
+    const BAD: u8 = 32;
+    const INLINE: usize = 32;
+
+    struct Levels {
+        inline: [u8; INLINE],
+        len: usize,
+        deep: Vec<u8>,
+    }
+
+    impl Levels {
+        fn push(&mut self, v: u8) {
+            if self.len < INLINE {
+                self.inline[self.len] = v;
+            } else {
+                self.deep.push(v);
+            }
+            self.len += 1;
+        }
+
+        fn top(&mut self) -> Option<&mut u8> {
+            match self.len {
+                0 => None,
+                n if n <= INLINE => Some(&mut self.inline[n - 1]),
+                _ => self.deep.last_mut(),
+            }
+        }
+
+        fn pop(&mut self) -> u8 {
+            self.len -= 1;
+            if self.len < INLINE { self.inline[self.len] } else { self.deep.pop().unwrap_or_default() }
+        }
+    }
+
+    /// An object key and its colon (the cursor at the key, after whitespace).
+    fn read_key(scan: &mut Scan<'_>) -> Result<u8, Invalid> {
+        let start = scan.i;
+        if scan.peek() != Some(b'"') {
+            return scan.err();
+        }
+        let escaped = scan.string()?;
+        let text = &scan.b[start..scan.i];
+        let key = if !escaped {
+            match &text[1..text.len() - 1] {
+                b"_placeholder" => KEY_PLACEHOLDER,
+                b"num" => KEY_NUM,
+                _ => 0,
+            }
+        } else {
+            match serde_json::from_slice::<String>(text).as_deref() {
+                Ok("_placeholder") => KEY_PLACEHOLDER,
+                Ok("num") => KEY_NUM,
+                _ => 0,
+            }
+        };
+        scan.expect(b':')?;
+        Ok(key)
+    }
+
+    let mut scan = Scan::new(b);
+    let mut levels = Levels { inline: [0; INLINE], len: 0, deep: Vec::new() };
+    loop {
+        scan.ws();
+        let start = scan.i;
+        // The complete value: `true`, a valid index, a bad placeholder inside.
+        let (mut is_true, mut index_ok, mut bad) = (false, false, false);
+        match scan.peek() {
+            Some(b'"') => {
+                scan.string()?;
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                scan.number()?;
+                let text = &b[start..scan.i];
+                index_ok = text.iter().all(u8::is_ascii_digit)
+                    && text
+                        .iter()
+                        .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+                        .is_some_and(|n| n < attachments as u64);
+            }
+            Some(b't') => {
+                scan.literal(b"true")?;
+                is_true = true;
+            }
+            Some(b'f') => scan.literal(b"false")?,
+            Some(b'n') => scan.literal(b"null")?,
+            Some(open @ (b'[' | b'{')) => {
+                scan.i += 1;
+                scan.ws();
+                let object = open == b'{';
+                if scan.peek() == Some(if object { b'}' } else { b']' }) {
+                    scan.i += 1;
+                } else {
+                    levels.push(if object { OBJECT | read_key(&mut scan)? } else { 0 });
+                    continue;
+                }
+            }
+            _ => return scan.err(),
+        }
+        // A value is complete: give it to its container, and close what ends here.
+        loop {
+            let Some(top) = levels.top() else {
+                scan.end()?;
+                return Ok(!bad);
+            };
+            if *top & KEY_PLACEHOLDER != 0 {
+                *top = if is_true { *top | PLACEHOLDER } else { *top & !PLACEHOLDER };
+            } else if *top & KEY_NUM != 0 {
+                *top = if index_ok { *top | NUM_OK } else { *top & !NUM_OK };
+            }
+            if bad {
+                *top |= BAD;
+            }
+            let object = *top & OBJECT != 0;
+            scan.ws();
+            match scan.peek() {
+                Some(b',') => {
+                    scan.i += 1;
+                    if object {
+                        scan.ws();
+                        let key = read_key(&mut scan)?;
+                        if let Some(top) = levels.top() {
+                            *top = (*top & !(KEY_PLACEHOLDER | KEY_NUM)) | key;
+                        }
+                    }
+                    break;
+                }
+                Some(b']') if !object => {
+                    scan.i += 1;
+                    bad = levels.pop() & BAD != 0;
+                }
+                Some(b'}') if object => {
+                    scan.i += 1;
+                    let closed = levels.pop();
+                    // A placeholder is replaced by its attachment: only its index counts.
+                    bad = if closed & PLACEHOLDER != 0 { closed & NUM_OK == 0 } else { closed & BAD != 0 };
+                }
+                _ => return scan.err(),
+            }
+            (is_true, index_ok) = (false, false);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +673,8 @@ mod tests {
                 }
             }
             assert_eq!(is_valid(&b), serde_ok(&b), "{:?}", String::from_utf8_lossy(&b));
+            // The placeholder check reads the same grammar.
+            assert_eq!(check_placeholders(&b, 2).is_ok(), serde_ok(&b), "{:?}", String::from_utf8_lossy(&b));
             checked += 1;
         }
         assert_eq!(checked, 60_000);
@@ -558,6 +725,7 @@ mod tests {
             &deep_obj,
         ] {
             assert_eq!(is_valid(doc.as_bytes()), serde_ok(doc.as_bytes()), "{doc:?}");
+            assert_eq!(check_placeholders(doc.as_bytes(), 2).is_ok(), serde_ok(doc.as_bytes()), "{doc:?}");
         }
         assert!(is_valid(b"\"\xff\xfe\""), "bytes in strings are taken as they are, as serde_json does");
     }
@@ -578,5 +746,163 @@ mod tests {
         assert!(Elements::open(b"[1,]").expect("array").finish().is_err());
         assert!(Elements::open(b"[1]x").expect("array").finish().is_err());
         assert!(Elements::open(b"{}").is_err());
+    }
+
+    /// The reference's rule (`_reconstructPacket` of `socket.io-parser`) on a parsed document,
+    /// with `num` an integer (`as_u64`: not `1.0`, `-1` or `0.5`).
+    fn reference_placeholders_ok(v: &serde_json::Value, n: usize) -> bool {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) if m.get("_placeholder") == Some(&Value::Bool(true)) => {
+                m.get("num").and_then(Value::as_u64).is_some_and(|num| num < n as u64)
+            }
+            Value::Object(m) => m.values().all(|c| reference_placeholders_ok(c, n)),
+            Value::Array(a) => a.iter().all(|c| reference_placeholders_ok(c, n)),
+            _ => true,
+        }
+    }
+
+    #[test]
+    fn placeholders_are_checked_as_the_reference_does() {
+        let ok = |doc: &str, n: usize| check_placeholders(doc.as_bytes(), n) == Ok(true);
+        // Valid: in range, anywhere, any number of times; an object that is not a placeholder.
+        for doc in [
+            r#"["ev",{"_placeholder":true,"num":0}]"#,
+            r#"["ev",{"a":[{"_placeholder":true,"num":1}]},{"_placeholder":true,"num":0}]"#,
+            r#"["ev",{"num":1,"_placeholder":true}]"#,
+            r#"["ev",{"_placeholder":true,"num":0},{"_placeholder":true,"num":0}]"#,
+            r#"["ev"]"#,
+            r#"["ev",{"_placeholder":false,"num":99}]"#,
+            r#"["ev",{"_placeholder":"true","num":-1}]"#,
+            r#"["ev",{"_placeholder":1}]"#,
+            r#"["ev",{"_placeholder":true,"num":1}]"#,
+            // The attachment replaces the whole placeholder: what it holds is not looked at.
+            r#"["ev",{"_placeholder":true,"num":0,"x":{"_placeholder":true,"num":9}}]"#,
+            r#"["ev",{"x":{"_placeholder":true},"_placeholder":true,"num":1}]"#,
+            // The last of duplicate keys counts, as in JSON.parse.
+            r#"["ev",{"_placeholder":true,"num":7,"num":1}]"#,
+            r#"["ev",{"_placeholder":true,"_placeholder":false,"num":7}]"#,
+            " [ \"ev\" , { \"_placeholder\" : true , \"num\" : 1 } ] ",
+        ] {
+            assert!(ok(doc, 2), "{doc} is valid");
+        }
+        // Invalid: out of range, nested, not an integer, missing.
+        for doc in [
+            r#"["ev",{"_placeholder":true,"num":2}]"#,
+            r#"["ev",{"_placeholder":true,"num":18446744073709551616}]"#,
+            r#"["ev",{"_placeholder":true,"num":-1}]"#,
+            r#"["ev",{"_placeholder":true,"num":-0}]"#,
+            r#"["ev",{"_placeholder":true,"num":0.5}]"#,
+            r#"["ev",{"_placeholder":true,"num":1.0}]"#,
+            r#"["ev",{"_placeholder":true,"num":1e0}]"#,
+            r#"["ev",{"_placeholder":true,"num":"0"}]"#,
+            r#"["ev",{"_placeholder":true,"num":[0]}]"#,
+            r#"["ev",{"_placeholder":true,"num":{"num":0}}]"#,
+            r#"["ev",{"_placeholder":true,"num":{"_placeholder":true,"num":0}}]"#,
+            r#"["ev",{"_placeholder":true,"num":null}]"#,
+            r#"["ev",{"_placeholder":true,"num":true}]"#,
+            r#"["ev",{"_placeholder":true}]"#,
+            r#"["ev",{"_placeholder":true,"Num":0}]"#,
+            r#"["ev",{"a":{"b":[[{"_placeholder":true,"num":5}]]}}]"#,
+            r#"["ev",{"_placeholder":{"_placeholder":true,"num":5}}]"#,
+            r#"["ev",{"_placeholder":true,"num":0},{"_placeholder":true,"num":3}]"#,
+            r#"["ev",{"_placeholder":true,"num":3}]"#,
+            r#"["ev",{"_placeholder":false,"_placeholder":true,"num":7}]"#,
+            r#"["ev",{"_placeholder":true,"num":1,"num":7}]"#,
+        ] {
+            assert!(!ok(doc, 2), "{doc} is invalid");
+        }
+        // Invalid JSON is told apart.
+        assert!(check_placeholders(br#"["ev",{"_placeholder":true,"num":0}"#, 2).is_err());
+        assert!(check_placeholders(br#"["ev",{"_placeholder" true}]"#, 2).is_err());
+        assert!(check_placeholders(br#"["ev",{"_placeholder":true,"num":01}]"#, 2).is_err());
+        // Any depth, without recursion.
+        let deep =
+            format!(r#"{}{{"_placeholder":true,"num":1}}{}"#, "[".repeat(100_000), "]".repeat(100_000));
+        assert!(ok(&deep, 2));
+        assert!(!ok(&deep, 1));
+    }
+
+    /// A document of arrays and objects whose members are often `_placeholder` and `num`;
+    /// `dup` is set when an object repeats a key.
+    fn gen_placeholders(rng: &mut Rng, depth: usize, out: &mut String, dup: &mut bool) {
+        const SCALARS: &[&str] = &[
+            "0",
+            "1",
+            "2",
+            "3",
+            "-1",
+            "1.0",
+            "1e0",
+            "0.5",
+            r#""0""#,
+            "true",
+            "false",
+            "null",
+            "99999999999999999999",
+        ];
+        const KEYS: &[&str] =
+            &[r#""_placeholder""#, r#""num""#, r#""_placeholder""#, r#""num""#, r#""x""#, r#""y""#];
+        match if depth == 0 { 0 } else { rng.below(5) } {
+            0 => out.push_str(SCALARS[rng.below(SCALARS.len())]),
+            1 => {
+                out.push('[');
+                for i in 0..rng.below(4) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    gen_placeholders(rng, depth - 1, out, dup);
+                }
+                out.push(']');
+            }
+            _ => {
+                out.push('{');
+                let mut seen = Vec::new();
+                for i in 0..rng.below(4) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let k = rng.below(KEYS.len());
+                    // The escaped spellings (2 and 3) are the same keys as 0 and 1.
+                    let name = if k < 4 { k % 2 } else { k };
+                    *dup |= seen.contains(&name);
+                    seen.push(name);
+                    out.push_str(KEYS[k]);
+                    out.push(':');
+                    if name == 0 && rng.below(2) == 0 {
+                        out.push_str("true");
+                    } else {
+                        gen_placeholders(rng, depth - 1, out, dup);
+                    }
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    #[test]
+    fn placeholder_check_agrees_with_the_reference_on_generated_documents() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let (mut valid, mut invalid) = (0, 0);
+        for _ in 0..40_000 {
+            let mut doc = String::from("[\"ev\",");
+            let mut dup = false;
+            gen_placeholders(&mut rng, 4, &mut doc, &mut dup);
+            doc.push(']');
+            let v: serde_json::Value = serde_json::from_str(&doc).expect("generated JSON");
+            for n in 1..4 {
+                let ours = check_placeholders(doc.as_bytes(), n).expect("valid JSON");
+                let reference = reference_placeholders_ok(&v, n);
+                if dup {
+                    // With repeated keys this check may refuse more (it does not keep track of
+                    // which value of a repeated key survives), never less.
+                    assert!(!ours || reference, "{doc} with {n} attachments");
+                } else {
+                    assert_eq!(ours, reference, "{doc} with {n} attachments");
+                }
+                if ours { valid += 1 } else { invalid += 1 }
+            }
+        }
+        assert!(valid > 10_000 && invalid > 10_000, "{valid} valid, {invalid} invalid");
     }
 }

@@ -449,6 +449,152 @@ pub(crate) async fn assert_serves_polling(addr: SocketAddr) {
     p.post_ok("1").await;
 }
 
+// -------------------------------------------------------------------------- raw WebSocket
+
+/// A valid `Sec-WebSocket-Key` (the example of RFC 6455 §1.3).
+pub(crate) const WS_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+/// A client frame as a hostile client may build it: `opcode` (with any reserved bits wanted)
+/// and the FIN bit, masked payload.
+pub(crate) fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xFA, 0x21, 0x3D];
+    let mut out = vec![if fin { 0x80 } else { 0 } | opcode];
+    match payload.len() {
+        n @ 0..=125 => out.push(0x80 | n as u8),
+        n @ 126..=0xFFFF => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// A WebSocket client that writes raw bytes on a TCP stream after a hand-made upgrade
+/// request, and reads the server's frames as they are.
+#[derive(Debug)]
+pub(crate) struct RawWs {
+    pub(crate) tcp: TcpStream,
+    /// Bytes read and not consumed yet.
+    buf: Vec<u8>,
+}
+
+impl RawWs {
+    /// Sends an upgrade request for `/socket.io/?<query>` with `key`; returns the answer's
+    /// status and head, and the connection (whose frames follow a 101).
+    pub(crate) async fn request(addr: SocketAddr, query: &str, key: &str) -> (u16, String, Self) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut tcp = within(T, "tcp connect", TcpStream::connect(addr)).await.expect("connect");
+        let req = format!(
+            "GET /socket.io/?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        within(T, "write the upgrade request", tcp.write_all(req.as_bytes())).await.expect("write");
+        let mut buf = Vec::new();
+        let end = loop {
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let mut chunk = [0u8; 1024];
+            let n = within(T, "the answer's head", tcp.read(&mut chunk)).await.expect("read");
+            assert!(n > 0, "connection closed before the answer's head: {:?}", String::from_utf8_lossy(&buf));
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        buf.drain(..end);
+        (status, head, Self { tcp, buf })
+    }
+
+    /// A new WebSocket session (its open packet read) that joined `/`.
+    pub(crate) async fn connect(addr: SocketAddr) -> Self {
+        let (status, head, mut c) = Self::request(addr, "EIO=4&transport=websocket", WS_KEY).await;
+        assert_eq!(status, 101, "{head}");
+        let head = head.to_ascii_lowercase();
+        assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"), "{head}");
+        let open = c.next_text().await;
+        parse_open(&open);
+        c.send(&masked(true, 1, b"40")).await;
+        let reply = c.next_text().await;
+        connect_reply_sid(&reply, "40");
+        c
+    }
+
+    pub(crate) async fn send(&mut self, wire: &[u8]) {
+        use tokio::io::AsyncWriteExt as _;
+        within(T, "write frames", self.tcp.write_all(wire)).await.expect("write frames");
+    }
+
+    /// The next frame: its first byte and its payload; `None` at the end of the stream.
+    pub(crate) async fn next_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        use tokio::io::AsyncReadExt as _;
+        loop {
+            if self.buf.len() >= 2 {
+                assert_eq!(self.buf[1] & 0x80, 0, "server frames are not masked");
+                let (len, at) = match self.buf[1] {
+                    126 if self.buf.len() >= 4 => {
+                        (usize::from(u16::from_be_bytes([self.buf[2], self.buf[3]])), 4)
+                    }
+                    127 if self.buf.len() >= 10 => {
+                        let mut l = [0u8; 8];
+                        l.copy_from_slice(&self.buf[2..10]);
+                        (usize::try_from(u64::from_be_bytes(l)).expect("length"), 10)
+                    }
+                    126 | 127 => (usize::MAX, 0),
+                    n => (usize::from(n), 2),
+                };
+                if len != usize::MAX && self.buf.len() >= at + len {
+                    let b0 = self.buf[0];
+                    let payload = self.buf[at..at + len].to_vec();
+                    self.buf.drain(..at + len);
+                    return Some((b0, payload));
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            let n = within(T, "a frame from the server", self.tcp.read(&mut chunk))
+                .await
+                .unwrap_or_else(|e| panic!("read failed (the server reset the connection?): {e}"));
+            if n == 0 {
+                assert!(self.buf.is_empty(), "the stream ended inside a frame: {:?}", self.buf);
+                return None;
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// The next text message (a single unfragmented frame), skipping pings.
+    pub(crate) async fn next_text(&mut self) -> String {
+        loop {
+            match self.next_frame().await {
+                Some((0x81, p)) => return String::from_utf8(p).expect("UTF-8 text"),
+                Some((0x89, _)) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server's close frame, which must be followed by the end of the stream
+    /// (the server closed the TCP connection, rather than resetting it); returns the close
+    /// frame's payload (the status code, big-endian, then the reason).
+    pub(crate) async fn expect_close(&mut self) -> Vec<u8> {
+        loop {
+            match self.next_frame().await {
+                Some((0x88, payload)) => {
+                    assert_eq!(self.next_frame().await, None, "nothing follows the close frame");
+                    return payload;
+                }
+                Some(_) => {}
+                None => panic!("the connection ended without a close frame"),
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------- utilities
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
