@@ -82,8 +82,9 @@ pub fn arguments(data: &[u8]) {
 }
 
 /// `_reconstructPacket` of `socket.io-parser` on a parsed document: every object whose
-/// `_placeholder` is `true` has a `num` below `attachments` (and, stricter, an integer).
-fn placeholders_resolve(v: &serde_json::Value, attachments: usize) -> bool {
+/// `_placeholder` is `true` has a `num` below `attachments` (and, stricter, an integer). The
+/// reference rule of the fuzz target and of `tests/roundtrip.rs`.
+pub fn placeholders_resolve(v: &serde_json::Value, attachments: usize) -> bool {
     use serde_json::Value;
     match v {
         Value::Object(m) if m.get("_placeholder") == Some(&Value::Bool(true)) => {

@@ -370,18 +370,7 @@ fn binary_ack_round_trips() {
 /// Bytes that matter to the header and JSON grammar, to get past the first checks often.
 const ALPHABET: &[u8] = b"0123456-/,[]{}\":\\ abe\x00\x1e\x7f\xc3\xa9\xff\xf0\x9f\x98\x80";
 
-/// Whether every placeholder of a binary packet's payload points to an attachment, as the
-/// reference's parser requires (`_reconstructPacket`; `num` an integer here).
-fn placeholders_resolve(v: &Value, attachments: usize) -> bool {
-    match v {
-        Value::Object(m) if m.get("_placeholder") == Some(&Value::Bool(true)) => {
-            m.get("num").and_then(Value::as_u64).is_some_and(|n| n < attachments as u64)
-        }
-        Value::Object(m) => m.values().all(|c| placeholders_resolve(c, attachments)),
-        Value::Array(a) => a.iter().all(|c| placeholders_resolve(c, attachments)),
-        _ => true,
-    }
-}
+use sio_core::__fuzz::placeholders_resolve;
 
 /// Whatever decodes is consistent: attachments only on binary types and within the cap, every
 /// placeholder of a binary packet pointing to one, an event name only on events, a UTF-8
