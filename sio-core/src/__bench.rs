@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt as _;
 
 use crate::Server;
-use crate::engine::{EngineHandler, Frame, Message, Session, Tasks, TransportKind};
+use crate::engine::{EngineHandler, Frame, Message, ProtocolVersion, Session, Tasks, TransportKind};
 use crate::protocol::FromArgs;
 
 /// Decodes an Engine.IO text packet (a WebSocket text frame), as the session task does.
@@ -75,7 +75,13 @@ impl Harness {
         let mut sessions = Vec::with_capacity(clients);
         let mut states = Vec::with_capacity(clients);
         for _ in 0..clients {
-            let session = Arc::new(Session::new(TransportKind::WebSocket, config.clone(), Arc::default()));
+            let session = Arc::new(Session::new(
+                TransportKind::WebSocket,
+                ProtocolVersion::V4,
+                true,
+                config.clone(),
+                Arc::default(),
+            ));
             states.push(engine.handler().on_open(&session, &parts));
             sessions.push(session);
         }

@@ -18,6 +18,8 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1e6, // also the websocket maxPayload
   pingInterval: 25000,
   pingTimeout: 20000,
+  // socket.io-client 1.x / 2.x (the legacy suite, tests/js/legacy) when asked.
+  allowEIO3: process.env.SIO_ALLOW_EIO3 === "1",
 });
 
 const byJson = (a, b) => {

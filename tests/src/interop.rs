@@ -184,21 +184,21 @@ fn auth() -> (Handlers, Vec<sio_core::Middleware>) {
 
 /// The interop server.
 pub fn server() -> Server {
+    builder().build()
+}
+
+/// The interop server's builder, for variants (e.g. `.allow_eio3(true)`).
+pub fn builder() -> sio_core::ServerBuilder {
     let (auth_handlers, auth_mw) = auth();
     let dyn_handlers = Handlers::new().on_connect(|conn: Conn| async move {
         let _ = conn.emit("hello", conn.namespace().path());
         Ok(())
     });
-    Server::builder()
-        .ns("/", root())
-        .ns_with("/auth", auth_handlers, auth_mw)
-        .dynamic_ns(
-            |path| {
-                path.strip_prefix("/dyn-")
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            },
-            dyn_handlers,
-            Vec::new(),
-        )
-        .build()
+    Server::builder().ns("/", root()).ns_with("/auth", auth_handlers, auth_mw).dynamic_ns(
+        |path| {
+            path.strip_prefix("/dyn-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        },
+        dyn_handlers,
+        Vec::new(),
+    )
 }

@@ -140,6 +140,8 @@ pub(crate) struct WsConn<T = Io> {
     /// Encoded bytes the socket did not take yet; no allocation while empty.
     wbuf: Vec<u8>,
     wpos: usize,
+    /// Engine.IO v3: binary messages carry the packet type (`4`) as their first byte.
+    eio3: bool,
 }
 
 impl<T> fmt::Debug for WsConn<T> {
@@ -167,7 +169,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             close: CloseOut::None,
             wbuf: Vec::new(),
             wpos: 0,
+            eio3: false,
         }
+    }
+
+    /// The Engine.IO revision spoken over this connection (v4 unless told otherwise).
+    pub(crate) fn set_protocol(&mut self, protocol: super::ProtocolVersion) {
+        self.eio3 = protocol == super::ProtocolVersion::V3;
+    }
+
+    /// Whether binary messages carry the Engine.IO v3 type byte.
+    pub(crate) fn is_eio3(&self) -> bool {
+        self.eio3
     }
 
     /// The next message. Pings and pongs are handled here.
@@ -374,6 +387,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                     let Some(frame) = frames.pop_front() else { break };
                     match &frame {
                         Frame::Text(t) => encode(&mut out, OP_TEXT, t.as_bytes()),
+                        Frame::Binary(b) if self.eio3 => encode_prefixed(&mut out, OP_BINARY, V3_MESSAGE, b),
                         Frame::Binary(b) => encode(&mut out, OP_BINARY, b),
                     }
                 }
@@ -506,10 +520,24 @@ fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
     Ok(WsMessage::Text(data))
 }
 
+/// The Engine.IO v3 `message` type byte that starts a binary message.
+const V3_MESSAGE: u8 = 4;
+
 /// Appends an unmasked server frame.
 fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
+    encode_header(out, opcode, payload.len());
+    out.extend_from_slice(payload);
+}
+
+/// Appends an unmasked server frame whose payload is `first` then `rest`.
+fn encode_prefixed(out: &mut Vec<u8>, opcode: u8, first: u8, rest: &[u8]) {
+    encode_header(out, opcode, rest.len() + 1);
+    out.push(first);
+    out.extend_from_slice(rest);
+}
+
+fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize) {
     out.push(0x80 | opcode);
-    let len = payload.len();
     if len < 126 {
         out.push(len as u8);
     } else if let Ok(l) = u16::try_from(len) {
@@ -519,7 +547,6 @@ fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
         out.push(127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
-    out.extend_from_slice(payload);
 }
 
 /// XORs `buf` with the 4-byte `mask`, 8 bytes at a time.

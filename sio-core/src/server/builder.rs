@@ -256,6 +256,28 @@ impl ServerBuilder {
         self
     }
 
+    /// Also serves Engine.IO v3 clients: socket.io-client 1.x and 2.x (default false; Node's
+    /// `allowEIO3`). One server then serves both generations side by side: in the same
+    /// namespaces and rooms, with the same handlers (typed ones included) and broadcasts.
+    ///
+    /// What the older protocol changes, as Node's server does it: the client pings and the
+    /// server answers (the timeout is `ping_interval + ping_timeout`); every client is in `/`
+    /// from the start, without a CONNECT of its own; the auth of a namespace is the query
+    /// string the client put on it (`io("/chat?token=x")` gives `{"token":"x"}`); a refusal
+    /// sends the error's data, or else its message, as the client's `error` event; the socket
+    /// in `/` has the connection's id. Unlike Node, a socket in another namespace gets an id
+    /// of its own rather than `/nsp#<connection id>` (what the v2 client shows as its id).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().allow_eio3(true).build();
+    /// ```
+    #[doc(alias = "allowEIO3")]
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.engine.allow_eio3 = allow;
+        self
+    }
+
     /// Cross-origin settings for browsers on another origin (default: no CORS headers;
     /// Node's `cors`). See [`Cors`].
     ///

@@ -12,7 +12,8 @@ use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::socket::{Conn, Event, SocketInner};
-use crate::engine::{CloseReason, EngineHandler, Message, Session, Tasks};
+use crate::Sid;
+use crate::engine::{CloseReason, EngineHandler, Message, ProtocolVersion, Session, Tasks};
 use crate::protocol::{Packet, PacketType, Payload};
 
 /// The part of a client that sockets and other tasks reach.
@@ -83,6 +84,11 @@ impl EngineHandler for SioHandler {
                 () = shared.settled.notified() => {}
             }
         }));
+        // Socket.IO v4 (under Engine.IO v3): every client is in `/` from the start, without a
+        // CONNECT of its own, as the reference does.
+        if client.shared.session.protocol() == ProtocolVersion::V3 {
+            client.connect_to("/", None, tasks);
+        }
     }
 
     fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
@@ -181,7 +187,31 @@ impl Client {
     }
 
     fn connect(&mut self, packet: Packet, tasks: &mut Tasks<'_, '_>) {
-        let path = packet.nsp.as_str();
+        if self.shared.session.protocol() == ProtocolVersion::V3 {
+            // Socket.IO v4: the auth is the query string of the namespace (`/chat?token=x`).
+            let (path, query) = packet.nsp.as_str().split_once('?').unwrap_or((packet.nsp.as_str(), ""));
+            let auth: serde_json::Map<String, serde_json::Value> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+                .collect();
+            let auth = serde_json::value::to_raw_value(&auth).ok();
+            return self.connect_to(path, auth, tasks);
+        }
+        let auth = if packet.data.is_empty() {
+            None
+        } else {
+            std::str::from_utf8(&packet.data)
+                .ok()
+                .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok())
+        };
+        self.connect_to(packet.nsp.as_str(), auth, tasks);
+    }
+
+    fn connect_to(
+        &mut self,
+        path: &str,
+        auth: Option<Box<serde_json::value::RawValue>>,
+        tasks: &mut Tasks<'_, '_>,
+    ) {
         if self.shared.find(path).is_some() || self.connecting.lock().iter().any(|p| &**p == path) {
             return self.protocol_error("CONNECT to a namespace already joined");
         }
@@ -194,14 +224,14 @@ impl Client {
             let _ = self.shared.session.send(encode::connect_error(path, "Invalid namespace", None));
             return;
         };
-        let auth = if packet.data.is_empty() {
-            None
+        // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
+        // as `/nsp#<engine id>`, which does not fit a `Sid`: those get a fresh one).
+        let id = if self.shared.session.protocol() == ProtocolVersion::V3 && path == "/" {
+            self.shared.session.id()
         } else {
-            std::str::from_utf8(&packet.data)
-                .ok()
-                .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok())
+            Sid::new()
         };
-        let socket = Arc::new(SocketInner::new(ns.clone(), self.shared.clone(), auth));
+        let socket = Arc::new(SocketInner::new(id, ns.clone(), self.shared.clone(), auth));
         self.connecting.lock().push(path.into());
         let connecting = self.connecting.clone();
         let shared = self.shared.clone();
@@ -236,7 +266,12 @@ async fn run_connect(
         Ok(()) => {}
         Err(e) => {
             ns.remove_socket(&socket);
-            let _ = shared.session.send(encode::connect_error(ns.path(), e.message(), e.data()));
+            let frame = match shared.session.protocol() {
+                ProtocolVersion::V4 => encode::connect_error(ns.path(), e.message(), e.data()),
+                // Socket.IO v4: the error's data, or else its message, as the reference sends.
+                ProtocolVersion::V3 => encode::connect_error_v3(ns.path(), e.message(), e.data()),
+            };
+            let _ = shared.session.send(frame);
         }
     }
 }

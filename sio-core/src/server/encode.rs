@@ -133,6 +133,33 @@ pub(crate) fn connect_error(nsp: &str, message: &str, data: Option<&serde_json::
     text_frame(buf)
 }
 
+/// Socket.IO v4 (Engine.IO v3 clients): `0/nsp,`, without the sid.
+pub(crate) fn connect_v3(nsp: &str) -> Frame {
+    let mut buf = Vec::with_capacity(8 + nsp.len());
+    write_header(&mut buf, PacketType::Connect, nsp, 0, None);
+    text_frame(buf)
+}
+
+/// Socket.IO v4 (Engine.IO v3 clients): `44/nsp,<data or message>`, as the reference sends a
+/// refusal to them (the error's `data` when it has some, else its message as a string).
+pub(crate) fn connect_error_v3(nsp: &str, message: &str, data: Option<&serde_json::Value>) -> Frame {
+    let mut buf = Vec::with_capacity(40 + nsp.len() + message.len());
+    write_header(&mut buf, PacketType::ConnectError, nsp, 0, None);
+    // JavaScript's `err.data || err.message`.
+    let falsy = |d: &serde_json::Value| match d {
+        serde_json::Value::Null => true,
+        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
+        serde_json::Value::String(s) => s.is_empty(),
+        _ => false,
+    };
+    let _ = match data {
+        Some(d) if !falsy(d) => serde_json::to_writer(&mut buf, d),
+        _ => serde_json::to_writer(&mut buf, message),
+    };
+    text_frame(buf)
+}
+
 /// Bytes of a frame list, for tests.
 #[cfg(test)]
 pub(crate) fn texts(e: &Encoded) -> Vec<bytes::Bytes> {

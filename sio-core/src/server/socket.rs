@@ -24,7 +24,7 @@ use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
 use crate::adapter::SocketInfo;
-use crate::engine::{Frame, SendError};
+use crate::engine::{Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
 use crate::{Room, Sid};
 
@@ -52,12 +52,13 @@ impl fmt::Debug for SocketInner {
 
 impl SocketInner {
     pub(crate) fn new(
+        id: Sid,
         ns: Arc<Namespace>,
         client: Arc<ClientShared>,
         auth: Option<Box<serde_json::value::RawValue>>,
     ) -> Self {
         Self {
-            id: Sid::new(),
+            id,
             ns,
             client,
             state: AtomicU8::new(CONNECTING),
@@ -109,7 +110,12 @@ impl SocketInner {
     /// Sends the CONNECT reply and whatever the connect handler emitted.
     pub(crate) fn mark_connected(&self) {
         let mut pre = self.pre_connect.lock();
-        let _ = self.client.session.send(encode::connect(self.ns.path(), self.id.as_str()));
+        let reply = match self.client.session.protocol() {
+            ProtocolVersion::V4 => encode::connect(self.ns.path(), self.id.as_str()),
+            // Socket.IO v4: no payload (the client computes its id).
+            ProtocolVersion::V3 => encode::connect_v3(self.ns.path()),
+        };
+        let _ = self.client.session.send(reply);
         if !pre.is_empty() {
             let _ = self.client.session.send_all(&pre);
         }
