@@ -406,3 +406,46 @@ async fn v3_namespace_auth_comes_from_the_query_and_refusals_carry_the_data() {
     c.post_packets(&["40/nowhere,"]).await;
     assert_eq!(c.get().await, vec![r#"44/nowhere,{"message":"Invalid namespace"}"#.to_owned()]);
 }
+
+#[tokio::test]
+async fn typed_namespace_handlers_serve_v3_clients_unchanged() {
+    // The chat example's `#[namespace("/chat")]`: the `#[connect]` handler's typed auth comes
+    // from the query, events deserialize into their types and return values are the acks.
+    let io = sio_core::Server::builder().allow_eio3(true).namespace(examples::chat::Chat::default()).build();
+    let addr = tests::serve(&io).await;
+    let (c, _) = V3Polling::handshake(addr, true).await;
+    // No `/` in this server: the implicit CONNECT is refused, as an unknown namespace is.
+    assert_eq!(c.get().await, vec![r#"44{"message":"Invalid namespace"}"#.to_owned()]);
+    c.post_packets(&["40/chat?name=,"]).await;
+    assert_eq!(c.get().await, vec![r#"44/chat,"Pick a nickname (1 to 32 characters)""#.to_owned()]);
+    c.post_packets(&["40/chat?name=ann,"]).await;
+    let mut got = c.get().await;
+    assert_eq!(got[0], "40/chat,");
+    c.post_packets(&[r#"42/chat,1["join","lobby"]"#]).await;
+    let ack = loop {
+        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,1")) {
+            break p.clone();
+        }
+        got = c.get().await;
+    };
+    assert_eq!(ack, "43/chat,1[[]]");
+    c.post_packets(&[r#"42/chat,2["msg",{"room":"lobby","text":"hi"}]"#]).await;
+    let ack = loop {
+        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,2")) {
+            break p.clone();
+        }
+        got = c.get().await;
+    };
+    let reply: serde_json::Value = serde_json::from_str(&ack["43/chat,2".len()..]).expect("ack JSON");
+    assert!(reply[0]["id"].is_u64() && reply[0]["ts"].is_u64(), "a typed Delivered: {ack}");
+    // A payload of the wrong type is refused by the typed handler, as for current clients.
+    c.post_packets(&[r#"42/chat,3["msg",42]"#]).await;
+    c.post_packets(&[r#"42/chat,4["members","lobby"]"#]).await;
+    let ack = loop {
+        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,4")) {
+            break p.clone();
+        }
+        got = c.get().await;
+    };
+    assert_eq!(ack, r#"43/chat,4[["ann"]]"#);
+}
