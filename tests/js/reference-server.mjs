@@ -101,6 +101,12 @@ io.of("/").on("connection", (socket) => {
     socket.disconnect();
   });
 
+  // close-me: a last emit, then the whole connection closes (every namespace of it).
+  socket.on("close-me", () => {
+    socket.emit("bye");
+    socket.disconnect(true);
+  });
+
   socket.on("count", (ack) => {
     ack(io.of("/").sockets.size);
   });

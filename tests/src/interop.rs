@@ -148,6 +148,10 @@ fn root() -> Handlers {
         .on("disconnect-me", |conn: Conn, _ev: Event| async move {
             conn.disconnect();
         })
+        .on("close-me", |conn: Conn, _ev: Event| async move {
+            let _ = conn.emit("bye", &());
+            conn.close();
+        })
         .on("count", |conn: Conn, mut ev: Event| async move {
             let n = conn.namespace().sockets().len();
             if let Some(ack) = ev.take_ack() {

@@ -466,6 +466,13 @@ async fn poll_get(session: &Arc<Session>) -> Response<Body> {
     drop(guard);
     if frames.is_empty() {
         frames.push_back(Frame::CLOSE);
+    } else if frames.len() > 1 && frames.back() == Some(&Frame::CLOSE) {
+        // The close packet goes in a payload of its own, as the reference sends it: clients
+        // hand decoded Socket.IO packets on asynchronously but act on a close at once, so
+        // packets sharing its payload (the DISCONNECTs of a closing connection) would be seen
+        // after it, as a `transport close`.
+        frames.pop_back();
+        session.send_control(Frame::CLOSE);
     }
     session.count_frames_out(frames.len());
     if session.is_closed() {

@@ -30,6 +30,11 @@ impl ClientShared {
         self.sockets.lock().retain(|s| s.id != socket.id);
     }
 
+    /// The connection's sockets now.
+    pub(crate) fn sockets(&self) -> Vec<Arc<SocketInner>> {
+        self.sockets.lock().clone()
+    }
+
     fn find(&self, nsp: &str) -> Option<Arc<SocketInner>> {
         self.sockets.lock().iter().find(|s| s.ns.path() == nsp).cloned()
     }

@@ -396,9 +396,11 @@ impl<E> Conn<E> {
         }
     }
 
-    /// Closes the client's whole connection (all its namespaces), after delivering what is
-    /// queued to it. The disconnect handlers run with [`DisconnectReason::ForcedClose`]
-    /// (Node's `socket.disconnect(true)`).
+    /// Closes the client's whole connection, as Node's `socket.disconnect(true)`: what is queued
+    /// is delivered first, then a DISCONNECT for each of the connection's namespaces (the
+    /// client sees `io server disconnect` everywhere and does not reconnect by itself), then the
+    /// connection closes. The disconnect handlers run with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`], as Node reports it.
     ///
     /// ```
     /// # use sio_core::{Conn, Event, Handlers};
@@ -408,6 +410,12 @@ impl<E> Conn<E> {
     /// # });
     /// ```
     pub fn close(&self) {
+        for socket in self.inner.client.sockets() {
+            if socket.leave_namespace(DisconnectReason::ServerNamespaceDisconnect) {
+                let reason = DisconnectReason::ServerNamespaceDisconnect;
+                tokio::spawn(socket.ns.handler.disconnect(Conn::from_inner(socket.clone()), reason));
+            }
+        }
         self.inner.client.session.close(crate::engine::CloseReason::ForcedClose);
     }
 
