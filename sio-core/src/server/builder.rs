@@ -13,6 +13,7 @@ use super::namespace::{Namespace, NamespaceDef};
 use super::{Predicate, Server, ServerInner, TypedNamespace};
 use crate::adapter::Adapter;
 use crate::engine::{Cors, Engine, EngineConfig};
+use crate::protocol::Parser;
 
 /// Socket.IO-level settings.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub(crate) struct ServerConfig {
     pub(crate) max_attachments: usize,
     pub(crate) max_attachment_bytes: usize,
     pub(crate) max_namespaces_per_client: usize,
+    pub(crate) parser: Parser,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +33,7 @@ impl Default for ServerConfig {
             connect_timeout: Duration::from_secs(45),
             max_attachments: 10,
             max_attachment_bytes: 0,
+            parser: Parser::Json,
             max_namespaces_per_client: 64,
         }
     }
@@ -215,6 +218,21 @@ impl ServerBuilder {
     /// ```
     pub fn max_attachments(mut self, n: usize) -> Self {
         self.config.max_attachments = n;
+        self
+    }
+
+    /// The wire format of Socket.IO packets, for every client (Node: `parser`; default
+    /// [`Parser::Json`]). [`Parser::MsgPack`] serves clients created with
+    /// `io(url, { parser: require("socket.io-msgpack-parser") })`; clients of the other parser
+    /// cannot connect to the same server, as with Node. Custom parsers are not pluggable yet.
+    ///
+    /// ```
+    /// use sio_core::{Parser, Server};
+    ///
+    /// let io = Server::builder().parser(Parser::MsgPack).build();
+    /// ```
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.config.parser = parser;
         self
     }
 

@@ -13,7 +13,7 @@ use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::socket::{Conn, Event, SocketInner};
 use crate::engine::{CloseReason, EngineHandler, Message, Session, Tasks};
-use crate::protocol::{Packet, PacketType, Payload};
+use crate::protocol::{Packet, PacketType, Parser, Payload, msgpack};
 
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
@@ -87,6 +87,19 @@ impl EngineHandler for SioHandler {
 
     fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
         match msg {
+            Message::Text(_) if self.server.config.parser == Parser::MsgPack => {
+                client.protocol_error("text message under the msgpack parser");
+            }
+            Message::Binary(data) if self.server.config.parser == Parser::MsgPack => {
+                let config = &self.server.config;
+                match msgpack::decode(&data, config.max_attachments, config.max_attachment_bytes) {
+                    Ok((packet, attachments)) => client.on_packet(packet, attachments, tasks),
+                    Err(e) => {
+                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid msgpack packet");
+                        client.shared.session.close(CloseReason::ParseError);
+                    }
+                }
+            }
             Message::Text(text) => {
                 if client.pending.is_some() {
                     return client.protocol_error("text packet while attachments were expected");
@@ -187,11 +200,21 @@ impl Client {
         }
         let limit = self.server.config.max_namespaces_per_client;
         if self.shared.sockets.lock().len() + self.connecting.lock().len() >= limit {
-            let _ = self.shared.session.send(encode::connect_error(path, "Too many namespaces", None));
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Too many namespaces",
+                None,
+            ));
             return;
         }
         let Some(ns) = self.server.namespace_for(path) else {
-            let _ = self.shared.session.send(encode::connect_error(path, "Invalid namespace", None));
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Invalid namespace",
+                None,
+            ));
             return;
         };
         let auth = if packet.data.is_empty() {
@@ -236,7 +259,12 @@ async fn run_connect(
         Ok(()) => {}
         Err(e) => {
             ns.remove_socket(&socket);
-            let _ = shared.session.send(encode::connect_error(ns.path(), e.message(), e.data()));
+            let _ = shared.session.send(encode::connect_error(
+                ns.config.parser,
+                ns.path(),
+                e.message(),
+                e.data(),
+            ));
         }
     }
 }

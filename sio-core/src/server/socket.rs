@@ -109,7 +109,11 @@ impl SocketInner {
     /// Sends the CONNECT reply and whatever the connect handler emitted.
     pub(crate) fn mark_connected(&self) {
         let mut pre = self.pre_connect.lock();
-        let _ = self.client.session.send(encode::connect(self.ns.path(), self.id.as_str()));
+        let _ = self.client.session.send(encode::connect(
+            self.ns.config.parser,
+            self.ns.path(),
+            self.id.as_str(),
+        ));
         if !pre.is_empty() {
             let _ = self.client.session.send_all(&pre);
         }
@@ -125,7 +129,7 @@ impl SocketInner {
             return false;
         }
         if reason == DisconnectReason::ServerNamespaceDisconnect {
-            let _ = self.client.session.send(encode::disconnect(self.ns.path()));
+            let _ = self.client.session.send(encode::disconnect(self.ns.config.parser, self.ns.path()));
         }
         self.ns.remove_socket(self);
         self.client.remove(self);
@@ -533,7 +537,8 @@ impl<E> Conn<E> {
         args: &dyn WriteArgs,
         volatile: bool,
     ) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.inner.ns.path(), Some(event), args, None)?;
+        let enc =
+            encode::encode_args(self.inner.ns.config.parser, self.inner.ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
@@ -548,7 +553,7 @@ impl<E> Conn<E> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
-        let sent = encode::encode_args(inner.ns.path(), Some(event), args, Some(id))
+        let sent = encode::encode_args(inner.ns.config.parser, inner.ns.path(), Some(event), args, Some(id))
             .map_err(EmitError::from)
             .and_then(|enc| {
                 inner.register_ack(id, AckEntry::One(tx));
@@ -939,7 +944,13 @@ impl AckSender {
     /// # Errors
     /// As [`AckSender::send`].
     pub fn send_args<A: ToArgs>(self, args: A) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.socket.ns.path(), None, &args, Some(self.id))?;
+        let enc = encode::encode_args(
+            self.socket.ns.config.parser,
+            self.socket.ns.path(),
+            None,
+            &args,
+            Some(self.id),
+        )?;
         self.socket.send(&enc, false)
     }
 }
