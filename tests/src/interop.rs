@@ -184,12 +184,18 @@ fn auth() -> (Handlers, Vec<sio_core::Middleware>) {
 
 /// The interop server.
 pub fn server() -> Server {
+    server_with(sio_core::Parser::Json)
+}
+
+/// The interop server with the given packet parser.
+pub fn server_with(parser: sio_core::Parser) -> Server {
     let (auth_handlers, auth_mw) = auth();
     let dyn_handlers = Handlers::new().on_connect(|conn: Conn| async move {
         let _ = conn.emit("hello", conn.namespace().path());
         Ok(())
     });
     Server::builder()
+        .parser(parser)
         .ns("/", root())
         .ns_with("/auth", auth_handlers, auth_mw)
         .dynamic_ns(
