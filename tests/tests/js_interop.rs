@@ -42,7 +42,10 @@ async fn run_suite_with(transports: &str, parser: sio_core::Parser) {
         .expect("node ran");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "socket.io-client suite failed over {transports} ({parser_env}):\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "socket.io-client suite failed over {transports} ({parser_env}):\n{stdout}\n{stderr}"
+    );
     // The spec reporter ends with counts; make sure tests actually ran.
     assert!(stdout.contains("pass "), "no test ran over {transports}:\n{stdout}");
     assert!(!stdout.contains("\u{2139} pass 0"), "no test passed over {transports}:\n{stdout}");
