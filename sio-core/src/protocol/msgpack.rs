@@ -20,7 +20,7 @@
 //! | fixext 8 type 0 (a `Date`, milliseconds) | its ISO 8601 string (`null` when out of range) |
 //! | any other ext | `[type, <binary>]`, the array notepack.io decodes it to |
 //! | float NaN, ±Infinity | `null` |
-//! | float with an integral value below 2^53 | an integer |
+//! | float with an integral value below 2^63 | an integer, as JS prints it |
 //! | `str` that is not UTF-8 | the string with U+FFFD replacements, as `Buffer.toString` |
 //! | integer map key | its decimal string, as a JS property key |
 //!
@@ -47,6 +47,9 @@ use super::packet::{DecodeError, Nsp, Packet, PacketType};
 /// Deeper is a parse error, so hostile input cannot exhaust the stack; outbound, serde_json's
 /// own limit (128) leaves room to relay what was accepted.
 pub(crate) const MAX_DEPTH: usize = 100;
+
+/// 2^63: integral floats below it in magnitude are integers in both directions.
+const I64_RANGE: f64 = 9_223_372_036_854_775_808.0;
 
 /// The ext type notepack.io 2.2 uses for `undefined` (fixext 1), `Date` (fixext 8) and
 /// `ArrayBuffer` (ext 8/16/32).
@@ -209,8 +212,9 @@ impl Sink {
     fn float(&mut self, f: f64) {
         if !f.is_finite() {
             self.push(b"null");
-        } else if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
-            // As JS prints it (and -0 is 0).
+        } else if f.fract() == 0.0 && f.abs() < I64_RANGE {
+            // As JS prints an integral number (and -0 is 0); [`encode`] writes it back as an
+            // integer, as notepack.io does.
             self.int(f as i64);
         } else {
             let _ = serde_json::to_writer(&mut self.json, &f);
@@ -705,7 +709,7 @@ impl<'de> Visitor<'de> for Json<'_> {
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
         // notepack.io writes integral numbers as integers.
-        if v.fract() == 0.0 && v.abs() < 9.223_372_036_854_775_807e18 {
+        if v.fract() == 0.0 && v.abs() < I64_RANGE {
             let _ = rmp::encode::write_sint(self.out, v as i64);
         } else {
             let _ = rmp::encode::write_f64(self.out, v);
