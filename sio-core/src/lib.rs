@@ -20,7 +20,7 @@ mod sid;
 
 pub use engine::{Cors, TransportKind};
 pub use protocol::EncodeError;
-pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
+pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,

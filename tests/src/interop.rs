@@ -191,6 +191,11 @@ pub fn server() -> Server {
     builder().build()
 }
 
+/// The interop server with the given packet parser.
+pub fn server_with(parser: sio_core::Parser) -> Server {
+    builder().parser(parser).build()
+}
+
 /// The interop server's builder, for variants (e.g. `.allow_eio3(true)`).
 pub fn builder() -> sio_core::ServerBuilder {
     let (auth_handlers, auth_mw) = auth();

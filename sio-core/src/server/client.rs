@@ -14,7 +14,7 @@ use super::reason::DisconnectReason;
 use super::socket::{Conn, Event, SocketInner};
 use crate::Sid;
 use crate::engine::{CloseReason, EngineHandler, Message, ProtocolVersion, Session, Tasks};
-use crate::protocol::{Packet, PacketType, Payload};
+use crate::protocol::{Packet, PacketType, Parser, Payload, msgpack};
 
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
@@ -98,6 +98,19 @@ impl EngineHandler for SioHandler {
 
     fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
         match msg {
+            Message::Text(_) if self.server.config.parser == Parser::MsgPack => {
+                client.protocol_error("text message under the msgpack parser");
+            }
+            Message::Binary(data) if self.server.config.parser == Parser::MsgPack => {
+                let config = &self.server.config;
+                match msgpack::decode(&data, config.max_attachments, config.max_attachment_bytes) {
+                    Ok((packet, attachments)) => client.on_packet(packet, attachments, tasks),
+                    Err(e) => {
+                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid msgpack packet");
+                        client.shared.session.close(CloseReason::ParseError);
+                    }
+                }
+            }
             Message::Text(text) => {
                 if client.pending.is_some() {
                     return client.protocol_error("text packet while attachments were expected");
@@ -222,11 +235,21 @@ impl Client {
         }
         let limit = self.server.config.max_namespaces_per_client;
         if self.shared.sockets.lock().len() + self.connecting.lock().len() >= limit {
-            let _ = self.shared.session.send(encode::connect_error(path, "Too many namespaces", None));
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Too many namespaces",
+                None,
+            ));
             return;
         }
         let Some(ns) = self.server.namespace_for(path) else {
-            let _ = self.shared.session.send(encode::connect_error(path, "Invalid namespace", None));
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Invalid namespace",
+                None,
+            ));
             return;
         };
         // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
@@ -272,7 +295,9 @@ async fn run_connect(
         Err(e) => {
             ns.remove_socket(&socket);
             let frame = match shared.session.protocol() {
-                ProtocolVersion::V4 => encode::connect_error(ns.path(), e.message(), e.data()),
+                ProtocolVersion::V4 => {
+                    encode::connect_error(ns.config.parser, ns.path(), e.message(), e.data())
+                }
                 // Socket.IO v4: the error's data, or else its message, as the reference sends.
                 ProtocolVersion::V3 => encode::connect_error_v3(ns.path(), e.message(), e.data()),
             };

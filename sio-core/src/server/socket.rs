@@ -111,7 +111,7 @@ impl SocketInner {
     pub(crate) fn mark_connected(&self) {
         let mut pre = self.pre_connect.lock();
         let reply = match self.client.session.protocol() {
-            ProtocolVersion::V4 => encode::connect(self.ns.path(), self.id.as_str()),
+            ProtocolVersion::V4 => encode::connect(self.ns.config.parser, self.ns.path(), self.id.as_str()),
             // Socket.IO v4: no payload (the client computes its id).
             ProtocolVersion::V3 => encode::connect_v3(self.ns.path()),
         };
@@ -131,7 +131,7 @@ impl SocketInner {
             return false;
         }
         if reason == DisconnectReason::ServerNamespaceDisconnect {
-            let _ = self.client.session.send(encode::disconnect(self.ns.path()));
+            let _ = self.client.session.send(encode::disconnect(self.ns.config.parser, self.ns.path()));
         }
         self.ns.remove_socket(self);
         self.client.remove(self);
@@ -547,7 +547,8 @@ impl<E> Conn<E> {
         args: &dyn WriteArgs,
         volatile: bool,
     ) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.inner.ns.path(), Some(event), args, None)?;
+        let enc =
+            encode::encode_args(self.inner.ns.config.parser, self.inner.ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
@@ -562,7 +563,7 @@ impl<E> Conn<E> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
-        let sent = encode::encode_args(inner.ns.path(), Some(event), args, Some(id))
+        let sent = encode::encode_args(inner.ns.config.parser, inner.ns.path(), Some(event), args, Some(id))
             .map_err(EmitError::from)
             .and_then(|enc| {
                 inner.register_ack(id, AckEntry::One(tx));
@@ -953,7 +954,13 @@ impl AckSender {
     /// # Errors
     /// As [`AckSender::send`].
     pub fn send_args<A: ToArgs>(self, args: A) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.socket.ns.path(), None, &args, Some(self.id))?;
+        let enc = encode::encode_args(
+            self.socket.ns.config.parser,
+            self.socket.ns.path(),
+            None,
+            &args,
+            Some(self.id),
+        )?;
         self.socket.send(&enc, false)
     }
 }
