@@ -1,7 +1,7 @@
 //! The load-test contract server (DESIGN §6): `echo` acks its arguments, `bcast` re-emits
 //! them to every socket of `/`, `join(room)` acks `true`, `to-room(room, ...args)` emits
 //! `room-msg` to that room. pingInterval 25 s, pingTimeout 20 s. The switches of DESIGN §5 apply
-//! (`PORT`, default 3000; `SIO_ALLOW_EIO3=1`; see `examples::switches`).
+//! (`PORT`, default 3000; `SIO_ALLOW_EIO3=1`; `SIO_PARSER=msgpack`; see `examples::switches`).
 //!
 //! `cargo run --release --example bench_server`; `BENCH_RT=current_thread` selects tokio's
 //! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.

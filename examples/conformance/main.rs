@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example conformance`, then run the suites against
 //! `http://localhost:3000`. The switches of DESIGN §5 apply (see `examples::switches`):
-//! `PORT`, and `SIO_ALLOW_EIO3=1` for the Engine.IO v3 suite.
+//! `PORT`, `SIO_ALLOW_EIO3=1` (for the Engine.IO v3 suite), `SIO_PARSER=msgpack`.
 
 use std::sync::Arc;
 use std::time::Duration;

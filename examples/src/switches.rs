@@ -4,9 +4,11 @@
 //! - `PORT`: the listening port.
 //! - `SIO_ALLOW_EIO3=1`: also serve Engine.IO v3 clients (socket.io-client 1.x and 2.x), as
 //!   Node's `allowEIO3: true`.
+//! - `SIO_PARSER=msgpack`: the Socket.IO packets are MessagePack (`socket.io-msgpack-parser`),
+//!   as Node's `parser` option.
 
-use sio_core::ServerBuilder;
 use sio_core::engine::EngineConfig;
+use sio_core::{Parser, ServerBuilder};
 
 /// The switches, read from the environment.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +17,8 @@ pub struct Switches {
     pub port: Option<u16>,
     /// `SIO_ALLOW_EIO3=1`.
     pub allow_eio3: bool,
+    /// `SIO_PARSER=msgpack`.
+    pub msgpack: bool,
 }
 
 fn on(name: &str) -> bool {
@@ -27,12 +31,14 @@ impl Switches {
         Self {
             port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()),
             allow_eio3: on("SIO_ALLOW_EIO3"),
+            msgpack: std::env::var("SIO_PARSER").is_ok_and(|p| p.eq_ignore_ascii_case("msgpack")),
         }
     }
 
     /// Applies the switches to a Socket.IO server.
     pub fn apply(&self, builder: ServerBuilder) -> ServerBuilder {
-        builder.allow_eio3(self.allow_eio3)
+        let parser = if self.msgpack { Parser::MsgPack } else { Parser::Json };
+        builder.allow_eio3(self.allow_eio3).parser(parser)
     }
 
     /// Applies the switches that concern Engine.IO to a bare engine's settings.
@@ -45,6 +51,9 @@ impl Switches {
         let mut on = Vec::new();
         if self.allow_eio3 {
             on.push("allow_eio3");
+        }
+        if self.msgpack {
+            on.push("msgpack parser");
         }
         if on.is_empty() { String::new() } else { format!(" [{}]", on.join(", ")) }
     }
