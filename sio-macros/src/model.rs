@@ -16,6 +16,7 @@ pub(crate) struct Namespace {
     pub(crate) emits: Option<Type>,
     pub(crate) docs: String,
     pub(crate) connect: Option<Handler>,
+    pub(crate) disconnecting: Option<Handler>,
     pub(crate) disconnect: Option<Handler>,
     pub(crate) events: Vec<Handler>,
 }
@@ -24,6 +25,7 @@ pub(crate) struct Namespace {
 pub(crate) enum Kind {
     Connect,
     Event,
+    Disconnecting,
     Disconnect,
 }
 
@@ -32,6 +34,7 @@ impl Kind {
         match self {
             Kind::Connect => "connect",
             Kind::Event => "event",
+            Kind::Disconnecting => "disconnecting",
             Kind::Disconnect => "disconnect",
         }
     }
@@ -133,6 +136,7 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
         emits,
         docs: attr::docs(&item.attrs),
         connect: None,
+        disconnecting: None,
         disconnect: None,
         events: Vec::new(),
     };
@@ -155,8 +159,12 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
                 }
                 ns.events.push(handler);
             }
-            Kind::Connect | Kind::Disconnect => {
-                let slot = if kind == Kind::Connect { &mut ns.connect } else { &mut ns.disconnect };
+            Kind::Connect | Kind::Disconnecting | Kind::Disconnect => {
+                let slot = match kind {
+                    Kind::Connect => &mut ns.connect,
+                    Kind::Disconnecting => &mut ns.disconnecting,
+                    _ => &mut ns.disconnect,
+                };
                 if let Some(first) = slot {
                     cx.error(
                         &f.sig.ident,
@@ -216,7 +224,7 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
     let mut found: Option<(Kind, Vec<Opt>, TokenStream)> = None;
     let mut keep = Vec::new();
     for a in std::mem::take(&mut f.attrs) {
-        let kind = [Kind::Connect, Kind::Event, Kind::Disconnect]
+        let kind = [Kind::Connect, Kind::Event, Kind::Disconnecting, Kind::Disconnect]
             .into_iter()
             .find(|k| a.path().is_ident(k.attr_name()));
         let Some(kind) = kind else {
@@ -241,7 +249,10 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
             }
         };
         if found.is_some() {
-            cx.error(&a, "a method handles one thing: #[event], #[connect] or #[disconnect]");
+            cx.error(
+                &a,
+                "a method handles one thing: #[event], #[connect], #[disconnecting] or #[disconnect]",
+            );
             continue;
         }
         found = Some((kind, opts, a.to_token_stream()));
@@ -319,18 +330,24 @@ fn parse_handler(
         };
         let pkind = match (kind, pkind) {
             (Kind::Connect, ParamKind::Arg { .. }) => ParamKind::Auth,
-            (Kind::Connect | Kind::Disconnect, ParamKind::Rest) => {
+            (Kind::Connect | Kind::Disconnecting | Kind::Disconnect, ParamKind::Rest) => {
                 cx.error(&pt.ty, "`RawArgs` captures event arguments; it has no meaning here");
                 continue;
             }
             (Kind::Connect | Kind::Event, ParamKind::Reason) => {
-                cx.error(&pt.ty, "`DisconnectReason` is only given to #[disconnect] handlers");
-                continue;
-            }
-            (Kind::Disconnect, ParamKind::Arg { .. }) => {
                 cx.error(
                     &pt.ty,
-                    "#[disconnect] handlers take `Conn`, `Handshake` and `DisconnectReason` only",
+                    "`DisconnectReason` is only given to #[disconnecting] and #[disconnect] handlers",
+                );
+                continue;
+            }
+            (Kind::Disconnecting | Kind::Disconnect, ParamKind::Arg { .. }) => {
+                cx.error(
+                    &pt.ty,
+                    format!(
+                        "#[{}] handlers take `Conn`, `Handshake` and `DisconnectReason` only",
+                        kind.attr_name()
+                    ),
                 );
                 continue;
             }
@@ -344,10 +361,10 @@ fn parse_handler(
         syn::ReturnType::Type(_, t) if is_unit(t) => None,
         syn::ReturnType::Type(_, t) => Some((**t).clone()),
     };
-    if kind == Kind::Disconnect
+    if matches!(kind, Kind::Disconnecting | Kind::Disconnect)
         && let Some(r) = &ret
     {
-        cx.error(r, "#[disconnect] handlers return nothing");
+        cx.error(r, format!("#[{}] handlers return nothing", kind.attr_name()));
     }
     Some(Handler { ident: f.sig.ident.clone(), name, name_span, docs: attr::docs(&f.attrs), params, ret })
 }

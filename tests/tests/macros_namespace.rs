@@ -105,8 +105,25 @@ impl TestNs {
         all
     }
 
+    #[event]
+    async fn enter(&self, s: Conn, room: String) -> bool {
+        s.join(room);
+        true
+    }
+
+    /// Still in its rooms: tells them, and reports how many it saw.
+    #[disconnecting]
+    async fn going(&self, s: Conn, reason: DisconnectReason) {
+        let rooms = s.rooms();
+        for room in rooms.iter().skip(1) {
+            let _ = s.to(room.clone()).emit(TestEvent::Said(format!("bye from {}", room.as_str()), 0));
+        }
+        let _ = self.reasons.send(format!("disconnecting: {reason}, {} rooms", rooms.len()));
+    }
+
     #[disconnect]
-    async fn leave(&self, reason: DisconnectReason) {
+    async fn leave(&self, s: Conn, reason: DisconnectReason) {
+        assert_eq!(s.rooms().len(), 1, "out of its rooms by now");
         let _ = self.reasons.send(reason.as_str().to_owned());
     }
 }
@@ -230,9 +247,14 @@ async fn disconnect_handler_gets_the_reason() {
     let (addr, mut reasons, _io) = start().await;
     let mut ws = joined(addr).await;
     ws.send("41/t,").await;
+    assert_eq!(
+        recv(&mut reasons, "disconnecting").await,
+        "disconnecting: client namespace disconnect, 1 rooms"
+    );
     assert_eq!(recv(&mut reasons, "client namespace disconnect").await, "client namespace disconnect");
     let ws2 = joined(addr).await;
     drop(ws2);
+    assert_eq!(recv(&mut reasons, "disconnecting").await, "disconnecting: transport close, 1 rooms");
     assert_eq!(recv(&mut reasons, "transport close").await, "transport close");
     within(T, "server still serves", async {
         let mut again = joined(addr).await;
@@ -243,12 +265,77 @@ async fn disconnect_handler_gets_the_reason() {
     drop(ws);
 }
 
+#[tokio::test]
+async fn disconnecting_runs_while_the_socket_is_still_in_its_rooms() {
+    let (addr, mut reasons, io) = start().await;
+    let (mut a, mut b) = (joined(addr).await, joined(addr).await);
+    for ws in [&mut a, &mut b] {
+        ws.send(r#"42/t,1["enter","r1"]"#).await;
+        assert_eq!(ws.recv_text().await, "43/t,1[true]");
+        ws.send(r#"42/t,2["enter","r2"]"#).await;
+        assert_eq!(ws.recv_text().await, "43/t,2[true]");
+    }
+    drop(a);
+    assert_eq!(recv(&mut reasons, "disconnecting").await, "disconnecting: transport close, 3 rooms");
+    assert_eq!(recv(&mut reasons, "disconnect").await, "transport close");
+    // What the hook sent to its rooms reached the other member, once per room.
+    let mut got = vec![b.recv_text().await, b.recv_text().await];
+    got.sort();
+    assert_eq!(got, [r#"42/t,["said","bye from r1",0]"#, r#"42/t,["said","bye from r2",0]"#]);
+    // And the leaver is out of the rooms afterwards.
+    let handle = io.namespace::<TestNs>().expect("the namespace");
+    assert_eq!(handle.to("r1").sockets().len(), 1);
+}
+
+/// The hand-written form, with a hook that panics: the socket still leaves its rooms, the
+/// disconnect handler still runs, and the server goes on.
+#[tokio::test]
+async fn a_panicking_disconnecting_hook_still_takes_the_socket_out_of_its_rooms() {
+    tests::init_tracing();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (tx1, tx2) = (tx.clone(), tx);
+    let h = Handlers::new()
+        .on("enter", |conn: Conn, mut ev: Event| async move {
+            conn.join(ev.arg::<String>().unwrap_or_default());
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&true);
+            }
+        })
+        .on_disconnecting(move |conn: Conn, _reason| {
+            let tx = tx1.clone();
+            async move {
+                let _ = tx.send(format!("disconnecting in {} rooms", conn.rooms().len()));
+                panic!("a hook that fails");
+            }
+        })
+        .on_disconnect(move |conn: Conn, reason| {
+            let tx = tx2.clone();
+            async move {
+                let _ = tx.send(format!("{reason} in {} rooms", conn.rooms().len()));
+            }
+        });
+    let io = Server::builder().ns("/", h).build();
+    let addr = tests::serve(&io).await;
+    let mut ws = Ws::connect(addr).await;
+    ws.connect_ns("/").await;
+    ws.send(r#"421["enter","r"]"#).await;
+    assert_eq!(ws.recv_text().await, "431[true]");
+    ws.send("41").await;
+    assert_eq!(recv(&mut rx, "disconnecting").await, "disconnecting in 2 rooms");
+    assert_eq!(recv(&mut rx, "disconnect").await, "client namespace disconnect in 1 rooms");
+    assert_eq!(io.of("/").expect("/").to("r").sockets().len(), 0);
+    // The same connection joins again and is served.
+    ws.connect_ns("/").await;
+    ws.send(r#"421["enter","r"]"#).await;
+    assert_eq!(ws.recv_text().await, "431[true]");
+}
+
 #[test]
 fn schema_describes_the_namespace() {
     let schema = <TestNs as sio_core::TypedNamespace>::schema();
     assert_eq!(schema.path, "/t");
     let names: Vec<_> = schema.events.iter().map(|e| e.name).collect();
-    assert_eq!(names, ["msg", "move", "nothing", "bin", "rest", "fallible", "ask", "say", "echo"]);
+    assert_eq!(names, ["msg", "move", "nothing", "bin", "rest", "fallible", "ask", "say", "echo", "enter"]);
     assert!(schema.events.iter().all(|e| e.ack_spread == (e.name == "echo")));
     let mv = &schema.events[1];
     assert_eq!((mv.args[0].name, mv.args[0].ty.written, mv.args[0].optional), ("x", "i32", false));

@@ -158,8 +158,8 @@ impl EngineHandler for SioHandler {
         let reason = DisconnectReason::from(reason);
         let sockets = std::mem::take(&mut *client.shared.sockets.lock());
         for socket in sockets {
-            if socket.leave_namespace(reason) {
-                tasks.run(socket.ns.handler.disconnect(Conn::from_inner(socket.clone()), reason));
+            if let Some(handlers) = socket.leave(reason) {
+                tasks.run(handlers);
             }
         }
     }
@@ -177,12 +177,9 @@ impl Client {
             PacketType::Connect => self.connect(packet, tasks),
             PacketType::Disconnect => {
                 if let Some(socket) = self.shared.find(nsp)
-                    && socket.leave_namespace(DisconnectReason::ClientNamespaceDisconnect)
+                    && let Some(handlers) = socket.leave(DisconnectReason::ClientNamespaceDisconnect)
                 {
-                    tasks.run(socket.ns.handler.disconnect(
-                        Conn::from_inner(socket.clone()),
-                        DisconnectReason::ClientNamespaceDisconnect,
-                    ));
+                    tasks.run(handlers);
                 }
             }
             PacketType::Event | PacketType::BinaryEvent => {

@@ -31,6 +31,21 @@ pub trait NamespaceHandler: Send + Sync + 'static {
     /// An event arrived.
     fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
 
+    /// The socket is leaving the namespace (whatever the reason), before it leaves its rooms:
+    /// [`Conn::rooms`] still lists them and broadcasts to them still count it (Node's
+    /// `disconnecting`). Nothing is delivered to the socket any more. Return `None` (the
+    /// default) when there is nothing to do; the socket then leaves its rooms at once. With a
+    /// hook, it leaves them when the hook's future ends, then [`NamespaceHandler::disconnect`]
+    /// runs.
+    fn disconnecting(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let _ = (conn, reason);
+        None::<std::future::Ready<()>>
+    }
+
     /// The socket left the namespace.
     fn disconnect(
         self: &Arc<Self>,
@@ -48,6 +63,7 @@ pub(crate) type ConnectFuture = Pin<Box<dyn Future<Output = Result<(), ConnectEr
 pub(crate) trait DynHandler: Send + Sync + 'static {
     fn connect(&self, conn: Conn) -> ConnectFuture;
     fn event(&self, conn: Conn, event: Event) -> BoxFuture;
+    fn disconnecting(&self, conn: Conn, reason: DisconnectReason) -> Option<BoxFuture>;
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
 }
 
@@ -71,6 +87,9 @@ impl<T: NamespaceHandler> DynHandler for Holder<T> {
                 socket.disconnect();
             }
         })
+    }
+    fn disconnecting(&self, conn: Conn, reason: DisconnectReason) -> Option<BoxFuture> {
+        NamespaceHandler::disconnecting(&self.0, conn, reason).map(|f| Box::pin(f) as BoxFuture)
     }
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture {
         Box::pin(NamespaceHandler::disconnect(&self.0, conn, reason))
@@ -107,6 +126,10 @@ type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Syn
 ///             let _ = ack.send(&format!("recv {text}"));
 ///         }
 ///     })
+///     .on_disconnecting(|conn: Conn, _reason| async move {
+///         // Still in its rooms: tell them.
+///         conn.to("lobby").emit("user-left", &conn.id().as_str()).ok();
+///     })
 ///     .on_disconnect(|conn: Conn, reason| async move {
 ///         println!("{} left: {reason}", conn.id());
 ///     });
@@ -118,6 +141,7 @@ pub struct Handlers {
     events: HashMap<Box<str>, EventFn>,
     any: Option<EventFn>,
     connect: Option<ConnectFn>,
+    disconnecting: Option<DisconnectFn>,
     disconnect: Option<DisconnectFn>,
 }
 
@@ -199,9 +223,33 @@ impl Handlers {
         self
     }
 
-    /// Runs when a socket leaves, whatever the reason ([`DisconnectReason`]). The socket is
-    /// already out of its rooms: `conn.rooms()` lists only its own id room (there is no
-    /// equivalent of Node's `disconnecting` event, which still sees them).
+    /// Runs when a socket is leaving, whatever the reason, before it leaves its rooms (Node's
+    /// `socket.on("disconnecting")`): `conn.rooms()` still lists them, and a broadcast to them
+    /// (without the socket, e.g. `conn.to(room)`) reaches the others. Nothing is delivered to
+    /// the socket itself any more. The socket leaves its rooms when the future ends, then the
+    /// [`on_disconnect`](Handlers::on_disconnect) handler runs.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, DisconnectReason, Handlers};
+    /// let h = Handlers::new().on_disconnecting(|conn: Conn, _reason: DisconnectReason| async move {
+    ///     for room in conn.rooms().iter().skip(1) {
+    ///         conn.to(room.clone()).emit("user-left", &conn.id().as_str()).ok();
+    ///     }
+    /// });
+    /// ```
+    #[doc(alias = "disconnecting")]
+    pub fn on_disconnecting<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, DisconnectReason) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.disconnecting = Some(Box::new(move |c, r| Box::pin(f(c, r))));
+        self
+    }
+
+    /// Runs when a socket left, whatever the reason ([`DisconnectReason`]). The socket is
+    /// already out of its rooms: `conn.rooms()` lists only its own id room (see
+    /// [`on_disconnecting`](Handlers::on_disconnecting) for a hook that still sees them).
     ///
     /// ```
     /// # use sio_core::{Conn, DisconnectReason, Handlers};
@@ -239,6 +287,13 @@ impl NamespaceHandler for Handlers {
                 Box::pin(async {})
             }
         }
+    }
+    fn disconnecting(
+        self: &Arc<Self>,
+        conn: Conn,
+        reason: DisconnectReason,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        self.disconnecting.as_ref().map(|f| f(conn, reason))
     }
     fn disconnect(
         self: &Arc<Self>,

@@ -143,7 +143,7 @@ impl Namespace {
 
     pub(crate) fn join(&self, socket: &SocketInner, room: Room) {
         let mut rooms = socket.rooms.lock();
-        // Checked under the socket's list: `leave_namespace` marks the socket before it takes
+        // Checked under the socket's list: `SocketInner::leave` marks the socket before it takes
         // the list, so a late join from a still-running handler cannot leave an entry behind.
         // A socket is always in its own id room (not kept in the list).
         if socket.is_disconnected() || rooms.contains(&room) || room.as_str() == socket.id.as_str() {

@@ -24,7 +24,7 @@ use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
 use crate::adapter::SocketInfo;
-use crate::engine::{Frame, ProtocolVersion, SendError};
+use crate::engine::{BoxFuture, Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
 use crate::{Room, Sid};
 
@@ -126,17 +126,41 @@ impl SocketInner {
 
     /// Leaves the namespace: rooms, client table and pending acks. Returns false if it had
     /// already left.
-    pub(crate) fn leave_namespace(self: &Arc<Self>, reason: DisconnectReason) -> bool {
+    /// Takes the socket out of its namespace with `reason`; `None` when it had left already.
+    /// The future runs the namespace's `disconnecting` hook (the socket still in its rooms),
+    /// takes it out of its rooms, then runs the `disconnect` handler. Without a hook the socket
+    /// is out of its rooms before this returns.
+    pub(crate) fn leave(self: &Arc<Self>, reason: DisconnectReason) -> Option<BoxFuture> {
         if self.state.swap(DISCONNECTED, Ordering::AcqRel) == DISCONNECTED {
-            return false;
+            return None;
         }
         if reason == DisconnectReason::ServerNamespaceDisconnect {
             let _ = self.client.session.send(encode::disconnect(self.ns.config.parser, self.ns.path()));
         }
-        self.ns.remove_socket(self);
         self.client.remove(self);
         self.acks.lock().clear();
-        true
+        let conn = Conn::from_inner(self.clone());
+        let Some(hook) = self.ns.handler.disconnecting(conn.clone(), reason) else {
+            self.ns.remove_socket(self);
+            return Some(self.ns.handler.disconnect(conn, reason));
+        };
+        /// Takes the socket out of its rooms when the hook ends, even by a panic.
+        struct OutOfRooms(Arc<SocketInner>);
+        impl Drop for OutOfRooms {
+            fn drop(&mut self) {
+                self.0.ns.remove_socket(&self.0);
+            }
+        }
+        let rooms = OutOfRooms(self.clone());
+        Some(Box::pin(async move {
+            use futures_util::FutureExt as _;
+            if std::panic::AssertUnwindSafe(hook).catch_unwind().await.is_err() {
+                tracing::error!(sid = %conn.id(), ns = conn.namespace().path(), "a disconnecting hook panicked");
+            }
+            drop(rooms);
+            let handler = conn.inner.ns.handler.clone();
+            handler.disconnect(conn, reason).await;
+        }))
     }
 
     pub(crate) fn register_ack(&self, id: u64, entry: AckEntry) {
@@ -387,12 +411,8 @@ impl<E> Conn<E> {
     /// # });
     /// ```
     pub fn disconnect(&self) {
-        if self.inner.leave_namespace(DisconnectReason::ServerNamespaceDisconnect) {
-            let fut = self.inner.ns.handler.disconnect(
-                Conn::from_inner(self.inner.clone()),
-                DisconnectReason::ServerNamespaceDisconnect,
-            );
-            tokio::spawn(fut);
+        if let Some(handlers) = self.inner.leave(DisconnectReason::ServerNamespaceDisconnect) {
+            tokio::spawn(handlers);
         }
     }
 
@@ -411,9 +431,8 @@ impl<E> Conn<E> {
     /// ```
     pub fn close(&self) {
         for socket in self.inner.client.sockets() {
-            if socket.leave_namespace(DisconnectReason::ServerNamespaceDisconnect) {
-                let reason = DisconnectReason::ServerNamespaceDisconnect;
-                tokio::spawn(socket.ns.handler.disconnect(Conn::from_inner(socket.clone()), reason));
+            if let Some(handlers) = socket.leave(DisconnectReason::ServerNamespaceDisconnect) {
+                tokio::spawn(handlers);
             }
         }
         self.inner.client.session.close(crate::engine::CloseReason::ForcedClose);

@@ -121,6 +121,26 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
         }
     });
 
+    let disconnecting = ns.disconnecting.as_ref().map(|h| {
+        let ident = &h.ident;
+        let args = call_args(h, &[]);
+        quote! {
+            fn disconnecting(
+                self: &::std::sync::Arc<Self>,
+                __conn: ::sio_core::Conn,
+                __reason: ::sio_core::DisconnectReason,
+            ) -> ::core::option::Option<
+                impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static,
+            > {
+                let __this = ::core::clone::Clone::clone(self);
+                ::core::option::Option::Some(async move {
+                    let _ = &__reason;
+                    __this.#ident(#(#args),*).await
+                })
+            }
+        }
+    });
+
     quote! {
         impl ::sio_core::NamespaceHandler for #self_ty {
             #connect
@@ -139,6 +159,8 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                     }
                 }
             }
+
+            #disconnecting
 
             #disconnect
         }

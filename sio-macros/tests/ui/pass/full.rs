@@ -84,6 +84,11 @@ impl Chat {
         if n > 0 { Ok(n) } else { Err("negative".into()) }
     }
 
+    #[disconnecting]
+    async fn leaving(&self, s: Conn, _h: Handshake, reason: DisconnectReason) {
+        let _ = (s.rooms(), reason);
+    }
+
     #[disconnect]
     async fn leave(&self, _s: Conn, reason: DisconnectReason) {
         let _ = reason;

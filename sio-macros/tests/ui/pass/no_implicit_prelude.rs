@@ -28,6 +28,10 @@ impl Chat {
     }
     #[event]
     async fn nothing(&self) {}
+    #[disconnecting]
+    async fn leaving(&self, s: Conn) {
+        let _ = s.rooms();
+    }
 }
 
 fn main() {}
