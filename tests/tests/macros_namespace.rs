@@ -365,3 +365,40 @@ async fn typed_namespace_wide_emit_from_outside_a_handler() {
     assert_eq!(a.recv_text().await, r#"42/t,["said","room",2]"#);
     assert_eq!(b.recv_text().await, r#"42/t,["said","room",2]"#);
 }
+
+#[tokio::test]
+async fn leave_all_and_room_len() {
+    let h = Handlers::new()
+        .on("enter", |conn: Conn, mut ev: Event| async move {
+            conn.join(ev.arg::<String>().unwrap_or_default());
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&true);
+            }
+        })
+        .on("leave-all", |conn: Conn, mut ev: Event| async move {
+            conn.leave_all();
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&conn.rooms().len());
+            }
+        });
+    let io = Server::builder().ns("/", h).build();
+    let addr = tests::serve(&io).await;
+    let (mut a, mut b) = (Ws::connect(addr).await, Ws::connect(addr).await);
+    let a_id = a.connect_ns("/").await;
+    b.connect_ns("/").await;
+    for (ws, rooms) in [(&mut a, ["x", "y"]), (&mut b, ["x", "z"])] {
+        for room in rooms {
+            ws.send(&format!(r#"421["enter","{room}"]"#)).await;
+            assert_eq!(ws.recv_text().await, "431[true]");
+        }
+    }
+    let root = io.of("/").expect("/");
+    assert_eq!([root.room_len("x"), root.room_len("y"), root.room_len("z")], [2, 1, 1]);
+    assert_eq!(root.room_len(&a_id), 1, "a socket id is a room of one");
+    assert_eq!(root.room_len("nowhere"), 0);
+    a.send(r#"422["leave-all"]"#).await;
+    assert_eq!(a.recv_text().await, "432[1]", "only its own id room is left");
+    assert_eq!([root.room_len("x"), root.room_len("y"), root.room_len("z")], [1, 0, 1]);
+    assert!(root.rooms().iter().all(|(r, _)| r.as_str() != "y"), "an emptied room is gone");
+    assert_eq!(root.room_len(&a_id), 1, "still connected");
+}

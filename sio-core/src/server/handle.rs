@@ -322,6 +322,21 @@ impl<E> NsHandle<E> {
     pub fn rooms(&self) -> Vec<(Room, usize)> {
         self.ns.room_sizes()
     }
+
+    /// How many sockets of this server are in `room` (a socket id counts as a room of one),
+    /// without collecting them; the seed servers' `RoomLen`. For the whole cluster, count
+    /// [`BroadcastOperator::fetch_sockets`].
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// # let io = Server::builder().ns("/chat", Handlers::new()).build();
+    /// let chat = io.of("/chat").unwrap();
+    /// assert_eq!(chat.room_len("lobby"), 0);
+    /// ```
+    #[doc(alias = "RoomLen")]
+    pub fn room_len(&self, room: &str) -> usize {
+        self.ns.room_len(room)
+    }
 }
 
 impl NsHandle<Untyped> {

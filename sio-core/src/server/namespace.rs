@@ -170,6 +170,26 @@ impl Namespace {
         self.remove_member(&mut self.rooms.write(), room, socket.id);
     }
 
+    /// Leaves every room but the socket's own id room.
+    pub(crate) fn leave_all(&self, socket: &SocketInner) {
+        let left = std::mem::take(&mut *socket.rooms.lock());
+        if left.is_empty() {
+            return;
+        }
+        let mut index = self.rooms.write();
+        for room in &left {
+            self.remove_member(&mut index, room, socket.id);
+        }
+    }
+
+    /// Members of `room` on this node (a socket id of this namespace is a room of one).
+    pub(crate) fn room_len(&self, room: &str) -> usize {
+        if let Some(members) = self.rooms.read().get(room) {
+            return members.len();
+        }
+        usize::from(Sid::parse(room).is_some_and(|sid| self.sockets.read().contains_key(&sid)))
+    }
+
     fn remove_member(&self, index: &mut HashMap<Room, HashSet<Sid>>, room: &Room, sid: Sid) {
         if let Some(set) = index.get_mut(room) {
             set.remove(&sid);

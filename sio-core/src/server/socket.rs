@@ -381,6 +381,22 @@ impl<E> Conn<E> {
         self.inner.ns.leave(&self.inner, &room.into());
     }
 
+    /// Leaves every room but its own id room (socket.io 2's `leaveAll`).
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// # let _ = Handlers::new().on("ev", |conn: Conn, _ev: Event| async move {
+    /// conn.join("a");
+    /// conn.join("b");
+    /// conn.leave_all();
+    /// assert_eq!(conn.rooms().len(), 1); // its own id room
+    /// # });
+    /// ```
+    #[doc(alias = "leaveAll")]
+    pub fn leave_all(&self) {
+        self.inner.ns.leave_all(&self.inner);
+    }
+
     /// The rooms this socket is in, its own id room first (as in the reference server).
     ///
     /// ```
