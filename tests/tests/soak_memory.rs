@@ -20,6 +20,9 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
+/// The live-heap count is global: the tests of this file take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn live_bytes() -> i64 {
     let s = GLOBAL.stats();
     // realloc growth and shrink are already counted in these two.
@@ -83,6 +86,7 @@ async fn idle(io: &Server) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_heap_returns_near_baseline() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let n: usize = std::env::var("SOAK_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     tests::init_tracing();
     let io = common::builder()
@@ -123,4 +127,115 @@ async fn live_heap_returns_near_baseline() {
         after - baseline
     );
     within(T, "still serving", common::assert_serves(addr)).await;
+}
+
+/// `/dyn-<n>` namespaces, each joined with a room, then left: with
+/// `cleanup_empty_child_namespaces` every one is dropped when its last socket leaves.
+fn dynamic_server(cleanup: bool, cap: usize) -> Server {
+    let h = sio_core::Handlers::new().on("join", |c: sio_core::Conn, mut e: sio_core::Event| async move {
+        if let Ok(room) = e.arg::<String>() {
+            c.join(room);
+        }
+        if let Some(a) = e.take_ack() {
+            let _ = a.send(&true);
+        }
+    });
+    common::builder()
+        .ns("/", common::base_handlers())
+        .dynamic_ns(|p| p.starts_with("/dyn-"), h, Vec::new())
+        .cleanup_empty_child_namespaces(cleanup)
+        .max_dynamic_namespaces(cap)
+        .build()
+}
+
+/// Joins `/dyn-<i>` for every `i` of `ids` (with a room in each), then leaves them all.
+async fn come_and_go(w: &mut Ws, ids: std::ops::Range<usize>) {
+    for i in ids.clone() {
+        let nsp = format!("/dyn-{i}");
+        w.connect_ns(&nsp).await;
+        w.send(&format!(r#"42{nsp},1["join","r{i}"]"#)).await;
+        assert_eq!(w.recv_text().await, format!("43{nsp},1[true]"));
+    }
+    for i in ids {
+        w.send(&format!("41/dyn-{i},")).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_dynamic_namespaces_come_and_go() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    tests::init_tracing();
+    let io = dynamic_server(true, 10_000);
+    let addr = tests::serve(&io).await;
+    let namespaces = |io: &Server| io.stats().namespaces.len();
+    let settled = |io: &Server| {
+        let io = io.clone();
+        within(Duration::from_secs(15), "the dynamic namespaces to be dropped", async move {
+            while io.stats().namespaces.len() > 1 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    // Ten connections, each holding 50 namespaces at a time (the per-client limit is 64).
+    let mut conns = Vec::new();
+    for _ in 0..10 {
+        conns.push(Ws::connect(addr).await);
+    }
+    // Warm up, then measure.
+    futures_util::future::join_all(
+        conns.iter_mut().enumerate().map(|(c, w)| come_and_go(w, c * 50..c * 50 + 50)),
+    )
+    .await;
+    settled(&io).await;
+    let baseline = live_bytes();
+    let mut peak = 0;
+    for round in 1..=20 {
+        let base = round * 500;
+        futures_util::future::join_all(conns.iter_mut().enumerate().map(|(c, w)| {
+            let start = base + c * 50;
+            async move {
+                for i in start..start + 50 {
+                    let nsp = format!("/dyn-{i}");
+                    w.connect_ns(&nsp).await;
+                    w.send(&format!(r#"42{nsp},1["join","r{i}"]"#)).await;
+                    assert_eq!(w.recv_text().await, format!("43{nsp},1[true]"));
+                }
+            }
+        }))
+        .await;
+        assert_eq!(namespaces(&io), 501, "500 dynamic namespaces alive, and /");
+        peak = peak.max(live_bytes());
+        for (c, w) in conns.iter_mut().enumerate() {
+            for i in base + c * 50..base + c * 50 + 50 {
+                w.send(&format!("41/dyn-{i},")).await;
+            }
+        }
+        settled(&io).await;
+    }
+    let after = live_bytes();
+    eprintln!(
+        "dynamic namespaces: 10,000 came and went; live heap {baseline} B baseline, {peak} B at peak, {after} B after"
+    );
+    assert!(
+        peak - baseline > 500 * 1024,
+        "500 live namespaces should have used memory: {baseline} -> {peak}"
+    );
+    assert!(after - baseline <= 256 * 1024, "live heap {after} B after vs {baseline} B before");
+    // The connections are still served, and a dropped path is created afresh on demand.
+    come_and_go(&mut conns[0], 0..1).await;
+    within(T, "still serving", common::assert_serves(addr)).await;
+}
+
+#[tokio::test]
+async fn dynamic_namespaces_are_capped() {
+    let io = dynamic_server(false, 3);
+    let addr = tests::serve(&io).await;
+    let mut w = Ws::connect(addr).await;
+    come_and_go(&mut w, 0..3).await;
+    // Without cleanup they stay, so the cap counts them: a fourth path is refused...
+    w.send("40/dyn-9,").await;
+    assert_eq!(w.recv_text().await, r#"44/dyn-9,{"message":"Too many namespaces"}"#);
+    // ...while the existing ones still take clients.
+    come_and_go(&mut w, 1..2).await;
+    assert_eq!(io.stats().namespaces.len(), 4);
 }

@@ -24,6 +24,8 @@ pub(crate) struct ServerConfig {
     pub(crate) max_attachment_bytes: usize,
     pub(crate) max_namespaces_per_client: usize,
     pub(crate) parser: Parser,
+    pub(crate) cleanup_empty_child_namespaces: bool,
+    pub(crate) max_dynamic_namespaces: usize,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +37,8 @@ impl Default for ServerConfig {
             max_attachment_bytes: 0,
             parser: Parser::Json,
             max_namespaces_per_client: 64,
+            cleanup_empty_child_namespaces: false,
+            max_dynamic_namespaces: 10_000,
         }
     }
 }
@@ -446,6 +450,45 @@ impl ServerBuilder {
         self
     }
 
+    /// Drops a namespace created by [`dynamic_ns`](Self::dynamic_ns) when its last socket
+    /// leaves (default false, as Node's `cleanupEmptyChildNamespaces`): its rooms, its
+    /// server-side event handlers and its adapter side go with it, and the next client to
+    /// connect to that path creates it afresh. Declared namespaces are never dropped.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// let io = Server::builder()
+    ///     .dynamic_ns(|p| p.starts_with("/room-"), Handlers::new(), Vec::new())
+    ///     .cleanup_empty_child_namespaces(true)
+    ///     .build();
+    /// ```
+    #[doc(alias = "cleanupEmptyChildNamespaces")]
+    pub fn cleanup_empty_child_namespaces(mut self, yes: bool) -> Self {
+        self.config.cleanup_empty_child_namespaces = yes;
+        self
+    }
+
+    /// The most namespaces [`dynamic_ns`](Self::dynamic_ns) patterns may have alive at once
+    /// (default 10,000; Node has no such bound). A CONNECT that would create one more gets
+    /// `connect_error` `Too many namespaces`, so clients cannot grow the server's memory
+    /// without bound through a matching pattern. Without
+    /// [`cleanup_empty_child_namespaces`](Self::cleanup_empty_child_namespaces), dynamic
+    /// namespaces live as long as the server, so this is also how many distinct paths it ever
+    /// serves.
+    ///
+    /// ```
+    /// # use sio_core::{Handlers, Server};
+    /// let io = Server::builder()
+    ///     .dynamic_ns(|p| p.starts_with("/room-"), Handlers::new(), Vec::new())
+    ///     .cleanup_empty_child_namespaces(true)
+    ///     .max_dynamic_namespaces(1_000)
+    ///     .build();
+    /// ```
+    pub fn max_dynamic_namespaces(mut self, n: usize) -> Self {
+        self.config.max_dynamic_namespaces = n;
+        self
+    }
+
     /// The server. Declared namespaces exist from now on (and their adapter side, if any);
     /// no tokio runtime is needed until it serves.
     pub fn build(mut self) -> Server {
@@ -458,7 +501,7 @@ impl ServerBuilder {
             .namespaces
             .into_iter()
             .map(|(p, def)| {
-                let ns = Namespace::new(&p, def, config.clone(), self.adapter.as_ref());
+                let ns = Namespace::new(&p, def, config.clone(), self.adapter.as_ref(), false);
                 (p.into_boxed_str(), ns)
             })
             .collect::<HashMap<_, _>>();
@@ -466,6 +509,7 @@ impl ServerBuilder {
             config,
             namespaces: RwLock::new(namespaces),
             dynamic: self.dynamic,
+            dynamic_live: Default::default(),
             adapter: self.adapter,
         });
         let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });

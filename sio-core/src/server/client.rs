@@ -19,6 +19,7 @@ use crate::protocol::{Packet, PacketType, Parser, Payload, msgpack};
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
     pub(crate) session: Arc<Session>,
+    pub(crate) server: Arc<ServerInner>,
     pub(crate) handshake: Handshake,
     sockets: Mutex<Vec<Arc<SocketInner>>>,
     /// Ends the connect-timeout timer early: a namespace was joined, or the session closed.
@@ -67,6 +68,7 @@ impl EngineHandler for SioHandler {
     fn on_open(&self, session: &Arc<Session>, req: &http::request::Parts) -> Client {
         let shared = Arc::new(ClientShared {
             session: session.clone(),
+            server: self.server.clone(),
             handshake: Handshake::from_parts(req),
             sockets: Mutex::new(Vec::new()),
             settled: tokio::sync::Notify::new(),
@@ -240,14 +242,17 @@ impl Client {
             ));
             return;
         }
-        let Some(ns) = self.server.namespace_for(path) else {
-            let _ = self.shared.session.send(encode::connect_error(
-                self.server.config.parser,
-                path,
-                "Invalid namespace",
-                None,
-            ));
-            return;
+        let ns = match self.server.namespace_for(path) {
+            Ok(ns) => ns,
+            Err(message) => {
+                let _ = self.shared.session.send(encode::connect_error(
+                    self.server.config.parser,
+                    path,
+                    message,
+                    None,
+                ));
+                return;
+            }
         };
         // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
         // as `/nsp#<engine id>`, which does not fit a `Sid`: those get a fresh one).
@@ -260,7 +265,21 @@ impl Client {
         self.connecting.lock().push(path.into());
         let connecting = self.connecting.clone();
         let shared = self.shared.clone();
-        tasks.run(Box::pin(run_connect(ns, socket, shared, connecting)));
+        let pending = Pending { server: self.server.clone(), ns: ns.clone() };
+        tasks.run(Box::pin(run_connect(ns, socket, shared, connecting, pending)));
+    }
+}
+
+/// A CONNECT counted on its namespace; settled however `run_connect` ends (dropped or
+/// panicking included), so an empty dynamic namespace can be dropped.
+struct Pending {
+    server: Arc<ServerInner>,
+    ns: Arc<Namespace>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.server.settle(&self.ns);
     }
 }
 
@@ -269,7 +288,9 @@ async fn run_connect(
     socket: Arc<SocketInner>,
     shared: Arc<ClientShared>,
     connecting: Arc<Mutex<Vec<Box<str>>>>,
+    pending: Pending,
 ) {
+    let _pending = pending;
     let mut result = Ok(());
     for mw in &ns.middlewares {
         result = mw(Conn::from_inner(socket.clone())).await;

@@ -28,6 +28,7 @@ mod typed;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use parking_lot::RwLock;
@@ -58,21 +59,65 @@ pub(crate) struct ServerInner {
     pub(crate) config: Arc<ServerConfig>,
     namespaces: RwLock<HashMap<Box<str>, Arc<Namespace>>>,
     dynamic: Vec<(Predicate, NamespaceDef)>,
+    /// Namespaces created by `dynamic` alive now.
+    dynamic_live: std::sync::atomic::AtomicUsize,
     adapter: Option<Arc<dyn Adapter>>,
 }
 
 impl ServerInner {
-    /// The namespace serving `path`, creating it when a dynamic pattern matches.
-    pub(crate) fn namespace_for(&self, path: &str) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self.namespaces.read().get(path) {
-            return Some(ns.clone());
+    /// The namespace a CONNECT to `path` joins, creating it when a dynamic pattern matches;
+    /// the error is the `connect_error` message. The CONNECT is counted as pending on the
+    /// namespace until [`ServerInner::settle`] says how it ended.
+    pub(crate) fn namespace_for(&self, path: &str) -> Result<Arc<Namespace>, &'static str> {
+        {
+            let map = self.namespaces.read();
+            if let Some(ns) = map.get(path) {
+                // Under the map's lock, so that `sweep` sees it.
+                ns.pending.fetch_add(1, Ordering::AcqRel);
+                return Ok(ns.clone());
+            }
         }
-        let (_, def) = self.dynamic.iter().find(|(matches, _)| matches(path))?;
+        let (_, def) = self.dynamic.iter().find(|(matches, _)| matches(path)).ok_or("Invalid namespace")?;
         let mut map = self.namespaces.write();
-        let ns = map
-            .entry(path.into())
-            .or_insert_with(|| Namespace::new(path, def.clone(), self.config.clone(), self.adapter.as_ref()));
-        Some(ns.clone())
+        if let Some(ns) = map.get(path) {
+            ns.pending.fetch_add(1, Ordering::AcqRel);
+            return Ok(ns.clone());
+        }
+        if self.dynamic_live.load(Ordering::Acquire) >= self.config.max_dynamic_namespaces {
+            tracing::debug!(path, "dynamic namespace limit reached");
+            return Err("Too many namespaces");
+        }
+        let ns = Namespace::new(path, def.clone(), self.config.clone(), self.adapter.as_ref(), true);
+        ns.pending.fetch_add(1, Ordering::AcqRel);
+        self.dynamic_live.fetch_add(1, Ordering::AcqRel);
+        map.insert(path.into(), ns.clone());
+        Ok(ns)
+    }
+
+    /// A CONNECT counted by [`ServerInner::namespace_for`] ended (its socket joined, or not).
+    pub(crate) fn settle(&self, ns: &Arc<Namespace>) {
+        ns.pending.fetch_sub(1, Ordering::AcqRel);
+        self.sweep(ns);
+    }
+
+    /// Drops `ns` if it is a dynamic namespace with no socket and no pending CONNECT, when
+    /// empty ones are cleaned up.
+    pub(crate) fn sweep(&self, ns: &Arc<Namespace>) {
+        let idle = || ns.is_empty() && ns.pending.load(Ordering::Acquire) == 0;
+        if !ns.dynamic || !self.config.cleanup_empty_child_namespaces || !idle() {
+            return;
+        }
+        let mut map = self.namespaces.write();
+        if !idle() || !map.get(ns.path()).is_some_and(|n| Arc::ptr_eq(n, ns)) {
+            return;
+        }
+        map.remove(ns.path());
+        self.dynamic_live.fetch_sub(1, Ordering::AcqRel);
+        drop(map);
+        tracing::debug!(path = ns.path(), "empty dynamic namespace dropped");
+        if let Some(adapter) = ns.adapter() {
+            adapter.close();
+        }
     }
 }
 

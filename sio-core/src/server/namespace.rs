@@ -55,6 +55,11 @@ pub(crate) struct Namespace {
     ack_ids: AtomicU64,
     adapter: Option<Arc<dyn NamespaceAdapter>>,
     server_events: RwLock<HashMap<Box<str>, ServerEventFn>>,
+    /// Created by a dynamic pattern (and so may be dropped when empty).
+    pub(crate) dynamic: bool,
+    /// CONNECTs resolved to this namespace whose socket is not in it yet: a namespace with
+    /// some is not empty (see `ServerInner::sweep`).
+    pub(crate) pending: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Namespace {
@@ -69,6 +74,7 @@ impl Namespace {
         def: NamespaceDef,
         config: Arc<ServerConfig>,
         adapter: Option<&Arc<dyn Adapter>>,
+        dynamic: bool,
     ) -> Arc<Self> {
         Arc::new_cyclic(|weak: &std::sync::Weak<Namespace>| {
             let local: std::sync::Weak<dyn crate::adapter::LocalOps> = weak.clone();
@@ -82,6 +88,8 @@ impl Namespace {
                 ack_ids: AtomicU64::new(0),
                 adapter: adapter.map(|a| a.namespace(LocalNamespace::new(local, path))),
                 server_events: RwLock::new(HashMap::new()),
+                dynamic,
+                pending: std::sync::atomic::AtomicUsize::new(0),
             }
         })
     }
@@ -102,6 +110,10 @@ impl Namespace {
     // --- the socket table --------------------------------------------------------------------
 
     /// Number of connected sockets.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.sockets.read().is_empty()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.sockets.read().len()
     }

@@ -141,14 +141,14 @@ impl SocketInner {
         self.acks.lock().clear();
         let conn = Conn::from_inner(self.clone());
         let Some(hook) = self.ns.handler.disconnecting(conn.clone(), reason) else {
-            self.ns.remove_socket(self);
+            self.leave_rooms();
             return Some(self.ns.handler.disconnect(conn, reason));
         };
         /// Takes the socket out of its rooms when the hook ends, even by a panic.
         struct OutOfRooms(Arc<SocketInner>);
         impl Drop for OutOfRooms {
             fn drop(&mut self) {
-                self.0.ns.remove_socket(&self.0);
+                self.0.leave_rooms();
             }
         }
         let rooms = OutOfRooms(self.clone());
@@ -161,6 +161,12 @@ impl SocketInner {
             let handler = conn.inner.ns.handler.clone();
             handler.disconnect(conn, reason).await;
         }))
+    }
+
+    /// Out of the namespace's tables (its rooms); an emptied dynamic namespace may go.
+    fn leave_rooms(self: &Arc<Self>) {
+        self.ns.remove_socket(self);
+        self.client.server.sweep(&self.ns);
     }
 
     pub(crate) fn register_ack(&self, id: u64, entry: AckEntry) {
