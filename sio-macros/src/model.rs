@@ -18,6 +18,7 @@ pub(crate) struct Namespace {
     pub(crate) connect: Option<Handler>,
     pub(crate) disconnecting: Option<Handler>,
     pub(crate) disconnect: Option<Handler>,
+    pub(crate) fallback: Option<Handler>,
     pub(crate) events: Vec<Handler>,
 }
 
@@ -25,6 +26,7 @@ pub(crate) struct Namespace {
 pub(crate) enum Kind {
     Connect,
     Event,
+    Fallback,
     Disconnecting,
     Disconnect,
 }
@@ -34,6 +36,7 @@ impl Kind {
         match self {
             Kind::Connect => "connect",
             Kind::Event => "event",
+            Kind::Fallback => "fallback",
             Kind::Disconnecting => "disconnecting",
             Kind::Disconnect => "disconnect",
         }
@@ -138,6 +141,7 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
         connect: None,
         disconnecting: None,
         disconnect: None,
+        fallback: None,
         events: Vec::new(),
     };
     for impl_item in &mut item.items {
@@ -159,9 +163,10 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
                 }
                 ns.events.push(handler);
             }
-            Kind::Connect | Kind::Disconnecting | Kind::Disconnect => {
+            Kind::Connect | Kind::Fallback | Kind::Disconnecting | Kind::Disconnect => {
                 let slot = match kind {
                     Kind::Connect => &mut ns.connect,
+                    Kind::Fallback => &mut ns.fallback,
                     Kind::Disconnecting => &mut ns.disconnecting,
                     _ => &mut ns.disconnect,
                 };
@@ -224,7 +229,7 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
     let mut found: Option<(Kind, Vec<Opt>, TokenStream)> = None;
     let mut keep = Vec::new();
     for a in std::mem::take(&mut f.attrs) {
-        let kind = [Kind::Connect, Kind::Event, Kind::Disconnecting, Kind::Disconnect]
+        let kind = [Kind::Connect, Kind::Event, Kind::Fallback, Kind::Disconnecting, Kind::Disconnect]
             .into_iter()
             .find(|k| a.path().is_ident(k.attr_name()));
         let Some(kind) = kind else {
@@ -251,7 +256,7 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
         if found.is_some() {
             cx.error(
                 &a,
-                "a method handles one thing: #[event], #[connect], #[disconnecting] or #[disconnect]",
+                "a method handles one thing: #[event], #[fallback], #[connect], #[disconnecting] or #[disconnect]",
             );
             continue;
         }
@@ -334,7 +339,7 @@ fn parse_handler(
                 cx.error(&pt.ty, "`RawArgs` captures event arguments; it has no meaning here");
                 continue;
             }
-            (Kind::Connect | Kind::Event, ParamKind::Reason) => {
+            (Kind::Connect | Kind::Event | Kind::Fallback, ParamKind::Reason) => {
                 cx.error(
                     &pt.ty,
                     "`DisconnectReason` is only given to #[disconnecting] and #[disconnect] handlers",
@@ -356,6 +361,20 @@ fn parse_handler(
         params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
     }
     validate_order(cx, kind, &params);
+    if kind == Kind::Fallback {
+        let payload: Vec<&Param> = params.iter().filter(|p| !p.is_injected()).collect();
+        let shape_ok = matches!(
+            payload.as_slice(),
+            [name, rest] if name.kind == (ParamKind::Arg { optional: false }) && rest.kind == ParamKind::Rest
+        );
+        if !shape_ok {
+            cx.error(
+                &f.sig.inputs,
+                "#[fallback] handlers take the event's name then its arguments: \
+                 `(&self, [s: Conn,] name: String, args: RawArgs)`",
+            );
+        }
+    }
     let ret = match &f.sig.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, t) if is_unit(t) => None,

@@ -111,6 +111,12 @@ impl TestNs {
         true
     }
 
+    /// Events the namespace does not declare: acks with their name and argument count.
+    #[fallback]
+    async fn other(&self, name: String, args: RawArgs) -> (String, usize) {
+        (name, args.len())
+    }
+
     /// Still in its rooms: tells them, and reports how many it saw.
     #[disconnecting]
     async fn going(&self, s: Conn, reason: DisconnectReason) {
@@ -175,9 +181,8 @@ async fn mismatched_arguments_are_dropped_and_the_connection_kept() {
     let mut ws = joined(addr).await;
     ws.send(r#"42/t,1["msg",5]"#).await; // wrong type
     ws.send(r#"42/t,2["move"]"#).await; // missing a required argument
-    ws.send(r#"42/t,3["unknown-event",1]"#).await; // no handler
     ws.send(r#"42/t,4["msg","still here"]"#).await;
-    assert_eq!(ws.recv_text().await, r#"43/t,4["recv still here"]"#, "ids 1 to 3 got no reply");
+    assert_eq!(ws.recv_text().await, r#"43/t,4["recv still here"]"#, "ids 1 and 2 got no reply");
 }
 
 #[tokio::test]
@@ -401,4 +406,52 @@ async fn leave_all_and_room_len() {
     assert_eq!([root.room_len("x"), root.room_len("y"), root.room_len("z")], [1, 0, 1]);
     assert!(root.rooms().iter().all(|(r, _)| r.as_str() != "y"), "an emptied room is gone");
     assert_eq!(root.room_len(&a_id), 1, "still connected");
+}
+
+#[tokio::test]
+async fn the_fallback_gets_undeclared_events_with_their_name_and_arguments() {
+    let (addr, _reasons, _io) = start().await;
+    let mut ws = joined(addr).await;
+    ws.send(r#"42/t,5["not-declared",1,{"a":2}]"#).await;
+    // (A tuple is one ack argument, a JSON array.)
+    assert_eq!(ws.recv_text().await, r#"43/t,5[["not-declared",2]]"#);
+    // Declared events still go to their handler.
+    ws.send(r#"42/t,6["msg","hi"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"43/t,6["recv hi"]"#);
+}
+
+#[tokio::test]
+async fn on_any_sees_every_event_before_its_handler_and_on_fallback_the_rest() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (tx1, tx2, tx3) = (tx.clone(), tx.clone(), tx);
+    let h = Handlers::new()
+        .on_any(move |_conn: &Conn, ev: &Event| {
+            let _ = tx1.send(format!("any {} {}", ev.name(), ev.raw().len()));
+        })
+        .on("known", move |_conn: Conn, _ev: Event| {
+            let tx = tx2.clone();
+            async move {
+                let _ = tx.send("known handler".to_owned());
+            }
+        })
+        .on_fallback(move |_conn: Conn, mut ev: Event| {
+            let tx = tx3.clone();
+            async move {
+                let _ = tx.send(format!("fallback {}", ev.name()));
+                if let Some(ack) = ev.take_ack() {
+                    let _ = ack.send(&"handled by the fallback");
+                }
+            }
+        });
+    let io = Server::builder().ns("/", h).build();
+    let addr = tests::serve(&io).await;
+    let mut ws = Ws::connect(addr).await;
+    ws.connect_ns("/").await;
+    ws.send(r#"42["known",1,2]"#).await;
+    assert_eq!(recv(&mut rx, "any").await, "any known 2");
+    assert_eq!(recv(&mut rx, "handler").await, "known handler");
+    ws.send(r#"427["unknown"]"#).await;
+    assert_eq!(recv(&mut rx, "any").await, "any unknown 0");
+    assert_eq!(recv(&mut rx, "fallback").await, "fallback unknown");
+    assert_eq!(ws.recv_text().await, r#"437["handled by the fallback"]"#);
 }

@@ -23,7 +23,7 @@ use parking_lot::Mutex;
 ///         conn.extensions().insert(Unread(0));
 ///         Ok(())
 ///     })
-///     .on_any(|conn: Conn, _ev| async move {
+///     .on_fallback(|conn: Conn, _ev| async move {
 ///         let user = conn.extensions().get::<UserId>();               // a clone
 ///         conn.extensions().with::<Unread, _>(|n| n.map(|n| n.0 += 1)); // in place
 ///     });

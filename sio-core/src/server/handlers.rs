@@ -100,6 +100,7 @@ impl<T: NamespaceHandler> DynHandler for Holder<T> {
 pub type Middleware = Arc<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
 
 type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
+type AnyFn = Box<dyn Fn(&Conn, &Event) + Send + Sync>;
 type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
 type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
 
@@ -139,7 +140,8 @@ type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Syn
 #[must_use = "handlers do nothing until a namespace is served with them"]
 pub struct Handlers {
     events: HashMap<Box<str>, EventFn>,
-    any: Option<EventFn>,
+    fallback: Option<EventFn>,
+    any: Vec<AnyFn>,
     connect: Option<ConnectFn>,
     disconnecting: Option<DisconnectFn>,
     disconnect: Option<DisconnectFn>,
@@ -178,23 +180,40 @@ impl Handlers {
         self
     }
 
-    /// Handles every event that has no handler of its own (Node's `socket.onAny`, except that
-    /// it does not run for events that have one). Without it such events are logged at debug
-    /// level and dropped.
+    /// Handles every event that has no handler of its own (the `#[fallback]` of a
+    /// `#[namespace]`). Without it such events are logged at debug level and dropped.
     ///
     /// ```
     /// # use sio_core::{Conn, Event, Handlers};
-    /// let relay = Handlers::new().on_any(|conn: Conn, ev: Event| async move {
+    /// let relay = Handlers::new().on_fallback(|conn: Conn, ev: Event| async move {
     ///     conn.broadcast().emit_args(ev.name(), ev.raw()).ok();
     /// });
     /// ```
-    #[doc(alias = "onAny")]
-    pub fn on_any<F, Fut>(mut self, f: F) -> Self
+    pub fn on_fallback<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.any = Some(Box::new(move |c, e| Box::pin(f(c, e))));
+        self.fallback = Some(Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Sees every incoming event, handled or not, before its handler runs (Node's
+    /// `socket.onAny`): its name, its arguments ([`Event::raw`], [`Event::arg`]), whether it
+    /// asks for an ack. Listeners run in the order they were added, on the connection's task,
+    /// so they should be quick (log, count, sample); work that awaits belongs in a handler.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// let h = Handlers::new()
+    ///     .on_any(|conn: &Conn, ev: &Event| {
+    ///         tracing::debug!(sid = %conn.id(), event = ev.name(), "in");
+    ///     })
+    ///     .on("msg", |_conn: Conn, _ev: Event| async move {});
+    /// ```
+    #[doc(alias = "onAny")]
+    pub fn on_any(mut self, f: impl Fn(&Conn, &Event) + Send + Sync + 'static) -> Self {
+        self.any.push(Box::new(f));
         self
     }
 
@@ -280,7 +299,10 @@ impl NamespaceHandler for Handlers {
         }
     }
     fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
-        match self.events.get(event.name()).or(self.any.as_ref()) {
+        for listener in &self.any {
+            listener(&conn, &event);
+        }
+        match self.events.get(event.name()).or(self.fallback.as_ref()) {
             Some(f) => f(conn, event),
             None => {
                 tracing::debug!(event = event.name(), "no handler for event");

@@ -833,7 +833,7 @@ impl ConnOperator<Untyped> {
 /// ```
 /// use sio_core::{Conn, Event, Handlers};
 ///
-/// let h = Handlers::new().on_any(|conn: Conn, mut ev: Event| async move {
+/// let h = Handlers::new().on_fallback(|conn: Conn, mut ev: Event| async move {
 ///     println!("{} sent {}", conn.id(), ev.name());
 ///     if let Some(ack) = ev.take_ack() {
 ///         ack.send(&"got it").ok();

@@ -70,9 +70,34 @@ fn event_arm(h: &Handler) -> TokenStream {
     }
 }
 
+/// The `_` arm: the `#[fallback]` handler with the event's name and arguments, or a debug log.
+fn fallback_arm(h: Option<&Handler>) -> TokenStream {
+    let Some(h) = h else {
+        return quote! { _ => ::sio_core::__private::unknown_event(__event.name()), };
+    };
+    let ident = &h.ident;
+    let vars = [format_ident!("__a0"), format_ident!("__a1")];
+    let args = call_args(h, &vars);
+    let reply = if let Some(ret) = &h.ret {
+        quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
+    } else {
+        quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
+    };
+    quote! {
+        _ => {
+            let __a0 = ::std::borrow::ToOwned::to_owned(__event.name());
+            let __a1 = __event.raw();
+            let __ack = __event.take_ack();
+            let __ret = __this.#ident(#(#args),*).await;
+            #reply
+        }
+    }
+}
+
 pub(crate) fn render(ns: &Namespace) -> TokenStream {
     let self_ty = &ns.self_ty;
     let arms: Vec<_> = ns.events.iter().map(event_arm).collect();
+    let fallback = fallback_arm(ns.fallback.as_ref());
 
     let connect = ns.connect.as_ref().map(|h| {
         let ident = &h.ident;
@@ -155,7 +180,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 async move {
                     match __event.name() {
                         #(#arms)*
-                        _ => ::sio_core::__private::unknown_event(__event.name()),
+                        #fallback
                     }
                 }
             }

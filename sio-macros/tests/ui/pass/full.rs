@@ -84,6 +84,12 @@ impl Chat {
         if n > 0 { Ok(n) } else { Err("negative".into()) }
     }
 
+    #[fallback]
+    async fn other(&self, _s: Conn, name: String, args: RawArgs) -> RawArgs {
+        let _ = name;
+        args
+    }
+
     #[disconnecting]
     async fn leaving(&self, s: Conn, _h: Handshake, reason: DisconnectReason) {
         let _ = (s.rooms(), reason);
