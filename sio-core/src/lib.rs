@@ -18,7 +18,7 @@ mod server;
 mod service;
 mod sid;
 
-pub use engine::{Cors, TransportKind};
+pub use engine::{Cors, HttpCompression, PerMessageDeflate, TransportKind};
 pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
 pub use room::Room;
