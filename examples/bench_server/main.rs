@@ -6,9 +6,9 @@
 //! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.
 //! `redis://127.0.0.1:6379`) the server joins a cluster through the Redis adapter, so all of
 //! the above spans every node (Node servers with `@socket.io/redis-adapter` included);
-//! `REDIS_KEY` sets the channel prefix (default `socket.io`).
+//! `REDIS_KEY` sets the channel prefix (default `socket.io`). `SIO_COMPRESSION=1` turns on
+//! permessage-deflate (Node's `perMessageDeflate` defaults) for clients that offer it.
 
-use axum::serve::ListenerExt as _;
 use sio_core::prelude::*;
 
 #[derive(Default)]
@@ -44,6 +44,9 @@ impl Bench {
 
 async fn serve() -> std::io::Result<()> {
     let mut builder = Server::builder().namespace(Bench);
+    if std::env::var("SIO_COMPRESSION").as_deref() == Ok("1") {
+        builder = builder.per_message_deflate(sio_core::PerMessageDeflate::default());
+    }
     if let Ok(url) = std::env::var("REDIS_URL") {
         let config = sio_redis::RedisConfig {
             key: std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned()),
@@ -55,10 +58,9 @@ async fn serve() -> std::io::Result<()> {
     }
     let io = builder.build();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, io.router::<()>()).await
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // TCP_NODELAY, a header read timeout.
+    sio_core::serve(listener, io.router::<()>()).await
 }
 
 fn main() -> std::io::Result<()> {

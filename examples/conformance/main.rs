@@ -91,5 +91,5 @@ async fn main() -> std::io::Result<()> {
         .merge(io.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("conformance server on http://localhost:3000 (/engine.io/ and /socket.io/)");
-    axum::serve(listener, app).await
+    sio_core::serve(listener, app).await
 }
