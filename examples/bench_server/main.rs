@@ -1,13 +1,13 @@
 //! The load-test contract server (DESIGN §6): `echo` acks its arguments, `bcast` re-emits
 //! them to every socket of `/`, `join(room)` acks `true`, `to-room(room, ...args)` emits
-//! `room-msg` to that room. `PORT` (default 3000), pingInterval 25 s, pingTimeout 20 s.
+//! `room-msg` to that room. pingInterval 25 s, pingTimeout 20 s. The switches of DESIGN §5 apply
+//! (`PORT`, default 3000; `SIO_ALLOW_EIO3=1`; `SIO_COMPRESSION=1`; see `examples::switches`).
 //!
 //! `cargo run --release --example bench_server`; `BENCH_RT=current_thread` selects tokio's
 //! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.
 //! `redis://127.0.0.1:6379`) the server joins a cluster through the Redis adapter, so all of
 //! the above spans every node (Node servers with `@socket.io/redis-adapter` included);
-//! `REDIS_KEY` sets the channel prefix (default `socket.io`). `SIO_COMPRESSION=1` turns on
-//! permessage-deflate (Node's `perMessageDeflate` defaults) for clients that offer it.
+//! `REDIS_KEY` sets the channel prefix (default `socket.io`).
 
 use sio_core::prelude::*;
 
@@ -43,10 +43,8 @@ impl Bench {
 }
 
 async fn serve() -> std::io::Result<()> {
-    let mut builder = Server::builder().namespace(Bench);
-    if std::env::var("SIO_COMPRESSION").as_deref() == Ok("1") {
-        builder = builder.per_message_deflate(sio_core::PerMessageDeflate::default());
-    }
+    let switches = examples::switches::Switches::from_env();
+    let mut builder = switches.apply(Server::builder()).namespace(Bench);
     if let Ok(url) = std::env::var("REDIS_URL") {
         let config = sio_redis::RedisConfig {
             key: std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned()),
@@ -57,7 +55,7 @@ async fn serve() -> std::io::Result<()> {
         builder = builder.adapter(adapter);
     }
     let io = builder.build();
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port = switches.port.unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     // TCP_NODELAY, a header read timeout.
     sio_core::serve(listener, io.router::<()>()).await

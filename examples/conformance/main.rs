@@ -2,7 +2,8 @@
 //! (DESIGN §5): `/engine.io/` echoes every message, `/socket.io/` serves `/` and `/custom`.
 //!
 //! `cargo run --release --example conformance`, then run the suites against
-//! `http://localhost:3000`.
+//! `http://localhost:3000`. The switches of DESIGN §5 apply (see `examples::switches`):
+//! `PORT`, and `SIO_ALLOW_EIO3=1` for the Engine.IO v3 suite.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,17 +42,17 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let ping_interval = Duration::from_millis(300);
     let ping_timeout = Duration::from_millis(200);
+    let switches = examples::switches::Switches::from_env();
 
-    let engine = Engine::new(
-        EngineConfig {
-            path: "/engine.io/".into(),
-            ping_interval,
-            ping_timeout,
-            max_payload: 1_000_000,
-            ..EngineConfig::default()
-        },
-        Echo,
-    );
+    let mut config = EngineConfig {
+        path: "/engine.io/".into(),
+        ping_interval,
+        ping_timeout,
+        max_payload: 1_000_000,
+        ..EngineConfig::default()
+    };
+    switches.apply_engine(&mut config);
+    let engine = Engine::new(config, Echo);
 
     let root = Handlers::new()
         .on_connect(|conn: Conn| async move {
@@ -71,7 +72,8 @@ async fn main() -> std::io::Result<()> {
         emit_auth(&conn);
         Ok(())
     });
-    let io = Server::builder()
+    let io = switches
+        .apply(Server::builder())
         .ping_interval(ping_interval)
         .ping_timeout(ping_timeout)
         .max_payload(1_000_000)
@@ -89,7 +91,11 @@ async fn main() -> std::io::Result<()> {
             }),
         )
         .merge(io.router());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    println!("conformance server on http://localhost:3000 (/engine.io/ and /socket.io/)");
+    let port = switches.port.unwrap_or(3000);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!(
+        "conformance server on http://localhost:{port} (/engine.io/ and /socket.io/){}",
+        switches.describe()
+    );
     sio_core::serve(listener, app).await
 }

@@ -25,7 +25,8 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;
 use sio_core::__bench::{self, Harness};
-use sio_core::{Binary, Conn, Event, Handlers, Server};
+use sio_core::protocol::PacketType;
+use sio_core::{Binary, Conn, Event, Handlers, Parser, Server};
 
 #[allow(dead_code)]
 mod common;
@@ -41,6 +42,10 @@ struct ChatMsg {
 
 /// The bench contract's handlers (as in `examples/bench_server`), plus a typed one.
 fn server() -> Server {
+    server_with(Parser::Json)
+}
+
+fn server_with(parser: Parser) -> Server {
     let handlers = Handlers::new()
         .on("echo", |_conn: Conn, mut ev: Event| async move {
             let args = ev.raw();
@@ -57,7 +62,7 @@ fn server() -> Server {
                 let _ = ack.send(&(m.room.len() + m.text.len()));
             }
         });
-    Server::builder().ns("/", handlers).build()
+    Server::builder().parser(parser).ns("/", handlers).build()
 }
 
 fn first_conn(h: &Harness) -> Conn {
@@ -333,10 +338,76 @@ fn polling(c: &mut Criterion) {
     g.finish();
 }
 
+/// The MessagePack parser's cost, beside the JSON figures of `sio_encode` and `dispatch`: the
+/// same emits and the same echo with ack, transcoded at the edges.
+fn msgpack(c: &mut Criterion) {
+    let mut g = c.benchmark_group("msgpack");
+    let io = server_with(Parser::MsgPack);
+    let mut h = Harness::connected(&io, 1, "/");
+    let conn = first_conn(&h);
+    let text = "hello there, how are you?";
+    g.bench_function("encode_event_text", |b| {
+        b.iter_custom(|iters| {
+            common::batched(
+                iters,
+                BATCH,
+                &mut h,
+                |_| {
+                    let _ = conn.emit_args("message", black_box((text, 42, 3.5, true)));
+                },
+                |h| {
+                    h.drain(0);
+                },
+            )
+        })
+    });
+    let a = Binary::from(vec![1u8; 1024]);
+    let z = Binary::from(vec![2u8; 1024]);
+    g.bench_function("encode_binary_event_2x1k", |b| {
+        b.iter_custom(|iters| {
+            common::batched(
+                iters,
+                BATCH,
+                &mut h,
+                |_| {
+                    let _ = conn.emit_args("upload", black_box((&a, "name", &z)));
+                },
+                |h| {
+                    h.drain(0);
+                },
+            )
+        })
+    });
+
+    let echo_json = format!(r#"["echo",{}]"#, common::json_string(64));
+    let echo = __bench::msgpack_packet(PacketType::Event, "/", Some(1), Some(&echo_json));
+    g.bench_function("decode_event_64b", |b| b.iter(|| __bench::msgpack_decode(black_box(&echo))));
+    h.binary(0, echo.clone());
+    assert_eq!(h.drain(0), 1, "echo is acknowledged");
+    g.bench_function("echo_ack_64b", |b| {
+        b.iter_custom(|iters| {
+            common::batched(
+                iters,
+                BATCH,
+                &mut h,
+                |h| h.binary(0, black_box(echo.clone())),
+                |h| {
+                    h.drain(0);
+                },
+            )
+        })
+    });
+    // Bytes on the wire for that echo, each way: JSON text packet vs MessagePack.
+    let json_len = format!("421{echo_json}").len();
+    println!("msgpack: echo_64b event is {} bytes (JSON parser: {json_len})", echo.len());
+    g.finish();
+}
+
 fn main() {
     let mut c = common::config().configure_from_args();
     sio_encode(&mut c);
     dispatch(&mut c);
+    msgpack(&mut c);
     broadcast(&mut c);
     polling(&mut c);
     c.final_summary();

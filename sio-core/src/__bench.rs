@@ -16,12 +16,29 @@ use bytes::Bytes;
 use http_body_util::BodyExt as _;
 
 use crate::Server;
-use crate::engine::{EngineHandler, Frame, Message, Session, Tasks, TransportKind};
-use crate::protocol::FromArgs;
+use crate::engine::{EngineHandler, Frame, Message, ProtocolVersion, Session, Tasks, TransportKind};
+use crate::protocol::{FromArgs, PacketType, Parser, msgpack};
 
 /// Decodes an Engine.IO text packet (a WebSocket text frame), as the session task does.
 pub fn engine_decode(text: Bytes) {
     crate::engine::fuzz::decode_text(text);
+}
+
+/// A client packet for the MessagePack parser: `{type, data, nsp, id}` with `data` given as
+/// JSON (empty if it does not transcode).
+pub fn msgpack_packet(kind: PacketType, nsp: &str, id: Option<u64>, json: Option<&str>) -> Bytes {
+    msgpack::encode(kind, nsp, id, json.map(str::as_bytes), &[]).unwrap_or_default()
+}
+
+/// Decodes a MessagePack packet as the server does with `Parser::MsgPack`.
+pub fn msgpack_decode(msg: &Bytes) -> bool {
+    msgpack::decode(msg, 10, 1 << 20).is_ok()
+}
+
+/// Transcodes a JSON payload and its attachments into a MessagePack EVENT, as every emit
+/// does with `Parser::MsgPack`.
+pub fn msgpack_encode(json: &[u8], attachments: &[Bytes]) -> Bytes {
+    msgpack::encode(PacketType::Event, "/", None, Some(json), attachments).unwrap_or_default()
 }
 
 /// Decodes a long-polling POST body into its packets.
@@ -75,7 +92,13 @@ impl Harness {
         let mut sessions = Vec::with_capacity(clients);
         let mut states = Vec::with_capacity(clients);
         for _ in 0..clients {
-            let session = Arc::new(Session::new(TransportKind::WebSocket, config.clone(), Arc::default()));
+            let session = Arc::new(Session::new(
+                TransportKind::WebSocket,
+                ProtocolVersion::V4,
+                true,
+                config.clone(),
+                Arc::default(),
+            ));
             states.push(engine.handler().on_open(&session, &parts));
             sessions.push(session);
         }
@@ -93,6 +116,14 @@ impl Harness {
     /// Opens `clients` sessions and connects each to namespace `nsp` (queues drained).
     pub fn connected(server: &Server, clients: usize, nsp: &str) -> Self {
         let mut h = Self::new(server, clients);
+        if server.parser() == Parser::MsgPack {
+            let connect = msgpack_packet(PacketType::Connect, nsp, None, None);
+            for i in 0..clients {
+                h.binary(i, connect.clone());
+            }
+            h.drain_all();
+            return h;
+        }
         let connect = if nsp == "/" { "0".to_owned() } else { format!("0{nsp},") };
         let connect = Bytes::from(connect);
         for i in 0..clients {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::Binary;
 use crate::engine::fuzz as engine;
-use crate::protocol::{ArgsAt, Packet, PacketType, RawArgs, decode_args_at};
+use crate::protocol::{ArgsAt, Packet, PacketType, RawArgs, decode_args_at, msgpack};
 
 /// An Engine.IO text packet (WebSocket text frame).
 pub fn engine_packet(data: &[u8]) {
@@ -67,6 +67,65 @@ pub fn socketio_packet(data: &[u8]) {
             &attachments,
         );
         let _ = decode_args_at::<(Vec<Binary>, Option<u64>)>(&packet.data, at, &attachments);
+    }
+}
+
+/// A client's binary message under the MessagePack parser: decoded, its arguments read as
+/// handlers read them, then encoded again as the server would relay it and decoded once more,
+/// which must give the same packet (binary values compared by content).
+pub fn msgpack_packet(data: &[u8]) {
+    let msg = Bytes::copy_from_slice(data);
+    let Ok((packet, attachments)) = msgpack::decode(&msg, 10, 1 << 20) else { return };
+    let value = if packet.data.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&packet.data).unwrap_or_else(|e| panic!("decoded to invalid JSON: {e}"))
+    };
+    assert_eq!(packet.attachments, attachments.len());
+    if packet.attachments > 0 {
+        assert!(placeholders_resolve(&value, packet.attachments), "a bad placeholder decoded");
+    }
+    if matches!(
+        packet.kind,
+        PacketType::Event | PacketType::BinaryEvent | PacketType::Ack | PacketType::BinaryAck
+    ) {
+        let at = packet.args_at();
+        let _ = packet.event_name();
+        let _ = decode_args_at::<RawArgs>(&packet.data, at, &attachments);
+        let _ = decode_args_at::<(serde_json::Value, Option<String>, Option<Binary>)>(
+            &packet.data,
+            at,
+            &attachments,
+        );
+    }
+    let data = (!packet.data.is_empty()).then_some(&packet.data[..]);
+    let again = msgpack::encode(packet.kind, packet.nsp.as_str(), packet.id, data, &attachments)
+        .unwrap_or_else(|e| panic!("what was decoded does not encode: {e}"));
+    let (p2, a2) =
+        msgpack::decode(&again, 10, 1 << 20).unwrap_or_else(|e| panic!("re-encoded packet refused: {e}"));
+    assert_eq!((p2.kind, p2.nsp.as_str(), p2.id), (packet.kind, packet.nsp.as_str(), packet.id));
+    let v2 = serde_json::from_slice::<serde_json::Value>(&p2.data).unwrap_or_default();
+    assert_eq!(resolve(value, &attachments), resolve(v2, &a2), "the round trip changed the packet");
+}
+
+/// `v` with each placeholder replaced by its attachment's bytes (as an array of numbers).
+fn resolve(v: serde_json::Value, attachments: &[Bytes]) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let n = m.get("num").and_then(Value::as_u64).and_then(|n| attachments.get(n as usize));
+            if m.len() == 2
+                && m.get("_placeholder") == Some(&Value::Bool(true))
+                && let Some(b) = n
+            {
+                return Value::String(format!("bin:{b:?}"));
+            }
+            Value::Object(m.into_iter().map(|(k, v)| (k, resolve(v, attachments))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| resolve(v, attachments)).collect()),
+        // serde_json (without `float_roundtrip`) may read a float back one ULP off.
+        Value::Number(n) if n.is_f64() => Value::String(format!("{:.13e}", n.as_f64().unwrap_or_default())),
+        v => v,
     }
 }
 

@@ -21,7 +21,7 @@ mod sid;
 
 pub use engine::{Cors, HttpCompression, PerMessageDeflate, TransportKind};
 pub use protocol::EncodeError;
-pub use protocol::{Binary, FromArgs, RawArgs, ToArgs};
+pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;
 pub use serve::{Serve, serve};
 pub use server::{

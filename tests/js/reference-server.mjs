@@ -5,10 +5,12 @@
 // validate the suite itself, and it documents the contract in executable form.
 //
 // Usage:  node reference-server.mjs [port]     (port: argv, else $PORT, else 0 = any free port)
+// SIO_PARSER=msgpack serves socket.io-msgpack-parser clients instead of the default parser.
 // Prints one line "listening on http://127.0.0.1:<port>" once it accepts connections.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 
@@ -18,6 +20,9 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: 1e6, // also the websocket maxPayload
   pingInterval: 25000,
   pingTimeout: 20000,
+  // socket.io-client 1.x / 2.x (the legacy suite, tests/js/legacy) when asked.
+  allowEIO3: process.env.SIO_ALLOW_EIO3 === "1",
+  ...(process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {}),
 });
 
 const byJson = (a, b) => {
@@ -97,6 +102,12 @@ io.of("/").on("connection", (socket) => {
 
   socket.on("disconnect-me", () => {
     socket.disconnect();
+  });
+
+  // close-me: a last emit, then the whole connection closes (every namespace of it).
+  socket.on("close-me", () => {
+    socket.emit("bye");
+    socket.disconnect(true);
   });
 
   socket.on("count", (ack) => {

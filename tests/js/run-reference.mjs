@@ -2,6 +2,7 @@
 // transport modes, the way the Rust harness runs it against the Rust server.
 //
 // Usage: node run-reference.mjs [modes...]   (default: websocket polling polling,websocket)
+// SIO_PARSER=msgpack runs it with socket.io-msgpack-parser on both ends.
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -34,7 +35,7 @@ let failed = false;
 for (const mode of modes) {
   // A fresh server per mode, like the Rust harness.
   const { child, url } = await startServer();
-  console.log(`\n=== SIO_TRANSPORTS=${mode} against ${url} ===`);
+  console.log(`\n=== SIO_TRANSPORTS=${mode} SIO_PARSER=${process.env.SIO_PARSER || "json"} against ${url} ===`);
   const run = spawn(
     process.execPath,
     ["--test", "--test-concurrency=1", join(here, "interop") + "/"],

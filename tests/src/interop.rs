@@ -148,6 +148,10 @@ fn root() -> Handlers {
         .on("disconnect-me", |conn: Conn, _ev: Event| async move {
             conn.disconnect();
         })
+        .on("close-me", |conn: Conn, _ev: Event| async move {
+            let _ = conn.emit("bye", &());
+            conn.close();
+        })
         .on("count", |conn: Conn, mut ev: Event| async move {
             let n = conn.namespace().sockets().len();
             if let Some(ack) = ev.take_ack() {
@@ -184,21 +188,26 @@ fn auth() -> (Handlers, Vec<sio_core::Middleware>) {
 
 /// The interop server.
 pub fn server() -> Server {
+    builder().build()
+}
+
+/// The interop server with the given packet parser.
+pub fn server_with(parser: sio_core::Parser) -> Server {
+    builder().parser(parser).build()
+}
+
+/// The interop server's builder, for variants (e.g. `.allow_eio3(true)`).
+pub fn builder() -> sio_core::ServerBuilder {
     let (auth_handlers, auth_mw) = auth();
     let dyn_handlers = Handlers::new().on_connect(|conn: Conn| async move {
         let _ = conn.emit("hello", conn.namespace().path());
         Ok(())
     });
-    Server::builder()
-        .ns("/", root())
-        .ns_with("/auth", auth_handlers, auth_mw)
-        .dynamic_ns(
-            |path| {
-                path.strip_prefix("/dyn-")
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            },
-            dyn_handlers,
-            Vec::new(),
-        )
-        .build()
+    Server::builder().ns("/", root()).ns_with("/auth", auth_handlers, auth_mw).dynamic_ns(
+        |path| {
+            path.strip_prefix("/dyn-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        },
+        dyn_handlers,
+        Vec::new(),
+    )
 }

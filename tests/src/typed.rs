@@ -191,7 +191,12 @@ impl Chat {
 
 /// The server: both namespaces.
 pub fn server() -> Server {
-    Server::builder().namespace(Board::default()).namespace(Chat).build()
+    server_with(sio_core::Parser::Json)
+}
+
+/// The server with the given packet parser.
+pub fn server_with(parser: sio_core::Parser) -> Server {
+    Server::builder().parser(parser).namespace(Board::default()).namespace(Chat).build()
 }
 
 /// The typings of [`server`].

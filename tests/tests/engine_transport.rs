@@ -265,7 +265,8 @@ async fn websocket_ping_frames_are_not_engine_pongs() {
     assert_serves(addr).await;
 }
 
-/// `/` with `close-me`: emits two packets, then closes the whole connection.
+/// `/` with `close-me`: emits two packets, then closes the whole connection; `/other` is a
+/// second namespace the connection may join.
 fn close_me_server() -> (sio_core::ServerBuilder, mpsc::UnboundedReceiver<String>) {
     let h = base_handlers().on("close-me", |conn: Conn, _ev: Event| async move {
         conn.emit("bye", &1).expect("emit");
@@ -273,7 +274,7 @@ fn close_me_server() -> (sio_core::ServerBuilder, mpsc::UnboundedReceiver<String
         conn.close();
     });
     let (h, reasons) = log_disconnects(h);
-    (builder().ns("/", h), reasons)
+    (builder().ns("/", h).ns("/other", base_handlers()), reasons)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,6 +283,7 @@ async fn server_close_over_websocket_delivers_queued_packets_first() {
     let (_io, addr) = start(b).await;
     let mut c = Ws::connect(addr).await;
     c.connect_ns("/").await;
+    c.connect_ns("/other").await;
     c.send(r#"42["close-me"]"#).await;
     let seen = c.expect_closed().await;
     let texts: Vec<String> = seen
@@ -291,8 +293,13 @@ async fn server_close_over_websocket_delivers_queued_packets_first() {
             _ => None,
         })
         .collect();
-    assert_eq!(texts, [r#"42["bye",1]"#, r#"42["bye",2]"#]);
-    assert_eq!(recv(&mut reasons, "disconnect").await, "forced close");
+    // Queued packets, then a DISCONNECT per namespace (as Node's `disconnect(true)`), then the
+    // close.
+    assert_eq!(texts[..2], [r#"42["bye",1]"#, r#"42["bye",2]"#]);
+    let mut disconnects = texts[2..].to_vec();
+    disconnects.sort();
+    assert_eq!(disconnects, ["41", "41/other,"]);
+    assert_eq!(recv(&mut reasons, "disconnect").await, "server namespace disconnect");
     assert_serves(addr).await;
 }
 
@@ -302,15 +309,22 @@ async fn server_close_over_polling_delivers_queued_packets_first() {
     let (_io, addr) = start(b).await;
     let mut p = Polling::handshake(addr).await;
     p.connect_ns("/").await;
+    p.connect_ns("/other").await;
     p.post_ok(r#"42["close-me"]"#).await;
-    assert_eq!(recv(&mut reasons, "disconnect").await, "forced close");
-    // The session is closed; its last packets are still to be fetched.
+    assert_eq!(recv(&mut reasons, "disconnect").await, "server namespace disconnect");
+    // The session is closed; its last packets are still to be fetched, the close packet in a
+    // payload of its own (as the reference sends it).
     let mut packets = Vec::new();
     while packets.last().map(String::as_str) != Some("1") {
-        assert!(packets.len() < 4, "{packets:?}");
-        packets.extend(p.get_packets().await.into_iter().filter(|x| x != "6"));
+        assert!(packets.len() < 6, "{packets:?}");
+        let got: Vec<String> = p.get_packets().await.into_iter().filter(|x| x != "6").collect();
+        assert!(!got.contains(&"1".to_owned()) || got == ["1"], "close packet shares a payload: {got:?}");
+        packets.extend(got);
     }
-    assert_eq!(packets, [r#"42["bye",1]"#, r#"42["bye",2]"#, "1"]);
+    assert_eq!(packets[..2], [r#"42["bye",1]"#, r#"42["bye",2]"#]);
+    let mut disconnects = packets[2..packets.len() - 1].to_vec();
+    disconnects.sort();
+    assert_eq!(disconnects, ["41", "41/other,"]);
     p.expect_gone().await;
 }
 

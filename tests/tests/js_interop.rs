@@ -1,5 +1,7 @@
 //! Drives the stock `socket.io-client` 4.8 (node, `tests/js/`) against the Rust interop server
-//! over websocket-only, polling-only and polling→websocket upgrade.
+//! over websocket-only, polling-only and polling→websocket upgrade, with the default parser and
+//! with `socket.io-msgpack-parser` (`SIO_PARSER=msgpack`, the server built with
+//! `Parser::MsgPack`).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -10,19 +12,25 @@ fn js_dir() -> PathBuf {
 }
 
 async fn run_suite(transports: &str) {
+    run_suite_with(transports, sio_core::Parser::Json).await;
+}
+
+async fn run_suite_with(transports: &str, parser: sio_core::Parser) {
     tests::init_tracing();
     let dir = js_dir();
     assert!(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/socket.io-client").exists(),
         "tests/node_modules is missing: run `npm ci --prefix tests` (the README's test command does)"
     );
-    let io = tests::interop::server();
+    let io = tests::interop::server_with(parser);
+    let parser_env = if parser == sio_core::Parser::MsgPack { "msgpack" } else { "json" };
     let addr = tests::serve(&io).await;
     let child = tokio::process::Command::new("node")
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "interop/"])
         .current_dir(&dir)
         .env("SIO_URL", format!("http://{addr}"))
         .env("SIO_TRANSPORTS", transports)
+        .env("SIO_PARSER", parser_env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -34,7 +42,10 @@ async fn run_suite(transports: &str) {
         .expect("node ran");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "socket.io-client suite failed over {transports}:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "socket.io-client suite failed over {transports} ({parser_env}):\n{stdout}\n{stderr}"
+    );
     // The spec reporter ends with counts; make sure tests actually ran.
     assert!(stdout.contains("pass "), "no test ran over {transports}:\n{stdout}");
     assert!(!stdout.contains("\u{2139} pass 0"), "no test passed over {transports}:\n{stdout}");
@@ -53,4 +64,19 @@ async fn socket_io_client_over_polling() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_io_client_upgrading_polling_to_websocket() {
     run_suite("polling,websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msgpack_parser_over_websocket() {
+    run_suite_with("websocket", sio_core::Parser::MsgPack).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msgpack_parser_over_polling() {
+    run_suite_with("polling", sio_core::Parser::MsgPack).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msgpack_parser_upgrading_polling_to_websocket() {
+    run_suite_with("polling,websocket", sio_core::Parser::MsgPack).await;
 }

@@ -69,16 +69,30 @@ async fn typescript_accepts_the_typings_and_rejects_misuses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compiled_typescript_client_gets_typed_results() {
+    typed_client(sio_core::Parser::Json, "dist/run").await;
+}
+
+/// The same typed client and server with socket.io-msgpack-parser on both ends: typed
+/// arguments, acks both ways, `Binary` in structs and as arguments, `RawArgs`, broadcasts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compiled_typescript_client_under_the_msgpack_parser() {
+    typed_client(sio_core::Parser::MsgPack, "dist/run-msgpack").await;
+}
+
+async fn typed_client(parser: sio_core::Parser, out: &str) {
     tests::init_tracing();
     // Its own output directory (inside tests/, so node finds tests/node_modules), so that this
-    // test does not depend on the one above nor race with it.
-    let out_dir = ts_dir().join("dist/run");
+    // test does not depend on the others nor race with them.
+    let out_dir = ts_dir().join(out);
     tsc(&out_dir).await;
 
-    let io = tests::typed::server();
+    let io = tests::typed::server_with(parser);
     let addr = tests::serve(&io).await;
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(out_dir.join("client.js")).current_dir(tests_dir()).env("SIO_URL", format!("http://{addr}"));
+    if parser == sio_core::Parser::MsgPack {
+        cmd.env("SIO_PARSER", "msgpack");
+    }
     let out = run(cmd, "node tests/ts/dist/run/client.js", Duration::from_secs(60)).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -31,6 +31,10 @@ pub struct EngineConfig {
     pub websocket: bool,
     /// Whether polling sessions are offered an upgrade to WebSocket (default true).
     pub allow_upgrades: bool,
+    /// Whether Engine.IO v3 clients (socket.io-client 1.x and 2.x) are served beside v4 ones
+    /// (default false, as Node's `allowEIO3`). A refused v3 handshake answers 400
+    /// `Unsupported protocol version`.
+    pub allow_eio3: bool,
     /// Cross-origin settings for polling requests; `None` sends no CORS headers (default).
     pub cors: Option<Cors>,
     /// Decides whether a handshake request is accepted; a refusal answers 403 `Forbidden`.
@@ -65,6 +69,7 @@ impl Default for EngineConfig {
             polling: true,
             websocket: true,
             allow_upgrades: true,
+            allow_eio3: false,
             cors: None,
             allow_request: None,
             ws_read_buffer: 16 * 1024,
@@ -87,6 +92,7 @@ impl fmt::Debug for EngineConfig {
             .field("polling", &self.polling)
             .field("websocket", &self.websocket)
             .field("allow_upgrades", &self.allow_upgrades)
+            .field("allow_eio3", &self.allow_eio3)
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.as_ref().map(|_| "<fn>"))
             .field("ws_read_buffer", &self.ws_read_buffer)

@@ -14,7 +14,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::packet::{Frame, Inbound, Message};
 use super::reason::CloseReason;
-use super::session::{Session, TransportKind};
+use super::session::{ProtocolVersion, Session, TransportKind};
 use super::tasks::{Guarded, Tasks};
 use super::ws::{WsConn, WsError, WsMessage};
 use super::{EngineHandler, EngineInner};
@@ -76,7 +76,12 @@ impl<H: EngineHandler> Driver<H> {
         state: H::State,
         ws: Option<WsConn>,
     ) -> Self {
-        let interval = session.config.ping_interval;
+        // v4: the server pings after an interval. v3: the client pings, and must do so within
+        // the interval plus the timeout.
+        let interval = match session.protocol() {
+            ProtocolVersion::V4 => session.config.ping_interval,
+            ProtocolVersion::V3 => session.config.ping_interval + session.config.ping_timeout,
+        };
         engine.task_started();
         Self {
             engine,
@@ -198,7 +203,7 @@ impl<H: EngineHandler> Driver<H> {
         if self.heartbeat.as_mut().poll(cx).is_pending() {
             return;
         }
-        if self.awaiting_pong {
+        if self.awaiting_pong || self.session.protocol() == ProtocolVersion::V3 {
             tracing::debug!(sid = %self.session.id(), "ping timeout");
             self.begin_close(CloseReason::PingTimeout, cx);
             return;
@@ -244,7 +249,20 @@ impl<H: EngineHandler> Driver<H> {
                         break;
                     }
                 },
-                Poll::Ready(Ok(WsMessage::Binary(data))) => Inbound::Message(Message::Binary(data)),
+                Poll::Ready(Ok(WsMessage::Binary(data))) if !ws.is_eio3() => {
+                    Inbound::Message(Message::Binary(data))
+                }
+                Poll::Ready(Ok(WsMessage::Binary(data))) => {
+                    // v3: the packet type, then the data; only messages travel as binary.
+                    if data.first() == Some(&4) {
+                        Inbound::Message(Message::Binary(data.slice(1..)))
+                    } else {
+                        tracing::debug!(sid = %self.session.id(), "invalid binary packet");
+                        self.begin_close(CloseReason::ParseError, cx);
+                        exhausted = false;
+                        break;
+                    }
+                }
                 Poll::Ready(Ok(WsMessage::Close)) => {
                     self.begin_close(CloseReason::TransportClose, cx);
                     exhausted = false;
@@ -290,6 +308,17 @@ impl<H: EngineHandler> Driver<H> {
                 self.handled_input = true;
                 let mut tasks = Tasks::new(&mut self.tasks, cx, &mut self.panicked);
                 self.engine.handler.on_message(&mut self.state, msg, &mut tasks);
+            }
+            Inbound::Ping(_) if self.session.protocol() == ProtocolVersion::V3 => {
+                self.session.send_control(Frame::PONG);
+                let cfg = &self.session.config;
+                let next = Instant::now() + cfg.ping_interval + cfg.ping_timeout;
+                self.heartbeat.as_mut().reset(next);
+                let _ = self.heartbeat.as_mut().poll(cx);
+            }
+            Inbound::Pong(_) if self.session.protocol() == ProtocolVersion::V3 => {
+                tracing::debug!(sid = %self.session.id(), "invalid heartbeat direction");
+                self.begin_close(CloseReason::TransportError, cx);
             }
             Inbound::Pong(_) => {
                 if self.awaiting_pong {

@@ -21,7 +21,7 @@ use super::driver::Driver;
 use super::packet::Frame;
 use super::payload;
 use super::reason::CloseReason;
-use super::session::{Session, TransportKind};
+use super::session::{ProtocolVersion, Session, TransportKind};
 use super::ws::{WsConn, WsMessage};
 use super::{EngineHandler, EngineInner};
 use crate::Sid;
@@ -99,6 +99,7 @@ struct Query<'a> {
     eio: Option<Cow<'a, str>>,
     transport: Option<Cow<'a, str>>,
     sid: Option<Cow<'a, str>>,
+    b64: bool,
 }
 
 impl<'a> Query<'a> {
@@ -109,6 +110,8 @@ impl<'a> Query<'a> {
                 "EIO" => out.eio = Some(v),
                 "transport" => out.transport = Some(v),
                 "sid" => out.sid = Some(v),
+                // As Node reads it: any non-empty value asks for base64 (v3 polling).
+                "b64" => out.b64 = !v.is_empty(),
                 _ => {}
             }
         }
@@ -227,7 +230,11 @@ async fn route<H: EngineHandler>(
                 }
                 match parts.method {
                     Method::GET => poll_get(&session, response_coding(cfg, &parts.headers)).await,
-                    Method::POST => poll_post(&session, body).await,
+                    Method::POST => {
+                        let binary = parts.headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes)
+                            == Some(b"application/octet-stream");
+                        poll_post(&session, binary, body).await
+                    }
                     _ => EngineError::BadRequest.response(false),
                 }
             }
@@ -284,9 +291,15 @@ async fn route<H: EngineHandler>(
     {
         return EngineError::Forbidden.response(upgrade);
     }
-    if query.eio() != Some("4") {
-        return EngineError::UnsupportedProtocolVersion.response(upgrade);
-    }
+    // As the reference: `EIO=4` is v4, anything else (absent included) v3.
+    let protocol = match query.eio() {
+        Some("4") => ProtocolVersion::V4,
+        _ if cfg.allow_eio3 => ProtocolVersion::V3,
+        eio => {
+            tracing::debug!(eio, "unsupported protocol version (allow_eio3 is off)");
+            return EngineError::UnsupportedProtocolVersion.response(upgrade);
+        }
+    };
     if engine.shutting_down.load(Ordering::Acquire) {
         return EngineError::ShuttingDown.response(upgrade);
     }
@@ -297,7 +310,7 @@ async fn route<H: EngineHandler>(
 
     match transport {
         TransportKind::Polling => {
-            let session = engine.new_session(TransportKind::Polling);
+            let session = engine.new_session(TransportKind::Polling, protocol, !query.b64);
             session.send_control(open_frame(&session, cfg, true));
             engine.insert(session.clone());
             let mut parts = parts;
@@ -324,8 +337,9 @@ async fn route<H: EngineHandler>(
                             let start = start;
                             *start
                         };
-                        let Some(ws) = upgraded(on_upgrade, &engine.config).await else { return };
-                        let session = engine.new_session(TransportKind::WebSocket);
+                        let Some(mut ws) = upgraded(on_upgrade, &engine.config).await else { return };
+                        let session = engine.new_session(TransportKind::WebSocket, protocol, true);
+                        ws.set_protocol(protocol);
                         session.send_control(open_frame(&session, &engine.config, false));
                         engine.insert(session.clone());
                         let state = engine.handler.on_open(&session, &parts);
@@ -460,14 +474,26 @@ async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Bo
     drop(guard);
     if frames.is_empty() {
         frames.push_back(Frame::CLOSE);
+    } else if frames.len() > 1 && frames.back() == Some(&Frame::CLOSE) {
+        // The close packet goes in a payload of its own, as the reference sends it: clients
+        // hand decoded Socket.IO packets on asynchronously but act on a close at once, so
+        // packets sharing its payload (the DISCONNECTs of a closing connection) would be seen
+        // after it, as a `transport close`.
+        frames.pop_back();
+        session.send_control(Frame::CLOSE);
     }
     session.count_frames_out(frames.len());
     if session.is_closed() {
         session.wake_task();
     }
-    let body = payload::encode(frames.make_contiguous());
+    let (body, content_type) = match session.protocol() {
+        ProtocolVersion::V4 => {
+            (Bytes::from(payload::encode(frames.make_contiguous())), "text/plain; charset=UTF-8")
+        }
+        ProtocolVersion::V3 => payload::v3::encode(frames.make_contiguous(), session.binary_polling),
+    };
     let mut resp = Response::builder()
-        .header(header::CONTENT_TYPE, "text/plain; charset=UTF-8")
+        .header(header::CONTENT_TYPE, content_type)
         // As the reference: a poll's answer is never cached.
         .header(header::CACHE_CONTROL, "no-store");
     let Some(cfg) = &session.config.http_compression else {
@@ -475,19 +501,14 @@ async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Bo
     };
     // The answer depends on Accept-Encoding, whatever this one's size.
     resp = resp.header(header::VARY, "Accept-Encoding");
-    match compress::compress_body(cfg, coding, body.as_bytes()) {
-        Some(z) => resp
-            .header(
-                header::CONTENT_ENCODING,
-                coding.map_or(HeaderValue::from_static("identity"), Coding::header),
-            )
-            .body(Body::from(z)),
-        None => resp.body(Body::from(body)),
+    match (coding, compress::compress_body(cfg, coding, &body)) {
+        (Some(coding), Some(z)) => resp.header(header::CONTENT_ENCODING, coding.header()).body(Body::from(z)),
+        _ => resp.body(Body::from(body)),
     }
     .unwrap_or_default()
 }
 
-async fn poll_post(session: &Arc<Session>, body: Body) -> Response<Body> {
+async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response<Body> {
     if session.post_active.swap(true, Ordering::AcqRel) {
         tracing::debug!(sid = %session.id(), "overlapping POST, closing the session");
         session.close(CloseReason::TransportError);
@@ -512,7 +533,12 @@ async fn poll_post(session: &Arc<Session>, body: Body) -> Response<Body> {
             return EngineError::BadRequest.response(false);
         }
     };
-    match payload::decode(bytes) {
+    let decoded = match session.protocol() {
+        ProtocolVersion::V4 => payload::decode(bytes),
+        ProtocolVersion::V3 if binary => payload::v3::decode_binary(bytes),
+        ProtocolVersion::V3 => payload::v3::decode_text(bytes),
+    };
+    match decoded {
         Ok(packets) => session.push_inbound(packets),
         Err(e) => {
             tracing::debug!(sid = %session.id(), error = ?e, "parse error in POST body");
@@ -574,6 +600,7 @@ async fn upgraded(upgrade: Upgrade, cfg: &super::EngineConfig) -> Option<WsConn>
 /// Runs the upgrade handshake of a polling session (`2probe` → `3probe`, then `5`) and hands
 /// the WebSocket to the session; gives up after the upgrade timeout.
 async fn probe(session: Arc<Session>, mut ws: WsConn) {
+    ws.set_protocol(session.protocol());
     let timeout = session.config.upgrade_timeout;
     let exchange = async {
         loop {

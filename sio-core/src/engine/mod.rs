@@ -1,4 +1,4 @@
-//! The Engine.IO v4 layer: handshake, long-polling, WebSocket (direct and upgrade),
+//! The Engine.IO layer (v4, and v3 when [`EngineConfig::allow_eio3`] is set): handshake, long-polling, WebSocket (direct and upgrade),
 //! heartbeat and per-session outbound queues. It knows nothing of namespaces; the layer above
 //! plugs in through [`EngineHandler`].
 //!
@@ -70,7 +70,7 @@ pub use self::compress::{HttpCompression, PerMessageDeflate};
 pub use self::config::{AllowRequest, Cors, EngineConfig};
 pub use self::packet::{Frame, Message};
 pub use self::reason::CloseReason;
-pub use self::session::{SendError, Session, TransportKind};
+pub use self::session::{ProtocolVersion, SendError, Session, TransportKind};
 pub use self::stats::EngineStats;
 pub use self::tasks::{BoxFuture, Tasks};
 use crate::Sid;
@@ -163,9 +163,20 @@ impl<H: EngineHandler> EngineInner<H> {
         self.sessions.read().len()
     }
 
-    pub(crate) fn new_session(&self, transport: TransportKind) -> Arc<Session> {
+    pub(crate) fn new_session(
+        &self,
+        transport: TransportKind,
+        protocol: ProtocolVersion,
+        binary_polling: bool,
+    ) -> Arc<Session> {
         self.counters.opened.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Session::new(transport, self.config.clone(), self.counters.clone()))
+        Arc::new(Session::new(
+            transport,
+            protocol,
+            binary_polling,
+            self.config.clone(),
+            self.counters.clone(),
+        ))
     }
 
     pub(crate) fn task_started(&self) {

@@ -83,6 +83,7 @@ pub enum Frame {
 
 impl Frame {
     pub(crate) const PING: Frame = Frame::Text(ByteString::from_static("2"));
+    pub(crate) const PONG: Frame = Frame::Text(ByteString::from_static("3"));
     pub(crate) const NOOP: Frame = Frame::Text(ByteString::from_static("6"));
     pub(crate) const CLOSE: Frame = Frame::Text(ByteString::from_static("1"));
 

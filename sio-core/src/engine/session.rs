@@ -35,11 +35,24 @@ impl TransportKind {
     }
 }
 
+/// The Engine.IO protocol revision a session speaks (Node's `conn.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolVersion {
+    /// Engine.IO v3, with Socket.IO v4 above it: socket.io-client 1.x and 2.x (served when
+    /// [`EngineConfig::allow_eio3`] is set).
+    V3,
+    /// Engine.IO v4, with Socket.IO v5 above it: socket.io-client 3.x and 4.x.
+    V4,
+}
+
 /// A live Engine.IO session. Cheap to share (`Arc`); every method can be called from any task.
 pub struct Session {
     id: Sid,
     pub(crate) outbox: Outbox,
     transport: AtomicU8,
+    protocol: ProtocolVersion,
+    /// v3 polling only: the client reads binary payloads (it did not ask for `b64`).
+    pub(crate) binary_polling: bool,
     upgrading: AtomicBool,
     probed: AtomicBool,
     pub(crate) get_active: AtomicBool,
@@ -71,6 +84,8 @@ impl fmt::Debug for Session {
 impl Session {
     pub(crate) fn new(
         transport: TransportKind,
+        protocol: ProtocolVersion,
+        binary_polling: bool,
         config: Arc<EngineConfig>,
         counters: Arc<super::stats::Counters>,
     ) -> Self {
@@ -78,6 +93,8 @@ impl Session {
             id: Sid::new(),
             outbox: Outbox::new(config.outbound_buffer),
             transport: AtomicU8::new(transport as u8),
+            protocol,
+            binary_polling,
             upgrading: AtomicBool::new(false),
             probed: AtomicBool::new(false),
             get_active: AtomicBool::new(false),
@@ -92,6 +109,11 @@ impl Session {
     /// The session id (`sid`).
     pub fn id(&self) -> Sid {
         self.id
+    }
+
+    /// The Engine.IO protocol revision of the client.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.protocol
     }
 
     /// The transport in use now.

@@ -151,6 +151,8 @@ pub(crate) struct WsConn<T = Io> {
     wpos: usize,
     /// permessage-deflate, when negotiated.
     deflate: Option<Box<Deflate>>,
+    /// Engine.IO v3: binary messages carry the packet type (`4`) as their first byte.
+    eio3: bool,
 }
 
 impl<T> fmt::Debug for WsConn<T> {
@@ -179,12 +181,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             wbuf: Vec::new(),
             wpos: 0,
             deflate: None,
+            eio3: false,
         }
     }
 
     /// Uses permessage-deflate as the handshake agreed.
     pub(crate) fn set_deflate(&mut self, deflate: Option<Box<Deflate>>) {
         self.deflate = deflate;
+    }
+
+    /// The Engine.IO revision spoken over this connection (v4 unless told otherwise).
+    pub(crate) fn set_protocol(&mut self, protocol: super::ProtocolVersion) {
+        self.eio3 = protocol == super::ProtocolVersion::V3;
+    }
+
+    /// Whether binary messages carry the Engine.IO v3 type byte.
+    pub(crate) fn is_eio3(&self) -> bool {
+        self.eio3
     }
 
     /// The next message. Pings and pongs are handled here.
@@ -410,15 +423,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 }
                 while out.len() < WRITE_CHUNK {
                     let Some(frame) = frames.pop_front() else { break };
-                    let (opcode, payload) = match &frame {
-                        Frame::Text(t) => (OP_TEXT, &t.as_bytes()[..]),
-                        Frame::Binary(b) => (OP_BINARY, &b[..]),
+                    let (opcode, payload, prefix) = match &frame {
+                        Frame::Text(t) => (OP_TEXT, &t.as_bytes()[..], None),
+                        Frame::Binary(b) => (OP_BINARY, &b[..], self.eio3.then_some(V3_MESSAGE)),
                     };
-                    match self.deflate.as_mut() {
-                        Some(d) if d.wants(payload.len()) => {
+                    let len = payload.len() + usize::from(prefix.is_some());
+                    match (self.deflate.as_mut(), prefix) {
+                        (Some(d), None) if d.wants(len) => {
                             d.compress(payload, |z| encode(&mut out, RSV1 | opcode, z));
                         }
-                        _ => encode(&mut out, opcode, payload),
+                        (Some(d), Some(p)) if d.wants(len) => {
+                            let whole = [&[p][..], payload].concat();
+                            d.compress(&whole, |z| encode(&mut out, RSV1 | opcode, z));
+                        }
+                        (_, None) => encode(&mut out, opcode, payload),
+                        (_, Some(p)) => encode_prefixed(&mut out, opcode, p, payload),
                     }
                 }
                 if let (CloseOut::Queued(code), true) = (self.close, frames.is_empty()) {
@@ -550,10 +569,24 @@ fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
     Ok(WsMessage::Text(data))
 }
 
+/// The Engine.IO v3 `message` type byte that starts a binary message.
+const V3_MESSAGE: u8 = 4;
+
 /// Appends an unmasked server frame (`opcode` may carry RSV1).
 fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
+    encode_header(out, opcode, payload.len());
+    out.extend_from_slice(payload);
+}
+
+/// Appends an unmasked server frame whose payload is `first` then `rest`.
+fn encode_prefixed(out: &mut Vec<u8>, opcode: u8, first: u8, rest: &[u8]) {
+    encode_header(out, opcode, rest.len() + 1);
+    out.push(first);
+    out.extend_from_slice(rest);
+}
+
+fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize) {
     out.push(0x80 | opcode);
-    let len = payload.len();
     if len < 126 {
         out.push(len as u8);
     } else if let Ok(l) = u16::try_from(len) {
@@ -563,7 +596,6 @@ fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
         out.push(127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
-    out.extend_from_slice(payload);
 }
 
 /// XORs `buf` with the 4-byte `mask`, 8 bytes at a time.

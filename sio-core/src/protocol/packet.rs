@@ -56,7 +56,7 @@ impl PacketType {
         }
     }
 
-    fn is_binary(self) -> bool {
+    pub(crate) fn is_binary(self) -> bool {
         matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
     }
 }
@@ -131,6 +131,11 @@ impl Nsp {
     /// The root namespace `/`.
     pub fn root() -> Self {
         Nsp(ByteString::from_static("/"))
+    }
+
+    /// A namespace name from text decoded elsewhere (the MessagePack parser).
+    pub(crate) fn from_string(s: String) -> Self {
+        Nsp(ByteString::from(s))
     }
 
     /// The namespace as text.
@@ -228,7 +233,18 @@ impl Packet {
         if i > start {
             id = Some(parse_digits(&b[start..i]).ok_or(DecodeError::BadAckId)?);
         }
-        let data = msg.slice(i..);
+        Packet::from_parts(kind, nsp, attachments, id, msg.slice(i..))
+    }
+
+    /// A packet from its decoded header and JSON payload, validated as [`Packet::decode`]
+    /// validates a text packet's payload (the MessagePack parser builds packets this way).
+    pub(crate) fn from_parts(
+        kind: PacketType,
+        nsp: Nsp,
+        attachments: usize,
+        id: Option<u64>,
+        data: Bytes,
+    ) -> Result<Packet, DecodeError> {
         let (name, after_name) = match validate_payload(kind, &data, id.is_some(), attachments)? {
             // The closing quote follows the name.
             Some(Name::Span(a, b)) => match ByteString::try_from(data.slice(a..b)) {

@@ -13,6 +13,7 @@ use super::namespace::{Namespace, NamespaceDef};
 use super::{Predicate, Server, ServerInner, TypedNamespace};
 use crate::adapter::Adapter;
 use crate::engine::{Cors, Engine, EngineConfig, HttpCompression, PerMessageDeflate};
+use crate::protocol::Parser;
 
 /// Socket.IO-level settings.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub(crate) struct ServerConfig {
     pub(crate) max_attachments: usize,
     pub(crate) max_attachment_bytes: usize,
     pub(crate) max_namespaces_per_client: usize,
+    pub(crate) parser: Parser,
 }
 
 impl Default for ServerConfig {
@@ -31,6 +33,7 @@ impl Default for ServerConfig {
             connect_timeout: Duration::from_secs(45),
             max_attachments: 10,
             max_attachment_bytes: 0,
+            parser: Parser::Json,
             max_namespaces_per_client: 64,
         }
     }
@@ -218,6 +221,21 @@ impl ServerBuilder {
         self
     }
 
+    /// The wire format of Socket.IO packets, for every client (Node: `parser`; default
+    /// [`Parser::Json`]). [`Parser::MsgPack`] serves clients created with
+    /// `io(url, { parser: require("socket.io-msgpack-parser") })`; clients of the other parser
+    /// cannot connect to the same server, as with Node. Custom parsers are not pluggable yet.
+    ///
+    /// ```
+    /// use sio_core::{Parser, Server};
+    ///
+    /// let io = Server::builder().parser(Parser::MsgPack).build();
+    /// ```
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.config.parser = parser;
+        self
+    }
+
     /// Bytes of binary attachments one packet may carry in total; more closes the session
     /// (default: `max_payload` × `max_attachments`, what the other limits allow anyway).
     ///
@@ -253,6 +271,30 @@ impl ServerBuilder {
     pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
         self.engine.polling = polling;
         self.engine.websocket = websocket;
+        self
+    }
+
+    /// Also serves Engine.IO v3 clients: socket.io-client 1.x and 2.x (default false; Node's
+    /// `allowEIO3`). One server then serves both generations side by side: in the same
+    /// namespaces and rooms, with the same handlers (typed ones included) and broadcasts.
+    ///
+    /// What the older protocol changes, as Node's server does it: the client pings and the
+    /// server answers (the timeout is `ping_interval + ping_timeout`); every client is in `/`
+    /// from the start, without a CONNECT of its own; the auth of a namespace is the query
+    /// string the client put on it (`io("/chat?token=x")` gives `{"token":"x"}`); a refusal
+    /// sends the error's data, or else its message, as the client's `error` event; the socket
+    /// in `/` has the connection's id. Unlike Node, a socket in another namespace gets an id
+    /// of its own rather than `/nsp#<connection id>` (what the v2 client shows as its id).
+    /// v3 clients speak the JSON parser: under [`Parser::MsgPack`](crate::Parser::MsgPack)
+    /// none is served (their MessagePack parser, 2.x, has an older packet format).
+    ///
+    /// ```
+    /// # use sio_core::Server;
+    /// let io = Server::builder().allow_eio3(true).build();
+    /// ```
+    #[doc(alias = "allowEIO3")]
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.engine.allow_eio3 = allow;
         self
     }
 

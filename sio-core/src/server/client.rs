@@ -12,8 +12,9 @@ use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::socket::{Conn, Event, SocketInner};
-use crate::engine::{CloseReason, EngineHandler, Message, Session, Tasks};
-use crate::protocol::{Packet, PacketType, Payload};
+use crate::Sid;
+use crate::engine::{CloseReason, EngineHandler, Message, ProtocolVersion, Session, Tasks};
+use crate::protocol::{Packet, PacketType, Parser, Payload, msgpack};
 
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
@@ -27,6 +28,11 @@ pub(crate) struct ClientShared {
 impl ClientShared {
     pub(crate) fn remove(&self, socket: &SocketInner) {
         self.sockets.lock().retain(|s| s.id != socket.id);
+    }
+
+    /// The connection's sockets now.
+    pub(crate) fn sockets(&self) -> Vec<Arc<SocketInner>> {
+        self.sockets.lock().clone()
     }
 
     fn find(&self, nsp: &str) -> Option<Arc<SocketInner>> {
@@ -83,10 +89,28 @@ impl EngineHandler for SioHandler {
                 () = shared.settled.notified() => {}
             }
         }));
+        // Socket.IO v4 (under Engine.IO v3): every client is in `/` from the start, without a
+        // CONNECT of its own, as the reference does.
+        if client.shared.session.protocol() == ProtocolVersion::V3 {
+            client.connect_to("/", None, tasks);
+        }
     }
 
     fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
         match msg {
+            Message::Text(_) if self.server.config.parser == Parser::MsgPack => {
+                client.protocol_error("text message under the msgpack parser");
+            }
+            Message::Binary(data) if self.server.config.parser == Parser::MsgPack => {
+                let config = &self.server.config;
+                match msgpack::decode(&data, config.max_attachments, config.max_attachment_bytes) {
+                    Ok((packet, attachments)) => client.on_packet(packet, attachments, tasks),
+                    Err(e) => {
+                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid msgpack packet");
+                        client.shared.session.close(CloseReason::ParseError);
+                    }
+                }
+            }
             Message::Text(text) => {
                 if client.pending.is_some() {
                     return client.protocol_error("text packet while attachments were expected");
@@ -181,19 +205,15 @@ impl Client {
     }
 
     fn connect(&mut self, packet: Packet, tasks: &mut Tasks<'_, '_>) {
-        let path = packet.nsp.as_str();
-        if self.shared.find(path).is_some() || self.connecting.lock().iter().any(|p| &**p == path) {
-            return self.protocol_error("CONNECT to a namespace already joined");
+        if self.shared.session.protocol() == ProtocolVersion::V3 {
+            // Socket.IO v4: the auth is the query string of the namespace (`/chat?token=x`).
+            let (path, query) = packet.nsp.as_str().split_once('?').unwrap_or((packet.nsp.as_str(), ""));
+            let auth: serde_json::Map<String, serde_json::Value> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+                .collect();
+            let auth = serde_json::value::to_raw_value(&auth).ok();
+            return self.connect_to(path, auth, tasks);
         }
-        let limit = self.server.config.max_namespaces_per_client;
-        if self.shared.sockets.lock().len() + self.connecting.lock().len() >= limit {
-            let _ = self.shared.session.send(encode::connect_error(path, "Too many namespaces", None));
-            return;
-        }
-        let Some(ns) = self.server.namespace_for(path) else {
-            let _ = self.shared.session.send(encode::connect_error(path, "Invalid namespace", None));
-            return;
-        };
         let auth = if packet.data.is_empty() {
             None
         } else {
@@ -201,7 +221,45 @@ impl Client {
                 .ok()
                 .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok())
         };
-        let socket = Arc::new(SocketInner::new(ns.clone(), self.shared.clone(), auth));
+        self.connect_to(packet.nsp.as_str(), auth, tasks);
+    }
+
+    fn connect_to(
+        &mut self,
+        path: &str,
+        auth: Option<Box<serde_json::value::RawValue>>,
+        tasks: &mut Tasks<'_, '_>,
+    ) {
+        if self.shared.find(path).is_some() || self.connecting.lock().iter().any(|p| &**p == path) {
+            return self.protocol_error("CONNECT to a namespace already joined");
+        }
+        let limit = self.server.config.max_namespaces_per_client;
+        if self.shared.sockets.lock().len() + self.connecting.lock().len() >= limit {
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Too many namespaces",
+                None,
+            ));
+            return;
+        }
+        let Some(ns) = self.server.namespace_for(path) else {
+            let _ = self.shared.session.send(encode::connect_error(
+                self.server.config.parser,
+                path,
+                "Invalid namespace",
+                None,
+            ));
+            return;
+        };
+        // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
+        // as `/nsp#<engine id>`, which does not fit a `Sid`: those get a fresh one).
+        let id = if self.shared.session.protocol() == ProtocolVersion::V3 && path == "/" {
+            self.shared.session.id()
+        } else {
+            Sid::new()
+        };
+        let socket = Arc::new(SocketInner::new(id, ns.clone(), self.shared.clone(), auth));
         self.connecting.lock().push(path.into());
         let connecting = self.connecting.clone();
         let shared = self.shared.clone();
@@ -236,7 +294,14 @@ async fn run_connect(
         Ok(()) => {}
         Err(e) => {
             ns.remove_socket(&socket);
-            let _ = shared.session.send(encode::connect_error(ns.path(), e.message(), e.data()));
+            let frame = match shared.session.protocol() {
+                ProtocolVersion::V4 => {
+                    encode::connect_error(ns.config.parser, ns.path(), e.message(), e.data())
+                }
+                // Socket.IO v4: the error's data, or else its message, as the reference sends.
+                ProtocolVersion::V3 => encode::connect_error_v3(ns.path(), e.message(), e.data()),
+            };
+            let _ = shared.session.send(frame);
         }
     }
 }

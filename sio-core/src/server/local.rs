@@ -35,15 +35,25 @@ fn select(ns: &Arc<Namespace>, opts: &BroadcastOptions) -> BroadcastOperator {
 /// upgraded its weak reference to.
 impl LocalOps for Namespace {
     fn broadcast(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> usize {
-        let enc = encode::encode_payload(self.path(), packet, None);
-        select(&self, opts).send_encoded(&enc)
+        match encode::encode_payload(self.config.parser, self.path(), packet, None) {
+            Ok(enc) => select(&self, opts).send_encoded(&enc),
+            Err(e) => {
+                tracing::debug!(error = %e, "broadcast from another node not delivered");
+                0
+            }
+        }
     }
 
     fn broadcast_with_ack(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> LocalAcks {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_ack_id();
-        let enc = encode::encode_payload(self.path(), packet, Some(id));
-        let targets = select(&self, opts).send_with_ack(&enc, id, &tx);
+        let targets = match encode::encode_payload(self.config.parser, self.path(), packet, Some(id)) {
+            Ok(enc) => select(&self, opts).send_with_ack(&enc, id, &tx),
+            Err(e) => {
+                tracing::debug!(error = %e, "broadcast from another node not delivered");
+                Vec::new()
+            }
+        };
         LocalAcks::new(targets.len(), rx, ForgetAcks { id, sockets: targets })
     }
 

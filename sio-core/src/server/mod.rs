@@ -120,6 +120,12 @@ impl fmt::Debug for Server {
 }
 
 impl Server {
+    /// The packet parser of every client.
+    #[cfg(feature = "__internals")]
+    pub(crate) fn parser(&self) -> crate::protocol::Parser {
+        self.inner.config.parser
+    }
+
     /// Starts a builder with the reference server's defaults (see the
     /// [configuration table](crate#configuration)).
     pub fn builder() -> ServerBuilder {

@@ -228,25 +228,26 @@ impl<E> BroadcastOperator<E> {
     }
 
     pub(crate) fn emit_dyn(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
-        let (enc, header) = encode::encode_packet(self.ns.path(), Some(event), args, None)?;
-        self.send_encoded(&enc);
+        let packed = encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
+        self.send_encoded(&packed.enc);
         if let Some(remote) = self.remote() {
-            remote.broadcast(&encode::payload_of(&enc, header), &self.options());
+            remote.broadcast(&packed.payload(), &self.options());
         }
         Ok(())
     }
 
     pub(crate) fn emit_with_ack_dyn(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {
         let id = self.ns.next_ack_id();
-        let encoded = encode::encode_packet(self.ns.path(), Some(event), args, Some(id));
+        let encoded =
+            encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, Some(id));
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut targets = Vec::new();
         let mut remote = None;
         let mut opts = self.options();
         opts.timeout = Some(self.timeout.unwrap_or(self.ns.config.ack_timeout));
-        if let Ok((enc, header)) = &encoded {
-            targets = self.send_with_ack(enc, id, &tx);
-            remote = self.remote().map(|r| r.broadcast_with_ack(&encode::payload_of(enc, *header), &opts));
+        if let Ok(packed) = &encoded {
+            targets = self.send_with_ack(&packed.enc, id, &tx);
+            remote = self.remote().map(|r| r.broadcast_with_ack(&packed.payload(), &opts));
         }
         drop(tx);
         let timeout = opts.timeout.unwrap_or_default();

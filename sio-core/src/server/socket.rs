@@ -24,7 +24,7 @@ use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
 use crate::adapter::SocketInfo;
-use crate::engine::{Frame, SendError};
+use crate::engine::{Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
 use crate::{Room, Sid};
 
@@ -52,12 +52,13 @@ impl fmt::Debug for SocketInner {
 
 impl SocketInner {
     pub(crate) fn new(
+        id: Sid,
         ns: Arc<Namespace>,
         client: Arc<ClientShared>,
         auth: Option<Box<serde_json::value::RawValue>>,
     ) -> Self {
         Self {
-            id: Sid::new(),
+            id,
             ns,
             client,
             state: AtomicU8::new(CONNECTING),
@@ -109,7 +110,12 @@ impl SocketInner {
     /// Sends the CONNECT reply and whatever the connect handler emitted.
     pub(crate) fn mark_connected(&self) {
         let mut pre = self.pre_connect.lock();
-        let _ = self.client.session.send(encode::connect(self.ns.path(), self.id.as_str()));
+        let reply = match self.client.session.protocol() {
+            ProtocolVersion::V4 => encode::connect(self.ns.config.parser, self.ns.path(), self.id.as_str()),
+            // Socket.IO v4: no payload (the client computes its id).
+            ProtocolVersion::V3 => encode::connect_v3(self.ns.path()),
+        };
+        let _ = self.client.session.send(reply);
         if !pre.is_empty() {
             let _ = self.client.session.send_all(&pre);
         }
@@ -125,7 +131,7 @@ impl SocketInner {
             return false;
         }
         if reason == DisconnectReason::ServerNamespaceDisconnect {
-            let _ = self.client.session.send(encode::disconnect(self.ns.path()));
+            let _ = self.client.session.send(encode::disconnect(self.ns.config.parser, self.ns.path()));
         }
         self.ns.remove_socket(self);
         self.client.remove(self);
@@ -390,9 +396,11 @@ impl<E> Conn<E> {
         }
     }
 
-    /// Closes the client's whole connection (all its namespaces), after delivering what is
-    /// queued to it. The disconnect handlers run with [`DisconnectReason::ForcedClose`]
-    /// (Node's `socket.disconnect(true)`).
+    /// Closes the client's whole connection, as Node's `socket.disconnect(true)`: what is queued
+    /// is delivered first, then a DISCONNECT for each of the connection's namespaces (the
+    /// client sees `io server disconnect` everywhere and does not reconnect by itself), then the
+    /// connection closes. The disconnect handlers run with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`], as Node reports it.
     ///
     /// ```
     /// # use sio_core::{Conn, Event, Handlers};
@@ -402,6 +410,12 @@ impl<E> Conn<E> {
     /// # });
     /// ```
     pub fn close(&self) {
+        for socket in self.inner.client.sockets() {
+            if socket.leave_namespace(DisconnectReason::ServerNamespaceDisconnect) {
+                let reason = DisconnectReason::ServerNamespaceDisconnect;
+                tokio::spawn(socket.ns.handler.disconnect(Conn::from_inner(socket.clone()), reason));
+            }
+        }
         self.inner.client.session.close(crate::engine::CloseReason::ForcedClose);
     }
 
@@ -533,7 +547,8 @@ impl<E> Conn<E> {
         args: &dyn WriteArgs,
         volatile: bool,
     ) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.inner.ns.path(), Some(event), args, None)?;
+        let enc =
+            encode::encode_args(self.inner.ns.config.parser, self.inner.ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
@@ -548,7 +563,7 @@ impl<E> Conn<E> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
-        let sent = encode::encode_args(inner.ns.path(), Some(event), args, Some(id))
+        let sent = encode::encode_args(inner.ns.config.parser, inner.ns.path(), Some(event), args, Some(id))
             .map_err(EmitError::from)
             .and_then(|enc| {
                 inner.register_ack(id, AckEntry::One(tx));
@@ -939,7 +954,13 @@ impl AckSender {
     /// # Errors
     /// As [`AckSender::send`].
     pub fn send_args<A: ToArgs>(self, args: A) -> Result<(), EmitError> {
-        let enc = encode::encode_args(self.socket.ns.path(), None, &args, Some(self.id))?;
+        let enc = encode::encode_args(
+            self.socket.ns.config.parser,
+            self.socket.ns.path(),
+            None,
+            &args,
+            Some(self.id),
+        )?;
         self.socket.send(&enc, false)
     }
 }

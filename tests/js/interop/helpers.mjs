@@ -4,8 +4,11 @@
 //   SIO_URL         base URL of the server under test, e.g. http://127.0.0.1:3000 (required)
 //   SIO_TRANSPORTS  comma-separated client transports: "websocket", "polling" or
 //                   "polling,websocket" (start on polling, then upgrade). Default "websocket".
+//   SIO_PARSER      "json" (default) or "msgpack": the clients use socket.io-msgpack-parser,
+//                   and the server under test must be configured with the same parser.
 
 import { io, Manager } from "socket.io-client";
+import msgpackParser from "socket.io-msgpack-parser";
 
 export const SIO_URL = (process.env.SIO_URL ?? "").replace(/\/+$/, "");
 if (!SIO_URL) {
@@ -22,6 +25,12 @@ for (const t of TRANSPORTS) {
   }
 }
 
+/** "json" | "msgpack" */
+export const PARSER = process.env.SIO_PARSER || "json";
+if (PARSER !== "json" && PARSER !== "msgpack") {
+  throw new Error(`unsupported SIO_PARSER: ${PARSER}`);
+}
+
 /** "websocket" | "polling" | "upgrade" */
 export const MODE =
   TRANSPORTS.length === 1 ? TRANSPORTS[0] : TRANSPORTS[0] === "polling" ? "upgrade" : "websocket";
@@ -32,7 +41,9 @@ const sockets = new Set();
 const managers = new Set();
 
 function baseOptions() {
-  return { transports: TRANSPORTS, reconnection: false, timeout: DEFAULT_TIMEOUT };
+  const opts = { transports: TRANSPORTS, reconnection: false, timeout: DEFAULT_TIMEOUT };
+  if (PARSER === "msgpack") opts.parser = msgpackParser;
+  return opts;
 }
 
 /** Creates a client for `nsp` (tracked, closed by closeAll). Not awaited. */

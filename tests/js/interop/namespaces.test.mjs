@@ -142,6 +142,21 @@ test("server disconnect of '/' keeps the multiplexed connection; '/' can connect
   assert.deepEqual(await request(root, "ack", "again"), ["again"]);
 });
 
+test("closing the connection: the last emit, then 'io server disconnect' in every namespace", async () => {
+  const m = manager();
+  const root = track(m.socket("/"));
+  const dyn = track(m.socket("/dyn-2"));
+  await Promise.all([connected(root), connected(dyn)]);
+  const bye = once(root, "bye");
+  const reasons = Promise.all([once(root, "disconnect"), once(dyn, "disconnect")]);
+  root.emit("close-me");
+  await bye;
+  const [[a], [b]] = await reasons;
+  assert.equal(a, "io server disconnect");
+  assert.equal(b, "io server disconnect");
+  assert.equal(root.connected || dyn.connected, false);
+});
+
 test("client disconnect then a new client: new id, and the count drops back", async () => {
   const observer = await connect("/");
   await countBecomes(observer, 1, 10000); // earlier tests' clients are gone

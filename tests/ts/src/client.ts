@@ -2,8 +2,10 @@
 // SIO_URL set to the origin of `tests::typed::server()`. Uses only the generated typings
 // (./board.ts) to connect to /board and /chat, exercises every event, and checks each typed
 // result by deep equality. Exits 1 with a message on the first mismatch or timeout; on success
-// prints `typed client: N checks passed` last and exits 0.
+// prints `typed client: N checks passed` last and exits 0. With SIO_PARSER=msgpack the
+// sockets use socket.io-msgpack-parser (the server must be built with `Parser::MsgPack`).
 
+import { createRequire } from "node:module";
 import { isDeepStrictEqual, inspect } from "node:util";
 
 import {
@@ -49,7 +51,15 @@ function next<T>(what: string, listen: (resolve: (value: T) => void, reject: (er
   return within(what, new Promise<T>((resolve, reject) => listen(resolve, reject)));
 }
 
-const base = { transports: ["websocket"], reconnection: false, forceNew: true, timeout: TIMEOUT_MS };
+// Loaded untyped: the package's own index.d.ts does not pass this project's strict lib check.
+const msgpackParser: unknown = createRequire(import.meta.url)("socket.io-msgpack-parser");
+const base = {
+  transports: ["websocket"],
+  reconnection: false,
+  forceNew: true,
+  timeout: TIMEOUT_MS,
+  ...(process.env["SIO_PARSER"] === "msgpack" ? { parser: msgpackParser } : {}),
+};
 const sockets: Array<BoardSocket | ChatSocket> = [];
 
 /** Connects a /board client; resolves once connected, with the user:joined it got on connect. */
