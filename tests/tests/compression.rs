@@ -225,7 +225,8 @@ const url = process.env.SIO_URL;
 async function run(transports) {
   const socket = io(url, { transports, reconnection: false });
   await new Promise((ok, ko) => { socket.on("connect", ok); socket.on("connect_error", ko); });
-  if (transports.length > 1) {
+  if (socket.io.engine.transport.name !== "websocket") {
+    // The upgrade may have completed before "connect" fired.
     await new Promise((ok) => socket.io.engine.once("upgrade", ok));
   }
   const ext = socket.io.engine.transport.ws.extensions;
