@@ -151,3 +151,41 @@ async fn a_post_whose_replies_overflow_the_queue_ends_with_a_close_packet() {
     p.expect_gone().await;
     assert_serves_polling(addr).await;
 }
+
+/// `serve(..).with_graceful_shutdown(..)` with `Server::shutdown` in the signal: sessions are
+/// closed (a waiting long poll answered, a WebSocket closed), the serve future returns, and
+/// the port no longer accepts connections.
+#[tokio::test]
+async fn graceful_shutdown_with_serve() {
+    let (handlers, mut reasons) = log_disconnects(base_handlers());
+    let io = builder().ns("/", handlers).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown_io = io.clone();
+    let server = tokio::spawn(
+        sio_core::serve(listener, axum::Router::new().merge(io.router()))
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+                assert!(shutdown_io.shutdown(T).await, "sessions closed in time");
+            })
+            .into_future(),
+    );
+    let mut ws = Ws::connect(addr).await;
+    ws.connect_ns("/").await;
+    let mut p = Polling::handshake(addr).await;
+    p.connect_ns("/").await;
+    let waiting = tokio::spawn({
+        let p = p.clone();
+        async move { p.get_packets().await }
+    });
+    let _ = stop_tx.send(());
+    within(T, "serve to return", server).await.expect("serve task").expect("serve");
+    let packets = within(T, "the long poll", waiting).await.expect("GET task");
+    assert_eq!(packets.last().map(String::as_str), Some("1"), "{packets:?}");
+    ws.expect_closed().await;
+    for _ in 0..2 {
+        assert_eq!(recv(&mut reasons, "disconnect").await, "server shutting down");
+    }
+    assert!(TcpStream::connect(addr).await.is_err(), "the listener is closed");
+}
