@@ -1082,6 +1082,30 @@ mod tests {
         assert_eq!(&rest[2 + len..], [&[0x81, 6][..], b"4short", &[0x88, 0]].concat());
     }
 
+    /// Engine.IO v3 binary messages carry their type byte inside the compressed payload.
+    #[tokio::test(flavor = "current_thread")]
+    async fn v3_binary_frames_are_compressed_with_their_type_byte() {
+        use tokio::io::AsyncReadExt as _;
+        let (mut ws, mut client) = pair(100_000).await;
+        with_deflate(&mut ws, 1024);
+        ws.set_protocol(super::super::ProtocolVersion::V3);
+        let data = vec![7u8; 3000];
+        ws.send(Frame::Binary(Bytes::from(data.clone()))).await.expect("send");
+        ws.send(Frame::Binary(Bytes::from_static(b"ab"))).await.expect("send");
+        ws.close().await;
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.expect("read");
+        assert_eq!(out[0], 0xC2, "FIN + RSV1 + binary");
+        let len = usize::from(out[1]);
+        let mut plain = Vec::with_capacity(4096);
+        let input = [&out[2..2 + len], &[0, 0, 0xFF, 0xFF]].concat();
+        flate2::Decompress::new(false)
+            .decompress_vec(&input, &mut plain, flate2::FlushDecompress::Sync)
+            .expect("inflate");
+        assert_eq!(plain, [&[4][..], &data].concat());
+        assert_eq!(&out[2 + len..], [0x82, 3, 4, b'a', b'b', 0x88, 0]);
+    }
+
     #[tokio::test(flavor = "current_thread")]
     async fn compressed_frames_that_break_the_rules() {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
