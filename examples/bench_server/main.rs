@@ -1,7 +1,8 @@
 //! The load-test contract server (DESIGN §6): `echo` acks its arguments, `bcast` re-emits
 //! them to every socket of `/`, `join(room)` acks `true`, `to-room(room, ...args)` emits
 //! `room-msg` to that room. pingInterval 25 s, pingTimeout 20 s. The switches of DESIGN §5 apply
-//! (`PORT`, default 3000; `SIO_ALLOW_EIO3=1`; `SIO_PARSER=msgpack`; see `examples::switches`).
+//! (`PORT`, default 3000; `SIO_ALLOW_EIO3=1`; `SIO_PARSER=msgpack`; `SIO_COMPRESSION=1`; see
+//! `examples::switches`).
 //!
 //! `cargo run --release --example bench_server`; `BENCH_RT=current_thread` selects tokio's
 //! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.
@@ -9,7 +10,6 @@
 //! the above spans every node (Node servers with `@socket.io/redis-adapter` included);
 //! `REDIS_KEY` sets the channel prefix (default `socket.io`).
 
-use axum::serve::ListenerExt as _;
 use sio_core::prelude::*;
 
 #[derive(Default)]
@@ -57,10 +57,9 @@ async fn serve() -> std::io::Result<()> {
     }
     let io = builder.build();
     let port = switches.port.unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, io.router::<()>()).await
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    // TCP_NODELAY, a header read timeout.
+    sio_core::serve(listener, io.router::<()>()).await
 }
 
 fn main() -> std::io::Result<()> {

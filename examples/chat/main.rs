@@ -4,8 +4,6 @@
 //! The server is `examples/src/chat.rs`; the page is `examples/chat/web` (TypeScript against
 //! the generated `web/src/sio.ts`, bundled into the committed `web/dist/app.js`).
 
-use axum::serve::ListenerExt as _;
-
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
@@ -16,13 +14,13 @@ async fn main() -> std::io::Result<()> {
     let io = examples::chat::server();
     let app = examples::chat::app(&io);
     let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    // TCP_NODELAY: a small reply leaves at once instead of waiting on the client's delayed ACK.
-    let listener = tokio::net::TcpListener::bind(&addr).await?.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("chat on http://{addr}");
     let shutdown_io = io.clone();
-    axum::serve(listener, app)
+    // sio's serve: TCP_NODELAY (a small reply leaves at once instead of waiting on the
+    // client's delayed ACK) and a header read timeout (a connection that never sends a whole
+    // request head is closed).
+    sio_core::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

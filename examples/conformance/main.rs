@@ -97,5 +97,5 @@ async fn main() -> std::io::Result<()> {
         "conformance server on http://localhost:{port} (/engine.io/ and /socket.io/){}",
         switches.describe()
     );
-    axum::serve(listener, app).await
+    sio_core::serve(listener, app).await
 }

@@ -6,6 +6,10 @@
 //!   Node's `allowEIO3: true`.
 //! - `SIO_PARSER=msgpack`: the Socket.IO packets are MessagePack (`socket.io-msgpack-parser`),
 //!   as Node's `parser` option.
+//! - `SIO_COMPRESSION=1`: permessage-deflate for clients that offer it and gzip/deflate of
+//!   long-polling answers, with Node's defaults (`perMessageDeflate`, `httpCompression`: 1 KB
+//!   thresholds). Off, the servers compress nothing (Node gzips polling answers by default;
+//!   the example servers keep their contracts byte for byte instead).
 
 use sio_core::engine::EngineConfig;
 use sio_core::{Parser, ServerBuilder};
@@ -19,6 +23,8 @@ pub struct Switches {
     pub allow_eio3: bool,
     /// `SIO_PARSER=msgpack`.
     pub msgpack: bool,
+    /// `SIO_COMPRESSION=1`.
+    pub compression: bool,
 }
 
 fn on(name: &str) -> bool {
@@ -32,18 +38,25 @@ impl Switches {
             port: std::env::var("PORT").ok().and_then(|p| p.parse().ok()),
             allow_eio3: on("SIO_ALLOW_EIO3"),
             msgpack: std::env::var("SIO_PARSER").is_ok_and(|p| p.eq_ignore_ascii_case("msgpack")),
+            compression: on("SIO_COMPRESSION"),
         }
     }
 
     /// Applies the switches to a Socket.IO server.
     pub fn apply(&self, builder: ServerBuilder) -> ServerBuilder {
         let parser = if self.msgpack { Parser::MsgPack } else { Parser::Json };
-        builder.allow_eio3(self.allow_eio3).parser(parser)
+        builder
+            .allow_eio3(self.allow_eio3)
+            .parser(parser)
+            .per_message_deflate(self.compression.then(sio_core::PerMessageDeflate::default))
+            .http_compression(self.compression.then(sio_core::HttpCompression::default))
     }
 
     /// Applies the switches that concern Engine.IO to a bare engine's settings.
     pub fn apply_engine(&self, config: &mut EngineConfig) {
         config.allow_eio3 = self.allow_eio3;
+        config.per_message_deflate = self.compression.then(sio_core::PerMessageDeflate::default);
+        config.http_compression = self.compression.then(sio_core::HttpCompression::default);
     }
 
     /// One line saying which switches are on, for the startup message.
@@ -54,6 +67,9 @@ impl Switches {
         }
         if self.msgpack {
             on.push("msgpack parser");
+        }
+        if self.compression {
+            on.push("compression");
         }
         if on.is_empty() { String::new() } else { format!(" [{}]", on.join(", ")) }
     }

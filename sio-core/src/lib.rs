@@ -14,14 +14,16 @@ pub mod engine;
 pub mod protocol;
 mod room;
 pub mod schema;
+mod serve;
 mod server;
 mod service;
 mod sid;
 
-pub use engine::{Cors, TransportKind};
+pub use engine::{Cors, HttpCompression, PerMessageDeflate, TransportKind};
 pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;
+pub use serve::{Serve, serve};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
     ConnectError, DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake,

@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 
 use sio_core::Server;
 
-/// Serves `io` on 127.0.0.1 with an ephemeral port; the server runs until the runtime ends.
+/// Serves `io` on 127.0.0.1 with an ephemeral port (with `sio_core::serve`, as the examples
+/// do); the server runs until the runtime ends.
 pub async fn serve(io: &Server) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let app = io.router::<()>();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        let _ = sio_core::serve(listener, app).await;
     });
     addr
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
+use super::compress::{HttpCompression, PerMessageDeflate};
+
 /// Engine.IO settings. Built through [`crate::ServerBuilder`] (or [`EngineConfig::default`] when
 /// the engine is used on its own).
 #[derive(Clone)]
@@ -44,6 +46,12 @@ pub struct EngineConfig {
     /// Largest number of open sessions; further handshakes answer `503` `Too many
     /// connections` (default: no limit).
     pub max_connections: Option<usize>,
+    /// permessage-deflate on WebSocket (Node's `perMessageDeflate`); `None`, the default,
+    /// never answers the extension.
+    pub per_message_deflate: Option<PerMessageDeflate>,
+    /// gzip/deflate of polling responses by `Accept-Encoding` (Node's `httpCompression`);
+    /// on by default with a 1024-byte threshold, `None` turns it off.
+    pub http_compression: Option<HttpCompression>,
 }
 
 /// A predicate over a handshake request (see [`EngineConfig::allow_request`]).
@@ -66,6 +74,8 @@ impl Default for EngineConfig {
             allow_request: None,
             ws_read_buffer: 16 * 1024,
             max_connections: None,
+            per_message_deflate: None,
+            http_compression: Some(HttpCompression::default()),
         }
     }
 }
@@ -87,6 +97,8 @@ impl fmt::Debug for EngineConfig {
             .field("allow_request", &self.allow_request.as_ref().map(|_| "<fn>"))
             .field("ws_read_buffer", &self.ws_read_buffer)
             .field("max_connections", &self.max_connections)
+            .field("per_message_deflate", &self.per_message_deflate)
+            .field("http_compression", &self.http_compression)
             .finish()
     }
 }

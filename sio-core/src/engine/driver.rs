@@ -344,11 +344,15 @@ impl<H: EngineHandler> Driver<H> {
         }
         self.session.mark_closed();
         self.engine.counters.closed(reason);
-        // Over polling, the packets queued before a server-side close, and the final noop of a
-        // client that closed itself (its GET may race the close POST), are still delivered: the
-        // session stays reachable until a GET took them or the grace period ends. Every other
-        // close makes the sid unknown at once, as in the reference.
-        let linger = self.ws.is_none() && (reason.flushes() || reason == CloseReason::TransportClose);
+        // Over polling, the packets queued before a server-side close, the final noop of a
+        // client that closed itself (its GET may race the close POST), and the replies that
+        // fit before a POST's replies overflowed the queue, followed by a close packet, are
+        // still delivered: the session stays reachable until a GET took them or the grace
+        // period ends (a client told by a close packet reconnects at once; an unknown sid
+        // would look like a network error). Every other close makes the sid unknown at once,
+        // as in the reference.
+        let linger = self.ws.is_none()
+            && (reason.flushes() || matches!(reason, CloseReason::TransportClose | CloseReason::BufferFull));
         if !linger {
             self.engine.remove(self.session.id());
         }

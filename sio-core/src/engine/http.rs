@@ -16,6 +16,7 @@ use http_body_util::{BodyExt as _, Limited};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 
+use super::compress::{self, Coding};
 use super::driver::Driver;
 use super::packet::Frame;
 use super::payload;
@@ -228,7 +229,7 @@ async fn route<H: EngineHandler>(
                     return EngineError::UnknownSid.response(false);
                 }
                 match parts.method {
-                    Method::GET => poll_get(&session).await,
+                    Method::GET => poll_get(&session, response_coding(cfg, &parts.headers)).await,
                     Method::POST => {
                         let binary = parts.headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes)
                             == Some(b"application/octet-stream");
@@ -244,7 +245,7 @@ async fn route<H: EngineHandler>(
                 if !session.begin_upgrade() {
                     // Already upgrading or upgraded: the reference accepts the WebSocket and
                     // closes it at once, leaving the session alone.
-                    return match accept_websocket(parts) {
+                    return match accept_websocket(parts, cfg) {
                         Ok((resp, on_upgrade, _)) => {
                             let cfg = cfg.clone();
                             tokio::spawn(async move {
@@ -257,7 +258,7 @@ async fn route<H: EngineHandler>(
                         Err(e) => e.response(true),
                     };
                 }
-                match accept_websocket(parts) {
+                match accept_websocket(parts, cfg) {
                     Ok((resp, on_upgrade, _parts)) => {
                         let cfg = cfg.clone();
                         tokio::spawn(async move {
@@ -315,12 +316,13 @@ async fn route<H: EngineHandler>(
             let mut parts = parts;
             detach_head(&mut parts);
             let state = engine.handler.on_open(&session, &parts);
+            let coding = response_coding(cfg, &parts.headers);
             drop(parts);
             let mut driver = Driver::new(engine.clone(), session.clone(), state, None);
             tokio::spawn(async move { driver.run().await });
-            poll_get(&session).await
+            poll_get(&session, coding).await
         }
-        TransportKind::WebSocket => match accept_websocket(parts) {
+        TransportKind::WebSocket => match accept_websocket(parts, cfg) {
             Ok((resp, on_upgrade, mut parts)) => {
                 detach_head(&mut parts);
                 // Only small values are captured: what a future captures stays in its task for
@@ -429,7 +431,13 @@ impl Drop for PollGuard<'_> {
     }
 }
 
-async fn poll_get(session: &Arc<Session>) -> Response<Body> {
+/// The content coding for a polling response to a request with `headers`, if HTTP
+/// compression is on and the request accepts one.
+fn response_coding(cfg: &super::EngineConfig, headers: &HeaderMap) -> Option<Coding> {
+    cfg.http_compression.as_ref().and_then(|_| compress::choose_coding(headers))
+}
+
+async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Body> {
     if session.get_active.swap(true, Ordering::AcqRel) {
         tracing::debug!(sid = %session.id(), "overlapping GET, closing the session");
         session.close(CloseReason::TransportError);
@@ -484,7 +492,20 @@ async fn poll_get(session: &Arc<Session>) -> Response<Body> {
         }
         ProtocolVersion::V3 => payload::v3::encode(frames.make_contiguous(), session.binary_polling),
     };
-    Response::builder().header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap_or_default()
+    let mut resp = Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        // As the reference: a poll's answer is never cached.
+        .header(header::CACHE_CONTROL, "no-store");
+    let Some(cfg) = &session.config.http_compression else {
+        return resp.body(Body::from(body)).unwrap_or_default();
+    };
+    // The answer depends on Accept-Encoding, whatever this one's size.
+    resp = resp.header(header::VARY, "Accept-Encoding");
+    match (coding, compress::compress_body(cfg, coding, &body)) {
+        (Some(coding), Some(z)) => resp.header(header::CONTENT_ENCODING, coding.header()).body(Body::from(z)),
+        _ => resp.body(Body::from(body)),
+    }
+    .unwrap_or_default()
 }
 
 async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response<Body> {
@@ -531,7 +552,8 @@ async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response
 /// Validates a WebSocket handshake and builds the `101 Switching Protocols` answer.
 fn accept_websocket(
     mut parts: http::request::Parts,
-) -> Result<(Response<Body>, OnUpgrade, http::request::Parts), EngineError> {
+    cfg: &super::EngineConfig,
+) -> Result<(Response<Body>, Upgrade, http::request::Parts), EngineError> {
     let key = parts.headers.get(header::SEC_WEBSOCKET_KEY).ok_or(EngineError::BadRequest)?;
     if !valid_key(key.as_bytes()) {
         return Err(EngineError::BadRequest);
@@ -541,21 +563,32 @@ fn accept_websocket(
     }
     let accept = accept_key(key.as_bytes());
     let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(EngineError::BadRequest)?;
-    let resp = Response::builder()
+    let deflate = cfg.per_message_deflate.as_ref().and_then(|d| compress::negotiate(d, &parts.headers));
+    let mut resp = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::CONNECTION, "Upgrade")
         .header(header::UPGRADE, "websocket")
-        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
-        .body(Body::empty())
-        .map_err(|_| EngineError::BadRequest)?;
-    Ok((resp, on_upgrade, parts))
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept);
+    if let Some((_, answer)) = &deflate {
+        resp = resp.header(header::SEC_WEBSOCKET_EXTENSIONS, answer.clone());
+    }
+    let resp = resp.body(Body::empty()).map_err(|_| EngineError::BadRequest)?;
+    Ok((resp, Upgrade { on_upgrade, deflate: deflate.map(|(agreed, _)| agreed) }, parts))
 }
 
-async fn upgraded(on_upgrade: OnUpgrade, cfg: &super::EngineConfig) -> Option<WsConn> {
-    match on_upgrade.await {
+/// An accepted WebSocket handshake: the connection to come and the extension agreed on.
+struct Upgrade {
+    on_upgrade: OnUpgrade,
+    deflate: Option<compress::Agreed>,
+}
+
+async fn upgraded(upgrade: Upgrade, cfg: &super::EngineConfig) -> Option<WsConn> {
+    match upgrade.on_upgrade.await {
         Ok(io) => {
             let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
-            Some(WsConn::new(TokioIo::new(io), max, cfg.ws_read_buffer))
+            let mut ws = WsConn::new(TokioIo::new(io), max, cfg.ws_read_buffer);
+            ws.set_deflate(upgrade.deflate.map(|a| Box::new(compress::Deflate::new(a))));
+            Some(ws)
         }
         Err(e) => {
             tracing::debug!(error = %e, "websocket upgrade failed");
@@ -604,7 +637,7 @@ const PROBE_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
     if let Some(allow) = cors.allow_origin(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
-        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
         if cors.credentials_allowed() {
             headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }

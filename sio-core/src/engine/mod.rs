@@ -45,6 +45,7 @@
 //! }
 //! ```
 
+mod compress;
 mod config;
 mod driver;
 mod http;
@@ -65,6 +66,7 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::RwLock;
 
+pub use self::compress::{HttpCompression, PerMessageDeflate};
 pub use self::config::{AllowRequest, Cors, EngineConfig};
 pub use self::packet::{Frame, Message};
 pub use self::reason::CloseReason;

@@ -12,7 +12,7 @@ use super::handlers::{Holder, Middleware, NamespaceHandler};
 use super::namespace::{Namespace, NamespaceDef};
 use super::{Predicate, Server, ServerInner, TypedNamespace};
 use crate::adapter::Adapter;
-use crate::engine::{Cors, Engine, EngineConfig};
+use crate::engine::{Cors, Engine, EngineConfig, HttpCompression, PerMessageDeflate};
 use crate::protocol::Parser;
 
 /// Socket.IO-level settings.
@@ -329,6 +329,37 @@ impl ServerBuilder {
         f: impl Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
     ) -> Self {
         self.engine.allow_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Compresses WebSocket messages of at least the threshold (1024 bytes by default) with
+    /// permessage-deflate (RFC 7692) when the client offers it (Node's `perMessageDeflate`;
+    /// off by default, as in Node). Costs CPU per message and, with context takeover, memory
+    /// per connection that sends or receives compressed messages (see [`PerMessageDeflate`]).
+    ///
+    /// ```
+    /// # use sio_core::{PerMessageDeflate, Server};
+    /// let io = Server::builder().per_message_deflate(PerMessageDeflate::default()).build();
+    /// let off = Server::builder().per_message_deflate(None).build();
+    /// ```
+    #[doc(alias = "perMessageDeflate")]
+    pub fn per_message_deflate(mut self, deflate: impl Into<Option<PerMessageDeflate>>) -> Self {
+        self.engine.per_message_deflate = deflate.into();
+        self
+    }
+
+    /// gzip or deflate of long-polling responses of at least the threshold (1024 bytes by
+    /// default) for clients whose `Accept-Encoding` takes it (Node's `httpCompression`; on by
+    /// default, as in Node). `None` turns it off.
+    ///
+    /// ```
+    /// # use sio_core::{HttpCompression, Server};
+    /// let io = Server::builder().http_compression(HttpCompression::default().threshold(2048)).build();
+    /// let off = Server::builder().http_compression(None).build();
+    /// ```
+    #[doc(alias = "httpCompression")]
+    pub fn http_compression(mut self, compression: impl Into<Option<HttpCompression>>) -> Self {
+        self.engine.http_compression = compression.into();
         self
     }
 

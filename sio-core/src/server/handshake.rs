@@ -50,7 +50,7 @@ impl Handshake {
         form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
     }
 
-    /// The peer address, when the server was started with
+    /// The peer address, when the server was started with [`crate::serve`] or with axum's
     /// `into_make_service_with_connect_info::<SocketAddr>()` (`None` otherwise). Behind a
     /// proxy it is the proxy's; read `X-Forwarded-For` from [`Handshake::headers`] then.
     ///
@@ -60,7 +60,8 @@ impl Handshake {
     ///
     /// let app = axum::Router::new().merge(io.router());
     /// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
-    /// axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+    /// sio_core::serve(listener, app).await
+    /// // or: axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
     /// # }
     /// ```
     pub fn address(&self) -> Option<SocketAddr> {

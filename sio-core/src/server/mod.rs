@@ -259,7 +259,7 @@ impl Server {
     /// disconnect handlers, and waits for all of that, at most `timeout`. Returns whether
     /// everything finished in time.
     ///
-    /// With axum:
+    /// With [`crate::serve`] (or `axum::serve`, the same way):
     ///
     /// ```no_run
     /// # async fn run(io: sio_core::Server) -> std::io::Result<()> {
@@ -267,7 +267,7 @@ impl Server {
     ///
     /// let app = axum::Router::new().merge(io.router());
     /// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
-    /// axum::serve(listener, app)
+    /// sio_core::serve(listener, app)
     ///     .with_graceful_shutdown(async move {
     ///         let _ = tokio::signal::ctrl_c().await;
     ///         if !io.shutdown(Duration::from_secs(10)).await {

@@ -9,5 +9,5 @@ async fn main() {
     let addr = listener.local_addr().expect("addr");
     println!("listening on http://{addr}");
     let app = io.router::<()>();
-    let _ = axum::serve(listener, app).await;
+    let _ = sio_core::serve(listener, app).await;
 }

@@ -488,11 +488,21 @@ impl RawWs {
     /// Sends an upgrade request for `/socket.io/?<query>` with `key`; returns the answer's
     /// status and head, and the connection (whose frames follow a 101).
     pub(crate) async fn request(addr: SocketAddr, query: &str, key: &str) -> (u16, String, Self) {
+        Self::request_with(addr, query, key, "").await
+    }
+
+    /// [`RawWs::request`] with `extra` header lines (each ending in `\r\n`).
+    pub(crate) async fn request_with(
+        addr: SocketAddr,
+        query: &str,
+        key: &str,
+        extra: &str,
+    ) -> (u16, String, Self) {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let mut tcp = within(T, "tcp connect", TcpStream::connect(addr)).await.expect("connect");
         let req = format!(
             "GET /socket.io/?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
         );
         within(T, "write the upgrade request", tcp.write_all(req.as_bytes())).await.expect("write");
         let mut buf = Vec::new();
