@@ -220,6 +220,17 @@ impl V3Polling {
         assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "ok"), "POST: {r:?}");
     }
 
+    /// The first packet starting with `prefix`, in `seen` or in the GETs that follow (which
+    /// become `seen`).
+    async fn until(&self, seen: &mut Vec<String>, prefix: &str) -> String {
+        loop {
+            if let Some(p) = seen.iter().find(|p| p.starts_with(prefix)) {
+                return p.clone();
+            }
+            *seen = self.get().await;
+        }
+    }
+
     /// The session was closed: a GET ends with a close packet, or the sid is unknown.
     async fn expect_gone(&self) {
         for _ in 0..3 {
@@ -422,30 +433,15 @@ async fn typed_namespace_handlers_serve_v3_clients_unchanged() {
     let mut got = c.get().await;
     assert_eq!(got[0], "40/chat,");
     c.post_packets(&[r#"42/chat,1["join","lobby"]"#]).await;
-    let ack = loop {
-        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,1")) {
-            break p.clone();
-        }
-        got = c.get().await;
-    };
+    let ack = c.until(&mut got, "43/chat,1").await;
     assert_eq!(ack, "43/chat,1[[]]");
     c.post_packets(&[r#"42/chat,2["msg",{"room":"lobby","text":"hi"}]"#]).await;
-    let ack = loop {
-        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,2")) {
-            break p.clone();
-        }
-        got = c.get().await;
-    };
+    let ack = c.until(&mut got, "43/chat,2").await;
     let reply: serde_json::Value = serde_json::from_str(&ack["43/chat,2".len()..]).expect("ack JSON");
     assert!(reply[0]["id"].is_u64() && reply[0]["ts"].is_u64(), "a typed Delivered: {ack}");
     // A payload of the wrong type is refused by the typed handler, as for current clients.
     c.post_packets(&[r#"42/chat,3["msg",42]"#]).await;
     c.post_packets(&[r#"42/chat,4["members","lobby"]"#]).await;
-    let ack = loop {
-        if let Some(p) = got.iter().find(|p| p.starts_with("43/chat,4")) {
-            break p.clone();
-        }
-        got = c.get().await;
-    };
+    let ack = c.until(&mut got, "43/chat,4").await;
     assert_eq!(ack, r#"43/chat,4[["ann"]]"#);
 }

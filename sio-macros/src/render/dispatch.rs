@@ -25,6 +25,31 @@ fn call_args(h: &Handler, payload: &[syn::Ident]) -> Vec<TokenStream> {
         .collect()
 }
 
+/// Sends the handler's return value (`__ret`) as the ack, when the client asked for one.
+fn ack_reply(h: &Handler) -> TokenStream {
+    if let Some(ret) = &h.ret {
+        // Spanned on the return type: a type that is not `Serialize` is reported there.
+        quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
+    } else {
+        quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
+    }
+}
+
+/// The future of a `#[disconnecting]` or `#[disconnect]` handler.
+fn leave_future(h: &Handler) -> TokenStream {
+    let ident = &h.ident;
+    let args = call_args(h, &[]);
+    quote! {
+        {
+            let __this = ::core::clone::Clone::clone(self);
+            async move {
+                let _ = &__reason;
+                __this.#ident(#(#args),*).await
+            }
+        }
+    }
+}
+
 fn event_arm(h: &Handler) -> TokenStream {
     let name = &h.name;
     let ident = &h.ident;
@@ -43,12 +68,7 @@ fn event_arm(h: &Handler) -> TokenStream {
         })
         .collect();
     let args = call_args(h, &vars);
-    let reply = if let Some(ret) = &h.ret {
-        // Spanned on the return type: a type that is not `Serialize` is reported there.
-        quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
-    } else {
-        quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
-    };
+    let reply = ack_reply(h);
     quote! {
         #name => {
             struct __Args(#(#tys),*);
@@ -78,11 +98,7 @@ fn fallback_arm(h: Option<&Handler>) -> TokenStream {
     let ident = &h.ident;
     let vars = [format_ident!("__a0"), format_ident!("__a1")];
     let args = call_args(h, &vars);
-    let reply = if let Some(ret) = &h.ret {
-        quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
-    } else {
-        quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); }
-    };
+    let reply = ack_reply(h);
     quote! {
         _ => {
             let __a0 = ::std::borrow::ToOwned::to_owned(__event.name());
@@ -129,26 +145,20 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
     });
 
     let disconnect = ns.disconnect.as_ref().map(|h| {
-        let ident = &h.ident;
-        let args = call_args(h, &[]);
+        let fut = leave_future(h);
         quote! {
             fn disconnect(
                 self: &::std::sync::Arc<Self>,
                 __conn: ::sio_core::Conn,
                 __reason: ::sio_core::DisconnectReason,
             ) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static {
-                let __this = ::core::clone::Clone::clone(self);
-                async move {
-                    let _ = &__reason;
-                    __this.#ident(#(#args),*).await
-                }
+                #fut
             }
         }
     });
 
     let disconnecting = ns.disconnecting.as_ref().map(|h| {
-        let ident = &h.ident;
-        let args = call_args(h, &[]);
+        let fut = leave_future(h);
         quote! {
             fn disconnecting(
                 self: &::std::sync::Arc<Self>,
@@ -157,11 +167,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
             ) -> ::core::option::Option<
                 impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static,
             > {
-                let __this = ::core::clone::Clone::clone(self);
-                ::core::option::Option::Some(async move {
-                    let _ = &__reason;
-                    __this.#ident(#(#args),*).await
-                })
+                ::core::option::Option::Some(#fut)
             }
         }
     });
