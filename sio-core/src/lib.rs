@@ -27,8 +27,8 @@ pub use serve::{Serve, serve};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
     ConnectError, DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake,
-    IntoConnectError, Middleware, NamespaceHandler, NamespaceStats, NsHandle, RemoteSocket, Server,
-    ServerBuilder, ServerEvents, ServerStats, TypedNamespace, TypedReplies, Untyped, middleware,
+    IntoConnectError, Middleware, NamespaceHandler, NamespaceStats, NsHandle, RecoveryConfig, RemoteSocket,
+    Server, ServerBuilder, ServerEvents, ServerStats, TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;

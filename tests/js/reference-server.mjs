@@ -5,7 +5,8 @@
 // validate the suite itself, and it documents the contract in executable form.
 //
 // Usage:  node reference-server.mjs [port]     (port: argv, else $PORT, else 0 = any free port)
-// SIO_PARSER=msgpack serves socket.io-msgpack-parser clients instead of the default parser.
+// SIO_PARSER=msgpack serves socket.io-msgpack-parser clients instead of the default parser;
+// RECOVERY_MS=N turns on connection state recovery with a window of N ms.
 // Prints one line "listening on http://127.0.0.1:<port>" once it accepts connections.
 
 import { createServer } from "node:http";
@@ -23,6 +24,10 @@ const io = new Server(httpServer, {
   // socket.io-client 1.x / 2.x (the legacy suite, tests/js/legacy) when asked.
   allowEIO3: process.env.SIO_ALLOW_EIO3 === "1",
   ...(process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {}),
+  // RECOVERY_MS=N: connection state recovery with that window (tests/js/recovery).
+  ...(process.env.RECOVERY_MS
+    ? { connectionStateRecovery: { maxDisconnectionDuration: Number(process.env.RECOVERY_MS), skipMiddlewares: true } }
+    : {}),
 });
 
 const byJson = (a, b) => {
@@ -98,6 +103,27 @@ io.of("/").on("connection", (socket) => {
       .emit(event, ...(args ?? []), (err, replies) => {
         ack({ ok: !err, replies: [...(replies ?? [])].sort(byJson) });
       });
+  });
+
+  // Connection state recovery (tests/js/recovery): who the socket is now.
+  socket.on("whoami", (ack) => {
+    ack({ id: socket.id, recovered: socket.recovered, rooms: [...socket.rooms].sort(), data: socket.data });
+  });
+
+  socket.on("set-data", (value, ack) => {
+    socket.data = value;
+    ack(true);
+  });
+
+  // emit-to({room: <socket id>, event, args}): a direct emit to that socket, by id.
+  socket.on("emit-to", ({ room, event, args }, ack) => {
+    io.of("/").to(room).emit(event, ...(args ?? []));
+    ack(true);
+  });
+
+  socket.on("volatile-me", ({ event, args }, ack) => {
+    socket.volatile.emit(event, ...(args ?? []));
+    ack(true);
   });
 
   socket.on("disconnect-me", () => {

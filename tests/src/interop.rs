@@ -145,6 +145,39 @@ fn root() -> Handlers {
             let body = format!(r#"{{"ok":{ok},"replies":[{}]}}"#, replies.join(","));
             let _ = ack.send_args(RawArgs::new(vec![raw(body)], attachments));
         })
+        // Connection state recovery (tests/js/recovery): who the socket is now.
+        .on("whoami", |conn: Conn, mut ev: Event| async move {
+            let mut rooms: Vec<String> = conn.rooms().iter().map(|r| r.to_string()).collect();
+            rooms.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            let data: serde_json::Value = conn.data().unwrap_or_default();
+            let me = serde_json::json!({ "id": conn.id().as_str(), "recovered": conn.recovered(), "rooms": rooms, "data": data });
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&me);
+            }
+        })
+        .on("set-data", |conn: Conn, mut ev: Event| async move {
+            let _ = conn.set_data(&ev.arg::<serde_json::Value>().unwrap_or_default());
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&true);
+            }
+        })
+        // emit-to({room: <socket id>, event, args}): a direct emit to that socket, by id.
+        .on("emit-to", |conn: Conn, mut ev: Event| async move {
+            if let Some((t, args)) = target(&ev) {
+                let _ = conn.namespace().to(t.room.unwrap_or_default()).emit_args(&t.event, args);
+            }
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&true);
+            }
+        })
+        .on("volatile-me", |conn: Conn, mut ev: Event| async move {
+            if let Some((t, args)) = target(&ev) {
+                let _ = conn.volatile().emit_args(&t.event, args);
+            }
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&true);
+            }
+        })
         .on("disconnect-me", |conn: Conn, _ev: Event| async move {
             conn.disconnect();
         })

@@ -26,4 +26,5 @@ pub fn init_tracing() {
 
 pub mod cluster;
 pub mod interop;
+pub mod node;
 pub mod typed;

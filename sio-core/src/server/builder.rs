@@ -10,7 +10,7 @@ use parking_lot::RwLock;
 use super::client::SioHandler;
 use super::handlers::{Holder, Middleware, NamespaceHandler};
 use super::namespace::{Namespace, NamespaceDef};
-use super::{Predicate, Server, ServerInner, TypedNamespace};
+use super::{Predicate, RecoveryConfig, Server, ServerInner, TypedNamespace};
 use crate::adapter::Adapter;
 use crate::engine::{Cors, Engine, EngineConfig, HttpCompression, PerMessageDeflate};
 use crate::protocol::Parser;
@@ -26,6 +26,7 @@ pub(crate) struct ServerConfig {
     pub(crate) parser: Parser,
     pub(crate) cleanup_empty_child_namespaces: bool,
     pub(crate) max_dynamic_namespaces: usize,
+    pub(crate) recovery: Option<super::RecoveryConfig>,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +40,7 @@ impl Default for ServerConfig {
             max_namespaces_per_client: 64,
             cleanup_empty_child_namespaces: false,
             max_dynamic_namespaces: 10_000,
+            recovery: None,
         }
     }
 }
@@ -478,6 +480,48 @@ impl ServerBuilder {
     ) -> Self {
         let def = NamespaceDef { handler: Arc::new(Holder(Arc::new(handler))), middlewares };
         self.dynamic.push((Arc::new(matches), def));
+        self
+    }
+
+    /// Turns on connection state recovery (Node's `connectionStateRecovery`; off by default):
+    /// a client of socket.io-client 4.6+ that loses its transport (network drop, ping
+    /// timeout, server shutdown) and reconnects within
+    /// [`max_disconnection_duration`](RecoveryConfig::max_disconnection_duration) gets its
+    /// socket back: the same id, its rooms, its [`data`](crate::Conn::data), and the
+    /// packets emitted to it meanwhile, in order and once, before the CONNECT reply.
+    /// [`Conn::recovered`](crate::Conn::recovered) tells the connect handler.
+    ///
+    /// With it on, CONNECT replies carry a private session id (`pid`) and every event sent
+    /// to a socket without an ack and not volatile carries its *offset* as a last string
+    /// argument, which socket.io-client remembers (a JavaScript listener sees it as one more
+    /// argument; the generated typings leave it out). Each namespace keeps one log of those
+    /// packets, bounded by [`RecoveryConfig`]; a socket whose missed packets are no longer
+    /// all in the log gets a fresh session instead. A client that disconnects on purpose,
+    /// or a socket the server disconnects, is not kept. Engine.IO v3 clients are served
+    /// without it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sio_core::{Conn, Handlers, RecoveryConfig, Server};
+    ///
+    /// let chat = Handlers::new().on_connect(|conn: Conn| async move {
+    ///     if !conn.recovered() {
+    ///         conn.join("lobby"); // a recovered socket is back in its rooms already
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let io = Server::builder()
+    ///     .connection_state_recovery(RecoveryConfig {
+    ///         max_disconnection_duration: Duration::from_secs(60),
+    ///         ..RecoveryConfig::default()
+    ///     })
+    ///     .ns("/", chat)
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    #[doc(alias = "connectionStateRecovery")]
+    pub fn connection_state_recovery(mut self, config: RecoveryConfig) -> Self {
+        self.config.recovery = Some(config);
         self
     }
 

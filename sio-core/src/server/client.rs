@@ -256,18 +256,42 @@ impl Client {
         };
         // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
         // as `/nsp#<engine id>`, which does not fit a `Sid`: those get a fresh one).
-        let id = if self.shared.session.protocol() == ProtocolVersion::V3 && path == "/" {
-            self.shared.session.id()
-        } else {
-            Sid::new()
+        let v3 = self.shared.session.protocol() == ProtocolVersion::V3;
+        // Connection state recovery: a fresh private id, or the session the auth's `pid` and
+        // `offset` name (Socket.IO v5 clients only).
+        let (pid, restored) = match &ns.recovery {
+            Some(rec) if !v3 => {
+                let restored = auth.as_deref().and_then(|raw| {
+                    let RecoveryAuth { pid, offset } = serde_json::from_str(raw.get()).ok()?;
+                    rec.take(pid?.as_str()?, offset?.as_str()?)
+                });
+                (Some(restored.as_ref().map_or_else(Sid::new, |r| r.saved.pid)), restored)
+            }
+            _ => (None, None),
         };
-        let socket = Arc::new(SocketInner::new(id, ns.clone(), self.shared.clone(), auth));
+        let id = match &restored {
+            Some(r) => r.saved.sid,
+            None if v3 && path == "/" => self.shared.session.id(),
+            None => Sid::new(),
+        };
+        let rooms = restored.as_ref().map(|r| r.saved.rooms.clone()).unwrap_or_default();
+        let socket = Arc::new(SocketInner::new(id, ns.clone(), self.shared.clone(), auth, pid, restored));
+        for room in rooms {
+            ns.join(&socket, room);
+        }
         self.connecting.lock().push(path.into());
         let connecting = self.connecting.clone();
         let shared = self.shared.clone();
         let pending = Pending { server: self.server.clone(), ns: ns.clone() };
         tasks.run(Box::pin(run_connect(ns, socket, shared, connecting, pending)));
     }
+}
+
+/// The fields of a CONNECT's auth that name a session to recover (the rest is the app's).
+#[derive(serde::Deserialize)]
+struct RecoveryAuth {
+    pid: Option<serde_json::Value>,
+    offset: Option<serde_json::Value>,
 }
 
 /// A CONNECT counted on its namespace; settled however `run_connect` ends (dropped or
@@ -292,7 +316,8 @@ async fn run_connect(
 ) {
     let _pending = pending;
     let mut result = Ok(());
-    for mw in &ns.middlewares {
+    let skip = socket.recovered && ns.recovery.as_ref().is_some_and(|r| r.config.skip_middlewares);
+    for mw in ns.middlewares.iter().filter(|_| !skip) {
         result = mw(Conn::from_inner(socket.clone())).await;
         if result.is_err() {
             break;
@@ -304,12 +329,29 @@ async fn run_connect(
     connecting.lock().retain(|p| &**p != ns.path());
     match result {
         Ok(()) if !shared.session.is_closed() => {
-            ns.insert_socket(&socket);
-            shared.sockets.lock().push(socket.clone());
-            socket.mark_connected();
+            let admit = |missed| {
+                ns.insert_socket(&socket);
+                shared.sockets.lock().push(socket.clone());
+                socket.mark_connected(missed);
+            };
+            let restored = socket.restored.lock().take();
+            match (&ns.recovery, restored) {
+                (Some(rec), Some(restored)) => {
+                    let rooms = socket.rooms.lock().clone();
+                    rec.replay(&restored, &rooms, admit);
+                }
+                _ => admit(Vec::new()),
+            }
             shared.settled.notify_waiters();
         }
-        Ok(()) => {}
+        Ok(()) => {
+            // The connection closed meanwhile: out of the rooms the socket joined, and a
+            // recovered session stays for the next attempt.
+            ns.remove_socket(&socket);
+            if let (Some(rec), Some(r)) = (&ns.recovery, socket.restored.lock().take()) {
+                rec.persist((r.saved.sid, r.saved.pid, r.saved.rooms, r.saved.data));
+            }
+        }
         Err(e) => {
             ns.remove_socket(&socket);
             let frame = match shared.session.protocol() {

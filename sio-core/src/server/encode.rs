@@ -162,13 +162,17 @@ fn msgpack_frame(kind: PacketType, nsp: &str, data: Option<&[u8]>) -> Frame {
     Frame::Binary(msgpack::encode(kind, nsp, None, data, &[]).unwrap_or_default())
 }
 
-/// `40/nsp,{"sid":"..."}`.
-pub(crate) fn connect(parser: Parser, nsp: &str, sid: &str) -> Frame {
-    let mut buf = Vec::with_capacity(40 + nsp.len());
+/// `40/nsp,{"sid":"..."}`, or `{"sid":"...","pid":"..."}` with connection state recovery.
+pub(crate) fn connect(parser: Parser, nsp: &str, sid: &str, pid: Option<&str>) -> Frame {
+    let mut buf = Vec::with_capacity(64 + nsp.len());
     write_header(&mut buf, PacketType::Connect, nsp, 0, None);
     let header_len = buf.len();
     buf.extend_from_slice(br#"{"sid":""#);
     buf.extend_from_slice(sid.as_bytes());
+    if let Some(pid) = pid {
+        buf.extend_from_slice(br#"","pid":""#);
+        buf.extend_from_slice(pid.as_bytes());
+    }
     buf.extend_from_slice(br#""}"#);
     match parser {
         Parser::MsgPack => msgpack_frame(PacketType::Connect, nsp, Some(&buf[header_len..])),
@@ -285,7 +289,7 @@ mod tests {
             )
         );
         assert_eq!(
-            connect(Parser::Json, "/a", "xyz"),
+            connect(Parser::Json, "/a", "xyz", None),
             Frame::Text(ByteString::from_static(r#"40/a,{"sid":"xyz"}"#))
         );
         assert_eq!(disconnect(Parser::Json, "/"), Frame::Text(ByteString::from_static("41")));

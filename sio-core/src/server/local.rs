@@ -35,8 +35,8 @@ fn select(ns: &Arc<Namespace>, opts: &BroadcastOptions) -> BroadcastOperator {
 /// upgraded its weak reference to.
 impl LocalOps for Namespace {
     fn broadcast(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> usize {
-        match encode::encode_payload(self.config.parser, self.path(), packet, None) {
-            Ok(enc) => select(&self, opts).send_encoded(&enc),
+        match select(&self, opts).deliver_payload(packet) {
+            Ok(n) => n,
             Err(e) => {
                 tracing::debug!(error = %e, "broadcast from another node not delivered");
                 0

@@ -18,6 +18,7 @@ use parking_lot::RwLock;
 
 use super::builder::ServerConfig;
 use super::handlers::{DynHandler, Middleware};
+use super::recovery::Recovery;
 use super::socket::SocketInner;
 use super::stats::NamespaceStats;
 use crate::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerAck};
@@ -60,6 +61,8 @@ pub(crate) struct Namespace {
     /// CONNECTs resolved to this namespace whose socket is not in it yet: a namespace with
     /// some is not empty (see `ServerInner::sweep`).
     pub(crate) pending: std::sync::atomic::AtomicUsize,
+    /// Connection state recovery, when the server has it on.
+    pub(crate) recovery: Option<Arc<Recovery>>,
 }
 
 impl fmt::Debug for Namespace {
@@ -82,7 +85,7 @@ impl Namespace {
                 path: path.into(),
                 handler: def.handler,
                 middlewares: def.middlewares,
-                config,
+                config: config.clone(),
                 sockets: RwLock::new(HashMap::new()),
                 rooms: RwLock::new(HashMap::new()),
                 ack_ids: AtomicU64::new(0),
@@ -90,6 +93,7 @@ impl Namespace {
                 server_events: RwLock::new(HashMap::new()),
                 dynamic,
                 pending: std::sync::atomic::AtomicUsize::new(0),
+                recovery: config.recovery.clone().map(|c| Arc::new(Recovery::new(c))),
             }
         })
     }

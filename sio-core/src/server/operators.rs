@@ -14,9 +14,10 @@ use super::encode::{self, Encoded};
 use super::error::EmitError;
 use super::local::RemoteSocket;
 use super::namespace::{Namespace, Selection};
+use super::recovery::{Appender, Recovery, payload_with_offset};
 use super::socket::{Conn, ForgetAcks, SocketInner, Untyped};
 use crate::adapter::{AdapterError, BroadcastOptions, NamespaceAdapter, Payload, RemoteAck, SocketInfo};
-use crate::protocol::{One, ToArgs, WriteArgs};
+use crate::protocol::{EncodeError, One, ToArgs, WriteArgs};
 use crate::{Room, Sid};
 
 /// Selects sockets of one namespace and sends to all of them (Node's `BroadcastOperator`).
@@ -228,12 +229,54 @@ impl<E> BroadcastOperator<E> {
     }
 
     pub(crate) fn emit_dyn(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
+        if !self.volatile
+            && let Some(rec) = &self.ns.recovery
+        {
+            return self.emit_logged(rec, event, args);
+        }
         let packed = encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
         self.send_encoded(&packed.enc);
         if let Some(remote) = self.remote() {
             remote.broadcast(&packed.payload(), &self.options());
         }
         Ok(())
+    }
+
+    /// [`emit_dyn`](Self::emit_dyn) with connection state recovery: the local packet carries
+    /// its offset and stays in the namespace's log; other nodes get it without (they give it
+    /// their own).
+    fn emit_logged(&self, rec: &Recovery, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
+        let (parser, path) = (self.ns.config.parser, self.ns.path());
+        {
+            let mut log = rec.appender();
+            let (n, offset) = log.next_offset();
+            let enc = encode::encode_args(parser, path, Some(event), &Appender::args(args, &offset), None)
+                .inspect_err(|_| log.unget())?;
+            log.keep(n, self.sel.clone(), &enc);
+            self.send_encoded(&enc);
+        }
+        if let Some(remote) = self.remote() {
+            let packed = encode::encode_packet(parser, path, Some(event), args, None)?;
+            remote.broadcast(&packed.payload(), &self.options());
+        }
+        Ok(())
+    }
+
+    /// Queues an EVENT from another node to the selected local sockets, with its offset when
+    /// the namespace has connection state recovery. Returns the number of recipients.
+    pub(crate) fn deliver_payload(&self, packet: &Payload) -> Result<usize, EncodeError> {
+        let (parser, path) = (self.ns.config.parser, self.ns.path());
+        match &self.ns.recovery {
+            Some(rec) if !self.volatile => {
+                let mut log = rec.appender();
+                let (n, offset) = log.next_offset();
+                let enc = encode::encode_payload(parser, path, &payload_with_offset(packet, &offset), None)
+                    .inspect_err(|_| log.unget())?;
+                log.keep(n, self.sel.clone(), &enc);
+                Ok(self.send_encoded(&enc))
+            }
+            _ => Ok(self.send_encoded(&encode::encode_payload(parser, path, packet, None)?)),
+        }
     }
 
     pub(crate) fn emit_with_ack_dyn(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {

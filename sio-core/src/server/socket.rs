@@ -21,8 +21,10 @@ use super::extensions::Extensions;
 use super::handle::NsHandle;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
+use super::namespace::Selection;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
+use super::recovery::{Appender, Restored};
 use crate::adapter::SocketInfo;
 use crate::engine::{BoxFuture, Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
@@ -42,6 +44,14 @@ pub(crate) struct SocketInner {
     pre_connect: Mutex<Vec<Frame>>,
     pub(crate) extensions: Extensions,
     pub(crate) auth: Option<Box<serde_json::value::RawValue>>,
+    /// The private session id, when the namespace has connection state recovery.
+    pub(crate) pid: Option<Sid>,
+    /// Whether this socket took over a disconnected one's session.
+    pub(crate) recovered: bool,
+    /// The taken session, until the socket enters the namespace and gets what it missed.
+    pub(crate) restored: Mutex<Option<Restored>>,
+    /// Application data (Node's `socket.data`): `{}` until set.
+    pub(crate) data: Mutex<serde_json::Value>,
 }
 
 impl fmt::Debug for SocketInner {
@@ -56,7 +66,12 @@ impl SocketInner {
         ns: Arc<Namespace>,
         client: Arc<ClientShared>,
         auth: Option<Box<serde_json::value::RawValue>>,
+        pid: Option<Sid>,
+        restored: Option<Restored>,
     ) -> Self {
+        let data = restored
+            .as_ref()
+            .map_or_else(|| serde_json::Value::Object(serde_json::Map::new()), |r| r.saved.data.clone());
         Self {
             id,
             ns,
@@ -67,6 +82,10 @@ impl SocketInner {
             pre_connect: Mutex::new(Vec::new()),
             extensions: Extensions::default(),
             auth,
+            pid,
+            recovered: restored.is_some(),
+            restored: Mutex::new(restored),
+            data: Mutex::new(data),
         }
     }
 
@@ -107,11 +126,33 @@ impl SocketInner {
         })
     }
 
-    /// Sends the CONNECT reply and whatever the connect handler emitted.
-    pub(crate) fn mark_connected(&self) {
+    /// Queues a packet kept in the namespace's recovery log. A recovering socket still
+    /// connecting gets it with what it missed, when it enters the namespace.
+    pub(crate) fn send_logged(&self, enc: &Encoded) -> Result<(), EmitError> {
+        if self.recovered && self.state.load(Ordering::Acquire) == CONNECTING {
+            return Ok(());
+        }
+        self.send(enc, false)
+    }
+
+    /// Sends what a recovered socket missed, the CONNECT reply and whatever the connect
+    /// handler emitted.
+    pub(crate) fn mark_connected(&self, missed: Vec<Encoded>) {
         let mut pre = self.pre_connect.lock();
+        for enc in &missed {
+            if self.client.session.send_all(enc.frames()).is_err() {
+                tracing::warn!(sid = %self.id, "a recovered socket's missed packets overflow its buffer, closing");
+                self.client.session.close(crate::engine::CloseReason::BufferFull);
+                break;
+            }
+        }
         let reply = match self.client.session.protocol() {
-            ProtocolVersion::V4 => encode::connect(self.ns.config.parser, self.ns.path(), self.id.as_str()),
+            ProtocolVersion::V4 => encode::connect(
+                self.ns.config.parser,
+                self.ns.path(),
+                self.id.as_str(),
+                self.pid.as_ref().map(Sid::as_str),
+            ),
             // Socket.IO v4: no payload (the client computes its id).
             ProtocolVersion::V3 => encode::connect_v3(self.ns.path()),
         };
@@ -141,17 +182,17 @@ impl SocketInner {
         self.acks.lock().clear();
         let conn = Conn::from_inner(self.clone());
         let Some(hook) = self.ns.handler.disconnecting(conn.clone(), reason) else {
-            self.leave_rooms();
+            self.leave_rooms(reason);
             return Some(self.ns.handler.disconnect(conn, reason));
         };
         /// Takes the socket out of its rooms when the hook ends, even by a panic.
-        struct OutOfRooms(Arc<SocketInner>);
+        struct OutOfRooms(Arc<SocketInner>, DisconnectReason);
         impl Drop for OutOfRooms {
             fn drop(&mut self) {
-                self.0.leave_rooms();
+                self.0.leave_rooms(self.1);
             }
         }
-        let rooms = OutOfRooms(self.clone());
+        let rooms = OutOfRooms(self.clone(), reason);
         Some(Box::pin(async move {
             use futures_util::FutureExt as _;
             if std::panic::AssertUnwindSafe(hook).catch_unwind().await.is_err() {
@@ -163,8 +204,14 @@ impl SocketInner {
         }))
     }
 
-    /// Out of the namespace's tables (its rooms); an emptied dynamic namespace may go.
-    fn leave_rooms(self: &Arc<Self>) {
+    /// Out of the namespace's tables (its rooms); an emptied dynamic namespace may go. With
+    /// recovery on and a recoverable `reason`, the session stays behind for its client.
+    fn leave_rooms(self: &Arc<Self>, reason: DisconnectReason) {
+        if let (Some(rec), Some(pid)) = (&self.ns.recovery, self.pid)
+            && reason.is_recoverable()
+        {
+            rec.persist((self.id, pid, self.rooms.lock().clone(), self.data.lock().clone()));
+        }
         self.ns.remove_socket(self);
         self.client.server.sweep(&self.ns);
     }
@@ -324,13 +371,68 @@ impl<E> Conn<E> {
         self.inner.auth.as_deref().map_or("{}", |r| r.get())
     }
 
+    /// Whether this socket recovered the session of a disconnected one
+    /// ([`ServerBuilder::connection_state_recovery`](crate::ServerBuilder::connection_state_recovery)):
+    /// its id, rooms and [`data`](Self::data) are the old socket's, and the packets it missed
+    /// were delivered before the CONNECT reply. Node's `socket.recovered`.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Handlers};
+    /// let ns = Handlers::new().on_connect(|conn: Conn| async move {
+    ///     if !conn.recovered() {
+    ///         conn.join("lobby");
+    ///     }
+    ///     Ok(())
+    /// });
+    /// # let _ = ns;
+    /// ```
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered
+    }
+
+    /// The socket's application data (Node's `socket.data`): whatever [`set_data`](Self::set_data)
+    /// stored, as `T`. Unlike [`extensions`](Self::extensions) it is JSON: `fetch_sockets` on
+    /// any node of a cluster (Node's included) sees it, and connection state recovery brings
+    /// it back. `{}` until set.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Handlers};
+    /// #[derive(serde::Serialize, serde::Deserialize, Default)]
+    /// struct Profile { nick: String, score: u32 }
+    ///
+    /// let ns = Handlers::new().on_connect(|conn: Conn| async move {
+    ///     let mut profile: Profile = conn.data().unwrap_or_default();
+    ///     profile.score += 1;
+    ///     conn.set_data(&profile).ok();
+    ///     Ok(())
+    /// });
+    /// # let _ = ns;
+    /// ```
+    ///
+    /// # Errors
+    /// When the stored JSON does not deserialize as `T`.
+    #[doc(alias = "socket.data")]
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&*self.inner.data.lock())
+    }
+
+    /// Replaces the socket's application data (see [`data`](Self::data)).
+    ///
+    /// # Errors
+    /// When `value`'s `Serialize` implementation fails (the data is unchanged then).
+    pub fn set_data<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), serde_json::Error> {
+        let value = serde_json::to_value(value)?;
+        *self.inner.data.lock() = value;
+        Ok(())
+    }
+
     /// What `fetch_sockets` reports for this socket.
     pub(crate) fn info(&self) -> SocketInfo {
         SocketInfo {
             id: self.inner.id.as_str().to_owned(),
             handshake: self.handshake().to_json(self.auth_raw()),
             rooms: self.rooms().iter().map(|r| r.as_str().to_owned()).collect(),
-            data: serde_json::Value::Object(serde_json::Map::new()),
+            data: self.inner.data.lock().clone(),
         }
     }
 
@@ -588,8 +690,23 @@ impl<E> Conn<E> {
         args: &dyn WriteArgs,
         volatile: bool,
     ) -> Result<(), EmitError> {
-        let enc =
-            encode::encode_args(self.inner.ns.config.parser, self.inner.ns.path(), Some(event), args, None)?;
+        let ns = &self.inner.ns;
+        if !volatile && let Some(rec) = &ns.recovery {
+            let mut log = rec.appender();
+            let (n, offset) = log.next_offset();
+            let enc = encode::encode_args(
+                ns.config.parser,
+                ns.path(),
+                Some(event),
+                &Appender::args(args, &offset),
+                None,
+            )
+            .inspect_err(|_| log.unget())?;
+            let sel = Selection { rooms: vec![Room::from(self.inner.id)], ..Selection::default() };
+            log.keep(n, sel, &enc);
+            return self.inner.send_logged(&enc);
+        }
+        let enc = encode::encode_args(ns.config.parser, ns.path(), Some(event), args, None)?;
         self.inner.send(&enc, volatile)
     }
 
