@@ -93,6 +93,28 @@ pub trait NamespaceAdapter: Send + Sync + 'static {
     /// The server is shutting down: unsubscribe, stop background work.
     fn close(&self) {}
 
+    /// Connection state recovery across nodes: keeps the session of a socket that left for a
+    /// recoverable reason, for `ttl` (the recovery window), where every node can find it
+    /// (Node's `persistSession`). The server keeps it itself too (a client that comes back to
+    /// the same node is recovered from there); an adapter that stores sessions replaces a
+    /// session of the same `pid`. The default does nothing. Must not block.
+    fn persist_session(&self, session: &SessionState, ttl: Duration) {
+        let _ = (session, ttl);
+    }
+
+    /// Connection state recovery across nodes: the session `pid` persisted by another node and
+    /// the packets its socket missed after `offset`, oldest first (Node's `restoreSession`),
+    /// taken so that it is restored once. The server asks when it does not know `pid` itself;
+    /// `None` (the default) when the adapter does not store sessions. Each missed packet is
+    /// the EVENT's arguments, the event name first and the offset last, as they are sent.
+    ///
+    /// The offsets a client presents are those of the node it was connected to: an adapter
+    /// that restores sessions must be able to find the packets after such an offset.
+    fn restore_session(&self, pid: &str, offset: &str) -> Option<AdapterFuture<Option<RestoredSession>>> {
+        let _ = (pid, offset);
+        None
+    }
+
     /// Room `room` got its first member on this node. `private` is true for a socket's own
     /// id room, which exists from the moment the socket enters the namespace until it leaves
     /// it; false for rooms that sockets join.
@@ -151,6 +173,30 @@ pub struct SocketInfo {
     /// Application data (`socket.data` in JavaScript; `{}` for sio sockets).
     #[serde(default)]
     pub data: serde_json::Value,
+}
+
+/// A disconnected socket's session, kept for connection state recovery
+/// ([`NamespaceAdapter::persist_session`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    /// The socket id, which the recovered socket takes again.
+    pub sid: Sid,
+    /// The private session id the client presents to recover it.
+    pub pid: Sid,
+    /// The rooms it was in (its own id room not included).
+    pub rooms: Vec<Room>,
+    /// Its application data ([`Conn::data`](crate::Conn::data)).
+    pub data: serde_json::Value,
+}
+
+/// A session restored by an adapter ([`NamespaceAdapter::restore_session`]).
+#[derive(Debug, Clone)]
+pub struct RestoredSession {
+    /// The session as it was persisted.
+    pub session: SessionState,
+    /// The EVENT packets the socket missed, oldest first: each its arguments (event name
+    /// first, offset last).
+    pub missed: Vec<Payload>,
 }
 
 /// Why a cluster-wide operation failed.

@@ -11,10 +11,12 @@ use super::encode;
 use super::handshake::Handshake;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
+use super::recovery::{Recovery, Restored};
 use super::socket::{Conn, Event, SocketInner};
 use crate::Sid;
 use crate::engine::{CloseReason, EngineHandler, Message, ProtocolVersion, Session, Tasks};
 use crate::protocol::{Packet, PacketType, Parser, Payload, msgpack};
+use serde_json::value::RawValue;
 
 /// The part of a client that sockets and other tasks reach.
 pub(crate) struct ClientShared {
@@ -257,33 +259,15 @@ impl Client {
         // v3 clients compute the id of their socket in `/` as the engine's id (and, elsewhere,
         // as `/nsp#<engine id>`, which does not fit a `Sid`: those get a fresh one).
         let v3 = self.shared.session.protocol() == ProtocolVersion::V3;
-        // Connection state recovery: a fresh private id, or the session the auth's `pid` and
-        // `offset` name (Socket.IO v5 clients only).
-        let (pid, restored) = match &ns.recovery {
-            Some(rec) if !v3 => {
-                let restored = auth.as_deref().and_then(|raw| {
-                    let RecoveryAuth { pid, offset } = serde_json::from_str(raw.get()).ok()?;
-                    rec.take(pid?.as_str()?, offset?.as_str()?)
-                });
-                (Some(restored.as_ref().map_or_else(Sid::new, |r| r.saved.pid)), restored)
-            }
-            _ => (None, None),
-        };
-        let id = match &restored {
-            Some(r) => r.saved.sid,
-            None if v3 && path == "/" => self.shared.session.id(),
-            None => Sid::new(),
-        };
-        let rooms = restored.as_ref().map(|r| r.saved.rooms.clone()).unwrap_or_default();
-        let socket = Arc::new(SocketInner::new(id, ns.clone(), self.shared.clone(), auth, pid, restored));
-        for room in rooms {
-            ns.join(&socket, room);
-        }
+        let id = if v3 && path == "/" { self.shared.session.id() } else { Sid::new() };
+        // Connection state recovery is for Socket.IO v5 clients.
+        let recovery = if v3 { None } else { ns.recovery.clone() };
         self.connecting.lock().push(path.into());
         let connecting = self.connecting.clone();
         let shared = self.shared.clone();
         let pending = Pending { server: self.server.clone(), ns: ns.clone() };
-        tasks.run(Box::pin(run_connect(ns, socket, shared, connecting, pending)));
+        let start = Start { id, auth, recovery };
+        tasks.run(Box::pin(run_connect(ns, start, shared, connecting, pending)));
     }
 }
 
@@ -307,14 +291,62 @@ impl Drop for Pending {
     }
 }
 
+/// What a CONNECT asked for: a socket id (unless it recovers a session), its auth.
+struct Start {
+    id: Sid,
+    auth: Option<Box<serde_json::value::RawValue>>,
+    recovery: Option<Arc<Recovery>>,
+}
+
+/// A fresh private session id, or the session the auth's `pid` and `offset` name: kept by
+/// this node, else by the adapter (when it recovers sessions across nodes).
+async fn restore(ns: &Namespace, rec: &Recovery, auth: Option<&RawValue>) -> (Sid, Option<Restored>) {
+    let asked = auth
+        .and_then(|raw| serde_json::from_str::<RecoveryAuth>(raw.get()).ok())
+        .and_then(|a| Some((a.pid?.as_str()?.to_owned(), a.offset?.as_str()?.to_owned())));
+    let mut restored = None;
+    if let Some((pid, offset)) = asked {
+        restored = rec.take(&pid, &offset);
+        if restored.is_none()
+            && let Some(lookup) = ns.adapter().and_then(|a| a.restore_session(&pid, &offset))
+        {
+            match tokio::time::timeout(ns.config.ack_timeout, lookup).await {
+                Ok(Ok(Some(session))) => {
+                    restored = rec.restored_remotely(session, ns.config.parser, ns.path())
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(ns = ns.path(), error = %e, "the adapter could not restore a session")
+                }
+                Err(_) => tracing::warn!(ns = ns.path(), "the adapter did not restore a session in time"),
+            }
+        }
+    }
+    (restored.as_ref().map_or_else(Sid::new, |r| r.saved.pid), restored)
+}
+
 async fn run_connect(
     ns: Arc<Namespace>,
-    socket: Arc<SocketInner>,
+    start: Start,
     shared: Arc<ClientShared>,
     connecting: Arc<Mutex<Vec<Box<str>>>>,
     pending: Pending,
 ) {
     let _pending = pending;
+    let Start { id, auth, recovery } = start;
+    let (pid, restored) = match &recovery {
+        Some(rec) => {
+            let (pid, restored) = restore(&ns, rec, auth.as_deref()).await;
+            (Some(pid), restored)
+        }
+        None => (None, None),
+    };
+    let id = restored.as_ref().map_or(id, |r| r.saved.sid);
+    let rooms = restored.as_ref().map(|r| r.saved.rooms.clone()).unwrap_or_default();
+    let socket = Arc::new(SocketInner::new(id, ns.clone(), shared.clone(), auth, pid, restored));
+    for room in rooms {
+        ns.join(&socket, room);
+    }
     let mut result = Ok(());
     let skip = socket.recovered && ns.recovery.as_ref().is_some_and(|r| r.config.skip_middlewares);
     for mw in ns.middlewares.iter().filter(|_| !skip) {
@@ -349,7 +381,7 @@ async fn run_connect(
             // recovered session stays for the next attempt.
             ns.remove_socket(&socket);
             if let (Some(rec), Some(r)) = (&ns.recovery, socket.restored.lock().take()) {
-                rec.persist((r.saved.sid, r.saved.pid, r.saved.rooms, r.saved.data));
+                rec.persist(r.saved);
             }
         }
         Err(e) => {

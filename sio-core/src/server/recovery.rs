@@ -28,9 +28,11 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::encode::Encoded;
+use super::encode::{self, Encoded};
 use super::namespace::Selection;
 use super::reason::DisconnectReason;
+use crate::adapter::{RestoredSession, SessionState};
+use crate::protocol::Parser;
 use crate::protocol::{Payload, ToArgs, WriteArgs};
 use crate::{Room, Sid};
 
@@ -92,20 +94,12 @@ impl DisconnectReason {
     }
 }
 
-/// What a disconnected socket leaves behind.
-#[derive(Debug, Clone)]
-pub(crate) struct Saved {
-    pub(crate) sid: Sid,
-    pub(crate) pid: Sid,
-    pub(crate) rooms: Vec<Room>,
-    pub(crate) data: serde_json::Value,
-    at: Instant,
-}
-
 /// A session taken by a CONNECT, and where the client stopped reading.
 #[derive(Debug)]
 pub(crate) struct Restored {
-    pub(crate) saved: Saved,
+    pub(crate) saved: SessionState,
+    /// Missed packets an adapter found (before `from`'s packets of this node's log).
+    found: Vec<Encoded>,
     /// The client's last offset.
     from: u64,
     /// The newest offset when the session was taken: packets up to it are chosen by the
@@ -131,7 +125,7 @@ struct Log {
 
 #[derive(Default)]
 struct Sessions {
-    by_pid: HashMap<Sid, Saved>,
+    by_pid: HashMap<Sid, (SessionState, Instant)>,
     /// Persisted sessions in order of expiry (entries of taken sessions are skipped).
     expiry: VecDeque<(Instant, Sid)>,
     sweeping: bool,
@@ -252,11 +246,11 @@ impl Recovery {
     }
 
     /// Keeps what a socket leaving for `reason` needs to be recovered.
-    pub(crate) fn persist(self: &Arc<Self>, saved: (Sid, Sid, Vec<Room>, serde_json::Value)) {
-        let (sid, pid, rooms, data) = saved;
+    pub(crate) fn persist(self: &Arc<Self>, session: SessionState) {
         let now = Instant::now();
+        let pid = session.pid;
         let mut sessions = self.sessions.lock();
-        sessions.by_pid.insert(pid, Saved { sid, pid, rooms, data, at: now });
+        sessions.by_pid.insert(pid, (session, now));
         sessions.expiry.push_back((now + self.config.max_disconnection_duration, pid));
         if !sessions.sweeping && tokio::runtime::Handle::try_current().is_ok() {
             sessions.sweeping = true;
@@ -269,8 +263,8 @@ impl Recovery {
     pub(crate) fn take(&self, pid: &str, offset: &str) -> Option<Restored> {
         let pid = Sid::parse(pid)?;
         let from: u64 = offset.parse().ok()?;
-        let saved = self.sessions.lock().by_pid.remove(&pid)?;
-        if saved.at.elapsed() > self.config.max_disconnection_duration {
+        let (saved, at) = self.sessions.lock().by_pid.remove(&pid)?;
+        if at.elapsed() > self.config.max_disconnection_duration {
             return None;
         }
         let log = self.log.lock();
@@ -279,7 +273,28 @@ impl Recovery {
             tracing::debug!(sid = %saved.sid, "recovery refused: offset unknown or packets dropped");
             return None;
         }
-        Some(Restored { head: log.head, from, saved })
+        Some(Restored { head: log.head, from, saved, found: Vec::new() })
+    }
+
+    /// A session an adapter restored: its missed packets, then this node's from now on.
+    pub(crate) fn restored_remotely(
+        &self,
+        session: RestoredSession,
+        parser: Parser,
+        nsp: &str,
+    ) -> Option<Restored> {
+        let mut found = Vec::with_capacity(session.missed.len());
+        for payload in &session.missed {
+            match encode::encode_payload(parser, nsp, payload, None) {
+                Ok(enc) => found.push(enc),
+                Err(e) => {
+                    tracing::warn!(sid = %session.session.sid, error = %e, "a missed packet from the adapter does not encode; not recovered");
+                    return None;
+                }
+            }
+        }
+        let head = self.log.lock().head;
+        Some(Restored { saved: session.session, found, from: head, head })
     }
 
     /// The packets a recovered socket missed, in order, with the log locked while `admit`
@@ -297,14 +312,16 @@ impl Recovery {
         if log.entries.front().is_some_and(|e| e.offset > restored.from + 1) {
             tracing::warn!(%sid, "packets a recovering socket missed were dropped from the log while it connected");
         }
-        let missed = log
-            .entries
-            .range(start..)
-            .filter(|e| {
-                let rooms = if e.offset <= restored.head { &restored.saved.rooms[..] } else { rooms };
-                selects(&e.sel, sid, rooms)
-            })
-            .map(|e| e.enc.clone())
+        let missed = (restored.found.iter().cloned())
+            .chain(
+                log.entries
+                    .range(start..)
+                    .filter(|e| {
+                        let rooms = if e.offset <= restored.head { &restored.saved.rooms[..] } else { rooms };
+                        selects(&e.sel, sid, rooms)
+                    })
+                    .map(|e| e.enc.clone()),
+            )
             .collect();
         admit(missed)
     }
@@ -322,7 +339,7 @@ impl Recovery {
                 if sessions
                     .by_pid
                     .get(&pid)
-                    .is_some_and(|s| s.at + self.config.max_disconnection_duration <= now)
+                    .is_some_and(|(_, at)| *at + self.config.max_disconnection_duration <= now)
                 {
                     sessions.by_pid.remove(&pid);
                 }

@@ -25,7 +25,7 @@ use super::namespace::Selection;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
 use super::recovery::{Appender, Restored};
-use crate::adapter::SocketInfo;
+use crate::adapter::{SessionState, SocketInfo};
 use crate::engine::{BoxFuture, Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
 use crate::{Room, Sid};
@@ -210,7 +210,16 @@ impl SocketInner {
         if let (Some(rec), Some(pid)) = (&self.ns.recovery, self.pid)
             && reason.is_recoverable()
         {
-            rec.persist((self.id, pid, self.rooms.lock().clone(), self.data.lock().clone()));
+            let session = SessionState {
+                sid: self.id,
+                pid,
+                rooms: self.rooms.lock().clone(),
+                data: self.data.lock().clone(),
+            };
+            if let Some(adapter) = self.ns.adapter() {
+                adapter.persist_session(&session, rec.config.max_disconnection_duration);
+            }
+            rec.persist(session);
         }
         self.ns.remove_socket(self);
         self.client.server.sweep(&self.ns);
