@@ -10,9 +10,12 @@
 //!   long-polling answers, with Node's defaults (`perMessageDeflate`, `httpCompression`: 1 KB
 //!   thresholds). Off, the servers compress nothing (Node gzips polling answers by default;
 //!   the example servers keep their contracts byte for byte instead).
+//! - `RECOVERY_MS=N`: connection state recovery with a window of N ms, as Node's
+//!   `connectionStateRecovery: { maxDisconnectionDuration: N }` (CONNECT replies carry `pid`,
+//!   events carry their offset).
 
 use sio_core::engine::EngineConfig;
-use sio_core::{Parser, ServerBuilder};
+use sio_core::{Parser, RecoveryConfig, ServerBuilder};
 
 /// The switches, read from the environment.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +28,8 @@ pub struct Switches {
     pub msgpack: bool,
     /// `SIO_COMPRESSION=1`.
     pub compression: bool,
+    /// `RECOVERY_MS=N`, when set to a number of milliseconds.
+    pub recovery_ms: Option<u64>,
 }
 
 fn on(name: &str) -> bool {
@@ -39,12 +44,20 @@ impl Switches {
             allow_eio3: on("SIO_ALLOW_EIO3"),
             msgpack: std::env::var("SIO_PARSER").is_ok_and(|p| p.eq_ignore_ascii_case("msgpack")),
             compression: on("SIO_COMPRESSION"),
+            recovery_ms: std::env::var("RECOVERY_MS").ok().and_then(|ms| ms.parse().ok()),
         }
     }
 
     /// Applies the switches to a Socket.IO server.
     pub fn apply(&self, builder: ServerBuilder) -> ServerBuilder {
         let parser = if self.msgpack { Parser::MsgPack } else { Parser::Json };
+        let builder = match self.recovery_ms {
+            Some(ms) => builder.connection_state_recovery(RecoveryConfig {
+                max_disconnection_duration: std::time::Duration::from_millis(ms),
+                ..RecoveryConfig::default()
+            }),
+            None => builder,
+        };
         builder
             .allow_eio3(self.allow_eio3)
             .parser(parser)
@@ -63,13 +76,16 @@ impl Switches {
     pub fn describe(&self) -> String {
         let mut on = Vec::new();
         if self.allow_eio3 {
-            on.push("allow_eio3");
+            on.push("allow_eio3".to_owned());
         }
         if self.msgpack {
-            on.push("msgpack parser");
+            on.push("msgpack parser".to_owned());
         }
         if self.compression {
-            on.push("compression");
+            on.push("compression".to_owned());
+        }
+        if let Some(ms) = self.recovery_ms {
+            on.push(format!("recovery {ms} ms"));
         }
         if on.is_empty() { String::new() } else { format!(" [{}]", on.join(", ")) }
     }
