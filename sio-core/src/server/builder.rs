@@ -497,8 +497,9 @@ impl ServerBuilder {
     /// argument; the generated typings leave it out). Each namespace keeps one log of those
     /// packets, bounded by [`RecoveryConfig`]; a socket whose missed packets are no longer
     /// all in the log gets a fresh session instead. A client that disconnects on purpose,
-    /// or a socket the server disconnects, is not kept. Engine.IO v3 clients are served
-    /// without it.
+    /// or a socket the server disconnects, is not kept. Clients of socket.io-client 1.x and
+    /// 2.x ([`allow_eio3`](Self::allow_eio3)) are never recovered, and their listeners see
+    /// the offset argument too, as with Node.
     ///
     /// ```
     /// use std::time::Duration;
