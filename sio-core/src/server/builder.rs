@@ -371,7 +371,7 @@ impl ServerBuilder {
     }
 
     /// Called with every request the engine refuses, with Node's codes and messages (Node's
-    /// `io.engine.on("connection_error", err => ..)`): the request, the [`ErrorCode`]
+    /// `io.engine.on("connection_error", err => ..)`): the request, the [`ErrorCode`](crate::engine::ErrorCode)
     /// (`Transport unknown` 0, `Session ID unknown` 1, `Bad handshake method` 2, `Bad
     /// request` 3, `Forbidden` 4, `Unsupported protocol version` 5, and sio's own 6 and 7),
     /// and the context Node gives. The client gets the same answer as without the hook. It
