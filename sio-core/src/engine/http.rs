@@ -187,8 +187,8 @@ async fn route<H: EngineHandler>(
     body: Body,
 ) -> Response<Body> {
     let cfg = &engine.config;
-    let uri = parts.uri.clone();
-    let query = Query::parse(uri.query().unwrap_or(""));
+    let query_str = parts.uri.query().unwrap_or("");
+    let query = Query::parse(query_str);
     let upgrade = is_upgrade_request(&parts.headers);
     let transport = match query.transport() {
         Some("polling") if cfg.polling => TransportKind::Polling,
