@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 
-use crate::engine::{Coding, choose_coding};
+use crate::engine::{Coding, Cors, add_cors, choose_coding};
 
 /// The files Node's `serveClient` answers (its `CLIENT_FILES`); no other name is ever looked
 /// up, so no request can reach another file.
@@ -109,8 +109,22 @@ impl ClientDist {
     }
 
     /// The answer to `req` if it asks for one of the files under `base` (the server's path,
-    /// with its trailing `/`).
-    pub(crate) fn answer<B>(&self, base: &str, req: &Request<B>) -> Option<Response<Body>> {
+    /// with its trailing `/`), with the server's CORS headers as Node's answers have them
+    /// (a page on another origin may import the ESM build).
+    pub(crate) fn answer<B>(
+        &self,
+        base: &str,
+        cors: Option<&Cors>,
+        req: &Request<B>,
+    ) -> Option<Response<Body>> {
+        let mut resp = self.answer_file(base, req)?;
+        if let Some(cors) = cors {
+            add_cors(cors, req.headers().get(header::ORIGIN), resp.headers_mut());
+        }
+        Some(resp)
+    }
+
+    fn answer_file<B>(&self, base: &str, req: &Request<B>) -> Option<Response<Body>> {
         let name = req.uri().path().strip_prefix(base)?;
         let file = self.files.iter().find(|f| f.name == name)?;
         if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -148,7 +162,13 @@ impl ClientDist {
             }
             _ => file.body.clone(),
         };
-        let body = if req.method() == Method::HEAD { Body::empty() } else { Body::from(body) };
+        let body = if req.method() == Method::HEAD {
+            // The length a GET would get, which hyper does not know from an empty body.
+            resp = resp.header(header::CONTENT_LENGTH, body.len());
+            Body::empty()
+        } else {
+            Body::from(body)
+        };
         Some(resp.body(body).unwrap_or_default())
     }
 }

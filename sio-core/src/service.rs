@@ -105,7 +105,8 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if let Some(dist) = self.server.client_dist()
-            && let Some(resp) = dist.answer(self.server.path(), &req)
+            && let Some(resp) =
+                dist.answer(self.server.path(), self.server.engine().config().cors.as_ref(), &req)
         {
             return Box::pin(std::future::ready(Ok(resp)));
         }
@@ -163,7 +164,8 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if let Some(dist) = self.server.client_dist()
-            && let Some(resp) = dist.answer(self.server.path(), &req)
+            && let Some(resp) =
+                dist.answer(self.server.path(), self.server.engine().config().cors.as_ref(), &req)
         {
             // An async block: the inner service's error type need not be Send.
             return Box::pin(async move { Ok(resp) });

@@ -444,8 +444,12 @@ async fn the_client_bundle_is_served_from_a_directory_with_etags_and_nothing_els
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_bundle_through_the_layer_and_a_missing_directory_fails_at_build_time() {
-    let io =
-        Server::builder().serve_client_from(client_dist()).expect("dist").ns("/", base_handlers()).build();
+    let io = Server::builder()
+        .serve_client_from(client_dist())
+        .expect("dist")
+        .cors(sio_core::Cors::any())
+        .ns("/", base_handlers())
+        .build();
     let site = axum::Router::new().route("/", axum::routing::get(|| async { "site" }));
     let app = tower::Layer::layer(&io.layer(), site);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -454,8 +458,20 @@ async fn the_client_bundle_through_the_layer_and_a_missing_directory_fails_at_bu
         let _ =
             axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app)).await;
     });
-    let r = get(&format!("http://{addr}/socket.io/socket.io.min.js")).await;
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/socket.io/socket.io.esm.min.js");
+    let r = send(http.get(&url).header("origin", "https://app.example")).await;
     assert_eq!(r.status, StatusCode::OK);
+    // The server's CORS settings apply, as Node's cors middleware does to these files.
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://app.example"));
+    // HEAD: the headers and the length of a GET, no body.
+    let head = send(http.head(&url)).await;
+    assert_eq!((head.status, head.body.as_str()), (StatusCode::OK, ""));
+    assert_eq!(head.header("content-length"), Some(r.body.len().to_string().as_str()));
+    assert_eq!(head.header("etag"), r.header("etag"));
+    // Other methods are not allowed.
+    let post = send(http.post(&url).body("x")).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get(&format!("http://{addr}/")).await.body, "site");
     assert_serves(addr).await;
 

@@ -685,7 +685,7 @@ async fn probe(session: Arc<Session>, mut ws: WsConn) {
 /// How long an abandoned upgrade's WebSocket may take to send its close frame.
 const PROBE_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+pub(crate) fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
     if let Some(allow) = cors.allow_origin(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
         headers.append(header::VARY, HeaderValue::from_static("Origin"));

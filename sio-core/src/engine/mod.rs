@@ -75,6 +75,7 @@ pub use self::cookie::{SameSite, SessionCookie};
 pub use self::hooks::{
     AllowRequest, AllowRequestAsync, ConnectionError, ConnectionErrorHook, ErrorCode, Forbidden, HeadersHook,
 };
+pub(crate) use self::http::add_cors;
 pub use self::packet::{Frame, Message};
 pub use self::reason::CloseReason;
 pub use self::session::{ProtocolVersion, SendError, Session, TransportKind};

@@ -459,8 +459,9 @@ impl ServerBuilder {
     /// `socket.io.esm.min.js`, `socket.io.msgpack.min.js` and their `.map`s, as found in
     /// `node_modules/socket.io-client/dist`. Only those names are served, so no request can
     /// reach another file. The files are read now and kept in memory (about 1.5 MB); each
-    /// answer has an `ETag` (a `If-None-Match` that matches gets `304`) and, as Node's,
-    /// `Cache-Control: public, max-age=0`.
+    /// answer has an `ETag` (a `If-None-Match` that matches gets `304`), is gzipped for
+    /// clients that take it and, as Node's, has `Cache-Control: public, max-age=0` and the
+    /// server's [`cors`](Self::cors) headers. `GET` and `HEAD` only.
     ///
     /// # Errors
     /// If `dir` cannot be read or holds no `socket.io.js`.
