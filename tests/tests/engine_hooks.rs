@@ -482,3 +482,21 @@ async fn the_client_bundle_through_the_layer_and_a_missing_directory_fails_at_bu
     let err = Server::builder().serve_client_from(env!("CARGO_MANIFEST_DIR")).expect_err("no client there");
     assert!(err.to_string().contains("socket.io.js"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_error_hears_sios_own_refusals_too() {
+    let (b, mut heard) = with_error_log(builder().max_connections(1).ns("/", base_handlers()));
+    let (io, addr) = start(b).await;
+    let mut first = Polling::handshake(addr).await;
+    let r = get(&format!("{}?EIO=4&transport=polling", base(addr))).await;
+    assert_engine_error(&r, 503, 7, "Too many connections");
+    let h = recv(&mut heard, "connection_error").await;
+    assert_eq!((h.code, h.message), (7, "Too many connections"));
+    // The connection that holds the one place still works.
+    first.connect_ns("/").await;
+
+    assert!(io.shutdown(T).await, "shut down in time");
+    let r = get(&format!("{}?EIO=4&transport=polling", base(addr))).await;
+    assert_engine_error(&r, 503, 6, "Server shutting down");
+    assert_eq!(recv(&mut heard, "connection_error").await.code, 6);
+}
