@@ -10,6 +10,7 @@ pub mod __fuzz;
 #[doc(hidden)]
 pub mod __private;
 pub mod adapter;
+mod client_dist;
 pub mod engine;
 pub mod protocol;
 mod room;
@@ -19,7 +20,8 @@ mod server;
 mod service;
 mod sid;
 
-pub use engine::{Cors, HttpCompression, PerMessageDeflate, TransportKind};
+pub use client_dist::ClientDirError;
+pub use engine::{Cors, HttpCompression, PerMessageDeflate, SameSite, SessionCookie, TransportKind};
 pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;

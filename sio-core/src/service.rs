@@ -31,6 +31,11 @@ impl Server {
         let trimmed = path.trim_end_matches('/').to_owned();
         let svc = self.service();
         let mut router = axum::Router::new().route_service(&path, svc.clone());
+        if let Some(dist) = self.client_dist() {
+            for name in dist.names() {
+                router = router.route_service(&format!("{path}{name}"), svc.clone());
+            }
+        }
         if !trimmed.is_empty() && trimmed != path {
             router = router.route_service(&trimmed, svc);
         }
@@ -99,6 +104,12 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
+        if let Some(dist) = self.server.client_dist()
+            && let Some(resp) =
+                dist.answer(self.server.path(), self.server.engine().config().cors.as_ref(), &req)
+        {
+            return Box::pin(std::future::ready(Ok(resp)));
+        }
         let fut = self.server.engine().handle(req);
         Box::pin(async move { Ok(fut.await) })
     }
@@ -152,6 +163,13 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
+        if let Some(dist) = self.server.client_dist()
+            && let Some(resp) =
+                dist.answer(self.server.path(), self.server.engine().config().cors.as_ref(), &req)
+        {
+            // An async block: the inner service's error type need not be Send.
+            return Box::pin(async move { Ok(resp) });
+        }
         let path = self.server.path();
         let p = req.uri().path();
         if p == path || p == path.trim_end_matches('/') {

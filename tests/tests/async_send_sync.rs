@@ -18,6 +18,10 @@ fn handles_are_send_and_sync() {
     send_sync::<SioService>();
     send_sync::<AckReply>();
     send_sync::<sio_core::Sid>();
+    // Errors and settings of the engine hooks (errors go into `Box<dyn Error + Send + Sync>`).
+    send_sync::<sio_core::ClientDirError>();
+    send_sync::<sio_core::engine::Forbidden>();
+    send_sync::<sio_core::SessionCookie>();
     fn send<T: Send>() {}
     send::<Event>();
     send::<AckFuture<AckReply>>();

@@ -7,6 +7,8 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use super::compress::{HttpCompression, PerMessageDeflate};
+use super::cookie::SessionCookie;
+use super::hooks::{AllowRequest, AllowRequestAsync, ConnectionErrorHook, HeadersHook};
 
 /// Engine.IO settings. Built through [`crate::ServerBuilder`] (or [`EngineConfig::default`] when
 /// the engine is used on its own).
@@ -39,6 +41,21 @@ pub struct EngineConfig {
     pub cors: Option<Cors>,
     /// Decides whether a handshake request is accepted; a refusal answers 403 `Forbidden`.
     pub allow_request: Option<AllowRequest>,
+    /// Decides asynchronously whether a handshake request is accepted (after
+    /// `allow_request`, when both are set); a refusal answers 403 with its message (Node's
+    /// `allowRequest(req, callback)`).
+    pub allow_request_async: Option<AllowRequestAsync>,
+    /// Called with every request the engine refuses (Node's `connection_error` event).
+    pub connection_error: Option<ConnectionErrorHook>,
+    /// Adds headers to every successful Engine.IO answer: polling GETs and POSTs, the
+    /// handshake, and the `101` of every WebSocket (Node's `headers` event).
+    pub headers: Option<HeadersHook>,
+    /// Adds headers to the answer of a handshake only: the first polling GET, or the `101`
+    /// of a direct WebSocket (Node's `initial_headers` event). Runs before `headers`.
+    pub initial_headers: Option<HeadersHook>,
+    /// The cookie set to the session id on a polling handshake's answer (Node's `cookie`;
+    /// `None`, the default, sets none).
+    pub cookie: Option<SessionCookie>,
     /// Bytes taken from a WebSocket per read (default 16 KiB, at least 1 KiB). The buffer
     /// read into is shared by the connections of a thread: an idle connection holds none, and
     /// messages larger than it are still read whole.
@@ -53,9 +70,6 @@ pub struct EngineConfig {
     /// on by default with a 1024-byte threshold, `None` turns it off.
     pub http_compression: Option<HttpCompression>,
 }
-
-/// A predicate over a handshake request (see [`EngineConfig::allow_request`]).
-pub type AllowRequest = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -72,6 +86,11 @@ impl Default for EngineConfig {
             allow_eio3: false,
             cors: None,
             allow_request: None,
+            allow_request_async: None,
+            connection_error: None,
+            headers: None,
+            initial_headers: None,
+            cookie: None,
             ws_read_buffer: 16 * 1024,
             max_connections: None,
             per_message_deflate: None,
@@ -95,6 +114,11 @@ impl fmt::Debug for EngineConfig {
             .field("allow_eio3", &self.allow_eio3)
             .field("cors", &self.cors)
             .field("allow_request", &self.allow_request.as_ref().map(|_| "<fn>"))
+            .field("allow_request_async", &self.allow_request_async.as_ref().map(|_| "<fn>"))
+            .field("connection_error", &self.connection_error.as_ref().map(|_| "<fn>"))
+            .field("headers", &self.headers.as_ref().map(|_| "<fn>"))
+            .field("initial_headers", &self.initial_headers.as_ref().map(|_| "<fn>"))
+            .field("cookie", &self.cookie)
             .field("ws_read_buffer", &self.ws_read_buffer)
             .field("max_connections", &self.max_connections)
             .field("per_message_deflate", &self.per_message_deflate)

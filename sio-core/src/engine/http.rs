@@ -11,6 +11,7 @@ use std::time::Duration;
 use axum::body::Body;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
+use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::upgrade::OnUpgrade;
@@ -18,78 +19,57 @@ use hyper_util::rt::TokioIo;
 
 use super::compress::{self, Coding};
 use super::driver::Driver;
+use super::hooks::{ConnectionError, ErrorCode};
 use super::packet::Frame;
 use super::payload;
 use super::reason::CloseReason;
 use super::session::{ProtocolVersion, Session, TransportKind};
 use super::ws::{WsConn, WsMessage};
-use super::{EngineHandler, EngineInner};
+use super::{EngineConfig, EngineHandler, EngineInner};
 use crate::Sid;
 
-/// The errors of the reference server, with its codes and messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EngineError {
-    UnknownTransport,
-    UnknownSid,
-    BadHandshakeMethod,
-    BadRequest,
-    Forbidden,
-    UnsupportedProtocolVersion,
-    /// Not in the reference: the server is shutting down.
-    ShuttingDown,
-    /// Not in the reference: `max_connections` sessions are open.
-    TooManyConnections,
+/// The reference server's answer to a refused request: JSON `{code, message}` (403 for
+/// `Forbidden`, 503 for sio's own overload codes, 400 otherwise), or for a WebSocket handshake a
+/// plain-text 400 with the message. `message` replaces Node's message for the code, as an
+/// `allowRequest` refusal's does.
+fn error_response(code: ErrorCode, message: Option<&str>, upgrade: bool) -> Response<Body> {
+    let message = message.unwrap_or(code.message());
+    if upgrade {
+        // The reference aborts upgrade requests with a plain-text 400.
+        return Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .header(header::CONTENT_TYPE, "text/html")
+            .header(header::CONNECTION, "close")
+            .body(Body::from(message.to_owned()))
+            .unwrap_or_default();
+    }
+    let status = match code {
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::ShuttingDown | ErrorCode::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let body = serde_json::json!({ "code": code.code(), "message": message }).to_string();
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_default()
 }
 
-impl EngineError {
-    fn code(self) -> u8 {
-        match self {
-            EngineError::UnknownTransport => 0,
-            EngineError::UnknownSid => 1,
-            EngineError::BadHandshakeMethod => 2,
-            EngineError::BadRequest => 3,
-            EngineError::Forbidden => 4,
-            EngineError::UnsupportedProtocolVersion => 5,
-            EngineError::ShuttingDown => 6,
-            EngineError::TooManyConnections => 7,
-        }
+/// Refuses `req`: the `connection_error` hook hears of it, the client gets the reference's
+/// answer.
+fn refuse(
+    cfg: &EngineConfig,
+    req: &Parts,
+    code: ErrorCode,
+    context: Option<&'static str>,
+    refusal: Option<&str>,
+    upgrade: bool,
+) -> Response<Body> {
+    if let Some(hook) = &cfg.connection_error {
+        hook(&ConnectionError { req, code, context, refusal });
     }
-
-    fn message(self) -> &'static str {
-        match self {
-            EngineError::UnknownTransport => "Transport unknown",
-            EngineError::UnknownSid => "Session ID unknown",
-            EngineError::BadHandshakeMethod => "Bad handshake method",
-            EngineError::BadRequest => "Bad request",
-            EngineError::Forbidden => "Forbidden",
-            EngineError::UnsupportedProtocolVersion => "Unsupported protocol version",
-            EngineError::ShuttingDown => "Server shutting down",
-            EngineError::TooManyConnections => "Too many connections",
-        }
-    }
-
-    fn response(self, upgrade: bool) -> Response<Body> {
-        if upgrade {
-            // The reference aborts upgrade requests with a plain-text 400.
-            return Response::builder()
-                .status(StatusCode::BAD_REQUEST)
-                .header(header::CONTENT_TYPE, "text/html")
-                .header(header::CONNECTION, "close")
-                .body(Body::from(self.message()))
-                .unwrap_or_default();
-        }
-        let status = match self {
-            EngineError::Forbidden => StatusCode::FORBIDDEN,
-            EngineError::ShuttingDown | EngineError::TooManyConnections => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let body = format!(r#"{{"code":{},"message":"{}"}}"#, self.code(), self.message());
-        Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap_or_default()
-    }
+    error_response(code, refusal, upgrade)
 }
 
 /// The query parameters the engine reads, percent-decoded (borrowed when nothing is
@@ -203,7 +183,7 @@ async fn handle_request<H: EngineHandler>(engine: Arc<EngineInner<H>>, req: Requ
 
 async fn route<H: EngineHandler>(
     engine: Arc<EngineInner<H>>,
-    parts: http::request::Parts,
+    mut parts: Parts,
     body: Body,
 ) -> Response<Body> {
     let cfg = &engine.config;
@@ -213,40 +193,52 @@ async fn route<H: EngineHandler>(
     let transport = match query.transport() {
         Some("polling") if cfg.polling => TransportKind::Polling,
         Some("websocket") if cfg.websocket => TransportKind::WebSocket,
-        _ => return EngineError::UnknownTransport.response(upgrade),
+        _ => return refuse(cfg, &parts, ErrorCode::UnknownTransport, None, None, upgrade),
     };
 
     if let Some(sid) = query.sid() {
         let Some(session) = Sid::parse(sid).and_then(|s| engine.get(s)) else {
-            return EngineError::UnknownSid.response(upgrade);
+            return refuse(cfg, &parts, ErrorCode::UnknownSid, None, None, upgrade);
         };
         return match transport {
             TransportKind::Polling => {
                 if session.transport() != TransportKind::Polling {
-                    return EngineError::BadRequest.response(false);
+                    return refuse(
+                        cfg,
+                        &parts,
+                        ErrorCode::BadRequest,
+                        Some("TRANSPORT_MISMATCH"),
+                        None,
+                        false,
+                    );
                 }
                 if session.is_closed() && session.outbox.len() == 0 {
-                    return EngineError::UnknownSid.response(false);
+                    return refuse(cfg, &parts, ErrorCode::UnknownSid, None, None, false);
                 }
-                match parts.method {
+                let mut resp = match parts.method {
                     Method::GET => poll_get(&session, response_coding(cfg, &parts.headers)).await,
                     Method::POST => {
                         let binary = parts.headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes)
                             == Some(b"application/octet-stream");
                         poll_post(&session, binary, body).await
                     }
-                    _ => EngineError::BadRequest.response(false),
+                    _ => return error_response(ErrorCode::BadRequest, None, false),
+                };
+                if cfg.headers.is_some() && resp.status() == StatusCode::OK {
+                    merge_headers(resp.headers_mut(), user_headers(cfg, &parts, false, None));
                 }
+                resp
             }
             TransportKind::WebSocket => {
                 if !upgrade || !cfg.allow_upgrades {
-                    return EngineError::BadRequest.response(upgrade);
+                    return refuse(cfg, &parts, ErrorCode::BadRequest, None, None, upgrade);
                 }
                 if !session.begin_upgrade() {
                     // Already upgrading or upgraded: the reference accepts the WebSocket and
                     // closes it at once, leaving the session alone.
-                    return match accept_websocket(parts, cfg) {
-                        Ok((resp, on_upgrade, _)) => {
+                    return match accept_websocket(&mut parts, cfg) {
+                        Ok((mut resp, on_upgrade)) => {
+                            add_upgrade_headers(cfg, &mut resp, &parts, false);
                             let cfg = cfg.clone();
                             tokio::spawn(async move {
                                 if let Some(ws) = upgraded(on_upgrade, &cfg).await {
@@ -255,11 +247,12 @@ async fn route<H: EngineHandler>(
                             });
                             resp
                         }
-                        Err(e) => e.response(true),
+                        Err(e) => refuse(cfg, &parts, e, Some("TRANSPORT_HANDSHAKE_ERROR"), None, true),
                     };
                 }
-                match accept_websocket(parts, cfg) {
-                    Ok((resp, on_upgrade, _parts)) => {
+                match accept_websocket(&mut parts, cfg) {
+                    Ok((mut resp, on_upgrade)) => {
+                        add_upgrade_headers(cfg, &mut resp, &parts, false);
                         let cfg = cfg.clone();
                         tokio::spawn(async move {
                             if let Some(ws) = upgraded(on_upgrade, &cfg).await {
@@ -272,7 +265,7 @@ async fn route<H: EngineHandler>(
                     }
                     Err(e) => {
                         session.abort_upgrade();
-                        e.response(true)
+                        refuse(cfg, &parts, e, Some("TRANSPORT_HANDSHAKE_ERROR"), None, true)
                     }
                 }
             }
@@ -281,15 +274,20 @@ async fn route<H: EngineHandler>(
 
     // A new session.
     if parts.method != Method::GET {
-        return EngineError::BadHandshakeMethod.response(upgrade);
+        return refuse(cfg, &parts, ErrorCode::BadHandshakeMethod, None, None, upgrade);
     }
     if transport == TransportKind::WebSocket && !upgrade {
-        return EngineError::BadRequest.response(false);
+        return refuse(cfg, &parts, ErrorCode::BadRequest, Some("TRANSPORT_HANDSHAKE_ERROR"), None, false);
     }
     if let Some(allow) = &cfg.allow_request
         && !allow(&parts)
     {
-        return EngineError::Forbidden.response(upgrade);
+        return refuse(cfg, &parts, ErrorCode::Forbidden, None, None, upgrade);
+    }
+    if let Some(allow) = &cfg.allow_request_async
+        && let Err(forbidden) = allow(&parts).await
+    {
+        return refuse(cfg, &parts, ErrorCode::Forbidden, None, forbidden.message(), upgrade);
     }
     // As the reference: `EIO=4` is v4, anything else (absent included) v3.
     let protocol = match query.eio() {
@@ -297,15 +295,15 @@ async fn route<H: EngineHandler>(
         _ if cfg.allow_eio3 => ProtocolVersion::V3,
         eio => {
             tracing::debug!(eio, "unsupported protocol version (allow_eio3 is off)");
-            return EngineError::UnsupportedProtocolVersion.response(upgrade);
+            return refuse(cfg, &parts, ErrorCode::UnsupportedProtocolVersion, None, None, upgrade);
         }
     };
     if engine.shutting_down.load(Ordering::Acquire) {
-        return EngineError::ShuttingDown.response(upgrade);
+        return refuse(cfg, &parts, ErrorCode::ShuttingDown, None, None, upgrade);
     }
     if cfg.max_connections.is_some_and(|max| engine.session_count() >= max) {
         tracing::debug!("connection limit reached, refusing a handshake");
-        return EngineError::TooManyConnections.response(upgrade);
+        return refuse(cfg, &parts, ErrorCode::TooManyConnections, None, None, upgrade);
     }
 
     match transport {
@@ -313,17 +311,25 @@ async fn route<H: EngineHandler>(
             let session = engine.new_session(TransportKind::Polling, protocol, !query.b64);
             session.send_control(open_frame(&session, cfg, true));
             engine.insert(session.clone());
-            let mut parts = parts;
             detach_head(&mut parts);
             let state = engine.handler.on_open(&session, &parts);
             let coding = response_coding(cfg, &parts.headers);
+            let extra = (cfg.cookie.is_some() || cfg.initial_headers.is_some() || cfg.headers.is_some())
+                .then(|| user_headers(cfg, &parts, true, Some(session.id())));
             drop(parts);
             let mut driver = Driver::new(engine.clone(), session.clone(), state, None);
             tokio::spawn(async move { driver.run().await });
-            poll_get(&session, coding).await
+            let mut resp = poll_get(&session, coding).await;
+            if let Some(extra) = extra
+                && resp.status() == StatusCode::OK
+            {
+                merge_headers(resp.headers_mut(), extra);
+            }
+            resp
         }
-        TransportKind::WebSocket => match accept_websocket(parts, cfg) {
-            Ok((resp, on_upgrade, mut parts)) => {
+        TransportKind::WebSocket => match accept_websocket(&mut parts, cfg) {
+            Ok((mut resp, on_upgrade)) => {
+                add_upgrade_headers(cfg, &mut resp, &parts, true);
                 detach_head(&mut parts);
                 // Only small values are captured: what a future captures stays in its task for
                 // the connection's whole life, while locals that end before the session runs
@@ -352,8 +358,55 @@ async fn route<H: EngineHandler>(
                 tokio::spawn(fut);
                 resp
             }
-            Err(e) => e.response(true),
+            Err(e) => refuse(cfg, &parts, e, Some("TRANSPORT_HANDSHAKE_ERROR"), None, true),
         },
+    }
+}
+
+/// The headers the user's hooks add to a successful answer to `req`: the session cookie
+/// (on a polling handshake's answer, `cookie_sid`), then Node's `initial_headers` (on a
+/// handshake's answer) and `headers` events, in Node's order, so a hook sees and may replace
+/// the cookie.
+fn user_headers(cfg: &EngineConfig, req: &Parts, initial: bool, cookie_sid: Option<Sid>) -> HeaderMap {
+    let mut extra = HeaderMap::new();
+    if let (Some(cookie), Some(sid)) = (&cfg.cookie, cookie_sid)
+        && let Some(value) = cookie.header_value(&sid.to_string())
+    {
+        extra.insert(header::SET_COOKIE, value);
+    }
+    if initial && let Some(hook) = &cfg.initial_headers {
+        hook(&mut extra, req);
+    }
+    if let Some(hook) = &cfg.headers {
+        hook(&mut extra, req);
+    }
+    extra
+}
+
+/// Adds `extra` to an answer's headers; a name it has replaces the engine's values of that
+/// name (as setting a header in Node's hooks does).
+fn merge_headers(headers: &mut HeaderMap, extra: HeaderMap) {
+    let mut last = None;
+    for (name, value) in extra {
+        match name {
+            Some(name) => {
+                headers.insert(name.clone(), value);
+                last = Some(name);
+            }
+            None => {
+                if let Some(name) = &last {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
+    }
+}
+
+/// The user's headers on a WebSocket's `101` (Node adds them through `ws`'s `headers`
+/// event; no cookie there).
+fn add_upgrade_headers(cfg: &EngineConfig, resp: &mut Response<Body>, req: &Parts, initial: bool) {
+    if cfg.headers.is_some() || (initial && cfg.initial_headers.is_some()) {
+        merge_headers(resp.headers_mut(), user_headers(cfg, req, initial, None));
     }
 }
 
@@ -397,7 +450,7 @@ fn detach_head(parts: &mut http::request::Parts) {
     parts.headers = out;
 }
 
-fn open_frame(session: &Session, cfg: &super::EngineConfig, polling: bool) -> Frame {
+fn open_frame(session: &Session, cfg: &EngineConfig, polling: bool) -> Frame {
     let upgrades = if polling && cfg.allow_upgrades && cfg.websocket { r#"["websocket"]"# } else { "[]" };
     Frame::from_packet_text(format!(
         r#"0{{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}}"#,
@@ -433,7 +486,7 @@ impl Drop for PollGuard<'_> {
 
 /// The content coding for a polling response to a request with `headers`, if HTTP
 /// compression is on and the request accepts one.
-fn response_coding(cfg: &super::EngineConfig, headers: &HeaderMap) -> Option<Coding> {
+fn response_coding(cfg: &EngineConfig, headers: &HeaderMap) -> Option<Coding> {
     cfg.http_compression.as_ref().and_then(|_| compress::choose_coding(headers))
 }
 
@@ -441,7 +494,7 @@ async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Bo
     if session.get_active.swap(true, Ordering::AcqRel) {
         tracing::debug!(sid = %session.id(), "overlapping GET, closing the session");
         session.close(CloseReason::TransportError);
-        return EngineError::BadRequest.response(false);
+        return error_response(ErrorCode::BadRequest, None, false);
     }
     let mut guard = PollGuard { session, get: true, answered: false };
     let mut frames = VecDeque::new();
@@ -468,7 +521,7 @@ async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Bo
     .await;
     if upgraded {
         guard.answered = true;
-        return EngineError::BadRequest.response(false);
+        return error_response(ErrorCode::BadRequest, None, false);
     }
     guard.answered = true;
     drop(guard);
@@ -512,7 +565,7 @@ async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response
     if session.post_active.swap(true, Ordering::AcqRel) {
         tracing::debug!(sid = %session.id(), "overlapping POST, closing the session");
         session.close(CloseReason::TransportError);
-        return EngineError::BadRequest.response(false);
+        return error_response(ErrorCode::BadRequest, None, false);
     }
     let _guard = PollGuard { session, get: false, answered: true };
     let limit = usize::try_from(session.config.max_payload).unwrap_or(usize::MAX);
@@ -530,7 +583,7 @@ async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response
             }
             tracing::debug!(sid = %session.id(), error = %e, "POST body failed");
             session.close(CloseReason::TransportError);
-            return EngineError::BadRequest.response(false);
+            return error_response(ErrorCode::BadRequest, None, false);
         }
     };
     let decoded = match session.protocol() {
@@ -543,26 +596,24 @@ async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response
         Err(e) => {
             tracing::debug!(sid = %session.id(), error = ?e, "parse error in POST body");
             session.close(CloseReason::ParseError);
-            return EngineError::BadRequest.response(false);
+            return error_response(ErrorCode::BadRequest, None, false);
         }
     }
     Response::builder().header(header::CONTENT_TYPE, "text/html").body(Body::from("ok")).unwrap_or_default()
 }
 
-/// Validates a WebSocket handshake and builds the `101 Switching Protocols` answer.
-fn accept_websocket(
-    mut parts: http::request::Parts,
-    cfg: &super::EngineConfig,
-) -> Result<(Response<Body>, Upgrade, http::request::Parts), EngineError> {
-    let key = parts.headers.get(header::SEC_WEBSOCKET_KEY).ok_or(EngineError::BadRequest)?;
+/// Validates a WebSocket handshake and builds the `101 Switching Protocols` answer (taking
+/// the connection to come from `parts`).
+fn accept_websocket(parts: &mut Parts, cfg: &EngineConfig) -> Result<(Response<Body>, Upgrade), ErrorCode> {
+    let key = parts.headers.get(header::SEC_WEBSOCKET_KEY).ok_or(ErrorCode::BadRequest)?;
     if !valid_key(key.as_bytes()) {
-        return Err(EngineError::BadRequest);
+        return Err(ErrorCode::BadRequest);
     }
     if parts.headers.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
-        return Err(EngineError::BadRequest);
+        return Err(ErrorCode::BadRequest);
     }
     let accept = accept_key(key.as_bytes());
-    let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(EngineError::BadRequest)?;
+    let on_upgrade = parts.extensions.remove::<OnUpgrade>().ok_or(ErrorCode::BadRequest)?;
     let deflate = cfg.per_message_deflate.as_ref().and_then(|d| compress::negotiate(d, &parts.headers));
     let mut resp = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -572,8 +623,8 @@ fn accept_websocket(
     if let Some((_, answer)) = &deflate {
         resp = resp.header(header::SEC_WEBSOCKET_EXTENSIONS, answer.clone());
     }
-    let resp = resp.body(Body::empty()).map_err(|_| EngineError::BadRequest)?;
-    Ok((resp, Upgrade { on_upgrade, deflate: deflate.map(|(agreed, _)| agreed) }, parts))
+    let resp = resp.body(Body::empty()).map_err(|_| ErrorCode::BadRequest)?;
+    Ok((resp, Upgrade { on_upgrade, deflate: deflate.map(|(agreed, _)| agreed) }))
 }
 
 /// An accepted WebSocket handshake: the connection to come and the extension agreed on.
@@ -582,7 +633,7 @@ struct Upgrade {
     deflate: Option<compress::Agreed>,
 }
 
-async fn upgraded(upgrade: Upgrade, cfg: &super::EngineConfig) -> Option<WsConn> {
+async fn upgraded(upgrade: Upgrade, cfg: &EngineConfig) -> Option<WsConn> {
     match upgrade.on_upgrade.await {
         Ok(io) => {
             let max = usize::try_from(cfg.max_payload).unwrap_or(usize::MAX);
@@ -634,7 +685,7 @@ async fn probe(session: Arc<Session>, mut ws: WsConn) {
 /// How long an abandoned upgrade's WebSocket may take to send its close frame.
 const PROBE_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+pub(crate) fn add_cors(cors: &super::Cors, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
     if let Some(allow) = cors.allow_origin(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
@@ -696,9 +747,9 @@ mod tests {
 
     #[test]
     fn error_bodies_match_the_reference() {
-        let r = EngineError::UnknownSid.response(false);
+        let r = error_response(ErrorCode::UnknownSid, None, false);
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-        let r = EngineError::Forbidden.response(false);
+        let r = error_response(ErrorCode::Forbidden, Some("no \"token\""), false);
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 }

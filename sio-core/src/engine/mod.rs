@@ -47,7 +47,9 @@
 
 mod compress;
 mod config;
+mod cookie;
 mod driver;
+mod hooks;
 mod http;
 mod outbox;
 mod packet;
@@ -66,8 +68,14 @@ use std::sync::atomic::Ordering;
 
 use parking_lot::RwLock;
 
+pub(crate) use self::compress::{Coding, choose_coding};
 pub use self::compress::{HttpCompression, PerMessageDeflate};
-pub use self::config::{AllowRequest, Cors, EngineConfig};
+pub use self::config::{Cors, EngineConfig};
+pub use self::cookie::{SameSite, SessionCookie};
+pub use self::hooks::{
+    AllowRequest, AllowRequestAsync, ConnectionError, ConnectionErrorHook, ErrorCode, Forbidden, HeadersHook,
+};
+pub(crate) use self::http::add_cors;
 pub use self::packet::{Frame, Message};
 pub use self::reason::CloseReason;
 pub use self::session::{ProtocolVersion, SendError, Session, TransportKind};

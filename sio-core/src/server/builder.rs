@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,10 @@ use super::handlers::{Holder, Middleware, NamespaceHandler};
 use super::namespace::{Namespace, NamespaceDef};
 use super::{Predicate, RecoveryConfig, Server, ServerInner, TypedNamespace};
 use crate::adapter::Adapter;
-use crate::engine::{Cors, Engine, EngineConfig, HttpCompression, PerMessageDeflate};
+use crate::client_dist::{ClientDirError, ClientDist};
+use crate::engine::{
+    ConnectionError, Cors, Engine, EngineConfig, Forbidden, HttpCompression, PerMessageDeflate, SessionCookie,
+};
 use crate::protocol::Parser;
 
 /// Socket.IO-level settings.
@@ -68,6 +72,7 @@ pub struct ServerBuilder {
     namespaces: Vec<(String, NamespaceDef)>,
     dynamic: Vec<(Predicate, NamespaceDef)>,
     adapter: Option<Arc<dyn Adapter>>,
+    client_dist: Option<Arc<ClientDist>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -88,6 +93,7 @@ impl ServerBuilder {
             namespaces: Vec::new(),
             dynamic: Vec::new(),
             adapter: None,
+            client_dist: None,
         }
     }
 
@@ -332,6 +338,149 @@ impl ServerBuilder {
     ) -> Self {
         self.engine.allow_request = Some(Arc::new(f));
         self
+    }
+
+    /// Accepts or refuses handshake requests asynchronously, e.g. after asking a database
+    /// (Node's `allowRequest(req, callback)`). `f` sees the request's method, URI and headers
+    /// and returns a future: `Err(`[`Forbidden`]`)` answers `403` with the refusal's message
+    /// (or `Forbidden`), and the [`connection_error`](Self::connection_error) hook gets code 4.
+    /// It runs after [`allow_request`](Self::allow_request) when both are set, and only on
+    /// handshakes (a session's later requests and its upgrade are not asked again, as in Node).
+    ///
+    /// ```
+    /// use sio_core::Server;
+    /// use sio_core::engine::Forbidden;
+    ///
+    /// # async fn token_is_valid(_: Option<http::HeaderValue>) -> bool { true }
+    /// let io = Server::builder()
+    ///     .allow_request_async(|req| {
+    ///         // Take what the check needs: the future outlives the borrow of `req`.
+    ///         let token = req.headers.get("authorization").cloned();
+    ///         async move {
+    ///             if token_is_valid(token).await { Ok(()) } else { Err(Forbidden::with_message("bad token")) }
+    ///         }
+    ///     })
+    ///     .build();
+    /// ```
+    #[doc(alias = "allowRequest")]
+    pub fn allow_request_async<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Forbidden>> + Send + 'static,
+    {
+        self.engine.allow_request_async = Some(Arc::new(move |req| Box::pin(f(req))));
+        self
+    }
+
+    /// Called with every request the engine refuses, with Node's codes and messages (Node's
+    /// `io.engine.on("connection_error", err => ..)`): the request, the [`ErrorCode`](crate::engine::ErrorCode)
+    /// (`Transport unknown` 0, `Session ID unknown` 1, `Bad handshake method` 2, `Bad
+    /// request` 3, `Forbidden` 4, `Unsupported protocol version` 5, and sio's own 6 and 7),
+    /// and the context Node gives. The client gets the same answer as without the hook. It
+    /// runs on the request's task: keep it short (log, count).
+    ///
+    /// ```
+    /// use sio_core::Server;
+    ///
+    /// let io = Server::builder()
+    ///     .connection_error(|err| {
+    ///         eprintln!("refused {} {}: {} ({})", err.req().method, err.req().uri, err.message(), err.code().code());
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn connection_error(mut self, f: impl Fn(&ConnectionError<'_>) + Send + Sync + 'static) -> Self {
+        self.engine.connection_error = Some(Arc::new(f));
+        self
+    }
+
+    /// Adds headers to every successful Engine.IO answer: polling GETs and POSTs, the
+    /// handshake, and the `101` of every WebSocket, direct or upgrade (Node's
+    /// `io.engine.on("headers", (headers, req) => ..)`). `f` gets the headers to add (the
+    /// cookie and the [`initial_headers`](Self::initial_headers) ones are there already) and
+    /// the request; a name it sets replaces the engine's header of that name. Refusals get
+    /// none, as in Node.
+    ///
+    /// ```
+    /// use sio_core::Server;
+    ///
+    /// let io = Server::builder()
+    ///     .headers(|headers, _req| {
+    ///         headers.insert("x-served-by", http::HeaderValue::from_static("node-1"));
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn headers(
+        mut self,
+        f: impl Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine.headers = Some(Arc::new(f));
+        self
+    }
+
+    /// Adds headers to the answer of a handshake only: the first polling GET of a session, or
+    /// the `101` of a direct WebSocket (Node's `io.engine.on("initial_headers", ..)`). Runs
+    /// before [`headers`](Self::headers), after the [`cookie`](Self::cookie) is set.
+    ///
+    /// ```
+    /// use sio_core::Server;
+    ///
+    /// let io = Server::builder()
+    ///     .initial_headers(|headers, req| {
+    ///         let lang = req.headers.get("accept-language").cloned();
+    ///         headers.insert("content-language", lang.unwrap_or(http::HeaderValue::from_static("en")));
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn initial_headers(
+        mut self,
+        f: impl Fn(&mut http::HeaderMap, &http::request::Parts) + Send + Sync + 'static,
+    ) -> Self {
+        self.engine.initial_headers = Some(Arc::new(f));
+        self
+    }
+
+    /// Sets a cookie to the session id on a polling handshake's answer, for load balancers
+    /// that keep a client on one server by cookie (Node's `cookie`; off by default, as in
+    /// Node). [`SessionCookie::new`] has Node's defaults: `io=<sid>; Path=/; HttpOnly;
+    /// SameSite=Lax`.
+    ///
+    /// ```
+    /// use sio_core::{Server, SessionCookie};
+    ///
+    /// let io = Server::builder().cookie(SessionCookie::new()).build();
+    /// let named = Server::builder().cookie(SessionCookie::new().name("srv").secure(true)).build();
+    /// let off = Server::builder().cookie(None).build();
+    /// ```
+    pub fn cookie(mut self, cookie: impl Into<Option<SessionCookie>>) -> Self {
+        self.engine.cookie = cookie.into();
+        self
+    }
+
+    /// Serves the browser client from `dir` (Node's `serveClient`, which serves the copy
+    /// bundled with the `socket.io` package): `<path>socket.io.js`, `socket.io.min.js`,
+    /// `socket.io.esm.min.js`, `socket.io.msgpack.min.js` and their `.map`s, as found in
+    /// `node_modules/socket.io-client/dist`. Only those names are served, so no request can
+    /// reach another file. The files are read now and kept in memory (about 1.5 MB); each
+    /// answer has an `ETag` (a `If-None-Match` that matches gets `304`), is gzipped for
+    /// clients that take it and, as Node's, has `Cache-Control: public, max-age=0` and the
+    /// server's [`cors`](Self::cors) headers. `GET` and `HEAD` only.
+    ///
+    /// # Errors
+    /// If `dir` cannot be read or holds no `socket.io.js`.
+    ///
+    /// ```no_run
+    /// use sio_core::Server;
+    ///
+    /// # fn main() -> Result<(), sio_core::ClientDirError> {
+    /// let io = Server::builder().serve_client_from("node_modules/socket.io-client/dist")?.build();
+    /// let app: axum::Router = axum::Router::new().merge(io.router()); // also /socket.io/socket.io.js
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[doc(alias = "serveClient")]
+    pub fn serve_client_from(mut self, dir: impl AsRef<std::path::Path>) -> Result<Self, ClientDirError> {
+        self.client_dist = Some(Arc::new(ClientDist::read(dir.as_ref())?));
+        Ok(self)
     }
 
     /// Compresses WebSocket messages of at least the threshold (1024 bytes by default) with
@@ -589,7 +738,7 @@ impl ServerBuilder {
             adapter: self.adapter,
         });
         let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });
-        Server { inner, engine }
+        Server { inner, engine, client_dist: self.client_dist }
     }
 }
 

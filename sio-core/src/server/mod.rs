@@ -154,6 +154,8 @@ pub trait TypedNamespace: NamespaceHandler {
 pub struct Server {
     inner: Arc<ServerInner>,
     engine: Engine<SioHandler>,
+    /// The browser client's files, when served ([`ServerBuilder::serve_client_from`]).
+    client_dist: Option<Arc<crate::client_dist::ClientDist>>,
 }
 
 impl fmt::Debug for Server {
@@ -182,6 +184,11 @@ impl Server {
     /// The engine (HTTP handling, sessions).
     pub(crate) fn engine(&self) -> &Engine<SioHandler> {
         &self.engine
+    }
+
+    /// The browser client's files, when served.
+    pub(crate) fn client_dist(&self) -> Option<&crate::client_dist::ClientDist> {
+        self.client_dist.as_deref()
     }
 
     /// The HTTP path this server answers under, with its trailing `/`.
