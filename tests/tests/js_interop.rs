@@ -3,13 +3,7 @@
 //! with `socket.io-msgpack-parser` (`SIO_PARSER=msgpack`, the server built with
 //! `Parser::MsgPack`).
 
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
-}
 
 async fn run_suite(transports: &str) {
     run_suite_with(transports, sio_core::Parser::Json).await;
@@ -17,38 +11,12 @@ async fn run_suite(transports: &str) {
 
 async fn run_suite_with(transports: &str, parser: sio_core::Parser) {
     tests::init_tracing();
-    let dir = js_dir();
-    assert!(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/socket.io-client").exists(),
-        "tests/node_modules is missing: run `npm ci --prefix tests` (the README's test command does)"
-    );
     let io = tests::interop::server_with(parser);
-    let parser_env = if parser == sio_core::Parser::MsgPack { "msgpack" } else { "json" };
-    let addr = tests::serve(&io).await;
-    let child = tokio::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec", "interop/"])
-        .current_dir(&dir)
-        .env("SIO_URL", format!("http://{addr}"))
-        .env("SIO_TRANSPORTS", transports)
-        .env("SIO_PARSER", parser_env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node must be installed to run the interop suite");
-    let out = tokio::time::timeout(Duration::from_secs(240), child.wait_with_output())
-        .await
-        .expect("the JS suite did not finish within 240 s")
-        .expect("node ran");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "socket.io-client suite failed over {transports} ({parser_env}):\n{stdout}\n{stderr}"
-    );
-    // The spec reporter ends with counts; make sure tests actually ran.
-    assert!(stdout.contains("pass "), "no test ran over {transports}:\n{stdout}");
-    assert!(!stdout.contains("\u{2139} pass 0"), "no test passed over {transports}:\n{stdout}");
+    let parser = if parser == sio_core::Parser::MsgPack { "msgpack" } else { "json" };
+    let url = format!("http://{}", tests::serve(&io).await);
+    let env = [("SIO_URL", &*url), ("SIO_TRANSPORTS", transports), ("SIO_PARSER", parser)];
+    // 44 tests, one of them only for the upgrade.
+    tests::node::run_suite("interop/", &env, Duration::from_secs(240), 43).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
