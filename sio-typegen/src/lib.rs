@@ -39,6 +39,10 @@
 //! - `RawArgs` is a rest parameter `...args: unknown[]`; returned by a handler, it is the
 //!   ack's arguments as they are (`ack: (...reply: unknown[]) => void`).
 //! - Rust doc comments become JSDoc. Event names are quoted. The output is deterministic.
+//! - With connection state recovery on, server events carry one more (last) argument, their
+//!   offset, for the client's own bookkeeping; the typings leave it out, so a listener typed
+//!   from them never reads it (JavaScript passes it on as an extra argument, which a typed
+//!   listener ignores).
 
 mod diff;
 mod render;
