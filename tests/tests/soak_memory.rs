@@ -239,3 +239,82 @@ async fn dynamic_namespaces_are_capped() {
     come_and_go(&mut w, 1..2).await;
     assert_eq!(io.stats().namespaces.len(), 4);
 }
+
+/// Connection state recovery's memory: the namespace's log of sent packets stays within its
+/// caps however much is emitted; a disconnected socket's session costs a few hundred bytes;
+/// both go when the window ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recovery_log_and_sessions_are_bounded_and_expire() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let window = Duration::from_millis(1500);
+    let (tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    let handlers = sio_core::Handlers::new().on_disconnect(move |_c: sio_core::Conn, _r| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(());
+        }
+    });
+    let config = sio_core::RecoveryConfig {
+        max_disconnection_duration: window,
+        max_buffered_packets: 10_000,
+        ..sio_core::RecoveryConfig::default()
+    };
+    let io = common::builder().connection_state_recovery(config).ns("/", handlers).build();
+    let addr = tests::serve(&io).await;
+    let ns = io.of("/").expect("/");
+    let payload = "x".repeat(64);
+    drop(connect_all_plain(addr, 10).await);
+    for _ in 0..10 {
+        within(T, "the warm-up disconnects", gone.recv()).await.expect("reported");
+    }
+    idle(&io).await;
+    let baseline = live_bytes();
+
+    // A full log: 10,000 packets of ~80 bytes kept, 30,000 emitted.
+    for i in 0..30_000 {
+        ns.emit("m", &(i, &payload)).expect("emits");
+    }
+    let full = live_bytes() - baseline;
+    let per_packet = full / 10_000;
+    assert!(per_packet < 512, "the log keeps 10,000 packets in {full} B ({per_packet} B each)");
+
+    // Sessions left behind by 500 sockets whose transport dropped.
+    let n = 500;
+    drop(connect_all_plain(addr, n).await);
+    for _ in 0..n {
+        within(T, "every disconnect", gone.recv()).await.expect("reported");
+    }
+    idle(&io).await;
+    let with_sessions = live_bytes();
+    let per_session = (with_sessions - baseline - full) / n as i64;
+    eprintln!(
+        "recovery: log of 10,000 packets {full} B ({per_packet} B per packet, payload ~80 B); \
+         sessions {per_session} B each"
+    );
+    assert!(per_session < 1024, "a session costs {per_session} B");
+
+    // The window ends: sessions and packets go (the sweeper runs at the expiry).
+    within(Duration::from_secs(10), "the sessions and the log to expire", async {
+        loop {
+            if live_bytes() - baseline < 64 * 1024 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    within(T, "still serving", connect_all_plain(addr, 1)).await;
+}
+
+/// `n` WebSocket clients in `/`.
+async fn connect_all_plain(addr: std::net::SocketAddr, n: usize) -> Vec<Ws> {
+    futures_util::stream::iter(0..n)
+        .map(|_| async move {
+            let mut w = Ws::connect(addr).await;
+            w.connect_ns("/").await;
+            w
+        })
+        .buffer_unordered(50)
+        .collect::<Vec<_>>()
+        .await
+}

@@ -278,12 +278,14 @@ fn connect_packet(nsp: &str) -> (String, String) {
     if nsp == "/" { ("40".to_owned(), "40".to_owned()) } else { (format!("40{nsp},"), format!("40{nsp},")) }
 }
 
-/// Checks a CONNECT reply `40[/nsp,]{"sid":"<20 chars>"}` and returns the sid.
+/// Checks a CONNECT reply `40[/nsp,]{"sid":"<20 chars>"}` (and a `pid` with connection state
+/// recovery, nothing else) and returns the sid.
 pub(crate) fn connect_reply_sid(reply: &str, prefix: &str) -> String {
     let json = reply.strip_prefix(prefix).unwrap_or_else(|| panic!("expected {prefix}{{..}}, got {reply:?}"));
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("CONNECT reply {reply:?}: {e}"));
     let obj = v.as_object().unwrap_or_else(|| panic!("CONNECT reply {reply:?} is not an object"));
-    assert_eq!(obj.len(), 1, "CONNECT reply {reply:?} has only a sid");
+    let keys = usize::from(obj.contains_key("pid")) + 1;
+    assert_eq!(obj.len(), keys, "CONNECT reply {reply:?} has only a sid (and a pid)");
     let sid = obj["sid"].as_str().unwrap_or_else(|| panic!("CONNECT reply {reply:?} has no sid"));
     assert_eq!(sid.len(), 20, "socket id {sid:?} has 20 characters");
     assert!(sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "socket id {sid:?}");
