@@ -36,7 +36,7 @@ fn select(ns: &Arc<Namespace>, opts: &BroadcastOptions) -> BroadcastOperator {
 impl LocalOps for Namespace {
     fn broadcast(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> usize {
         match encode::encode_payload(self.config.parser, self.path(), packet, None) {
-            Ok(enc) => select(&self, opts).send_encoded(&enc),
+            Ok(enc) => select(&self, opts).send_encoded(&enc, || packet.clone()),
             Err(e) => {
                 tracing::debug!(error = %e, "broadcast from another node not delivered");
                 0
@@ -48,7 +48,7 @@ impl LocalOps for Namespace {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_ack_id();
         let targets = match encode::encode_payload(self.config.parser, self.path(), packet, Some(id)) {
-            Ok(enc) => select(&self, opts).send_with_ack(&enc, id, &tx),
+            Ok(enc) => select(&self, opts).send_with_ack(&enc, id, &tx, || packet.clone()),
             Err(e) => {
                 tracing::debug!(error = %e, "broadcast from another node not delivered");
                 Vec::new()

@@ -18,10 +18,10 @@ use parking_lot::RwLock;
 
 use super::builder::ServerConfig;
 use super::handlers::{DynHandler, Middleware};
-use super::socket::SocketInner;
+use super::socket::{Conn, SocketInner};
 use super::stats::NamespaceStats;
 use crate::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerAck};
-use crate::protocol::RawArgs;
+use crate::protocol::{Payload, RawArgs};
 use crate::{Room, Sid};
 
 /// A handler of server-side events from other nodes.
@@ -60,6 +60,8 @@ pub(crate) struct Namespace {
     /// CONNECTs resolved to this namespace whose socket is not in it yet: a namespace with
     /// some is not empty (see `ServerInner::sweep`).
     pub(crate) pending: std::sync::atomic::AtomicUsize,
+    /// The handler listens to outgoing events (asked once): emits check only this.
+    pub(crate) any_outgoing: bool,
 }
 
 impl fmt::Debug for Namespace {
@@ -80,6 +82,7 @@ impl Namespace {
             let local: std::sync::Weak<dyn crate::adapter::LocalOps> = weak.clone();
             Self {
                 path: path.into(),
+                any_outgoing: def.handler.has_any_outgoing(),
                 handler: def.handler,
                 middlewares: def.middlewares,
                 config,
@@ -292,6 +295,27 @@ impl Namespace {
         let mut out = Vec::new();
         self.for_each_selected(sel, |s| out.push(s.clone()));
         out
+    }
+
+    // --- outgoing listeners ------------------------------------------------------------------
+
+    /// Shows the event in `payload` (its JSON array, name first) to the outgoing listeners,
+    /// once for each of `sockets`. Call only when `any_outgoing`. A panicking listener is
+    /// caught: the emit already happened.
+    pub(crate) fn notify_outgoing(&self, sockets: &[Arc<SocketInner>], payload: &Payload) {
+        if sockets.is_empty() {
+            return;
+        }
+        let all = payload.args();
+        let Some(Ok(name)) = all.get::<String>(0) else { return };
+        let args = all.skip_first();
+        for socket in sockets {
+            let conn = Conn::from_inner(socket.clone());
+            let call = std::panic::AssertUnwindSafe(|| self.handler.any_outgoing(&conn, &name, &args));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!(sid = %socket.id, ns = self.path(), "an outgoing listener panicked");
+            }
+        }
     }
 
     // --- server-side events ------------------------------------------------------------------

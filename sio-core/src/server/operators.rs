@@ -192,11 +192,14 @@ impl<E> BroadcastOperator<E> {
 
     /// Queues `enc` with ack id `id` to every selected local socket, replies going to `tx`;
     /// returns the sockets that took it.
+    /// `json` is the packet's arguments in JSON form, for the namespace's outgoing listeners
+    /// (only called when it has some).
     pub(crate) fn send_with_ack(
         &self,
         enc: &Encoded,
         id: u64,
         tx: &mpsc::UnboundedSender<(Sid, Payload)>,
+        json: impl FnOnce() -> Payload,
     ) -> Vec<Arc<SocketInner>> {
         let mut targets = Vec::new();
         self.for_each(|socket| {
@@ -207,17 +210,32 @@ impl<E> BroadcastOperator<E> {
                 socket.forget_ack(id);
             }
         });
+        if self.ns.any_outgoing {
+            self.ns.notify_outgoing(&targets, &json());
+        }
         targets
     }
 
-    /// Queues `enc` to every selected local socket; returns how many took it.
-    pub(crate) fn send_encoded(&self, enc: &Encoded) -> usize {
+    /// Queues `enc` to every selected local socket; returns how many took it. `json` is as for
+    /// [`BroadcastOperator::send_with_ack`].
+    pub(crate) fn send_encoded(&self, enc: &Encoded, json: impl FnOnce() -> Payload) -> usize {
         let volatile = self.volatile;
         let mut sent = 0;
+        let mut took = Vec::new();
+        let listened = self.ns.any_outgoing;
         self.for_each(|socket| match socket.send(enc, volatile) {
-            Ok(()) => sent += 1,
+            Ok(()) => {
+                sent += 1;
+                if listened {
+                    took.push(socket.clone());
+                }
+            }
             Err(e) => tracing::debug!(sid = %socket.id, error = %e, "broadcast not delivered"),
         });
+        if listened {
+            // Outside the namespace's locks: a listener may join, leave or emit.
+            self.ns.notify_outgoing(&took, &json());
+        }
         sent
     }
 
@@ -229,7 +247,7 @@ impl<E> BroadcastOperator<E> {
 
     pub(crate) fn emit_dyn(&self, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
         let packed = encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
-        self.send_encoded(&packed.enc);
+        self.send_encoded(&packed.enc, || packed.payload());
         if let Some(remote) = self.remote() {
             remote.broadcast(&packed.payload(), &self.options());
         }
@@ -246,7 +264,7 @@ impl<E> BroadcastOperator<E> {
         let mut opts = self.options();
         opts.timeout = Some(self.timeout.unwrap_or(self.ns.config.ack_timeout));
         if let Ok(packed) = &encoded {
-            targets = self.send_with_ack(&packed.enc, id, &tx);
+            targets = self.send_with_ack(&packed.enc, id, &tx, || packed.payload());
             remote = self.remote().map(|r| r.broadcast_with_ack(&packed.payload(), &opts));
         }
         drop(tx);
