@@ -306,7 +306,9 @@ impl Handlers {
     /// namespace's sockets, before the [`on_any`](Handlers::on_any) listeners and the
     /// handler, in the order middlewares were added, each after the previous one finished.
     /// It sees the event's name and arguments ([`EventCtx`]) and may leave data for the
-    /// handler in [`EventCtx::extensions`] (read with [`Event::extensions`]).
+    /// handler in [`EventCtx::extensions`] (read with [`Event::extensions`]). An event's
+    /// handler starts once its middlewares finished, so, as in Node, events whose middlewares
+    /// await may reach their handlers in another order than they arrived.
     ///
     /// `Err` refuses the event: its handler and the later middlewares do not run, the client
     /// receives an event named `error` with one argument `{ "message", "data"? }` (Node 4.8
