@@ -22,7 +22,7 @@ pub(crate) fn event<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Ev
     let name = event.name_handle();
     let mw = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.event_middleware(&conn, &event))) {
         Ok(mw) => mw,
-        Err(panic) => return Box::pin(async move { panicked(&conn, name, ack_id, panic).await }),
+        Err(panic) => return panicked(&conn, name, ack_id, panic),
     };
     let Some(mw) = mw else {
         // No middleware: the handler's synchronous part (e.g. `on_any` listeners) runs now,
@@ -64,18 +64,27 @@ async fn refused(conn: &Conn, event: &mut Event, refusal: EventError) {
 }
 
 /// A middleware or the handler panicked: the error ack, the hook (or, without one, the
-/// socket is disconnected, as before hooks existed).
-async fn panicked(conn: &Conn, name: Option<EventName>, ack_id: Option<u64>, panic: Box<dyn Any + Send>) {
-    let event = name.as_ref().map_or("", EventName::as_str).to_owned();
-    let error = HandlerError::panicked(event, &*panic);
-    tracing::error!(sid = %conn.id(), ns = conn.namespace().path(), event = error.event(), "an event handler panicked");
-    if let Some(id) = ack_id {
-        error_ack(AckSender::for_id(conn.inner.clone(), id), &error);
-    }
-    if !report(conn, error).await {
-        tracing::error!(sid = %conn.id(), "no error hook: disconnecting the socket whose handler panicked");
-        conn.disconnect();
-    }
+/// socket is disconnected, as before hooks existed). Boxed: the event's future keeps only a
+/// pointer for this rare path.
+fn panicked(
+    conn: &Conn,
+    name: Option<EventName>,
+    ack_id: Option<u64>,
+    panic: Box<dyn Any + Send>,
+) -> BoxFuture {
+    let conn = conn.clone();
+    Box::pin(async move {
+        let event = name.as_ref().map_or("", EventName::as_str).to_owned();
+        let error = HandlerError::panicked(event, &*panic);
+        tracing::error!(sid = %conn.id(), ns = conn.namespace().path(), event = error.event(), "an event handler panicked");
+        if let Some(id) = ack_id {
+            error_ack(AckSender::for_id(conn.inner.clone(), id), &error);
+        }
+        if !report(&conn, error).await {
+            tracing::error!(sid = %conn.id(), "no error hook: disconnecting the socket whose handler panicked");
+            conn.disconnect();
+        }
+    })
 }
 
 /// The arguments did not decode for a `#[namespace]` handler.
