@@ -389,3 +389,30 @@ async fn the_hand_written_form() {
     assert_eq!(other.recv_text().await, r#"431["mw1"]"#);
     assert_eq!(io.connection_count(), 2);
 }
+
+/// An `on_any` listener that panics is caught: the event still reaches its handler and the
+/// connection goes on.
+#[tokio::test]
+async fn a_panicking_on_any_listener_is_contained() {
+    tests::init_tracing();
+    let h = Handlers::new()
+        .on_any(|_conn: &Conn, ev: &Event| {
+            if ev.name() == "bad" {
+                panic!("listener bug");
+            }
+        })
+        .on_fallback(|_conn: Conn, mut ev: Event| async move {
+            let name = ev.name().to_owned();
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&name);
+            }
+        });
+    let io = Server::builder().ns("/", h).build();
+    let addr = tests::serve(&io).await;
+    let mut ws = Ws::connect(addr).await;
+    ws.connect_ns("/").await;
+    ws.send(r#"421["bad"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"431["bad"]"#);
+    ws.send(r#"422["good"]"#).await;
+    assert_eq!(ws.recv_text().await, r#"432["good"]"#);
+}

@@ -19,26 +19,24 @@ use crate::protocol::EventName;
 /// The future of one event: middlewares (if any), then the handler.
 pub(crate) fn event<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> BoxFuture {
     let ack_id = event.ack_id();
-    let name = event.name_handle();
-    let mw = match std::panic::catch_unwind(AssertUnwindSafe(|| handler.event_middleware(&conn, &event))) {
-        Ok(mw) => mw,
-        Err(panic) => return panicked(&conn, name, ack_id, panic),
-    };
-    let Some(mw) = mw else {
+    // Kept for the hook's report of a panic; without a hook the log goes without it (a clone
+    // per event is measurable on the echo path).
+    let name = if handler.has_error_hook() { event.name_handle() } else { None };
+    // The synchronous parts (building the futures) run no user code in `Handlers` (its
+    // `on_any` listeners are guarded there) nor in `#[namespace]`: no `catch_unwind` here,
+    // which would move the event through memory on every event.
+    let Some(mw) = handler.event_middleware(&conn, &event) else {
         // No middleware: the handler's synchronous part (e.g. `on_any` listeners) runs now,
         // in arrival order, as before middlewares existed.
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler.event(conn.clone(), event)));
+        let fut = handler.event(conn.clone(), event);
         return Box::pin(async move {
-            let result = match started {
-                Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
-                Err(panic) => Err(panic),
-            };
-            if let Err(panic) = result {
+            if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
                 panicked(&conn, name, ack_id, panic).await;
             }
         });
     };
     let handler = handler.clone();
+    let name = name.or_else(|| event.name_handle()); // events with middlewares: always named
     Box::pin(async move {
         let mut event = event;
         match AssertUnwindSafe(mw).catch_unwind().await {

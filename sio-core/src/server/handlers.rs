@@ -60,6 +60,12 @@ pub trait NamespaceHandler: Send + Sync + 'static {
         None::<std::future::Ready<()>>
     }
 
+    /// Whether [`NamespaceHandler::error`] returns a hook (`false`, the default, when it
+    /// never does): without one, an event's name is not kept aside for a panic report.
+    fn has_error_hook(&self) -> bool {
+        false
+    }
+
     /// Whether [`NamespaceHandler::any_outgoing`] does something (asked once, when the
     /// namespace is created; with `false`, the default, emits never call it).
     fn has_any_outgoing(&self) -> bool {
@@ -481,8 +487,15 @@ impl NamespaceHandler for Handlers {
         }
     }
     fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
-        for listener in &self.any {
-            listener(&conn, &event);
+        if !self.any.is_empty() {
+            let listeners = std::panic::AssertUnwindSafe(|| {
+                for listener in &self.any {
+                    listener(&conn, &event);
+                }
+            });
+            if std::panic::catch_unwind(listeners).is_err() {
+                tracing::error!(sid = %conn.id(), event = event.name(), "an on_any listener panicked");
+            }
         }
         match self.events.get(event.name()).or(self.fallback.as_ref()) {
             Some(f) => f(conn, event),
@@ -514,6 +527,9 @@ impl NamespaceHandler for Handlers {
         error: HandlerError,
     ) -> Option<impl Future<Output = ()> + Send + 'static> {
         self.error.as_ref().map(|f| f(conn, error))
+    }
+    fn has_error_hook(&self) -> bool {
+        self.error.is_some()
     }
     fn has_any_outgoing(&self) -> bool {
         !self.outgoing.is_empty()

@@ -209,6 +209,10 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
         let ident = &h.ident;
         let args = call_args(h, &[]);
         quote! {
+            fn has_error_hook(&self) -> bool {
+                true
+            }
+
             fn error(
                 self: &::std::sync::Arc<Self>,
                 __conn: ::sio_core::Conn,
