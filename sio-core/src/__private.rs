@@ -8,7 +8,9 @@ use serde::Serialize;
 pub use serde;
 pub use serde_json;
 
-use crate::{AckSender, Conn, ConnectError, IntoConnectError, RawArgs, Untyped};
+use crate::{
+    AckSender, Conn, ConnectError, Event, EventError, IntoConnectError, IntoEventError, RawArgs, Untyped,
+};
 
 /// The namespace's typed handle from the untyped one (the type comes from the parameter).
 pub fn typed<E>(conn: Conn<Untyped>) -> Conn<E> {
@@ -66,9 +68,64 @@ pub fn reply_empty(ack: Option<AckSender>) {
     }
 }
 
-/// Arguments that did not deserialize: logged, nothing replied, the connection stays.
-pub fn bad_args(event: &str, error: &dyn fmt::Display) {
-    tracing::debug!(event, %error, "event arguments do not match the handler, ignored");
+/// Arguments that did not deserialize: the handler is not called; a client that asked for an
+/// ack gets the error ack, the error hook gets `HandlerError::InvalidArgs`; the connection
+/// stays.
+pub async fn bad_args(conn: &Conn, event: &mut Event, name: &str, error: serde_json::Error) {
+    crate::server::dispatch::invalid_args(conn, event, name, error).await;
+}
+
+/// What an `#[event(err_is_error)]` handler may return: `Result<T, E>` whose `Ok` is the ack
+/// reply and whose `Err` is an error (`E: Display`, or `EventError` for data).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by an `err_is_error` handler",
+    label = "`#[event(err_is_error)]` handlers return `Result<T, E>`",
+    note = "return `Result<T, E>` with `T` an ack reply (`Serialize`, `RawArgs` or `()`) and `E: Display` (or `EventError`)"
+)]
+pub trait Fallible {
+    /// The ack reply.
+    type Ok;
+    /// The error.
+    type Err: IntoEventError;
+    /// As a `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E: IntoEventError> Fallible for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
+}
+
+/// An `#[event(err_is_error)]` handler returned `Err`: the error ack, the error hook.
+pub async fn failed(conn: &Conn, ack: Option<AckSender>, name: &str, error: impl IntoEventError) {
+    crate::server::dispatch::failed(conn, ack, name, error.into_event_error()).await;
+}
+
+/// What a `#[middleware]` may return: `()` lets every event through, `Result<(), E>` refuses
+/// with `E` (`E: Display`, or `EventError` for data).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a `#[middleware]`",
+    label = "a `#[middleware]` returns `Result<(), E>` (or nothing)",
+    note = "return `Result<(), E>` with `E: Display` (or `EventError` for a message with data)"
+)]
+pub trait MiddlewareOutcome {
+    /// As the middleware's result.
+    fn into_result(self) -> Result<(), EventError>;
+}
+
+impl MiddlewareOutcome for () {
+    fn into_result(self) -> Result<(), EventError> {
+        Ok(())
+    }
+}
+
+impl<E: IntoEventError> MiddlewareOutcome for Result<(), E> {
+    fn into_result(self) -> Result<(), EventError> {
+        self.map_err(IntoEventError::into_event_error)
+    }
 }
 
 /// An event no handler declares.

@@ -28,9 +28,10 @@ pub use room::Room;
 pub use serve::{Serve, serve};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
-    ConnectError, DisconnectReason, EmitError, Event, EventAck, Extensions, Handlers, Handshake,
-    IntoConnectError, Middleware, NamespaceHandler, NamespaceStats, NsHandle, RecoveryConfig, RemoteSocket,
-    Server, ServerBuilder, ServerEvents, ServerStats, TypedNamespace, TypedReplies, Untyped, middleware,
+    ConnectError, DisconnectReason, EmitError, Event, EventAck, EventCtx, EventError, Extensions,
+    HandlerError, Handlers, Handshake, IntoConnectError, IntoEventError, Middleware, NamespaceHandler,
+    NamespaceStats, NsHandle, RecoveryConfig, RemoteSocket, Server, ServerBuilder, ServerEvents, ServerStats,
+    TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;
@@ -42,7 +43,8 @@ pub use ts_rs::{self, TS};
 /// Everything a server needs, in one import.
 pub mod prelude {
     pub use crate::{
-        AckError, Binary, BroadcastOperator, Conn, ConnectError, Cors, DisconnectReason, Event, Handlers,
-        Handshake, RawArgs, Room, Server, ServerEvents, Sid, TS, namespace,
+        AckError, Binary, BroadcastOperator, Conn, ConnectError, Cors, DisconnectReason, Event, EventCtx,
+        EventError, Extensions, HandlerError, Handlers, Handshake, RawArgs, Room, Server, ServerEvents, Sid,
+        TS, namespace,
     };
 }

@@ -20,6 +20,10 @@ pub(crate) struct Namespace {
     pub(crate) disconnect: Option<Handler>,
     pub(crate) fallback: Option<Handler>,
     pub(crate) events: Vec<Handler>,
+    /// `#[middleware]` methods, in the order written (the order they run in).
+    pub(crate) middlewares: Vec<Handler>,
+    pub(crate) error: Option<Handler>,
+    pub(crate) any_outgoing: Option<Handler>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -27,16 +31,33 @@ pub(crate) enum Kind {
     Connect,
     Event,
     Fallback,
+    Middleware,
+    Error,
+    AnyOutgoing,
     Disconnecting,
     Disconnect,
 }
 
 impl Kind {
+    const ALL: [Kind; 8] = [
+        Kind::Connect,
+        Kind::Event,
+        Kind::Fallback,
+        Kind::Middleware,
+        Kind::Error,
+        Kind::AnyOutgoing,
+        Kind::Disconnecting,
+        Kind::Disconnect,
+    ];
+
     fn attr_name(self) -> &'static str {
         match self {
             Kind::Connect => "connect",
             Kind::Event => "event",
             Kind::Fallback => "fallback",
+            Kind::Middleware => "middleware",
+            Kind::Error => "error",
+            Kind::AnyOutgoing => "any_outgoing",
             Kind::Disconnecting => "disconnecting",
             Kind::Disconnect => "disconnect",
         }
@@ -53,6 +74,30 @@ pub(crate) struct Handler {
     pub(crate) params: Vec<Param>,
     /// `None` when the method returns `()`.
     pub(crate) ret: Option<Type>,
+    /// `#[event(err_is_error)]`: `ret` is a `Result` whose `Err` goes to the error hook.
+    pub(crate) err_is_error: bool,
+}
+
+impl Handler {
+    /// The type of the ack reply: the return type, or with `err_is_error` the `Ok` type of
+    /// the `Result` (`None` for `()`).
+    pub(crate) fn ack_type(&self) -> Option<&Type> {
+        if !self.err_is_error {
+            return self.ret.as_ref();
+        }
+        result_ok_type(self.ret.as_ref()?).filter(|t| !is_unit(t))
+    }
+}
+
+/// `T` of a return type written `Result<T, ..>` (any path ending in `Result`).
+pub(crate) fn result_ok_type(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last().filter(|s| s.ident == "Result")?;
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
 }
 
 pub(crate) struct Param {
@@ -67,13 +112,36 @@ pub(crate) enum ParamKind {
     Handshake,
     Reason,
     Auth,
-    Arg { optional: bool },
+    Arg {
+        optional: bool,
+    },
     Rest,
+    /// `&Extensions`: the event's per-event data (events, fallback).
+    Extensions,
+    /// `&EventCtx` (middlewares).
+    Ctx,
+    /// `HandlerError` (the error hook).
+    Error,
+    /// `&str`, the event name (`#[any_outgoing]`).
+    OutName,
+    /// `&RawArgs`, the arguments (`#[any_outgoing]`).
+    OutArgs,
 }
 
 impl Param {
+    /// Not an event argument: never decoded from the payload, never in the typings.
     pub(crate) fn is_injected(&self) -> bool {
-        matches!(self.kind, ParamKind::Conn | ParamKind::Handshake | ParamKind::Reason)
+        !matches!(self.kind, ParamKind::Arg { .. } | ParamKind::Rest | ParamKind::Auth)
+    }
+}
+
+/// `&T` where the last segment of `T` is `name` (no generics).
+fn is_ref_to(ty: &Type, name: &str) -> bool {
+    match ty {
+        Type::Reference(r) if r.mutability.is_none() => {
+            last_segment(&r.elem).is_some_and(|(id, generic)| id == name && !generic)
+        }
+        _ => false,
     }
 }
 
@@ -143,6 +211,9 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
         disconnect: None,
         fallback: None,
         events: Vec::new(),
+        middlewares: Vec::new(),
+        error: None,
+        any_outgoing: None,
     };
     for impl_item in &mut item.items {
         let ImplItem::Fn(f) = impl_item else { continue };
@@ -163,10 +234,18 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
                 }
                 ns.events.push(handler);
             }
-            Kind::Connect | Kind::Fallback | Kind::Disconnecting | Kind::Disconnect => {
+            Kind::Middleware => ns.middlewares.push(handler),
+            Kind::Connect
+            | Kind::Fallback
+            | Kind::Error
+            | Kind::AnyOutgoing
+            | Kind::Disconnecting
+            | Kind::Disconnect => {
                 let slot = match kind {
                     Kind::Connect => &mut ns.connect,
                     Kind::Fallback => &mut ns.fallback,
+                    Kind::Error => &mut ns.error,
+                    Kind::AnyOutgoing => &mut ns.any_outgoing,
                     Kind::Disconnecting => &mut ns.disconnecting,
                     _ => &mut ns.disconnect,
                 };
@@ -229,9 +308,7 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
     let mut found: Option<(Kind, Vec<Opt>, TokenStream)> = None;
     let mut keep = Vec::new();
     for a in std::mem::take(&mut f.attrs) {
-        let kind = [Kind::Connect, Kind::Event, Kind::Fallback, Kind::Disconnecting, Kind::Disconnect]
-            .into_iter()
-            .find(|k| a.path().is_ident(k.attr_name()));
+        let kind = Kind::ALL.into_iter().find(|k| a.path().is_ident(k.attr_name()));
         let Some(kind) = kind else {
             keep.push(a);
             continue;
@@ -256,7 +333,8 @@ fn take_kind(cx: &mut Ctxt, f: &mut ImplItemFn) -> Option<(Kind, Vec<Opt>, Token
         if found.is_some() {
             cx.error(
                 &a,
-                "a method handles one thing: #[event], #[fallback], #[connect], #[disconnecting] or #[disconnect]",
+                "a method handles one thing: #[event], #[fallback], #[middleware], #[error], #[any_outgoing], \
+                 #[connect], #[disconnecting] or #[disconnect]",
             );
             continue;
         }
@@ -276,6 +354,7 @@ fn parse_handler(
 ) -> Option<Handler> {
     let mut name = f.sig.ident.to_string();
     let mut name_span = f.sig.ident.span();
+    let mut err_is_error = false;
     for opt in opts {
         match (kind, opt.key.to_string().as_str()) {
             (Kind::Event, "rename") => {
@@ -284,12 +363,23 @@ fn parse_handler(
                     name_span = s.span();
                 }
             }
-            (Kind::Event, _) => attr::unknown(cx, &opt.key, &["rename"]),
+            (Kind::Event, "err_is_error") => match &opt.value {
+                None => err_is_error = true,
+                Some(v) => cx.error(v, "`err_is_error` takes no value: #[event(err_is_error)]"),
+            },
+            (Kind::Event, _) => attr::unknown(cx, &opt.key, &["rename", "err_is_error"]),
             _ => attr::unknown(cx, &opt.key, &[]),
         }
     }
     let _ = attr_tokens;
-    if f.sig.asyncness.is_none() {
+    if kind == Kind::AnyOutgoing {
+        if let Some(a) = f.sig.asyncness {
+            cx.error(
+                a,
+                "#[any_outgoing] runs synchronously on the emitting task: write a plain `fn`, not `async fn`",
+            );
+        }
+    } else if f.sig.asyncness.is_none() {
         cx.error(f.sig.fn_token, format!("#[{}] handlers must be `async fn`", kind.attr_name()));
     }
     if !f.sig.generics.params.is_empty() {
@@ -306,6 +396,8 @@ fn parse_handler(
         None => cx.error(sig_tokens, "handlers take `&self` first"),
     }
     let mut params = Vec::new();
+    // A hook's parameter refused on its own type: the signature is not reported again.
+    let mut hook_param_refused = false;
     for (i, input) in inputs.enumerate() {
         let FnArg::Typed(pt) = input else { continue };
         // Bare `Conn` in a namespace with `emits = E` is that namespace's typed handle.
@@ -326,14 +418,39 @@ fn parse_handler(
         let pname = if pname.is_empty() { format!("arg{i}") } else { pname };
         let seg = last_segment(&pt.ty).map(|(id, generic)| (id.to_string(), generic));
         let pkind = match seg.as_ref().map(|(s, g)| (s.as_str(), *g)) {
+            _ if is_ref_to(&pt.ty, "Extensions") => ParamKind::Extensions,
+            _ if is_ref_to(&pt.ty, "EventCtx") => ParamKind::Ctx,
+            _ if is_ref_to(&pt.ty, "str") => ParamKind::OutName,
+            _ if is_ref_to(&pt.ty, "RawArgs") => ParamKind::OutArgs,
             Some(("Conn", _)) => ParamKind::Conn,
             Some(("Handshake", false)) => ParamKind::Handshake,
             Some(("DisconnectReason", false)) => ParamKind::Reason,
+            Some(("HandlerError", false)) => ParamKind::Error,
             Some(("RawArgs", false)) => ParamKind::Rest,
             Some(("Option", true)) => ParamKind::Arg { optional: true },
             _ => ParamKind::Arg { optional: false },
         };
+        if let Some(allowed) = hook_params(kind) {
+            if !allowed.contains(&pkind) {
+                cx.error(&pt.ty, format!("#[{}] takes {}", kind.attr_name(), hook_shape(kind)));
+                hook_param_refused = true;
+                continue;
+            }
+            params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
+            continue;
+        }
+        // What only hooks take is an ordinary (payload or auth) type elsewhere.
+        let pkind = match pkind {
+            ParamKind::Ctx | ParamKind::Error | ParamKind::OutName | ParamKind::OutArgs => {
+                ParamKind::Arg { optional: false }
+            }
+            k => k,
+        };
         let pkind = match (kind, pkind) {
+            (Kind::Connect | Kind::Disconnecting | Kind::Disconnect, ParamKind::Extensions) => {
+                cx.error(&pt.ty, "`&Extensions` is an event's per-event data; it has no meaning here");
+                continue;
+            }
             (Kind::Connect, ParamKind::Arg { .. }) => ParamKind::Auth,
             (Kind::Connect | Kind::Disconnecting | Kind::Disconnect, ParamKind::Rest) => {
                 cx.error(&pt.ty, "`RawArgs` captures event arguments; it has no meaning here");
@@ -361,6 +478,21 @@ fn parse_handler(
         params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
     }
     validate_order(cx, kind, &params);
+    if hook_params(kind).is_some() {
+        let subject: Vec<ParamKind> = params
+            .iter()
+            .map(|p| p.kind)
+            .filter(|k| !matches!(k, ParamKind::Conn | ParamKind::Handshake))
+            .collect();
+        let expected: &[ParamKind] = match kind {
+            Kind::Middleware => &[ParamKind::Ctx],
+            Kind::Error => &[ParamKind::Error],
+            _ => &[ParamKind::OutName, ParamKind::OutArgs],
+        };
+        if subject != expected && !hook_param_refused {
+            cx.error(&f.sig.inputs, format!("#[{}] takes {}", kind.attr_name(), hook_shape(kind)));
+        }
+    }
     if kind == Kind::Fallback {
         let payload: Vec<&Param> = params.iter().filter(|p| !p.is_injected()).collect();
         let shape_ok = matches!(
@@ -380,12 +512,48 @@ fn parse_handler(
         syn::ReturnType::Type(_, t) if is_unit(t) => None,
         syn::ReturnType::Type(_, t) => Some((**t).clone()),
     };
-    if matches!(kind, Kind::Disconnecting | Kind::Disconnect)
+    if matches!(kind, Kind::Disconnecting | Kind::Disconnect | Kind::Error | Kind::AnyOutgoing)
         && let Some(r) = &ret
     {
         cx.error(r, format!("#[{}] handlers return nothing", kind.attr_name()));
     }
-    Some(Handler { ident: f.sig.ident.clone(), name, name_span, docs: attr::docs(&f.attrs), params, ret })
+    if err_is_error && ret.as_ref().and_then(result_ok_type).is_none() {
+        match &ret {
+            Some(r) => cx.error(r, "`err_is_error` handlers return `Result<T, E>`"),
+            None => cx.error(&f.sig.ident, "`err_is_error` handlers return `Result<T, E>`"),
+        }
+    }
+    Some(Handler {
+        ident: f.sig.ident.clone(),
+        name,
+        name_span,
+        docs: attr::docs(&f.attrs),
+        params,
+        ret,
+        err_is_error,
+    })
+}
+
+/// The parameter kinds a hook (`#[middleware]`, `#[error]`, `#[any_outgoing]`) takes; `None`
+/// for handlers of events, connects and disconnects.
+fn hook_params(kind: Kind) -> Option<&'static [ParamKind]> {
+    match kind {
+        Kind::Middleware => Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::Ctx]),
+        Kind::Error => Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::Error]),
+        Kind::AnyOutgoing => {
+            Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::OutName, ParamKind::OutArgs])
+        }
+        _ => None,
+    }
+}
+
+/// A hook's signature, for errors.
+fn hook_shape(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Middleware => "`(&self, [s: Conn,] [h: Handshake,] ev: &EventCtx)` and returns `Result<(), E>`",
+        Kind::Error => "`(&self, [s: Conn,] [h: Handshake,] err: HandlerError)`",
+        _ => "`(&self, [s: Conn,] [h: Handshake,] event: &str, args: &RawArgs)` (a plain `fn`)",
+    }
 }
 
 fn validate_order(cx: &mut Ctxt, kind: Kind, params: &[Param]) {

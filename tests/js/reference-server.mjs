@@ -158,6 +158,28 @@ io.of("/auth").on("connection", (socket) => {
   });
 });
 
+// ----------------------------------------------------------- namespace "/hooks"
+// An event middleware refuses events named "forbidden". Node 4.8 raises the refusal only on
+// the server-side socket ("error"); sio also sends it to the client as an "error" event and
+// answers an ack with { error: { message, data } }, which this server does by hand.
+io.of("/hooks").on("connection", (socket) => {
+  socket.use(([event, ...args], next) => {
+    if (event !== "forbidden") return next();
+    const err = Object.assign(new Error("not allowed"), { data: { code: 7 } });
+    const body = { message: err.message, data: err.data };
+    socket.emit("error", body);
+    const ack = args[args.length - 1];
+    if (typeof ack === "function") ack({ error: body });
+    next(err);
+  });
+  socket.on("error", () => {}); // where Node delivers the refusal
+
+  socket.on("ack", (...args) => {
+    const ack = args.pop();
+    ack(...args);
+  });
+});
+
 // ------------------------------------------------------- dynamic namespaces
 io.of(/^\/dyn-\d+$/).on("connection", (socket) => {
   socket.emit("hello", socket.nsp.name);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sio_core::{Conn, ConnectError, Event, Handlers, RawArgs, Server, middleware};
+use sio_core::{Conn, ConnectError, Event, EventCtx, EventError, Handlers, RawArgs, Server, middleware};
 
 #[derive(Deserialize)]
 struct Target {
@@ -219,6 +219,24 @@ fn auth() -> (Handlers, Vec<sio_core::Middleware>) {
     (handlers, vec![check])
 }
 
+/// `/hooks`: an event middleware refuses events named `forbidden` (the client gets an `error`
+/// event and, when it asked, the error ack); `ack` acknowledges with its arguments.
+fn hooks() -> Handlers {
+    Handlers::new()
+        .use_event(|_conn: Conn, ev: EventCtx| async move {
+            if ev.name() == "forbidden" {
+                return Err(EventError::new("not allowed").with_data(&serde_json::json!({ "code": 7 })));
+            }
+            Ok(())
+        })
+        .on("ack", |_conn: Conn, mut ev: Event| async move {
+            let args = ev.raw();
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send_args(args);
+            }
+        })
+}
+
 /// The interop server.
 pub fn server() -> Server {
     builder().build()
@@ -236,11 +254,16 @@ pub fn builder() -> sio_core::ServerBuilder {
         let _ = conn.emit("hello", conn.namespace().path());
         Ok(())
     });
-    Server::builder().ns("/", root()).ns_with("/auth", auth_handlers, auth_mw).dynamic_ns(
-        |path| {
-            path.strip_prefix("/dyn-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        },
-        dyn_handlers,
-        Vec::new(),
-    )
+    Server::builder()
+        .ns("/", root())
+        .ns("/hooks", hooks())
+        .ns_with("/auth", auth_handlers, auth_mw)
+        .dynamic_ns(
+            |path| {
+                path.strip_prefix("/dyn-")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            },
+            dyn_handlers,
+            Vec::new(),
+        )
 }

@@ -2,7 +2,8 @@
 //! `Send + Sync`, and the futures we return are `Send + 'static`.
 
 use sio_core::{
-    AckFuture, AckReplies, AckReply, BroadcastOperator, Conn, Event, Handlers, NsHandle, Server, SioService,
+    AckFuture, AckReplies, AckReply, BroadcastOperator, Conn, Event, EventCtx, EventError, HandlerError,
+    Handlers, NsHandle, Server, SioService,
 };
 
 fn send_sync<T: Send + Sync>() {}
@@ -22,6 +23,9 @@ fn handles_are_send_and_sync() {
     send_sync::<sio_core::ClientDirError>();
     send_sync::<sio_core::engine::Forbidden>();
     send_sync::<sio_core::SessionCookie>();
+    send_sync::<EventCtx>();
+    send_sync::<EventError>();
+    send_sync::<HandlerError>();
     fn send<T: Send>() {}
     send::<Event>();
     send::<AckFuture<AckReply>>();

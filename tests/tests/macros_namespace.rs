@@ -176,13 +176,22 @@ async fn return_values_are_acks() {
 }
 
 #[tokio::test]
-async fn mismatched_arguments_are_dropped_and_the_connection_kept() {
+async fn mismatched_arguments_get_an_error_ack_and_the_connection_is_kept() {
     let (addr, _reasons, _io) = start().await;
     let mut ws = joined(addr).await;
     ws.send(r#"42/t,1["msg",5]"#).await; // wrong type
+    let reply = ws.recv_text().await;
+    assert!(
+        reply.starts_with(
+            r#"43/t,1[{"error":{"message":"invalid arguments: invalid type: integer `5`, expected a string"#
+        ),
+        "{reply}"
+    );
     ws.send(r#"42/t,2["move"]"#).await; // missing a required argument
+    assert!(ws.recv_text().await.starts_with(r#"43/t,2[{"error":{"message":"invalid arguments: "#));
+    ws.send(r#"42/t,["msg",5]"#).await; // no ack asked: nothing comes back
     ws.send(r#"42/t,4["msg","still here"]"#).await;
-    assert_eq!(ws.recv_text().await, r#"43/t,4["recv still here"]"#, "ids 1 and 2 got no reply");
+    assert_eq!(ws.recv_text().await, r#"43/t,4["recv still here"]"#);
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ pub use self::args::WriteArgs;
 pub use self::args::{ArgCursor, FromArgs, One, RawArgs, ToArgs, decode_args};
 pub(crate) use self::args::{ArgsAt, decode_args_at, write_array};
 pub use self::binary::Binary;
-pub(crate) use self::packet::write_header;
 pub use self::packet::{DecodeError, Nsp, Packet, PacketType};
+pub(crate) use self::packet::{EventName, write_header};
 pub use self::payload::{EncodeError, Payload};
 
 /// How Socket.IO packets are written on the wire, for every client of a server: Node's

@@ -153,6 +153,15 @@ pub(crate) enum EventName {
     Owned(Box<str>),
 }
 
+impl EventName {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            EventName::Span(s) => s,
+            EventName::Owned(s) => s,
+        }
+    }
+}
+
 impl Packet {
     /// The event name, for events.
     pub fn event_name(&self) -> Option<&str> {

@@ -134,3 +134,106 @@ impl<E: fmt::Display + 'static> IntoConnectError for E {
         }
     }
 }
+
+/// A refused incoming event: what an event middleware returns to stop an event before its
+/// handler (Node's `next(new Error(..))` in `socket.use`).
+///
+/// The client receives an event named `error` with one argument `{ "message", "data"? }`, a
+/// client that asked for an ack gets the error ack (`{ "error": { "message", "data"? } }`),
+/// and the namespace's error hook gets [`HandlerError::Refused`](crate::HandlerError).
+///
+/// ```
+/// use sio_core::EventError;
+///
+/// let e = EventError::new("slow down").with_data(&serde_json::json!({ "retry_in": 5 }));
+/// assert_eq!(e.message(), "slow down");
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventError {
+    message: String,
+    data: Option<serde_json::Value>,
+}
+
+impl EventError {
+    /// An error with a message (`err.message` on the client).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), data: None }
+    }
+
+    /// Adds `data` (`err.data` on the client). A value that does not serialize is left out.
+    #[must_use]
+    pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> Self {
+        self.data = serde_json::to_value(data).ok();
+        self
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The data, if any.
+    pub fn data(&self) -> Option<&serde_json::Value> {
+        self.data.as_ref()
+    }
+
+    /// `{"message": .., "data": ..}`, as the client receives it.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        match &self.data {
+            Some(d) => serde_json::json!({ "message": self.message, "data": d }),
+            None => serde_json::json!({ "message": self.message }),
+        }
+    }
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl From<String> for EventError {
+    fn from(message: String) -> Self {
+        EventError::new(message)
+    }
+}
+
+impl From<&str> for EventError {
+    fn from(message: &str) -> Self {
+        EventError::new(message)
+    }
+}
+
+/// What the error of an event middleware, or of a handler that treats `Err` as an error
+/// (`#[event(err_is_error)]`), becomes: the `{ message, data? }` the client receives.
+///
+/// Implemented for every `Display` type (the message is its text) and for [`EventError`]
+/// itself, which keeps its data.
+///
+/// ```
+/// use sio_core::{EventError, IntoEventError};
+///
+/// assert_eq!("not allowed".into_event_error().message(), "not allowed");
+/// let kept = EventError::new("no").with_data(&1).into_event_error();
+/// assert_eq!(kept.data(), Some(&serde_json::json!(1)));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of an event: it is not `Display`",
+    label = "the client receives this error's text as `message`",
+    note = "use an error type that implements `std::fmt::Display`, or `sio_core::EventError` for a message with data"
+)]
+pub trait IntoEventError {
+    /// The error the client receives.
+    fn into_event_error(self) -> EventError;
+}
+
+impl<E: fmt::Display + 'static> IntoEventError for E {
+    fn into_event_error(self) -> EventError {
+        match (&self as &dyn Any).downcast_ref::<EventError>() {
+            Some(e) => e.clone(),
+            None => EventError::new(self.to_string()),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! What serves a namespace: the [`NamespaceHandler`] trait (what `#[namespace]` generates),
-//! its hand-written form [`Handlers`], and connect middlewares.
+//! its hand-written form [`Handlers`], and connect middlewares. How one event goes through
+//! middlewares, handler and error hook is in `dispatch`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,10 +8,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::error::ConnectError;
+use super::dispatch;
+use super::error::{ConnectError, EventError, IntoEventError};
+use super::event_ctx::EventCtx;
+use super::handler_error::HandlerError;
 use super::reason::DisconnectReason;
 use super::socket::{Conn, Event};
 use crate::engine::BoxFuture;
+use crate::protocol::RawArgs;
 
 /// What serves a namespace. `#[namespace]` impl blocks generate an implementation with a
 /// static `match` on event names; [`Handlers`] is the hand-written equivalent.
@@ -28,8 +33,49 @@ pub trait NamespaceHandler: Send + Sync + 'static {
         async { Ok(()) }
     }
 
-    /// An event arrived.
+    /// An event arrived (and the event middlewares let it through).
     fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static;
+
+    /// The event middlewares (Node's `socket.use`), run in order before
+    /// [`NamespaceHandler::event`]; `Err` refuses the event (see [`EventError`]). Return
+    /// `None` (the default) when there are none: the event then goes to its handler at once.
+    fn event_middleware(
+        self: &Arc<Self>,
+        conn: &Conn,
+        event: &Event,
+    ) -> Option<impl Future<Output = Result<(), EventError>> + Send + 'static> {
+        let _ = (conn, event);
+        None::<std::future::Ready<Result<(), EventError>>>
+    }
+
+    /// The error hook: an incoming event went wrong ([`HandlerError`]). Return `None` (the
+    /// default) when there is none; errors are then logged, and a socket whose handler
+    /// panicked is disconnected.
+    fn error(
+        self: &Arc<Self>,
+        conn: Conn,
+        error: HandlerError,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let _ = (conn, error);
+        None::<std::future::Ready<()>>
+    }
+
+    /// Whether [`NamespaceHandler::error`] returns a hook (`false`, the default, when it
+    /// never does): without one, an event's name is not kept aside for a panic report.
+    fn has_error_hook(&self) -> bool {
+        false
+    }
+
+    /// Whether [`NamespaceHandler::any_outgoing`] does something (asked once, when the
+    /// namespace is created; with `false`, the default, emits never call it).
+    fn has_any_outgoing(&self) -> bool {
+        false
+    }
+
+    /// An event is being sent to `conn` (Node's `socket.onAnyOutgoing`).
+    fn any_outgoing(self: &Arc<Self>, conn: &Conn, event: &str, args: &RawArgs) {
+        let _ = (conn, event, args);
+    }
 
     /// The socket is leaving the namespace (whatever the reason), before it leaves its rooms:
     /// [`Conn::rooms`] still lists them and broadcasts to them still count it (Node's
@@ -63,6 +109,9 @@ pub(crate) type ConnectFuture = Pin<Box<dyn Future<Output = Result<(), ConnectEr
 pub(crate) trait DynHandler: Send + Sync + 'static {
     fn connect(&self, conn: Conn) -> ConnectFuture;
     fn event(&self, conn: Conn, event: Event) -> BoxFuture;
+    fn error(&self, conn: Conn, error: HandlerError) -> Option<BoxFuture>;
+    fn has_any_outgoing(&self) -> bool;
+    fn any_outgoing(&self, conn: &Conn, event: &str, args: &RawArgs);
     fn disconnecting(&self, conn: Conn, reason: DisconnectReason) -> Option<BoxFuture>;
     fn disconnect(&self, conn: Conn, reason: DisconnectReason) -> BoxFuture;
 }
@@ -75,18 +124,16 @@ impl<T: NamespaceHandler> DynHandler for Holder<T> {
         Box::pin(NamespaceHandler::connect(&self.0, conn))
     }
     fn event(&self, conn: Conn, event: Event) -> BoxFuture {
-        // A panic in an event handler disconnects only its socket (the client sees
-        // `io server disconnect`); the connection and its other namespaces stay. The guard
-        // lives in the same allocation as the handler's future.
-        let socket = conn.clone();
-        let fut = NamespaceHandler::event(&self.0, conn, event);
-        Box::pin(async move {
-            use futures_util::FutureExt as _;
-            if std::panic::AssertUnwindSafe(fut).catch_unwind().await.is_err() {
-                tracing::error!(sid = %socket.id(), ns = socket.namespace().path(), "an event handler panicked; disconnecting its socket");
-                socket.disconnect();
-            }
-        })
+        dispatch::event(&self.0, conn, event)
+    }
+    fn error(&self, conn: Conn, error: HandlerError) -> Option<BoxFuture> {
+        NamespaceHandler::error(&self.0, conn, error).map(|f| Box::pin(f) as BoxFuture)
+    }
+    fn has_any_outgoing(&self) -> bool {
+        NamespaceHandler::has_any_outgoing(&*self.0)
+    }
+    fn any_outgoing(&self, conn: &Conn, event: &str, args: &RawArgs) {
+        NamespaceHandler::any_outgoing(&self.0, conn, event, args);
     }
     fn disconnecting(&self, conn: Conn, reason: DisconnectReason) -> Option<BoxFuture> {
         NamespaceHandler::disconnecting(&self.0, conn, reason).map(|f| Box::pin(f) as BoxFuture)
@@ -101,6 +148,10 @@ pub type Middleware = Arc<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
 
 type EventFn = Box<dyn Fn(Conn, Event) -> BoxFuture + Send + Sync>;
 type AnyFn = Box<dyn Fn(&Conn, &Event) + Send + Sync>;
+type EventMiddlewareFn =
+    Arc<dyn Fn(Conn, EventCtx) -> Pin<Box<dyn Future<Output = Result<(), EventError>> + Send>> + Send + Sync>;
+type ErrorFn = Box<dyn Fn(Conn, HandlerError) -> BoxFuture + Send + Sync>;
+type OutgoingFn = Box<dyn Fn(&Conn, &str, &RawArgs) + Send + Sync>;
 type ConnectFn = Box<dyn Fn(Conn) -> ConnectFuture + Send + Sync>;
 type DisconnectFn = Box<dyn Fn(Conn, DisconnectReason) -> BoxFuture + Send + Sync>;
 
@@ -142,6 +193,9 @@ pub struct Handlers {
     events: HashMap<Box<str>, EventFn>,
     fallback: Option<EventFn>,
     any: Vec<AnyFn>,
+    middlewares: Vec<EventMiddlewareFn>,
+    error: Option<ErrorFn>,
+    outgoing: Vec<OutgoingFn>,
     connect: Option<ConnectFn>,
     disconnecting: Option<DisconnectFn>,
     disconnect: Option<DisconnectFn>,
@@ -214,6 +268,140 @@ impl Handlers {
     #[doc(alias = "onAny")]
     pub fn on_any(mut self, f: impl Fn(&Conn, &Event) + Send + Sync + 'static) -> Self {
         self.any.push(Box::new(f));
+        self
+    }
+
+    /// Handles event `name` with a closure that may fail: `Err` is reported to the error hook
+    /// ([`HandlerError::Failed`], see [`on_error`](Handlers::on_error)) and, when the client
+    /// asked for an ack, answered with the error ack `{ "error": { "message", "data"? } }`
+    /// (the `#[event(err_is_error)]` of a `#[namespace]`). Reply to success through
+    /// [`Event::take_ack`] as usual; a closure that replied and then fails makes a second ack,
+    /// which the client ignores.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, EventError, Handlers};
+    /// let h = Handlers::new().on_fallible("save", |_conn: Conn, mut ev: Event| async move {
+    ///     let text: String = ev.arg().map_err(|e| EventError::new(e.to_string()))?;
+    ///     if text.is_empty() {
+    ///         return Err(EventError::new("empty").with_data(&serde_json::json!({ "min": 1 })));
+    ///     }
+    ///     if let Some(ack) = ev.take_ack() {
+    ///         ack.send(&"saved").ok();
+    ///     }
+    ///     Ok(())
+    /// });
+    /// ```
+    pub fn on_fallible<F, Fut, E>(mut self, name: &str, f: F) -> Self
+    where
+        F: Fn(Conn, Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: IntoEventError + Send + 'static,
+    {
+        self.events.insert(
+            name.into(),
+            Box::new(move |c: Conn, e: Event| {
+                let (name, ack_id) = (e.name_handle(), e.ack_id());
+                let fut = f(c.clone(), e);
+                Box::pin(dispatch::fallible(c, name, ack_id, fut))
+            }),
+        );
+        self
+    }
+
+    /// Adds an event middleware (Node's `socket.use`): it runs for every incoming event of the
+    /// namespace's sockets, before the [`on_any`](Handlers::on_any) listeners and the
+    /// handler, in the order middlewares were added, each after the previous one finished.
+    /// It sees the event's name and arguments ([`EventCtx`]) and may leave data for the
+    /// handler in [`EventCtx::extensions`] (read with [`Event::extensions`]). An event's
+    /// handler starts once its middlewares finished, so, as in Node, events whose middlewares
+    /// await may reach their handlers in another order than they arrived.
+    ///
+    /// `Err` refuses the event: its handler and the later middlewares do not run, the client
+    /// receives an event named `error` with one argument `{ "message", "data"? }` (Node 4.8
+    /// raises that only on the server-side socket; sio sends it, so the client can listen with
+    /// `socket.on("error", ..)`), a client that asked for an ack gets the error ack
+    /// `{ "error": { "message", "data"? } }`, and the error hook gets
+    /// [`HandlerError::Refused`]. A middleware that panics is caught: the event is dropped as
+    /// refused (the error hook gets [`HandlerError::Panicked`], the ack says
+    /// `internal error`), the socket stays.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, EventCtx, EventError, Handlers};
+    /// #[derive(Clone)]
+    /// struct Budget(u32);
+    ///
+    /// let h = Handlers::new()
+    ///     .use_event(|conn: Conn, ev: EventCtx| async move {
+    ///         let left = conn.extensions().with::<Budget, _>(|b| b.map(|b| { b.0 = b.0.saturating_sub(1); b.0 }));
+    ///         if left == Some(0) {
+    ///             return Err(EventError::new("rate limited").with_data(&serde_json::json!({ "event": ev.name() })));
+    ///         }
+    ///         ev.extensions().insert(Budget(left.unwrap_or(u32::MAX)));
+    ///         Ok(())
+    ///     })
+    ///     .on("msg", |_conn: Conn, ev: Event| async move {
+    ///         let budget = ev.extensions().get::<Budget>(); // left by the middleware
+    ///     });
+    /// ```
+    #[doc(alias = "use")]
+    pub fn use_event<F, Fut, E>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, EventCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: IntoEventError + Send + 'static,
+    {
+        self.middlewares.push(Arc::new(move |c, ev| {
+            let fut = f(c, ev);
+            Box::pin(async move { fut.await.map_err(IntoEventError::into_event_error) })
+        }));
+        self
+    }
+
+    /// The namespace's error hook: gets every [`HandlerError`] of its sockets' events (a
+    /// refusal by an event middleware, a panic of a middleware or a handler, an `Err` of an
+    /// [`on_fallible`](Handlers::on_fallible) handler; with `#[namespace]`, arguments that do
+    /// not decode too). A later call replaces the hook.
+    ///
+    /// With a hook, a socket whose handler panicked stays connected (disconnect it here if
+    /// you want, `conn.disconnect()`); without one it is disconnected, as before hooks
+    /// existed. A hook that panics is caught and logged. Whatever the hook does, a client that
+    /// asked for an ack on the event has its error ack already.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, HandlerError, Handlers};
+    /// let h = Handlers::new().on_error(|conn: Conn, err: HandlerError| async move {
+    ///     tracing::warn!(sid = %conn.id(), event = err.event(), "{err}");
+    ///     if matches!(err, HandlerError::Panicked { .. }) {
+    ///         conn.disconnect();
+    ///     }
+    /// });
+    /// ```
+    pub fn on_error<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Conn, HandlerError) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.error = Some(Box::new(move |c, e| Box::pin(f(c, e))));
+        self
+    }
+
+    /// Sees every event sent to a socket of the namespace (Node's `socket.onAnyOutgoing`):
+    /// the socket, the event name and the arguments. Direct emits ([`Conn::emit`] and its
+    /// typed and ack forms) and broadcasts alike, once per recipient socket (as Node), after
+    /// the packet was queued to it; acks are not events and do not show here. Listeners run in
+    /// the order they were added, synchronously on the emitting task, so they should be quick;
+    /// a panicking one is caught and logged. A namespace without listeners pays one branch per
+    /// emit.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Handlers, RawArgs};
+    /// let h = Handlers::new().on_any_outgoing(|conn: &Conn, event: &str, args: &RawArgs| {
+    ///     tracing::debug!(sid = %conn.id(), event, args = args.len(), "out");
+    /// });
+    /// ```
+    #[doc(alias = "onAnyOutgoing")]
+    pub fn on_any_outgoing(mut self, f: impl Fn(&Conn, &str, &RawArgs) + Send + Sync + 'static) -> Self {
+        self.outgoing.push(Box::new(f));
         self
     }
 
@@ -299,8 +487,15 @@ impl NamespaceHandler for Handlers {
         }
     }
     fn event(self: &Arc<Self>, conn: Conn, event: Event) -> impl Future<Output = ()> + Send + 'static {
-        for listener in &self.any {
-            listener(&conn, &event);
+        if !self.any.is_empty() {
+            let listeners = std::panic::AssertUnwindSafe(|| {
+                for listener in &self.any {
+                    listener(&conn, &event);
+                }
+            });
+            if std::panic::catch_unwind(listeners).is_err() {
+                tracing::error!(sid = %conn.id(), event = event.name(), "an on_any listener panicked");
+            }
         }
         match self.events.get(event.name()).or(self.fallback.as_ref()) {
             Some(f) => f(conn, event),
@@ -308,6 +503,40 @@ impl NamespaceHandler for Handlers {
                 tracing::debug!(event = event.name(), "no handler for event");
                 Box::pin(async {})
             }
+        }
+    }
+    fn event_middleware(
+        self: &Arc<Self>,
+        conn: &Conn,
+        event: &Event,
+    ) -> Option<impl Future<Output = Result<(), EventError>> + Send + 'static> {
+        if self.middlewares.is_empty() {
+            return None;
+        }
+        let (this, conn, ctx) = (self.clone(), conn.clone(), event.ctx());
+        Some(async move {
+            for mw in &this.middlewares {
+                mw(conn.clone(), ctx.clone()).await?;
+            }
+            Ok(())
+        })
+    }
+    fn error(
+        self: &Arc<Self>,
+        conn: Conn,
+        error: HandlerError,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        self.error.as_ref().map(|f| f(conn, error))
+    }
+    fn has_error_hook(&self) -> bool {
+        self.error.is_some()
+    }
+    fn has_any_outgoing(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+    fn any_outgoing(self: &Arc<Self>, conn: &Conn, event: &str, args: &RawArgs) {
+        for listener in &self.outgoing {
+            listener(conn, event, args);
         }
     }
     fn disconnecting(

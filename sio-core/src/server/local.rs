@@ -48,7 +48,7 @@ impl LocalOps for Namespace {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_ack_id();
         let targets = match encode::encode_payload(self.config.parser, self.path(), packet, Some(id)) {
-            Ok(enc) => select(&self, opts).send_with_ack(&enc, id, &tx),
+            Ok(enc) => select(&self, opts).send_with_ack(&enc, id, &tx, || packet.clone()),
             Err(e) => {
                 tracing::debug!(error = %e, "broadcast from another node not delivered");
                 Vec::new()

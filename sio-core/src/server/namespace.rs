@@ -19,10 +19,10 @@ use parking_lot::RwLock;
 use super::builder::ServerConfig;
 use super::handlers::{DynHandler, Middleware};
 use super::recovery::Recovery;
-use super::socket::SocketInner;
+use super::socket::{Conn, SocketInner};
 use super::stats::NamespaceStats;
 use crate::adapter::{Adapter, LocalNamespace, NamespaceAdapter, ServerAck};
-use crate::protocol::RawArgs;
+use crate::protocol::{Payload, RawArgs};
 use crate::{Room, Sid};
 
 /// A handler of server-side events from other nodes.
@@ -63,6 +63,8 @@ pub(crate) struct Namespace {
     pub(crate) pending: std::sync::atomic::AtomicUsize,
     /// Connection state recovery, when the server has it on.
     pub(crate) recovery: Option<Arc<Recovery>>,
+    /// The handler listens to outgoing events (asked once): emits check only this.
+    pub(crate) any_outgoing: bool,
 }
 
 impl fmt::Debug for Namespace {
@@ -83,6 +85,7 @@ impl Namespace {
             let local: std::sync::Weak<dyn crate::adapter::LocalOps> = weak.clone();
             Self {
                 path: path.into(),
+                any_outgoing: def.handler.has_any_outgoing(),
                 handler: def.handler,
                 middlewares: def.middlewares,
                 config: config.clone(),
@@ -296,6 +299,27 @@ impl Namespace {
         let mut out = Vec::new();
         self.for_each_selected(sel, |s| out.push(s.clone()));
         out
+    }
+
+    // --- outgoing listeners ------------------------------------------------------------------
+
+    /// Shows the event in `payload` (its JSON array, name first) to the outgoing listeners,
+    /// once for each of `sockets`. Call only when `any_outgoing`. A panicking listener is
+    /// caught: the emit already happened.
+    pub(crate) fn notify_outgoing(&self, sockets: &[Arc<SocketInner>], payload: &Payload) {
+        if sockets.is_empty() {
+            return;
+        }
+        let all = payload.args();
+        let Some(Ok(name)) = all.get::<String>(0) else { return };
+        let args = all.skip_first();
+        for socket in sockets {
+            let conn = Conn::from_inner(socket.clone());
+            let call = std::panic::AssertUnwindSafe(|| self.handler.any_outgoing(&conn, &name, &args));
+            if std::panic::catch_unwind(call).is_err() {
+                tracing::error!(sid = %socket.id, ns = self.path(), "an outgoing listener panicked");
+            }
+        }
     }
 
     // --- server-side events ------------------------------------------------------------------

@@ -193,11 +193,14 @@ impl<E> BroadcastOperator<E> {
 
     /// Queues `enc` with ack id `id` to every selected local socket, replies going to `tx`;
     /// returns the sockets that took it.
+    /// `json` is the packet's arguments in JSON form, for the namespace's outgoing listeners
+    /// (only called when it has some).
     pub(crate) fn send_with_ack(
         &self,
         enc: &Encoded,
         id: u64,
         tx: &mpsc::UnboundedSender<(Sid, Payload)>,
+        json: impl FnOnce() -> Payload,
     ) -> Vec<Arc<SocketInner>> {
         let mut targets = Vec::new();
         self.for_each(|socket| {
@@ -208,18 +211,40 @@ impl<E> BroadcastOperator<E> {
                 socket.forget_ack(id);
             }
         });
+        if self.ns.any_outgoing {
+            self.ns.notify_outgoing(&targets, &json());
+        }
         targets
     }
 
-    /// Queues `enc` to every selected local socket; returns how many took it.
-    pub(crate) fn send_encoded(&self, enc: &Encoded) -> usize {
+    /// Queues `enc` to every selected local socket; returns how many took it. `json` is as for
+    /// [`BroadcastOperator::send_with_ack`].
+    pub(crate) fn send_encoded(&self, enc: &Encoded, json: impl FnOnce() -> Payload) -> usize {
+        let (sent, took) = self.deliver(enc);
+        if self.ns.any_outgoing {
+            // Outside the namespace's locks: a listener may join, leave or emit.
+            self.ns.notify_outgoing(&took, &json());
+        }
+        sent
+    }
+
+    /// Queues `enc` to every selected local socket; returns how many took it and, when the
+    /// namespace has outgoing listeners, which (to tell them once the locks are released).
+    fn deliver(&self, enc: &Encoded) -> (usize, Vec<Arc<SocketInner>>) {
         let volatile = self.volatile;
         let mut sent = 0;
+        let mut took = Vec::new();
+        let listened = self.ns.any_outgoing;
         self.for_each(|socket| match socket.send(enc, volatile) {
-            Ok(()) => sent += 1,
+            Ok(()) => {
+                sent += 1;
+                if listened {
+                    took.push(socket.clone());
+                }
+            }
             Err(e) => tracing::debug!(sid = %socket.id, error = %e, "broadcast not delivered"),
         });
-        sent
+        (sent, took)
     }
 
     /// Calls `f` for every selected local socket, outside the namespace's locks (joining,
@@ -235,7 +260,7 @@ impl<E> BroadcastOperator<E> {
             return self.emit_logged(rec, event, args);
         }
         let packed = encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
-        self.send_encoded(&packed.enc);
+        self.send_encoded(&packed.enc, || packed.payload());
         if let Some(remote) = self.remote() {
             remote.broadcast(&packed.payload(), &self.options());
         }
@@ -247,17 +272,25 @@ impl<E> BroadcastOperator<E> {
     /// their own).
     fn emit_logged(&self, rec: &Recovery, event: &str, args: &dyn WriteArgs) -> Result<(), EmitError> {
         let (parser, path) = (self.ns.config.parser, self.ns.path());
-        {
+        let took = {
             let mut log = rec.appender();
             let (n, offset) = log.next_offset();
             let enc = encode::encode_args(parser, path, Some(event), &Appender::args(args, &offset), None)
                 .inspect_err(|_| log.unget())?;
             log.keep(n, self.sel.clone(), &enc);
-            self.send_encoded(&enc);
-        }
-        if let Some(remote) = self.remote() {
-            let packed = encode::encode_packet(parser, path, Some(event), args, None)?;
-            remote.broadcast(&packed.payload(), &self.options());
+            self.deliver(&enc).1
+        };
+        // Other nodes and outgoing listeners get the arguments without the offset, and
+        // listeners run outside the log's lock (they may emit).
+        let remote = self.remote();
+        if remote.is_some() || self.ns.any_outgoing {
+            let payload = encode::encode_packet(parser, path, Some(event), args, None)?.payload();
+            if let Some(remote) = remote {
+                remote.broadcast(&payload, &self.options());
+            }
+            if self.ns.any_outgoing {
+                self.ns.notify_outgoing(&took, &payload);
+            }
         }
         Ok(())
     }
@@ -268,14 +301,23 @@ impl<E> BroadcastOperator<E> {
         let (parser, path) = (self.ns.config.parser, self.ns.path());
         match &self.ns.recovery {
             Some(rec) if !self.volatile => {
-                let mut log = rec.appender();
-                let (n, offset) = log.next_offset();
-                let enc = encode::encode_payload(parser, path, &payload_with_offset(packet, &offset), None)
-                    .inspect_err(|_| log.unget())?;
-                log.keep(n, self.sel.clone(), &enc);
-                Ok(self.send_encoded(&enc))
+                let (sent, took) = {
+                    let mut log = rec.appender();
+                    let (n, offset) = log.next_offset();
+                    let enc =
+                        encode::encode_payload(parser, path, &payload_with_offset(packet, &offset), None)
+                            .inspect_err(|_| log.unget())?;
+                    log.keep(n, self.sel.clone(), &enc);
+                    self.deliver(&enc)
+                };
+                if self.ns.any_outgoing {
+                    self.ns.notify_outgoing(&took, packet);
+                }
+                Ok(sent)
             }
-            _ => Ok(self.send_encoded(&encode::encode_payload(parser, path, packet, None)?)),
+            _ => {
+                Ok(self.send_encoded(&encode::encode_payload(parser, path, packet, None)?, || packet.clone()))
+            }
         }
     }
 
@@ -289,7 +331,7 @@ impl<E> BroadcastOperator<E> {
         let mut opts = self.options();
         opts.timeout = Some(self.timeout.unwrap_or(self.ns.config.ack_timeout));
         if let Ok(packed) = &encoded {
-            targets = self.send_with_ack(&packed.enc, id, &tx);
+            targets = self.send_with_ack(&packed.enc, id, &tx, || packed.payload());
             remote = self.remote().map(|r| r.broadcast_with_ack(&packed.payload(), &opts));
         }
         drop(tx);

@@ -17,6 +17,7 @@ use super::ack::{AckEntry, AckError, AckFuture, AckReply};
 use super::client::ClientShared;
 use super::encode::{self, Encoded};
 use super::error::EmitError;
+use super::event_ctx::EventCtx;
 use super::extensions::Extensions;
 use super::handle::NsHandle;
 use super::handshake::Handshake;
@@ -701,22 +702,34 @@ impl<E> Conn<E> {
     ) -> Result<(), EmitError> {
         let ns = &self.inner.ns;
         if !volatile && let Some(rec) = &ns.recovery {
-            let mut log = rec.appender();
-            let (n, offset) = log.next_offset();
-            let enc = encode::encode_args(
-                ns.config.parser,
-                ns.path(),
-                Some(event),
-                &Appender::args(args, &offset),
-                None,
-            )
-            .inspect_err(|_| log.unget())?;
-            let sel = Selection { rooms: vec![Room::from(self.inner.id)], ..Selection::default() };
-            log.keep(n, sel, &enc);
-            return self.inner.send_logged(&enc);
+            {
+                let mut log = rec.appender();
+                let (n, offset) = log.next_offset();
+                let enc = encode::encode_args(
+                    ns.config.parser,
+                    ns.path(),
+                    Some(event),
+                    &Appender::args(args, &offset),
+                    None,
+                )
+                .inspect_err(|_| log.unget())?;
+                let sel = Selection { rooms: vec![Room::from(self.inner.id)], ..Selection::default() };
+                log.keep(n, sel, &enc);
+                self.inner.send_logged(&enc)?;
+            }
+            // Listeners see the arguments without the offset, outside the log's lock.
+            if ns.any_outgoing {
+                let packed = encode::encode_packet(ns.config.parser, ns.path(), Some(event), args, None)?;
+                ns.notify_outgoing(std::slice::from_ref(&self.inner), &packed.payload());
+            }
+            return Ok(());
         }
-        let enc = encode::encode_args(ns.config.parser, ns.path(), Some(event), args, None)?;
-        self.inner.send(&enc, volatile)
+        let packed = encode::encode_packet(ns.config.parser, ns.path(), Some(event), args, None)?;
+        self.inner.send(&packed.enc, volatile)?;
+        if ns.any_outgoing {
+            ns.notify_outgoing(std::slice::from_ref(&self.inner), &packed.payload());
+        }
+        Ok(())
     }
 
     /// Emits with an ack id and waits for the reply (typed and untyped emits use this).
@@ -730,12 +743,17 @@ impl<E> Conn<E> {
         let inner = self.inner.clone();
         let id = inner.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
-        let sent = encode::encode_args(inner.ns.config.parser, inner.ns.path(), Some(event), args, Some(id))
-            .map_err(EmitError::from)
-            .and_then(|enc| {
-                inner.register_ack(id, AckEntry::One(tx));
-                inner.send(&enc, volatile)
-            });
+        let sent =
+            encode::encode_packet(inner.ns.config.parser, inner.ns.path(), Some(event), args, Some(id))
+                .map_err(EmitError::from)
+                .and_then(|packed| {
+                    inner.register_ack(id, AckEntry::One(tx));
+                    inner.send(&packed.enc, volatile)?;
+                    if inner.ns.any_outgoing {
+                        inner.ns.notify_outgoing(std::slice::from_ref(&inner), &packed.payload());
+                    }
+                    Ok(())
+                });
         let timeout = timeout.unwrap_or_else(|| inner.ack_timeout());
         // However the future ends (reply, timeout, error, or dropped by the caller before it
         // finished), the socket's table does not keep the entry.
@@ -970,6 +988,8 @@ pub struct Event {
     packet: Packet,
     attachments: Vec<Bytes>,
     ack: Option<AckSender>,
+    /// Per-event data: shared with the event middlewares' [`EventCtx`], or made on first use.
+    extensions: std::sync::OnceLock<Arc<Extensions>>,
 }
 
 impl fmt::Debug for Event {
@@ -986,7 +1006,40 @@ impl fmt::Debug for Event {
 impl Event {
     pub(crate) fn new(packet: Packet, attachments: Vec<Bytes>, socket: &Arc<SocketInner>) -> Self {
         let ack = packet.id.map(|id| AckSender { socket: socket.clone(), id });
-        Self { packet, attachments, ack }
+        Self { packet, attachments, ack, extensions: std::sync::OnceLock::new() }
+    }
+
+    /// What event middlewares see: the same name, arguments and extensions, owned (the
+    /// extensions are shared: what a middleware stores there, the handler reads).
+    pub fn ctx(&self) -> EventCtx {
+        let extensions = self.extensions.get_or_init(Default::default).clone();
+        EventCtx::new(self.packet.clone(), self.attachments.clone(), self.ack.is_some(), extensions)
+    }
+
+    /// The ack id the client asked for (kept to answer it when the handler panicked).
+    pub(crate) fn ack_id(&self) -> Option<u64> {
+        self.packet.id
+    }
+
+    /// The event's name, kept cheaply (a reference count) for an error report.
+    pub(crate) fn name_handle(&self) -> Option<crate::protocol::EventName> {
+        self.packet.name.clone()
+    }
+
+    /// Per-event storage: what the namespace's event middlewares left for the handler
+    /// ([`EventCtx::extensions`]); empty when none did.
+    ///
+    /// ```
+    /// # use sio_core::{Conn, Event, Handlers};
+    /// #[derive(Clone)]
+    /// struct User(u64);
+    ///
+    /// let h = Handlers::new().on("post", |conn: Conn, ev: Event| async move {
+    ///     let Some(User(id)) = ev.extensions().get::<User>() else { return };
+    /// });
+    /// ```
+    pub fn extensions(&self) -> &Extensions {
+        self.extensions.get_or_init(Default::default)
     }
 
     /// The event name.
@@ -1088,6 +1141,11 @@ impl fmt::Debug for AckSender {
 }
 
 impl AckSender {
+    /// Answers ack `id` of `socket` (when the handler that held the sender is gone).
+    pub(crate) fn for_id(socket: Arc<SocketInner>, id: u64) -> Self {
+        Self { socket, id }
+    }
+
     /// Replies with one argument.
     ///
     /// ```

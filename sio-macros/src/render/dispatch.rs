@@ -17,6 +17,11 @@ fn call_args(h: &Handler, payload: &[syn::Ident]) -> Vec<TokenStream> {
             ParamKind::Handshake => quote! { ::core::clone::Clone::clone(__conn.handshake()) },
             ParamKind::Reason => quote! { __reason },
             ParamKind::Auth => quote! { __auth },
+            ParamKind::Extensions => quote! { __event.extensions() },
+            ParamKind::Ctx => quote! { &__ctx },
+            ParamKind::Error => quote! { __error },
+            ParamKind::OutName => quote! { __name },
+            ParamKind::OutArgs => quote! { __args },
             ParamKind::Arg { .. } | ParamKind::Rest => {
                 let id = next_payload.next();
                 quote! { #id }
@@ -27,6 +32,23 @@ fn call_args(h: &Handler, payload: &[syn::Ident]) -> Vec<TokenStream> {
 
 /// Sends the handler's return value (`__ret`) as the ack, when the client asked for one.
 fn ack_reply(h: &Handler) -> TokenStream {
+    if h.err_is_error
+        && let Some(ret) = &h.ret
+    {
+        let name = &h.name;
+        let ok = match h.ack_type() {
+            Some(t) => quote_spanned! {t.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); },
+            None => quote! { let () = __ret; ::sio_core::__private::reply_empty(__ack); },
+        };
+        return quote_spanned! {ret.span()=>
+            match ::sio_core::__private::Fallible::into_result(__ret) {
+                ::core::result::Result::Ok(__ret) => { #ok }
+                ::core::result::Result::Err(__e) => {
+                    ::sio_core::__private::failed(&__conn, __ack, #name, __e).await;
+                }
+            }
+        };
+    }
     if let Some(ret) = &h.ret {
         // Spanned on the return type: a type that is not `Serialize` is reported there.
         quote_spanned! {ret.span()=> ::sio_core::__private::Reply::reply(__ret, __ack); }
@@ -81,7 +103,9 @@ fn event_arm(h: &Handler) -> TokenStream {
             }
             let __Args(#(#vars),*) = match __event.args::<__Args>() {
                 ::core::result::Result::Ok(a) => a,
-                ::core::result::Result::Err(e) => return ::sio_core::__private::bad_args(#name, &e),
+                ::core::result::Result::Err(e) => {
+                    return ::sio_core::__private::bad_args(&__conn, &mut __event, #name, e).await;
+                }
             };
             let __ack = __event.take_ack();
             let __ret = __this.#ident(#(#args),*).await;
@@ -144,6 +168,85 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
         }
     });
 
+    let middleware = (!ns.middlewares.is_empty()).then(|| {
+        let steps = ns.middlewares.iter().map(|h| {
+            let ident = &h.ident;
+            let args = call_args(h, &[]);
+            let outcome = match &h.ret {
+                Some(ret) => quote_spanned! {ret.span()=>
+                    ::sio_core::__private::MiddlewareOutcome::into_result(__ret)?;
+                },
+                None => quote! { let () = __ret; },
+            };
+            quote! {
+                let __ret = __this.#ident(#(#args),*).await;
+                #outcome
+            }
+        });
+        quote! {
+            #[allow(unused_variables)]
+            fn event_middleware(
+                self: &::std::sync::Arc<Self>,
+                __conn: &::sio_core::Conn,
+                __event: &::sio_core::Event,
+            ) -> ::core::option::Option<
+                impl ::core::future::Future<
+                    Output = ::core::result::Result<(), ::sio_core::EventError>,
+                > + ::core::marker::Send + 'static,
+            > {
+                let __this = ::core::clone::Clone::clone(self);
+                let __conn: ::sio_core::Conn = ::core::clone::Clone::clone(__conn);
+                let __ctx = __event.ctx();
+                ::core::option::Option::Some(async move {
+                    #(#steps)*
+                    ::core::result::Result::Ok(())
+                })
+            }
+        }
+    });
+
+    let error = ns.error.as_ref().map(|h| {
+        let ident = &h.ident;
+        let args = call_args(h, &[]);
+        quote! {
+            fn has_error_hook(&self) -> bool {
+                true
+            }
+
+            fn error(
+                self: &::std::sync::Arc<Self>,
+                __conn: ::sio_core::Conn,
+                __error: ::sio_core::HandlerError,
+            ) -> ::core::option::Option<
+                impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static,
+            > {
+                let __this = ::core::clone::Clone::clone(self);
+                ::core::option::Option::Some(async move { __this.#ident(#(#args),*).await })
+            }
+        }
+    });
+
+    let any_outgoing = ns.any_outgoing.as_ref().map(|h| {
+        let ident = &h.ident;
+        let args = call_args(h, &[]);
+        quote! {
+            fn has_any_outgoing(&self) -> bool {
+                true
+            }
+
+            #[allow(unused_variables)]
+            fn any_outgoing(
+                self: &::std::sync::Arc<Self>,
+                __conn: &::sio_core::Conn,
+                __name: &str,
+                __args: &::sio_core::RawArgs,
+            ) {
+                let __conn: ::sio_core::Conn = ::core::clone::Clone::clone(__conn);
+                self.#ident(#(#args),*)
+            }
+        }
+    });
+
     let disconnect = ns.disconnect.as_ref().map(|h| {
         let fut = leave_future(h);
         quote! {
@@ -190,6 +293,12 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                     }
                 }
             }
+
+            #middleware
+
+            #error
+
+            #any_outgoing
 
             #disconnecting
 

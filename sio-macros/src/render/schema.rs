@@ -22,7 +22,7 @@ fn event(h: &Handler) -> TokenStream {
         let rest = p.kind == ParamKind::Rest;
         quote! { ::sio_core::schema::ArgSchema { name: #pname, ty: #ty, optional: #optional, rest: #rest } }
     });
-    let (ack, ack_spread) = match &h.ret {
+    let (ack, ack_spread) = match h.ack_type() {
         Some(t) => {
             let spread = quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::reply_spreads::<#t>() };
             let t = type_ref(t);

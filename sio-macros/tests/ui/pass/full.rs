@@ -95,6 +95,40 @@ impl Chat {
         let _ = (s.rooms(), reason);
     }
 
+    /// Event middlewares, in order: per-event data for the handlers, refusals.
+    #[middleware]
+    async fn tag(&self, ev: &EventCtx) {
+        ev.extensions().insert(ev.name().len());
+    }
+
+    #[middleware]
+    async fn gate(&self, s: Conn, h: Handshake, ev: &EventCtx) -> Result<(), Refused> {
+        let _ = (s.id(), h.query("x"));
+        if ev.wants_ack() || ev.raw().len() < 8 { Ok(()) } else { Err(Refused("too long")) }
+    }
+
+    /// Reads what the middlewares left; `Err` goes to the error hook.
+    #[event(err_is_error)]
+    async fn tagged(&self, s: Conn, ext: &Extensions, n: u8) -> Result<usize, EventError> {
+        let _ = s.id();
+        ext.get::<usize>().map(|len| len + usize::from(n)).ok_or_else(|| EventError::new("untagged"))
+    }
+
+    #[event(err_is_error)]
+    async fn stored(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    #[error]
+    async fn failed(&self, s: Conn, err: HandlerError) {
+        let _ = (s.id(), err.event(), err.client_message());
+    }
+
+    #[any_outgoing]
+    fn sent(&self, s: Conn, event: &str, args: &RawArgs) {
+        let _ = (s.id(), event, args.len());
+    }
+
     #[disconnect]
     async fn leave(&self, _s: Conn, reason: DisconnectReason) {
         let _ = reason;
@@ -110,7 +144,7 @@ fn main() {
     let _ = io;
     let schema = <Chat as sio_core::TypedNamespace>::schema();
     assert_eq!(schema.path, "/chat");
-    assert_eq!(schema.events.len(), 5);
+    assert_eq!(schema.events.len(), 7);
     assert_eq!(schema.server_events.len(), 4);
     assert_eq!(Chat.helper(), 1);
 }

@@ -3,7 +3,7 @@
 extern crate sio_core;
 extern crate std;
 
-use sio_core::{Conn, ServerEvents, namespace};
+use sio_core::{Conn, EventCtx, Extensions, HandlerError, RawArgs, ServerEvents, namespace};
 
 #[derive(ServerEvents)]
 enum Events {
@@ -28,6 +28,28 @@ impl Chat {
     }
     #[event]
     async fn nothing(&self) {}
+    #[event(err_is_error)]
+    async fn checked(&self, ext: &Extensions, n: u8) -> ::std::result::Result<u8, ::std::string::String> {
+        let _ = ext;
+        ::std::result::Result::Ok(n)
+    }
+    #[middleware]
+    async fn first(&self, s: Conn, ev: &EventCtx) -> ::std::result::Result<(), ::std::string::String> {
+        let _ = (s, ev.name());
+        ::std::result::Result::Ok(())
+    }
+    #[middleware]
+    async fn second(&self, ev: &EventCtx) {
+        let _ = ev;
+    }
+    #[error]
+    async fn failed(&self, err: HandlerError) {
+        let _ = err;
+    }
+    #[any_outgoing]
+    fn sent(&self, s: Conn, event: &str, args: &RawArgs) {
+        let _ = (s, event, args);
+    }
     #[disconnecting]
     async fn leaving(&self, s: Conn) {
         let _ = s.rooms();
