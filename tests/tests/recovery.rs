@@ -316,3 +316,27 @@ async fn packets_from_other_nodes_carry_this_nodes_offsets_and_are_replayed() {
     assert_eq!(before.len(), 1, "the volatile one is not kept: {before:?}");
     assert!(before[0].starts_with(r#"42["n",2,""#), "{before:?}");
 }
+
+/// Outgoing listeners see the arguments without the offset, and may emit (they run after the
+/// recovery log's lock is released).
+#[tokio::test]
+async fn outgoing_listeners_see_no_offset_and_may_emit() {
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let handlers =
+        Handlers::new().on_any_outgoing(move |conn: &Conn, event: &str, args: &sio_core::RawArgs| {
+            let _ = tx.send((event.to_owned(), args.json().map(str::to_owned).collect::<Vec<_>>()));
+            if event != "seen" {
+                conn.emit("seen", &event).expect("emits from a listener");
+            }
+        });
+    let io = Server::builder().connection_state_recovery(RecoveryConfig::default()).ns("/", handlers).build();
+    let addr = tests::serve(&io).await;
+    let (mut ws, _, _, _) = connect(addr, None).await;
+    io.of("/").expect("/").emit("n", &1).expect("broadcast");
+    assert!(ws.recv_text().await.starts_with(r#"42["n",1,""#));
+    assert!(ws.recv_text().await.starts_with(r#"42["seen","n",""#));
+    let first = within(T, "the listener", seen.recv()).await.expect("seen");
+    assert_eq!(first, ("n".to_owned(), vec!["1".to_owned()]));
+    let second = within(T, "the listener", seen.recv()).await.expect("seen");
+    assert_eq!(second, ("seen".to_owned(), vec![r#""n""#.to_owned()]));
+}
