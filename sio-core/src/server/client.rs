@@ -348,7 +348,7 @@ async fn run_connect(
         ns.join(&socket, room);
     }
     let mut result = Ok(());
-    let skip = socket.recovered && ns.recovery.as_ref().is_some_and(|r| r.config.skip_middlewares);
+    let skip = socket.recovered() && ns.recovery.as_ref().is_some_and(|r| r.config.skip_middlewares);
     for mw in ns.middlewares.iter().filter(|_| !skip) {
         result = mw(Conn::from_inner(socket.clone())).await;
         if result.is_err() {
@@ -366,7 +366,7 @@ async fn run_connect(
                 shared.sockets.lock().push(socket.clone());
                 socket.mark_connected(missed);
             };
-            let restored = socket.restored.lock().take();
+            let restored = socket.take_restored();
             match (&ns.recovery, restored) {
                 (Some(rec), Some(restored)) => {
                     let rooms = socket.rooms.lock().clone();
@@ -380,7 +380,7 @@ async fn run_connect(
             // The connection closed meanwhile: out of the rooms the socket joined, and a
             // recovered session stays for the next attempt.
             ns.remove_socket(&socket);
-            if let (Some(rec), Some(r)) = (&ns.recovery, socket.restored.lock().take()) {
+            if let (Some(rec), Some(r)) = (&ns.recovery, socket.take_restored()) {
                 rec.persist(r.saved);
             }
         }

@@ -45,14 +45,21 @@ pub(crate) struct SocketInner {
     pre_connect: Mutex<Vec<Frame>>,
     pub(crate) extensions: Extensions,
     pub(crate) auth: Option<Box<serde_json::value::RawValue>>,
-    /// The private session id, when the namespace has connection state recovery.
-    pub(crate) pid: Option<Sid>,
+    /// Connection state recovery's part, when the namespace has it on (boxed: a socket
+    /// without it pays one pointer).
+    pub(crate) recovery: Option<Box<SocketRecovery>>,
+    /// Application data (Node's `socket.data`): `{}` until set (boxed when set).
+    data: Mutex<Option<Box<serde_json::Value>>>,
+}
+
+/// A socket's connection state recovery.
+pub(crate) struct SocketRecovery {
+    /// The private session id the client presents to recover this socket.
+    pub(crate) pid: Sid,
     /// Whether this socket took over a disconnected one's session.
     pub(crate) recovered: bool,
     /// The taken session, until the socket enters the namespace and gets what it missed.
     pub(crate) restored: Mutex<Option<Restored>>,
-    /// Application data (Node's `socket.data`): `{}` until set.
-    pub(crate) data: Mutex<serde_json::Value>,
 }
 
 impl fmt::Debug for SocketInner {
@@ -70,9 +77,7 @@ impl SocketInner {
         pid: Option<Sid>,
         restored: Option<Restored>,
     ) -> Self {
-        let data = restored
-            .as_ref()
-            .map_or_else(|| serde_json::Value::Object(serde_json::Map::new()), |r| r.saved.data.clone());
+        let data = restored.as_ref().map(|r| Box::new(r.saved.data.clone()));
         Self {
             id,
             ns,
@@ -83,9 +88,13 @@ impl SocketInner {
             pre_connect: Mutex::new(Vec::new()),
             extensions: Extensions::default(),
             auth,
-            pid,
-            recovered: restored.is_some(),
-            restored: Mutex::new(restored),
+            recovery: pid.map(|pid| {
+                Box::new(SocketRecovery {
+                    pid,
+                    recovered: restored.is_some(),
+                    restored: Mutex::new(restored),
+                })
+            }),
             data: Mutex::new(data),
         }
     }
@@ -127,10 +136,29 @@ impl SocketInner {
         })
     }
 
+    /// Whether this socket took over a disconnected one's session.
+    pub(crate) fn recovered(&self) -> bool {
+        self.recovery.as_ref().is_some_and(|r| r.recovered)
+    }
+
+    /// The application data, `{}` when none was set.
+    pub(crate) fn data(&self) -> serde_json::Value {
+        self.data
+            .lock()
+            .as_deref()
+            .cloned()
+            .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()))
+    }
+
+    /// Takes the session this socket recovered (once, when it enters the namespace).
+    pub(crate) fn take_restored(&self) -> Option<Restored> {
+        self.recovery.as_ref()?.restored.lock().take()
+    }
+
     /// Queues a packet kept in the namespace's recovery log. A recovering socket still
     /// connecting gets it with what it missed, when it enters the namespace.
     pub(crate) fn send_logged(&self, enc: &Encoded) -> Result<(), EmitError> {
-        if self.recovered && self.state.load(Ordering::Acquire) == CONNECTING {
+        if self.recovered() && self.state.load(Ordering::Acquire) == CONNECTING {
             return Ok(());
         }
         self.send(enc, false)
@@ -152,7 +180,7 @@ impl SocketInner {
                 self.ns.config.parser,
                 self.ns.path(),
                 self.id.as_str(),
-                self.pid.as_ref().map(Sid::as_str),
+                self.recovery.as_ref().map(|r| r.pid.as_str()),
             ),
             // Socket.IO v4: no payload (the client computes its id).
             ProtocolVersion::V3 => encode::connect_v3(self.ns.path()),
@@ -208,15 +236,11 @@ impl SocketInner {
     /// Out of the namespace's tables (its rooms); an emptied dynamic namespace may go. With
     /// recovery on and a recoverable `reason`, the session stays behind for its client.
     fn leave_rooms(self: &Arc<Self>, reason: DisconnectReason) {
-        if let (Some(rec), Some(pid)) = (&self.ns.recovery, self.pid)
+        if let (Some(rec), Some(pid)) = (&self.ns.recovery, self.recovery.as_ref().map(|r| r.pid))
             && reason.is_recoverable()
         {
-            let session = SessionState {
-                sid: self.id,
-                pid,
-                rooms: self.rooms.lock().clone(),
-                data: self.data.lock().clone(),
-            };
+            let session =
+                SessionState { sid: self.id, pid, rooms: self.rooms.lock().clone(), data: self.data() };
             if let Some(adapter) = self.ns.adapter() {
                 adapter.persist_session(&session, rec.config.max_disconnection_duration);
             }
@@ -397,7 +421,7 @@ impl<E> Conn<E> {
     /// # let _ = ns;
     /// ```
     pub fn recovered(&self) -> bool {
-        self.inner.recovered
+        self.inner.recovered()
     }
 
     /// The socket's application data (Node's `socket.data`): whatever [`set_data`](Self::set_data)
@@ -423,7 +447,10 @@ impl<E> Conn<E> {
     /// When the stored JSON does not deserialize as `T`.
     #[doc(alias = "socket.data")]
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&*self.inner.data.lock())
+        match &*self.inner.data.lock() {
+            Some(value) => T::deserialize(&**value),
+            None => T::deserialize(&serde_json::Value::Object(serde_json::Map::new())),
+        }
     }
 
     /// Replaces the socket's application data (see [`data`](Self::data)).
@@ -432,7 +459,7 @@ impl<E> Conn<E> {
     /// When `value`'s `Serialize` implementation fails (the data is unchanged then).
     pub fn set_data<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
-        *self.inner.data.lock() = value;
+        *self.inner.data.lock() = Some(Box::new(value));
         Ok(())
     }
 
@@ -442,7 +469,7 @@ impl<E> Conn<E> {
             id: self.inner.id.as_str().to_owned(),
             handshake: self.handshake().to_json(self.auth_raw()),
             rooms: self.rooms().iter().map(|r| r.as_str().to_owned()).collect(),
-            data: self.inner.data.lock().clone(),
+            data: self.inner.data(),
         }
     }
 
