@@ -377,7 +377,10 @@ impl ServerBuilder {
     /// (`Transport unknown` 0, `Session ID unknown` 1, `Bad handshake method` 2, `Bad
     /// request` 3, `Forbidden` 4, `Unsupported protocol version` 5, and sio's own 6 and 7),
     /// and the context Node gives. The client gets the same answer as without the hook. It
-    /// runs on the request's task: keep it short (log, count).
+    /// runs on the request's task: keep it short (log, count). A panic in this hook, or in
+    /// [`headers`](Self::headers), [`initial_headers`](Self::initial_headers) or
+    /// [`allow_request_async`](Self::allow_request_async), ends that request's connection
+    /// only (the task serving it); other connections go on.
     ///
     /// ```
     /// use sio_core::Server;
