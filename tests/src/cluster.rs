@@ -121,6 +121,7 @@ async fn run(conn: &Conn, cmd: &Value) -> Value {
             json!(true)
         }
         "rooms" => json!(conn.rooms().iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>()),
+        "set-data" => json!(conn.set_data(&cmd["data"]).is_ok()),
         "sockets-join" => {
             select(&ns, cmd).join(cmd["room"].as_str().unwrap_or_default());
             json!(true)
@@ -137,7 +138,9 @@ async fn run(conn: &Conn, cmd: &Value) -> Value {
             Ok(sockets) => {
                 let mut list: Vec<Value> = sockets
                     .iter()
-                    .map(|s| json!({ "id": s.id(), "rooms": s.rooms(), "query": s.handshake()["query"] }))
+                    .map(|s| {
+                        json!({ "id": s.id(), "rooms": s.rooms(), "query": s.handshake()["query"], "data": s.data() })
+                    })
                     .collect();
                 list.sort_by_key(|v| v["id"].as_str().unwrap_or_default().to_owned());
                 json!({ "sockets": list })

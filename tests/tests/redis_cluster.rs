@@ -67,8 +67,11 @@ async fn two_sio_nodes_share_broadcasts_rooms_acks_and_server_events() {
     c2.no_event("local-only", Duration::from_millis(1)).await;
     c1.no_event("not-r", Duration::from_millis(1)).await;
 
-    // fetch_sockets sees the sockets of both nodes with their rooms.
+    // fetch_sockets sees the sockets of both nodes with their rooms and data.
+    assert_eq!(c2.cmd(json!({"op": "set-data", "data": {"nick": "bo"}})).await, json!(true));
     let fetched = c1.cmd(json!({"op": "fetch", "rooms": ["r"]})).await;
+    let of_c2 = fetched["sockets"].as_array().expect("sockets").iter().find(|s| s["id"] == json!(c2.sid));
+    assert_eq!(of_c2.map(|s| &s["data"]), Some(&json!({"nick": "bo"})), "{fetched}");
     let mut ids: Vec<&str> =
         fetched["sockets"].as_array().expect("sockets").iter().filter_map(|s| s["id"].as_str()).collect();
     ids.sort_unstable();
