@@ -330,6 +330,12 @@ async fn route<H: EngineHandler>(
         TransportKind::WebSocket => match accept_websocket(&mut parts, cfg) {
             Ok((mut resp, on_upgrade)) => {
                 add_upgrade_headers(cfg, &mut resp, &parts, true);
+                // The open packet follows at once: under `sio_core::serve` it leaves in the
+                // 101's write. (Not for an upgrade of a polling session, whose client speaks
+                // first.)
+                if let Some(hold) = parts.extensions.remove::<crate::serve::WriteHold>() {
+                    hold.arm();
+                }
                 detach_head(&mut parts);
                 // Only small values are captured: what a future captures stays in its task for
                 // the connection's whole life, while locals that end before the session runs

@@ -1,0 +1,184 @@
+//! [`HeldWrites`]: the accepted socket, able to send a `101 Switching Protocols` together
+//! with the first WebSocket frame after it.
+//!
+//! hyper writes and flushes the `101` of an upgrade on its own; the WebSocket's first frame
+//! (the Engine.IO open packet of a direct WebSocket connection) follows from another task, so
+//! each leaves in a write of its own and a client reads twice, and wakes twice, per
+//! connection. A request handler that will write at once after its `101` asks for the
+//! [`WriteHold`] through the request's extensions: the `101` then waits in memory for the next
+//! write, and both go out in one `write(2)`.
+//!
+//! Nothing waits longer than that next write: only a response starting with `HTTP/1.1 101 ` is
+//! held (an armed hold followed by any other answer writes through), the held bytes go out
+//! with the next write (in the same `writev(2)`), flush or shutdown, and a connection dropped with bytes held makes one
+//! last non-blocking attempt. A polling→WebSocket upgrade must not ask: there the client
+//! speaks first (the probe) and the server would have nothing to send.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+const SWITCHING: &[u8] = b"HTTP/1.1 101 ";
+
+/// Asks the connection a request came on to hold its `101` back until the first WebSocket
+/// frame (see the [module](self)). In the request's extensions under [`serve`](crate::serve).
+#[derive(Clone, Debug)]
+pub(crate) struct WriteHold(Arc<AtomicBool>);
+
+impl WriteHold {
+    /// The answer to this request, if it is a `101`, leaves with the next write.
+    pub(crate) fn arm(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The accepted socket as hyper sees it.
+#[derive(Debug)]
+pub(crate) struct HeldWrites {
+    tcp: TcpStream,
+    /// Shared with the requests' [`WriteHold`]; dropped at the first `101`.
+    hold: Option<Arc<AtomicBool>>,
+    /// A `101` is being written: its bytes stay in `held` through hyper's flush.
+    collecting: bool,
+    /// Bytes taken but not sent: they go first, in the same `writev(2)` as the next write.
+    held: Vec<u8>,
+}
+
+impl HeldWrites {
+    pub(crate) fn new(tcp: TcpStream) -> (Self, WriteHold) {
+        let flag = Arc::new(AtomicBool::new(false));
+        (Self { tcp, hold: Some(flag.clone()), collecting: false, held: Vec::new() }, WriteHold(flag))
+    }
+
+    /// Starts holding if a request asked for it and this write begins its `101`.
+    fn start_hold(&mut self, first: &[u8]) {
+        let Some(flag) = &self.hold else { return };
+        if !self.held.is_empty() {
+            return;
+        }
+        // A hold asked for by a request answered otherwise is dropped with that answer.
+        let armed = flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel);
+        if first.starts_with(SWITCHING) {
+            self.collecting = armed;
+            // Nothing after a `101` is HTTP: the flag has no more use.
+            self.hold = None;
+        }
+    }
+
+    /// Writes the held bytes, then `bufs`, in one call; ready with how much of `bufs` went.
+    fn poll_write_after_held(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        while !self.held.is_empty() {
+            let mut slices = Vec::with_capacity(bufs.len() + 1);
+            slices.push(IoSlice::new(&self.held));
+            slices.extend(bufs.iter().map(|b| IoSlice::new(b)));
+            let n = ready!(Pin::new(&mut self.tcp).poll_write_vectored(cx, &slices))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            if n < self.held.len() {
+                self.held.drain(..n);
+                continue;
+            }
+            let past = n - self.held.len();
+            self.held = Vec::new();
+            if past > 0 || bufs.iter().all(|b| b.is_empty()) {
+                return Poll::Ready(Ok(past));
+            }
+        }
+        if bufs.iter().all(|b| b.is_empty()) {
+            // A flush with nothing held: no `writev(2)` of nothing.
+            return Poll::Ready(Ok(0));
+        }
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+}
+
+impl AsyncRead for HeldWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for HeldWrites {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        this.start_hold(buf);
+        if !this.collecting && this.held.is_empty() {
+            return Pin::new(&mut this.tcp).poll_write(cx, buf);
+        }
+        this.poll_write_vectored_inner(cx, &[IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_inner(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if std::mem::take(&mut this.collecting) {
+            // hyper's flush after the `101`: its bytes wait for the first frame.
+            return Poll::Ready(Ok(()));
+        }
+        ready!(this.poll_write_after_held(cx, &[]))?;
+        Pin::new(&mut this.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        this.collecting = false;
+        ready!(this.poll_write_after_held(cx, &[]))?;
+        Pin::new(&mut this.tcp).poll_shutdown(cx)
+    }
+}
+
+impl HeldWrites {
+    fn poll_write_vectored_inner(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            self.start_hold(first);
+        }
+        if self.collecting {
+            let mut n = 0;
+            for b in bufs {
+                self.held.extend_from_slice(b);
+                n += b.len();
+            }
+            return Poll::Ready(Ok(n));
+        }
+        self.poll_write_after_held(cx, bufs)
+    }
+}
+
+impl Drop for HeldWrites {
+    fn drop(&mut self) {
+        // An upgrade that ended before its first frame: the `101` (and a close) still go out
+        // if the socket takes them now.
+        if !self.held.is_empty() {
+            let _ = self.tcp.try_write(&self.held);
+        }
+    }
+}
