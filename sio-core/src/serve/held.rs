@@ -182,3 +182,85 @@ impl Drop for HeldWrites {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    const T: Duration = Duration::from_secs(5);
+    const HEAD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\n\r\n";
+
+    async fn pair() -> (HeldWrites, WriteHold, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).await.expect("connect");
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let (io, hold) = HeldWrites::new(tcp);
+        (io, hold, client)
+    }
+
+    /// Reads until `want` bytes came; how many reads it took.
+    async fn read_exactly(client: &mut TcpStream, want: usize) -> (Vec<u8>, usize) {
+        let mut got = Vec::new();
+        let mut reads = 0;
+        tokio::time::timeout(T, async {
+            let mut buf = [0u8; 1024];
+            while got.len() < want {
+                let n = client.read(&mut buf).await.expect("read");
+                assert!(n > 0, "closed early");
+                got.extend_from_slice(&buf[..n]);
+                reads += 1;
+            }
+        })
+        .await
+        .expect("the bytes in time");
+        (got, reads)
+    }
+
+    #[tokio::test]
+    async fn an_armed_101_leaves_with_the_next_write() {
+        let (mut io, hold, mut client) = pair().await;
+        hold.arm();
+        io.write_all(HEAD).await.expect("write");
+        io.flush().await.expect("flush");
+        assert_eq!(io.held, HEAD, "held through the flush");
+        io.write_all(b"\x81\x010").await.expect("write");
+        let (got, reads) = read_exactly(&mut client, HEAD.len() + 3).await;
+        assert_eq!((&got[..HEAD.len()], &got[HEAD.len()..], reads), (HEAD, &b"\x81\x010"[..], 1));
+        assert!(io.hold.is_none() && io.held.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_unarmed_101_and_an_armed_other_answer_go_at_once() {
+        let (mut io, hold, mut client) = pair().await;
+        hold.arm();
+        io.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await.expect("write");
+        io.flush().await.expect("flush");
+        read_exactly(&mut client, 28).await;
+        // The next request's 101, not armed (a polling upgrade): written through.
+        io.write_all(HEAD).await.expect("write");
+        io.flush().await.expect("flush");
+        assert_eq!(read_exactly(&mut client, HEAD.len()).await.0, HEAD);
+    }
+
+    #[tokio::test]
+    async fn a_held_101_goes_out_when_the_connection_is_dropped_or_shut_down() {
+        let (mut io, hold, mut client) = pair().await;
+        hold.arm();
+        io.write_all(HEAD).await.expect("write");
+        io.flush().await.expect("flush");
+        drop(io);
+        assert_eq!(read_exactly(&mut client, HEAD.len()).await.0, HEAD);
+
+        let (mut io, hold, mut client) = pair().await;
+        hold.arm();
+        io.write_all(HEAD).await.expect("write");
+        io.flush().await.expect("flush");
+        io.shutdown().await.expect("shutdown");
+        assert_eq!(read_exactly(&mut client, HEAD.len()).await.0, HEAD);
+    }
+}
