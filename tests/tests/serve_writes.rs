@@ -1,7 +1,7 @@
 //! What `sio_core::serve` writes on the wire for a WebSocket: a direct connection gets the
 //! `101 Switching Protocols` and the Engine.IO open packet in one write (one read takes both);
 //! a polling session's upgrade gets its `101` at once (its client speaks first); a refused
-//! upgrade is answered and the connection keeps serving. `sio_core::listen` hands out sockets
+//! upgrade or a polling answer is not held. `sio_core::listen` hands out sockets
 //! with `TCP_NODELAY`.
 
 mod common;
@@ -98,7 +98,7 @@ async fn a_polling_upgrade_gets_its_101_before_it_probes() {
 }
 
 #[tokio::test]
-async fn a_refused_websocket_is_answered_and_the_connection_serves_on() {
+async fn refused_websockets_and_polling_answers_are_not_held() {
     let io = builder().ns("/", base_handlers()).build();
     let addr = serve_with_listen(&io).await;
     let mut tcp = TcpStream::connect(addr).await.expect("connect");
@@ -107,16 +107,24 @@ async fn a_refused_websocket_is_answered_and_the_connection_serves_on() {
     tcp.write_all(bad.as_bytes()).await.expect("write");
     let got = read_once(&mut tcp, "the refusal").await;
     assert!(got.starts_with(b"HTTP/1.1 400"), "{:?}", String::from_utf8_lossy(&got));
-    // An unknown sid: refused too, and the keep-alive connection still answers at once.
+    // An unknown sid: refused too, at once.
     let mut tcp = TcpStream::connect(addr).await.expect("connect");
     tcp.write_all(upgrade_request("&sid=AAAAAAAAAAAAAAAAAAAA").as_bytes()).await.expect("write");
     let got = read_once(&mut tcp, "the refusal").await;
     assert!(got.starts_with(b"HTTP/1.1 400"), "{:?}", String::from_utf8_lossy(&got));
+    // A polling answer is not held, and a direct WebSocket after it on the same connection
+    // still gets its 101 with the open packet.
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
     tcp.write_all(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .expect("write");
-    let got = read_once(&mut tcp, "a handshake on the same connection").await;
+    let got = read_once(&mut tcp, "a polling handshake").await;
     assert!(got.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&got));
+    tcp.write_all(upgrade_request("").as_bytes()).await.expect("write");
+    let got = read_once(&mut tcp, "the 101").await;
+    let (head, rest) = split_head(&got);
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(rest.len() > 2 && rest[2..].starts_with(b"0{\"sid\":"), "{got:?}");
 }
 
 #[tokio::test]

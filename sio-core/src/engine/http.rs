@@ -187,6 +187,8 @@ async fn route<H: EngineHandler>(
     body: Body,
 ) -> Response<Body> {
     let cfg = &engine.config;
+    // Taken out, so a handshake kept for a session does not keep it.
+    let hold = parts.extensions.remove::<crate::serve::WriteHold>();
     let query_str = parts.uri.query().unwrap_or("");
     let query = Query::parse(query_str);
     let upgrade = is_upgrade_request(&parts.headers);
@@ -333,7 +335,7 @@ async fn route<H: EngineHandler>(
                 // The open packet follows at once: under `sio_core::serve` it leaves in the
                 // 101's write. (Not for an upgrade of a polling session, whose client speaks
                 // first.)
-                if let Some(hold) = parts.extensions.remove::<crate::serve::WriteHold>() {
+                if let Some(hold) = hold {
                     hold.arm();
                 }
                 detach_head(&mut parts);

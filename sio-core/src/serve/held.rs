@@ -6,11 +6,11 @@
 //! each leaves in a write of its own and a client reads twice, and wakes twice, per
 //! connection. A request handler that will write at once after its `101` asks for the
 //! [`WriteHold`] through the request's extensions: the `101` then waits in memory for the next
-//! write, and both go out in one `write(2)`.
+//! write, and both go out in one `writev(2)`.
 //!
 //! Nothing waits longer than that next write: only a response starting with `HTTP/1.1 101 ` is
 //! held (an armed hold followed by any other answer writes through), the held bytes go out
-//! with the next write (in the same `writev(2)`), flush or shutdown, and a connection dropped with bytes held makes one
+//! with the next write, flush or shutdown, and a connection dropped with bytes held makes one
 //! last non-blocking attempt. A polling→WebSocket upgrade must not ask: there the client
 //! speaks first (the probe) and the server would have nothing to send.
 
@@ -37,34 +37,40 @@ impl WriteHold {
     }
 }
 
-/// The accepted socket as hyper sees it.
+/// The accepted socket as hyper sees it. It lives as long as the connection (an upgraded
+/// WebSocket keeps it): two words more than the socket.
 #[derive(Debug)]
 pub(crate) struct HeldWrites {
     tcp: TcpStream,
     /// Shared with the requests' [`WriteHold`]; dropped at the first `101`.
     hold: Option<Arc<AtomicBool>>,
-    /// A `101` is being written: its bytes stay in `held` through hyper's flush.
+    /// A `101` being held, from its first byte until the write after hyper's flush.
+    held: Option<Box<Held>>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    /// Taken but not sent: they go first, in the same `writev(2)` as the next write.
+    bytes: Vec<u8>,
+    /// The `101` is being written: its bytes stay through hyper's flush.
     collecting: bool,
-    /// Bytes taken but not sent: they go first, in the same `writev(2)` as the next write.
-    held: Vec<u8>,
 }
 
 impl HeldWrites {
     pub(crate) fn new(tcp: TcpStream) -> (Self, WriteHold) {
         let flag = Arc::new(AtomicBool::new(false));
-        (Self { tcp, hold: Some(flag.clone()), collecting: false, held: Vec::new() }, WriteHold(flag))
+        (Self { tcp, hold: Some(flag.clone()), held: None }, WriteHold(flag))
     }
 
     /// Starts holding if a request asked for it and this write begins its `101`.
     fn start_hold(&mut self, first: &[u8]) {
         let Some(flag) = &self.hold else { return };
-        if !self.held.is_empty() {
-            return;
-        }
         // A hold asked for by a request answered otherwise is dropped with that answer.
         let armed = flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel);
         if first.starts_with(SWITCHING) {
-            self.collecting = armed;
+            if armed {
+                self.held = Some(Box::new(Held { bytes: Vec::new(), collecting: true }));
+            }
             // Nothing after a `101` is HTTP: the flag has no more use.
             self.hold = None;
         }
@@ -76,20 +82,20 @@ impl HeldWrites {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        while !self.held.is_empty() {
+        while let Some(held) = &mut self.held {
             let mut slices = Vec::with_capacity(bufs.len() + 1);
-            slices.push(IoSlice::new(&self.held));
+            slices.push(IoSlice::new(&held.bytes));
             slices.extend(bufs.iter().map(|b| IoSlice::new(b)));
             let n = ready!(Pin::new(&mut self.tcp).poll_write_vectored(cx, &slices))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            if n < self.held.len() {
-                self.held.drain(..n);
+            if n < held.bytes.len() {
+                held.bytes.drain(..n);
                 continue;
             }
-            let past = n - self.held.len();
-            self.held = Vec::new();
+            let past = n - held.bytes.len();
+            self.held = None;
             if past > 0 || bufs.iter().all(|b| b.is_empty()) {
                 return Poll::Ready(Ok(past));
             }
@@ -115,9 +121,11 @@ impl AsyncRead for HeldWrites {
 impl AsyncWrite for HeldWrites {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        this.start_hold(buf);
-        if !this.collecting && this.held.is_empty() {
-            return Pin::new(&mut this.tcp).poll_write(cx, buf);
+        if this.held.is_none() {
+            this.start_hold(buf);
+            if this.held.is_none() {
+                return Pin::new(&mut this.tcp).poll_write(cx, buf);
+            }
         }
         this.poll_write_vectored_inner(cx, &[IoSlice::new(buf)])
     }
@@ -136,7 +144,9 @@ impl AsyncWrite for HeldWrites {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if std::mem::take(&mut this.collecting) {
+        if let Some(held) = &mut this.held
+            && std::mem::take(&mut held.collecting)
+        {
             // hyper's flush after the `101`: its bytes wait for the first frame.
             return Poll::Ready(Ok(()));
         }
@@ -146,7 +156,6 @@ impl AsyncWrite for HeldWrites {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        this.collecting = false;
         ready!(this.poll_write_after_held(cx, &[]))?;
         Pin::new(&mut this.tcp).poll_shutdown(cx)
     }
@@ -158,13 +167,17 @@ impl HeldWrites {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+        if self.held.is_none()
+            && let Some(first) = bufs.iter().find(|b| !b.is_empty())
+        {
             self.start_hold(first);
         }
-        if self.collecting {
+        if let Some(held) = &mut self.held
+            && held.collecting
+        {
             let mut n = 0;
             for b in bufs {
-                self.held.extend_from_slice(b);
+                held.bytes.extend_from_slice(b);
                 n += b.len();
             }
             return Poll::Ready(Ok(n));
@@ -177,8 +190,8 @@ impl Drop for HeldWrites {
     fn drop(&mut self) {
         // An upgrade that ended before its first frame: the `101` (and a close) still go out
         // if the socket takes them now.
-        if !self.held.is_empty() {
-            let _ = self.tcp.try_write(&self.held);
+        if let Some(held) = &self.held {
+            let _ = self.tcp.try_write(&held.bytes);
         }
     }
 }
@@ -227,11 +240,11 @@ mod tests {
         hold.arm();
         io.write_all(HEAD).await.expect("write");
         io.flush().await.expect("flush");
-        assert_eq!(io.held, HEAD, "held through the flush");
+        assert_eq!(io.held.as_ref().map(|h| &h.bytes[..]), Some(HEAD), "held through the flush");
         io.write_all(b"\x81\x010").await.expect("write");
         let (got, reads) = read_exactly(&mut client, HEAD.len() + 3).await;
         assert_eq!((&got[..HEAD.len()], &got[HEAD.len()..], reads), (HEAD, &b"\x81\x010"[..], 1));
-        assert!(io.hold.is_none() && io.held.is_empty());
+        assert!(io.hold.is_none() && io.held.is_none());
     }
 
     #[tokio::test]
