@@ -17,35 +17,29 @@
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll, ready};
 
+use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 const SWITCHING: &[u8] = b"HTTP/1.1 101 ";
 
-/// Asks the connection a request came on to hold its `101` back until the first WebSocket
-/// frame (see the [module](self)). In the request's extensions under [`serve`](crate::serve).
-#[derive(Clone, Debug)]
-pub(crate) struct WriteHold(Arc<AtomicBool>);
+/// [`Hold::state`]: nothing asked, nothing held.
+const IDLE: u8 = 0;
+/// A request asked for the hold; its answer has not started.
+const ARMED: u8 = 1;
+/// A `101` is in [`Hold::held`].
+const HOLDING: u8 = 2;
 
-impl WriteHold {
-    /// The answer to this request, if it is a `101`, leaves with the next write.
-    pub(crate) fn arm(&self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
-
-/// The accepted socket as hyper sees it. It lives as long as the connection (an upgraded
-/// WebSocket keeps it): two words more than the socket.
-#[derive(Debug)]
-pub(crate) struct HeldWrites {
-    tcp: TcpStream,
-    /// Shared with the requests' [`WriteHold`]; dropped at the first `101`.
-    hold: Option<Arc<AtomicBool>>,
-    /// A `101` being held, from its first byte until the write after hyper's flush.
-    held: Option<Box<Held>>,
+/// What the connection and its requests share.
+#[derive(Debug, Default)]
+struct Hold {
+    state: AtomicU8,
+    /// Only the connection touches it (the lock is never contended): it lives here so that
+    /// the connection needs one word for the whole business.
+    held: Mutex<Held>,
 }
 
 #[derive(Debug, Default)]
@@ -56,24 +50,58 @@ struct Held {
     collecting: bool,
 }
 
+/// Asks the connection a request came on to hold its `101` back until the first WebSocket
+/// frame (see the [module](self)). In the request's extensions under [`serve`](crate::serve).
+#[derive(Clone, Debug)]
+pub(crate) struct WriteHold(Arc<Hold>);
+
+impl WriteHold {
+    /// The answer to this request, if it is a `101`, leaves with the next write.
+    pub(crate) fn arm(&self) {
+        let _ = self.0.state.compare_exchange(IDLE, ARMED, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// The accepted socket as hyper sees it. It lives as long as the connection (an upgraded
+/// WebSocket keeps it), so it is one word more than the socket, which a WebSocket's
+/// allocation has room for: no byte more per connection.
+#[derive(Debug)]
+pub(crate) struct HeldWrites {
+    tcp: TcpStream,
+    /// Shared with the requests' [`WriteHold`]; dropped once the first `101` is on its way
+    /// (nothing after it is HTTP).
+    hold: Option<Arc<Hold>>,
+}
+
 impl HeldWrites {
     pub(crate) fn new(tcp: TcpStream) -> (Self, WriteHold) {
-        let flag = Arc::new(AtomicBool::new(false));
-        (Self { tcp, hold: Some(flag.clone()), held: None }, WriteHold(flag))
+        let hold = Arc::new(Hold::default());
+        (Self { tcp, hold: Some(hold.clone()) }, WriteHold(hold))
     }
 
-    /// Starts holding if a request asked for it and this write begins its `101`.
-    fn start_hold(&mut self, first: &[u8]) {
-        let Some(flag) = &self.hold else { return };
-        // A hold asked for by a request answered otherwise is dropped with that answer.
-        let armed = flag.load(Ordering::Acquire) && flag.swap(false, Ordering::AcqRel);
-        if first.starts_with(SWITCHING) {
-            if armed {
-                self.held = Some(Box::new(Held { bytes: Vec::new(), collecting: true }));
+    /// The hold, if it has bytes or is about to (a write may start a `101`).
+    fn active(&mut self, first: Option<&[u8]>) -> Option<&Hold> {
+        let hold = self.hold.as_ref()?;
+        match hold.state.load(Ordering::Acquire) {
+            HOLDING => {}
+            state => {
+                let first = first?;
+                if !first.starts_with(SWITCHING) {
+                    // A hold asked for by a request answered otherwise goes with that answer.
+                    if state == ARMED {
+                        hold.state.store(IDLE, Ordering::Release);
+                    }
+                    return None;
+                }
+                if state != ARMED {
+                    self.hold = None;
+                    return None;
+                }
+                hold.state.store(HOLDING, Ordering::Release);
+                hold.held.lock().collecting = true;
             }
-            // Nothing after a `101` is HTTP: the flag has no more use.
-            self.hold = None;
         }
+        self.hold.as_deref()
     }
 
     /// Writes the held bytes, then `bufs`, in one call; ready with how much of `bufs` went.
@@ -82,22 +110,27 @@ impl HeldWrites {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        while let Some(held) = &mut self.held {
-            let mut slices = Vec::with_capacity(bufs.len() + 1);
-            slices.push(IoSlice::new(&held.bytes));
-            slices.extend(bufs.iter().map(|b| IoSlice::new(b)));
-            let n = ready!(Pin::new(&mut self.tcp).poll_write_vectored(cx, &slices))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            if n < held.bytes.len() {
-                held.bytes.drain(..n);
-                continue;
-            }
-            let past = n - held.bytes.len();
-            self.held = None;
-            if past > 0 || bufs.iter().all(|b| b.is_empty()) {
-                return Poll::Ready(Ok(past));
+        if let Some(hold) = self.hold.as_ref().filter(|h| h.state.load(Ordering::Acquire) == HOLDING) {
+            let mut held = hold.held.lock();
+            while !held.bytes.is_empty() {
+                let mut slices = Vec::with_capacity(bufs.len() + 1);
+                slices.push(IoSlice::new(&held.bytes));
+                slices.extend(bufs.iter().map(|b| IoSlice::new(b)));
+                let n = ready!(Pin::new(&mut self.tcp).poll_write_vectored(cx, &slices))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                if n < held.bytes.len() {
+                    held.bytes.drain(..n);
+                    continue;
+                }
+                let past = n - held.bytes.len();
+                drop(held);
+                self.hold = None;
+                if past > 0 || bufs.iter().all(|b| b.is_empty()) {
+                    return Poll::Ready(Ok(past));
+                }
+                break;
             }
         }
         if bufs.iter().all(|b| b.is_empty()) {
@@ -105,6 +138,22 @@ impl HeldWrites {
             return Poll::Ready(Ok(0));
         }
         Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_write_bufs(&mut self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let first = bufs.iter().find(|b| !b.is_empty()).map(|b| &b[..]);
+        if let Some(hold) = self.active(first) {
+            let mut held = hold.held.lock();
+            if held.collecting {
+                let mut n = 0;
+                for b in bufs {
+                    held.bytes.extend_from_slice(b);
+                    n += b.len();
+                }
+                return Poll::Ready(Ok(n));
+            }
+        }
+        self.poll_write_after_held(cx, bufs)
     }
 }
 
@@ -121,13 +170,10 @@ impl AsyncRead for HeldWrites {
 impl AsyncWrite for HeldWrites {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if this.held.is_none() {
-            this.start_hold(buf);
-            if this.held.is_none() {
-                return Pin::new(&mut this.tcp).poll_write(cx, buf);
-            }
+        if this.active(Some(buf)).is_none() {
+            return Pin::new(&mut this.tcp).poll_write(cx, buf);
         }
-        this.poll_write_vectored_inner(cx, &[IoSlice::new(buf)])
+        this.poll_write_bufs(cx, &[IoSlice::new(buf)])
     }
 
     fn poll_write_vectored(
@@ -135,7 +181,7 @@ impl AsyncWrite for HeldWrites {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_inner(cx, bufs)
+        self.poll_write_bufs(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -144,8 +190,8 @@ impl AsyncWrite for HeldWrites {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if let Some(held) = &mut this.held
-            && std::mem::take(&mut held.collecting)
+        if let Some(hold) = this.active(None)
+            && std::mem::take(&mut hold.held.lock().collecting)
         {
             // hyper's flush after the `101`: its bytes wait for the first frame.
             return Poll::Ready(Ok(()));
@@ -161,37 +207,17 @@ impl AsyncWrite for HeldWrites {
     }
 }
 
-impl HeldWrites {
-    fn poll_write_vectored_inner(
-        &mut self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if self.held.is_none()
-            && let Some(first) = bufs.iter().find(|b| !b.is_empty())
-        {
-            self.start_hold(first);
-        }
-        if let Some(held) = &mut self.held
-            && held.collecting
-        {
-            let mut n = 0;
-            for b in bufs {
-                held.bytes.extend_from_slice(b);
-                n += b.len();
-            }
-            return Poll::Ready(Ok(n));
-        }
-        self.poll_write_after_held(cx, bufs)
-    }
-}
-
 impl Drop for HeldWrites {
     fn drop(&mut self) {
         // An upgrade that ended before its first frame: the `101` (and a close) still go out
         // if the socket takes them now.
-        if let Some(held) = &self.held {
-            let _ = self.tcp.try_write(&held.bytes);
+        if let Some(hold) = &self.hold
+            && hold.state.load(Ordering::Acquire) == HOLDING
+        {
+            let held = hold.held.lock();
+            if !held.bytes.is_empty() {
+                let _ = self.tcp.try_write(&held.bytes);
+            }
         }
     }
 }
@@ -234,17 +260,23 @@ mod tests {
         (got, reads)
     }
 
+    #[test]
+    fn one_word_on_top_of_the_socket() {
+        assert_eq!(size_of::<HeldWrites>(), size_of::<TcpStream>() + size_of::<usize>());
+    }
+
     #[tokio::test]
     async fn an_armed_101_leaves_with_the_next_write() {
         let (mut io, hold, mut client) = pair().await;
         hold.arm();
         io.write_all(HEAD).await.expect("write");
         io.flush().await.expect("flush");
-        assert_eq!(io.held.as_ref().map(|h| &h.bytes[..]), Some(HEAD), "held through the flush");
+        let held = io.hold.as_ref().map(|h| h.held.lock().bytes.clone());
+        assert_eq!(held.as_deref(), Some(HEAD), "held through the flush");
         io.write_all(b"\x81\x010").await.expect("write");
         let (got, reads) = read_exactly(&mut client, HEAD.len() + 3).await;
         assert_eq!((&got[..HEAD.len()], &got[HEAD.len()..], reads), (HEAD, &b"\x81\x010"[..], 1));
-        assert!(io.hold.is_none() && io.held.is_none());
+        assert!(io.hold.is_none(), "the flag goes once the 101 went");
     }
 
     #[tokio::test]
