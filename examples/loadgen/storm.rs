@@ -150,8 +150,8 @@ async fn wait_closed(ws: &mut Stream, deadline: Instant) -> bool {
 
 /// How one client came back.
 struct Back {
-    /// From the drop (the storm's start) to the CONNECT reply.
-    after: Duration,
+    /// When its CONNECT reply came.
+    at: Instant,
     /// The last attempt, from its start to the CONNECT reply.
     latency: Duration,
     attempts: u32,
@@ -161,13 +161,7 @@ struct Back {
 
 /// Reconnects as socket.io-client does after a transport closed: waits the backoff, tries,
 /// and on failure waits the next one, until `deadline`.
-async fn reconnect(
-    a: Arc<Args>,
-    i: usize,
-    old: Session,
-    dropped: Instant,
-    deadline: Instant,
-) -> Result<Back, (u32, String)> {
+async fn reconnect(a: Arc<Args>, i: usize, old: Session, deadline: Instant) -> Result<Back, (u32, String)> {
     let mut rng = Rng::new(i as u64 + 1);
     let mut attempt = 0;
     let mut last_err = String::new();
@@ -186,7 +180,7 @@ async fn reconnect(
             Ok(Ok((stream, new))) => {
                 let now = Instant::now();
                 return Ok(Back {
-                    after: now - dropped,
+                    at: now,
                     latency: now - start,
                     attempts: attempt,
                     recovered: new.sid == old.sid,
@@ -275,51 +269,47 @@ pub(crate) async fn storm(args: &Args) -> Result<Report, String> {
     // 3. The storm: every transport dropped at once, or the server restarted.
     // After a restart the server is another process: no CPU figure then.
     let cpu = CpuWindow::start(a.server_pid.filter(|_| !a.storm_restart));
-    let deadline_closed = Instant::now() + secs(a.storm_timeout);
-    let dropped;
-    let mut sessions = Vec::with_capacity(n);
+    let mut set = JoinSet::new();
+    let first_closed = Arc::new(std::sync::OnceLock::new());
+    let mut dropped = Instant::now();
     if a.storm_restart {
+        // Each client starts its backoff when it sees its own connection go, as
+        // socket.io-client does; the storm starts with the first.
         eprintln!("storm: waiting for the server to go away (restart it now)");
-        let mut set = JoinSet::new();
+        let gone_by = dropped + secs(a.storm_timeout);
         for (i, mut ws, session) in clients.drain(..) {
-            set.spawn(async move { (i, wait_closed(&mut ws, deadline_closed).await, session) });
+            let (a, first) = (a.clone(), first_closed.clone());
+            set.spawn(async move {
+                if !wait_closed(&mut ws, gone_by).await {
+                    return Err((0, "the server did not go away within --storm-timeout".to_owned()));
+                }
+                drop(ws);
+                let closed = *first.get_or_init(Instant::now);
+                let deadline = closed + secs(a.storm_timeout);
+                reconnect(a, i, session, deadline).await
+            });
         }
-        let mut first = None;
-        while let Some(r) = set.join_next().await {
-            let (i, closed, session) = r.map_err(|e| e.to_string())?;
-            if !closed {
-                return Err("the server did not go away within --storm-timeout".into());
-            }
-            first.get_or_insert_with(Instant::now);
-            sessions.push((i, session));
-        }
-        dropped = first.unwrap_or_else(Instant::now);
     } else {
-        dropped = Instant::now();
+        let deadline = dropped + secs(a.storm_timeout);
         for (i, ws, session) in clients.drain(..) {
             drop(ws);
-            sessions.push((i, session));
+            set.spawn(reconnect(a.clone(), i, session, deadline));
         }
-    }
-    let deadline = dropped + secs(a.storm_timeout);
-    let mut set = JoinSet::new();
-    for (i, session) in sessions {
-        set.spawn(reconnect(a.clone(), i, session, dropped, deadline));
     }
     let (mut after, mut latency) = (Hist::default(), Hist::default());
     let (mut back, mut recovered, mut retries, mut failed) = (0usize, 0usize, 0u64, 0usize);
     let mut last_back = Duration::ZERO;
     let mut first_failure = None;
     let mut streams = Vec::with_capacity(n);
+    let mut back_at = Vec::with_capacity(n);
     while let Some(r) = set.join_next().await {
         match r {
             Ok(Ok(b)) => {
                 back += 1;
                 recovered += usize::from(b.recovered);
                 retries += u64::from(b.attempts - 1);
-                after.record(b.after.as_micros() as u64);
+                back_at.push(b.at);
                 latency.record(b.latency.as_micros() as u64);
-                last_back = last_back.max(b.after);
                 streams.push(b.stream);
             }
             Ok(Err((attempts, e))) => {
@@ -335,6 +325,14 @@ pub(crate) async fn storm(args: &Args) -> Result<Report, String> {
     }
     let (cpu_s, cpu_json) = cpu.finish();
     drop(streams);
+    if let Some(first) = first_closed.get() {
+        dropped = *first;
+    }
+    for at in back_at {
+        let d = at.saturating_duration_since(dropped);
+        after.record(d.as_micros() as u64);
+        last_back = last_back.max(d);
+    }
     let (us, _) = per_op(cpu_s, back as u64);
     let mode = match (a.storm_restart, a.storm_recover) {
         (true, _) => "server restarted",
