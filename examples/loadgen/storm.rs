@@ -401,6 +401,42 @@ mod tests {
         assert_eq!(source(5, 1), Ipv4Addr::LOCALHOST);
     }
 
+    /// 200 clients against an in-process server with recovery (the `bcast` of the bench
+    /// contract): all come back, none fails, all recover their session.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_storm_of_200_comes_back_and_recovers() {
+        use sio_core::{Conn, Event, Handlers, RecoveryConfig, Server};
+        let handlers = Handlers::new().on("bcast", |conn: Conn, ev: Event| async move {
+            let _ = conn.namespace().emit_args("bcast", ev.raw());
+        });
+        let io = Server::builder()
+            .ns("/", handlers)
+            .connection_state_recovery(RecoveryConfig {
+                max_disconnection_duration: Duration::from_secs(60),
+                ..RecoveryConfig::default()
+            })
+            .build();
+        let listener = sio_core::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("listen");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(std::future::IntoFuture::into_future(sio_core::serve(listener, io.router::<()>())));
+        let args = Args {
+            scenario: "storm".into(),
+            target: Target { addr, path: "/socket.io/".into() },
+            conns: 200,
+            reconnect_delay: 50.0,
+            reconnect_delay_max: 200.0,
+            storm_recover: true,
+            storm_timeout: 20.0,
+            ..Args::default()
+        };
+        let (line, json) = tokio::time::timeout(Duration::from_secs(60), storm(&args))
+            .await
+            .expect("the storm in time")
+            .expect("the storm");
+        assert_eq!((json["back"].as_u64(), json["failed"].as_u64()), (Some(200), Some(0)), "{line}");
+        assert_eq!(json["recovered"].as_u64(), Some(200), "{line}");
+    }
+
     #[test]
     fn the_offset_is_the_last_argument_of_bcast() {
         assert_eq!(offset_of(r#"42["bcast","storm","17"]"#).as_deref(), Some("17"));
