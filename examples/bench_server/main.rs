@@ -57,8 +57,9 @@ async fn serve() -> std::io::Result<()> {
     }
     let io = builder.build();
     let port = switches.port.unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    // TCP_NODELAY, a header read timeout.
+    // A backlog for connection storms; TCP_NODELAY inherited by accepted sockets.
+    let listener = sio_core::listen(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+    // A header read timeout; the 101 and the open packet in one write.
     sio_core::serve(listener, io.router::<()>()).await
 }
 

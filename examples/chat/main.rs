@@ -14,7 +14,10 @@ async fn main() -> std::io::Result<()> {
     let io = examples::chat::server();
     let app = examples::chat::app(&io);
     let addr = std::env::var("CHAT_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let sock_addr =
+        tokio::net::lookup_host(&addr).await?.next().ok_or(std::io::ErrorKind::AddrNotAvailable)?;
+    // A backlog that rides out a reconnect storm, TCP_NODELAY inherited by accepted sockets.
+    let listener = sio_core::listen(sock_addr)?;
     tracing::info!("chat on http://{addr}");
     let shutdown_io = io.clone();
     // sio's serve: TCP_NODELAY (a small reply leaves at once instead of waiting on the

@@ -92,7 +92,7 @@ async fn main() -> std::io::Result<()> {
         )
         .merge(io.router());
     let port = switches.port.unwrap_or(3000);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let listener = sio_core::listen(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
     println!(
         "conformance server on http://localhost:{port} (/engine.io/ and /socket.io/){}",
         switches.describe()

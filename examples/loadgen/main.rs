@@ -15,6 +15,15 @@
 //!            connections/s                    (--conns 10000 --hold 3)
 //!   connect  connections/s, each a full handshake + namespace connect, then closed
 //!            (--concurrency 50)
+//!   storm    N WebSocket clients connected, then every transport dropped at once (the sockets
+//!            reset), all reconnecting with socket.io-client's backoff and jitter: time until
+//!            all are back, failures, retries, connect latency p50/p99 (--conns 10000
+//!            --reconnect-delay 1000 --reconnect-delay-max 5000 --randomization 0.5
+//!            --sources 4: clients spread over 127.0.0.1..4; --storm-timeout 30). --recover:
+//!            each client comes back with its pid and last offset (a `bcast` gives everyone
+//!            one; the server runs with RECOVERY_MS=N), counting the sessions recovered.
+//!            --restart: instead of dropping, wait for the server to close every connection
+//!            (kill and restart it meanwhile; run.sh's storm-restart does)
 //!   report   FILE...: a Markdown table (medians) from the --json lines of several runs
 //!
 //! common: --url http://127.0.0.1:3000[/socket.io/]  --also-url URL (more cluster nodes:
@@ -34,6 +43,7 @@ mod http1;
 mod procfs;
 mod report;
 mod scenarios;
+mod storm;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -73,6 +83,17 @@ pub(crate) struct Args {
     pub(crate) label: String,
     pub(crate) bench: String,
     pub(crate) threads: Option<usize>,
+    /// storm: loopback source addresses (127.0.0.1 ..= 127.0.0.N).
+    pub(crate) sources: u8,
+    /// storm: socket.io-client's `reconnectionDelay`, `reconnectionDelayMax` (ms) and
+    /// `randomizationFactor`.
+    pub(crate) reconnect_delay: f64,
+    pub(crate) reconnect_delay_max: f64,
+    pub(crate) randomization: f64,
+    pub(crate) storm_recover: bool,
+    pub(crate) storm_restart: bool,
+    /// storm: how long the clients have to come back (and, with --restart, the server to go).
+    pub(crate) storm_timeout: f64,
 }
 
 impl Default for Args {
@@ -109,15 +130,24 @@ impl Default for Args {
             label: String::new(),
             bench: String::new(),
             threads: None,
+            sources: 4,
+            reconnect_delay: 1000.0,
+            reconnect_delay_max: 5000.0,
+            randomization: 0.5,
+            storm_recover: false,
+            storm_restart: false,
+            storm_timeout: 30.0,
         }
     }
 }
 
-const USAGE: &str = "usage: loadgen <echo|fanout|room|conns|connect> [options] | loadgen report FILE...
+const USAGE: &str = "usage: loadgen <echo|fanout|room|conns|connect|storm> [options] | loadgen report FILE...
   --url http://127.0.0.1:PORT[/path/]  --also-url URL (another node; repeatable)  --duration S  --warmup S  --payload BYTES  --binary
   --polling-share F  --server-pid PID  --json  --label NAME  --bench NAME  --threads N
   echo: --clients N --pipeline P    fanout: --receivers N --window W | --rate MSG_PER_S --drain S
   room: --sockets N --room-size R --window W    conns: --conns N --hold S    connect: --concurrency C
+  storm: --conns N --reconnect-delay MS --reconnect-delay-max MS --randomization F --sources K
+         --storm-timeout S --recover --restart
   --connect-concurrency C  --connect-timeout S  --op-timeout S
 (see the module documentation of examples/loadgen/main.rs)";
 
@@ -174,6 +204,13 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
             "--op-timeout" => a.op_timeout = num(&k, it.next())?,
             "--server-pid" => a.server_pid = Some(num(&k, it.next())?),
             "--threads" => a.threads = Some(num(&k, it.next())?),
+            "--sources" => a.sources = num(&k, it.next())?,
+            "--reconnect-delay" => a.reconnect_delay = num(&k, it.next())?,
+            "--reconnect-delay-max" => a.reconnect_delay_max = num(&k, it.next())?,
+            "--randomization" => a.randomization = num(&k, it.next())?,
+            "--recover" => a.storm_recover = true,
+            "--restart" => a.storm_restart = true,
+            "--storm-timeout" => a.storm_timeout = num(&k, it.next())?,
             "--json" => a.json = true,
             "--label" => a.label = it.next().ok_or("--label needs a value")?,
             "--bench" => a.bench = it.next().ok_or("--bench needs a value")?,
@@ -201,6 +238,16 @@ fn parse_args(argv: Vec<String>) -> Result<Args, String> {
     if a.hold < 0.0 || a.drain < 0.0 || a.rate < 0.0 || a.hold > 3600.0 || a.drain > 60.0 {
         return Err("--hold, --drain and --rate must be non-negative (hold ≤ 3600 s, drain ≤ 60 s)".into());
     }
+    if a.sources == 0
+        || !(0.0..=1.0).contains(&a.randomization)
+        || a.reconnect_delay < 0.0
+        || a.reconnect_delay_max < a.reconnect_delay
+        || !positive(a.storm_timeout)
+    {
+        return Err("--sources must be positive, --randomization in [0, 1], \
+                    0 ≤ --reconnect-delay ≤ --reconnect-delay-max, --storm-timeout positive"
+            .into());
+    }
     Ok(a)
 }
 
@@ -217,6 +264,7 @@ fn time_limit(a: &Args) -> Duration {
             "fanout" => connects(a.receivers + 1),
             "room" => connects(a.sockets + 1),
             "conns" => connects(a.conns) + 10.0,
+            "storm" => connects(a.conns) + 2.0 * a.storm_timeout + 10.0,
             _ => a.connect_timeout,
         }
         + 30.0;
@@ -249,7 +297,7 @@ fn main() {
         }
     }
     let fds = 2 * match args.scenario.as_str() {
-        "conns" => args.conns,
+        "conns" | "storm" => args.conns,
         "room" => args.sockets,
         "fanout" => args.receivers,
         "echo" => args.clients,

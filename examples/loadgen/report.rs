@@ -111,6 +111,32 @@ pub(crate) fn print(files: &[String]) -> Result<(), String> {
             us(k.med("server_cpu_us_per_connection")),
         );
     }
+    let storms: Vec<(&String, &String, &Runs<'_>)> = order
+        .iter()
+        .flat_map(|label| {
+            by[label].iter().filter(|(b, _)| b.starts_with("storm")).map(move |(b, r)| (label, b, r))
+        })
+        .collect();
+    if !storms.is_empty() {
+        println!();
+        println!(
+            "| server | storm | all back after s | failed | retries | back after p99 ms | connect p50 / p99 ms | recovered | CPU µs/conn |"
+        );
+        println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (label, bench, r) in storms {
+            println!(
+                "| {label} | {bench} | {} | {} | {} | {} | {} / {} | {} | {} |",
+                r.med("time_to_all_back_s").map_or("–".into(), |s| format!("{s:.2}")),
+                int(r.med("failed")),
+                int(r.med("retries")),
+                ms(r.med("back_after_us.p99")),
+                ms(r.med("connect_latency_us.p50")),
+                ms(r.med("connect_latency_us.p99")),
+                int(r.med("recovered")),
+                us(r.med("server_cpu_us_per_connection")),
+            );
+        }
+    }
     println!();
     println!(
         "Medians of {reps} run(s) per cell. CPU = server user+system time per operation inside the measured window (from /proc/PID/stat)."

@@ -23,7 +23,10 @@ usage: examples/loadgen/run.sh [-s NAME=CMD]... [-S LIST] [-r N] [-d SECS] [-o D
                command (it is exec'd, so its PID is the server's) and reads the port from
                $PORT. NAME=DEFAULT is sio's examples/bench_server. Default: sio=DEFAULT.
   -S LIST      scenarios, comma-separated (default: echo-p16,fanout,conns,connect; also
-               known: echo, echo-polling, room)
+               known: echo, echo-polling, room, storm, storm-recover, storm-restart).
+               storm-recover starts the server with RECOVERY_MS=$LOADGEN_RECOVERY_MS
+               (default 120000); storm-restart kills the server once all clients are
+               connected and starts a new one on the same port.
   -r N         repetitions (default 3)
   -d SECS      measured seconds per run (default 10; conns holds 3 s)
   -o DIR       output directory (default target/loadgen/<stamp>)
@@ -45,6 +48,9 @@ declare -A ARGS=(
   [room]="room --sockets 10000 --room-size 100 --window 32 --payload 64"
   [conns]="conns --conns 10000 --hold 3"
   [connect]="connect --concurrency 50"
+  [storm]="storm --conns 10000"
+  [storm-recover]="storm --conns 10000 --recover"
+  [storm-restart]="storm --conns 10000 --restart"
 )
 
 NAMES=() CMDS=() LIST="echo-p16,fanout,conns,connect" REPS=3 DUR=10 OUT="" BUILD=1
@@ -112,20 +118,40 @@ trap stop_server EXIT
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# start_server NAME CMD SCENARIO: on $PORT, pinned; sets SERVER_PID.
+start_server() {
+  local env=()
+  [[ $3 == storm-recover ]] && env=(env "RECOVERY_MS=${LOADGEN_RECOVERY_MS:-120000}")
+  PORT=$PORT taskset -c "$SERVER_CPU" "${env[@]}" bash -c "exec $2" >>"$OUT/server-$1.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
+  port_open "$PORT" || { note "$1 did not listen on $PORT"; stop_server; return 1; }
+}
+
 for rep in $(seq "$REPS"); do
   for s in "${SCENARIOS[@]}"; do
     for i in "${!NAMES[@]}"; do
       name=${NAMES[$i]} cmd=${CMDS[$i]}
       while port_open "$PORT"; do PORT=$((PORT + 1)); done
-      PORT=$PORT taskset -c "$SERVER_CPU" bash -c "exec $cmd" >>"$OUT/server-$name.log" 2>&1 &
-      SERVER_PID=$!
-      for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
-      port_open "$PORT" || { note "$name did not listen on $PORT"; stop_server; continue; }
+      start_server "$name" "$cmd" "$s" || continue
       note "rep $rep: $s against $name (pid $SERVER_PID, port $PORT)"
+      lines=$(wc -l <"$OUT/loadgen.log" 2>/dev/null || echo 0)
       # shellcheck disable=SC2086
       taskset -c "$LOAD_CPU" timeout 600 "$LOADGEN" ${ARGS[$s]} --duration "$DUR" \
         --url "http://127.0.0.1:$PORT" --server-pid "$SERVER_PID" --label "$name" --bench "$s" --json \
-        >>"$RESULTS" 2>>"$OUT/loadgen.log" || note "loadgen failed ($s, $name): see $OUT/loadgen.log"
+        >>"$RESULTS" 2>>"$OUT/loadgen.log" &
+      load=$!
+      if [[ $s == storm-restart ]]; then
+        # Once every client is connected, the server goes and a new one comes on the same port.
+        for _ in $(seq 1200); do
+          tail -n +"$((lines + 1))" "$OUT/loadgen.log" 2>/dev/null | grep -q "restart it now" && break
+          kill -0 "$load" 2>/dev/null || break
+          sleep 0.1
+        done
+        stop_server
+        start_server "$name" "$cmd" "$s" || note "$name did not come back on $PORT"
+      fi
+      wait "$load" || note "loadgen failed ($s, $name): see $OUT/loadgen.log"
       tail -n 1 "$OUT/loadgen.log" >&2
       stop_server
       PORT=$((PORT + 1))

@@ -18,7 +18,7 @@ use crate::client::{Client, In, Out, Target, to_ws};
 use crate::hist::Hist;
 use crate::procfs::{self, CpuWindow, ServerCpu};
 
-type Report = (String, serde_json::Value);
+pub(crate) type Report = (String, serde_json::Value);
 
 /// Runs the scenario `args.scenario`.
 pub(crate) async fn run(args: &Args) -> Result<Report, String> {
@@ -28,15 +28,16 @@ pub(crate) async fn run(args: &Args) -> Result<Report, String> {
         "room" => fanout(args, true).await,
         "conns" => conns(args).await,
         "connect" => connect_rate(args).await,
+        "storm" => crate::storm::storm(args).await,
         other => Err(format!("unknown scenario {other}")),
     }
 }
 
-fn secs(s: f64) -> Duration {
+pub(crate) fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
-fn round(x: f64, digits: i32) -> f64 {
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
     let m = 10f64.powi(digits);
     (x * m).round() / m
 }
@@ -141,7 +142,7 @@ fn cpu_sampler(
     })
 }
 
-fn per_op(cpu: Option<ServerCpu>, ops: u64) -> (Option<f64>, Option<f64>) {
+pub(crate) fn per_op(cpu: Option<ServerCpu>, ops: u64) -> (Option<f64>, Option<f64>) {
     match cpu {
         Some(c) if ops > 0 => {
             (Some(round(c.total * 1e6 / ops as f64, 3)), Some(round(c.user * 1e6 / ops as f64, 3)))
@@ -150,7 +151,7 @@ fn per_op(cpu: Option<ServerCpu>, ops: u64) -> (Option<f64>, Option<f64>) {
     }
 }
 
-fn ms(us: u64) -> f64 {
+pub(crate) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 

@@ -25,7 +25,7 @@ pub use engine::{Cors, HttpCompression, PerMessageDeflate, SameSite, SessionCook
 pub use protocol::EncodeError;
 pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;
-pub use serve::{Serve, serve};
+pub use serve::{LISTEN_BACKLOG, Serve, listen, serve};
 pub use server::{
     AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
     ConnectError, DisconnectReason, EmitError, Event, EventAck, EventCtx, EventError, Extensions,

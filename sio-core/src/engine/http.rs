@@ -187,6 +187,8 @@ async fn route<H: EngineHandler>(
     body: Body,
 ) -> Response<Body> {
     let cfg = &engine.config;
+    // Taken out, so a handshake kept for a session does not keep it.
+    let hold = parts.extensions.remove::<crate::serve::WriteHold>();
     let query_str = parts.uri.query().unwrap_or("");
     let query = Query::parse(query_str);
     let upgrade = is_upgrade_request(&parts.headers);
@@ -330,6 +332,12 @@ async fn route<H: EngineHandler>(
         TransportKind::WebSocket => match accept_websocket(&mut parts, cfg) {
             Ok((mut resp, on_upgrade)) => {
                 add_upgrade_headers(cfg, &mut resp, &parts, true);
+                // The open packet follows at once: under `sio_core::serve` it leaves in the
+                // 101's write. (Not for an upgrade of a polling session, whose client speaks
+                // first.)
+                if let Some(hold) = hold {
+                    hold.arm();
+                }
                 detach_head(&mut parts);
                 // Only small values are captured: what a future captures stays in its task for
                 // the connection's whole life, while locals that end before the session runs

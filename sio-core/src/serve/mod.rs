@@ -17,6 +17,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_service::Service;
 
+mod held;
+mod listen;
+
+use held::HeldWrites;
+pub(crate) use held::WriteHold;
+pub use listen::{LISTEN_BACKLOG, listen};
+
 /// Default [`Serve::header_read_timeout`]: Node's `server.headersTimeout`.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -32,7 +39,11 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 ///   after the [header read timeout](Serve::header_read_timeout) (60 s, Node's
 ///   `headersTimeout`); the same bound applies to an idle keep-alive connection between two
 ///   requests;
-/// - accepted sockets get `TCP_NODELAY` (small replies do not wait on the peer's delayed ACK);
+/// - accepted sockets get `TCP_NODELAY` (small replies do not wait on the peer's delayed ACK;
+///   inherited from the listener where [`listen`] set it on Linux, else set per connection);
+/// - a direct WebSocket connection gets hyper's `101 Switching Protocols` and the Engine.IO
+///   open packet in one write, so the client reads (and wakes) once; with a listener served
+///   by `axum::serve` or your own accept loop they leave in two writes;
 /// - every request carries axum's `ConnectInfo<SocketAddr>`, so
 ///   [`Handshake::address`](crate::Handshake::address) is known without
 ///   `into_make_service_with_connect_info`.
@@ -43,7 +54,7 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 ///
 /// # async fn run() -> std::io::Result<()> {
 /// let io = Server::builder().ns("/", Handlers::new()).build();
-/// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+/// let listener = sio_core::listen("0.0.0.0:3000".parse().unwrap())?;
 /// let app = axum::Router::new().merge(io.router());
 /// sio_core::serve(listener, app)
 ///     .with_graceful_shutdown(async move {
@@ -120,6 +131,7 @@ where
         builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
         // Connections hold a receiver: `closed()` on the sender tells when all are gone.
         let (stop_tx, stop_rx) = watch::channel(false);
+        let nodelay_inherited = listen::accepted_inherit_nodelay(&listener);
         loop {
             let (tcp, remote) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -131,9 +143,12 @@ where
                 },
                 () = &mut signal => break,
             };
-            let _ = tcp.set_nodelay(true);
-            let svc = ConnService { app: app.clone(), remote };
-            let conn = builder.serve_connection(TokioIo::new(tcp), svc).with_upgrades();
+            if !nodelay_inherited {
+                let _ = tcp.set_nodelay(true);
+            }
+            let (io, hold) = HeldWrites::new(tcp);
+            let svc = ConnService { app: app.clone(), remote, hold };
+            let conn = builder.serve_connection(TokioIo::new(io), svc).with_upgrades();
             let mut stop = stop_rx.clone();
             tokio::spawn(async move {
                 let mut conn = std::pin::pin!(conn);
@@ -186,11 +201,13 @@ async fn accept_failed(e: io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// The app for one connection, each request tagged with the peer's address.
+/// The app for one connection, each request tagged with the peer's address and the
+/// connection's [`WriteHold`].
 #[derive(Clone)]
 struct ConnService<S> {
     app: S,
     remote: SocketAddr,
+    hold: WriteHold,
 }
 
 impl<S> hyper::service::Service<Request<Incoming>> for ConnService<S>
@@ -205,6 +222,7 @@ where
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(ConnectInfo(self.remote));
+        req.extensions_mut().insert(self.hold.clone());
         let mut app = self.app.clone();
         Box::pin(async move {
             std::future::poll_fn(|cx| app.poll_ready(cx)).await?;
