@@ -71,8 +71,17 @@ pub fn reply_empty(ack: Option<AckSender>) {
 /// Arguments that did not deserialize: the handler is not called; a client that asked for an
 /// ack gets the error ack, the error hook gets `HandlerError::InvalidArgs`; the connection
 /// stays.
-pub async fn bad_args(conn: &Conn, event: &mut Event, name: &str, error: serde_json::Error) {
-    crate::server::dispatch::invalid_args(conn, event, name, error).await;
+///
+/// Boxed: an event's future keeps a pointer for this rare path, not its state (which would
+/// make every event's future, and its allocation, larger).
+pub fn bad_args(
+    conn: &Conn,
+    event: &mut Event,
+    name: &str,
+    error: serde_json::Error,
+) -> crate::engine::BoxFuture {
+    let (conn, ack, name) = (conn.clone(), event.take_ack(), name.to_owned());
+    Box::pin(async move { crate::server::dispatch::invalid_args(&conn, ack, &name, error).await })
 }
 
 /// What an `#[event(err_is_error)]` handler may return: `Result<T, E>` whose `Ok` is the ack
@@ -100,8 +109,16 @@ impl<T, E: IntoEventError> Fallible for Result<T, E> {
 }
 
 /// An `#[event(err_is_error)]` handler returned `Err`: the error ack, the error hook.
-pub async fn failed(conn: &Conn, ack: Option<AckSender>, name: &str, error: impl IntoEventError) {
-    crate::server::dispatch::failed(conn, ack, name, error.into_event_error()).await;
+///
+/// Boxed, as [`bad_args`].
+pub fn failed(
+    conn: &Conn,
+    ack: Option<AckSender>,
+    name: &str,
+    error: impl IntoEventError,
+) -> crate::engine::BoxFuture {
+    let (conn, name, error) = (conn.clone(), name.to_owned(), error.into_event_error());
+    Box::pin(async move { crate::server::dispatch::failed(&conn, ack, &name, error).await })
 }
 
 /// What a `#[middleware]` may return: `()` lets every event through, `Result<(), E>` refuses

@@ -86,9 +86,9 @@ fn panicked(
 }
 
 /// The arguments did not decode for a `#[namespace]` handler.
-pub(crate) async fn invalid_args(conn: &Conn, event: &mut Event, name: &str, error: serde_json::Error) {
+pub(crate) async fn invalid_args(conn: &Conn, ack: Option<AckSender>, name: &str, error: serde_json::Error) {
     let error = HandlerError::InvalidArgs { event: name.to_owned(), error };
-    if let Some(ack) = event.take_ack() {
+    if let Some(ack) = ack {
         error_ack(ack, &error);
     }
     report(conn, error).await;
