@@ -7,6 +7,56 @@ use serde::Serialize;
 
 use crate::protocol::EncodeError;
 
+/// The API [`ConnectError`] and [`EventError`] share: a message the client reads as
+/// `err.message`, optional data as `err.data`.
+macro_rules! refusal {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            #[doc = concat!($what, " with a message (`err.message` on the client).")]
+            pub fn new(message: impl Into<String>) -> Self {
+                Self { message: message.into(), data: None }
+            }
+
+            /// Adds `data` (`err.data` on the client). A value that does not serialize is left out.
+            #[must_use]
+            pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> Self {
+                self.data = serde_json::to_value(data).ok();
+                self
+            }
+
+            /// The message.
+            pub fn message(&self) -> &str {
+                &self.message
+            }
+
+            /// The data, if any.
+            pub fn data(&self) -> Option<&serde_json::Value> {
+                self.data.as_ref()
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.message)
+            }
+        }
+
+        impl std::error::Error for $ty {}
+
+        impl From<String> for $ty {
+            fn from(message: String) -> Self {
+                $ty::new(message)
+            }
+        }
+
+        impl From<&str> for $ty {
+            fn from(message: &str) -> Self {
+                $ty::new(message)
+            }
+        }
+    };
+}
+
 /// Why an emit failed.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -62,49 +112,7 @@ pub struct ConnectError {
     data: Option<serde_json::Value>,
 }
 
-impl ConnectError {
-    /// A refusal with a message (`err.message` on the client).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), data: None }
-    }
-
-    /// Adds `data` (`err.data` on the client). A value that does not serialize is left out.
-    #[must_use]
-    pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> Self {
-        self.data = serde_json::to_value(data).ok();
-        self
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The data, if any.
-    pub fn data(&self) -> Option<&serde_json::Value> {
-        self.data.as_ref()
-    }
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-impl From<String> for ConnectError {
-    fn from(message: String) -> Self {
-        ConnectError::new(message)
-    }
-}
-
-impl From<&str> for ConnectError {
-    fn from(message: &str) -> Self {
-        ConnectError::new(message)
-    }
-}
+refusal!(ConnectError, "A refusal");
 
 /// What a `#[connect]` handler's error becomes: the refusal the client receives.
 ///
@@ -154,55 +162,15 @@ pub struct EventError {
     data: Option<serde_json::Value>,
 }
 
+refusal!(EventError, "An error");
+
 impl EventError {
-    /// An error with a message (`err.message` on the client).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), data: None }
-    }
-
-    /// Adds `data` (`err.data` on the client). A value that does not serialize is left out.
-    #[must_use]
-    pub fn with_data<T: Serialize + ?Sized>(mut self, data: &T) -> Self {
-        self.data = serde_json::to_value(data).ok();
-        self
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The data, if any.
-    pub fn data(&self) -> Option<&serde_json::Value> {
-        self.data.as_ref()
-    }
-
     /// `{"message": .., "data": ..}`, as the client receives it.
     pub(crate) fn to_json(&self) -> serde_json::Value {
         match &self.data {
             Some(d) => serde_json::json!({ "message": self.message, "data": d }),
             None => serde_json::json!({ "message": self.message }),
         }
-    }
-}
-
-impl fmt::Display for EventError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for EventError {}
-
-impl From<String> for EventError {
-    fn from(message: String) -> Self {
-        EventError::new(message)
-    }
-}
-
-impl From<&str> for EventError {
-    fn from(message: &str) -> Self {
-        EventError::new(message)
     }
 }
 
