@@ -21,6 +21,21 @@ use crate::http1::HttpConn;
 
 pub(crate) type WsStream = WebSocketStream<TcpStream>;
 
+/// The WebSocket handshake on a connected `tcp` (no Nagle; reset, not closed, when dropped),
+/// up to the Engine.IO open packet.
+pub(crate) async fn ws_open(target: &Target, tcp: TcpStream) -> io::Result<WsStream> {
+    tcp.set_nodelay(true)?;
+    tcp.set_zero_linger()?;
+    let url = format!("ws://{}{}?EIO=4&transport=websocket", target.addr, target.path);
+    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_config()))
+        .await
+        .map_err(|e| err(format!("websocket handshake: {e}")))?;
+    match ws.next().await {
+        Some(Ok(Ws::Text(t))) if t.starts_with('0') => Ok(ws),
+        other => Err(err(format!("expected the open packet, got {other:?}"))),
+    }
+}
+
 /// Where the server is.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
@@ -96,17 +111,7 @@ impl Client {
     }
 
     async fn connect_ws(target: &Target) -> io::Result<Client> {
-        let tcp = TcpStream::connect(target.addr).await?;
-        tcp.set_nodelay(true)?;
-        tcp.set_zero_linger()?;
-        let url = format!("ws://{}{}?EIO=4&transport=websocket", target.addr, target.path);
-        let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_config()))
-            .await
-            .map_err(|e| err(format!("websocket handshake: {e}")))?;
-        match ws.next().await {
-            Some(Ok(Ws::Text(t))) if t.starts_with('0') => {}
-            other => return Err(err(format!("expected the open packet, got {other:?}"))),
-        }
+        let mut ws = ws_open(target, TcpStream::connect(target.addr).await?).await?;
         ws.send(Ws::Text(Utf8Bytes::from_static("40"))).await.map_err(|e| err(e.to_string()))?;
         let mut client = Client::Ws(Box::new(ws));
         client.await_connect().await?;

@@ -18,7 +18,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Message as Ws, Utf8Bytes};
 
 use crate::Args;
-use crate::client::{Target, ws_config};
+use crate::client::{Target, ws_open};
 use crate::hist::Hist;
 use crate::procfs::CpuWindow;
 use crate::scenarios::{Report, ms, per_op, round, secs};
@@ -79,18 +79,8 @@ async fn connect(
 ) -> io::Result<(Stream, Session)> {
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((from, 0)))?;
-    let tcp = socket.connect(target.addr).await?;
-    tcp.set_nodelay(true)?;
     // Dropped, the socket is reset: no close handshake, no TIME_WAIT (the storm's "drop").
-    tcp.set_zero_linger()?;
-    let url = format!("ws://{}{}?EIO=4&transport=websocket", target.addr, target.path);
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(ws_config()))
-        .await
-        .map_err(|e| err(format!("websocket handshake: {e}")))?;
-    match ws.next().await {
-        Some(Ok(Ws::Text(t))) if t.starts_with('0') => {}
-        other => return Err(err(format!("expected the open packet, got {other:?}"))),
-    }
+    let mut ws = ws_open(target, socket.connect(target.addr).await?).await?;
     let connect = match recover {
         Some(Session { pid: Some(pid), offset: Some(offset), .. }) => {
             format!("40{}", json!({ "pid": pid, "offset": offset }))
