@@ -65,8 +65,8 @@ pub struct Outgoing {
 }
 
 /// What the server sends to clients of `/chat`.
-#[derive(Debug, ServerEvents)]
-#[events(rename_all = "kebab-case")]
+#[server_events(rename_all = "kebab-case")]
+#[derive(Debug)]
 pub enum ChatEvent {
     /// Every room with its member count (sent to everyone when it changes).
     Rooms(Vec<RoomInfo>),
@@ -130,7 +130,7 @@ fn publish_rooms(conn: &Conn<ChatEvent>) {
 }
 
 /// The `/chat` namespace.
-#[namespace("/chat", emits = ChatEvent)]
+#[namespace("/chat", emits = ChatEvent, rename_all = "kebab-case")]
 impl Chat {
     /// Takes a nickname from the auth payload; refuses empty or taken ones.
     #[connect]

@@ -4,12 +4,16 @@
 use std::fmt;
 
 use serde::Serialize;
+use ts_rs::TS;
+
+use crate::schema::{ArgSchema, TypeRef};
 
 pub use serde;
 pub use serde_json;
 
 use crate::{
-    AckSender, Conn, ConnectError, Event, EventError, IntoConnectError, IntoEventError, RawArgs, Untyped,
+    AckSender, Conn, ConnectError, DisconnectReason, Event, EventError, HandlerError, Handshake,
+    IntoConnectError, IntoEventError, RawArgs, Untyped,
 };
 
 /// The namespace's typed handle from the untyped one (the type comes from the parameter).
@@ -173,8 +177,241 @@ pub fn bad_auth(error: &dyn fmt::Display) -> ConnectError {
     ConnectError::new(format!("invalid auth payload: {error}"))
 }
 
-/// Checks, with the span of the user's type, that an event argument can be deserialized.
-pub fn assert_arg<T: serde::de::DeserializeOwned>() {}
+/// A type with a TypeScript side: what the typings need of every payload type. Implemented
+/// for every `TS` type; it exists for its error message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no TypeScript type",
+    label = "every type that travels in an event needs one, for the typings",
+    note = "derive it: `#[derive(TS)]` (with `use sio_core::TS;` or `use sio_core::prelude::*;`)"
+)]
+pub trait Typed: TS<OptionInnerType: TS + 'static> + 'static {}
 
-/// Checks, with the span of the user's type, that a return value can be serialized.
-pub fn assert_ack<T: Serialize>() {}
+impl<T: TS<OptionInnerType: TS + 'static> + ?Sized + 'static> Typed for T {}
+
+/// A type the server can send (server event arguments, ack replies). Implemented for every
+/// `Serialize` type; it exists for its error message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent to clients: it is not `Serialize`",
+    label = "a server event's arguments are serialized",
+    note = "derive it: `#[derive(serde::Serialize)]`"
+)]
+pub trait Outgoing: Serialize {}
+
+impl<T: Serialize + ?Sized> Outgoing for T {}
+
+/// A type the server can receive (event arguments, auth, a client's ack). Implemented for
+/// every `DeserializeOwned` type; it exists for its error message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be received from clients: it is not `Deserialize`",
+    label = "what a client sends is deserialized into this type",
+    note = "derive it: `#[derive(serde::Deserialize)]` (borrowed types such as `&str` are not supported: use `String`)"
+)]
+pub trait Incoming: serde::de::DeserializeOwned {}
+
+impl<T: serde::de::DeserializeOwned> Incoming for T {}
+
+/// The schema side of a type, through [`Typed`] (so a missing `TS` is reported by its hint).
+pub fn type_ref<T: Typed + ?Sized>(written: &'static str) -> TypeRef {
+    TypeRef::of::<T>(written)
+}
+
+/// Checks, with the span of the user's type, that a server event's argument can be sent (the
+/// schema checks that it is typed).
+pub fn assert_server_arg<T: Outgoing + ?Sized>() {}
+
+/// Checks, with the span of the user's type, that a client's ack reply can be received (the
+/// schema checks that it is typed).
+pub fn assert_ack_reply<T: Incoming>() {}
+
+/// What `#[namespace]` hands to the extraction of an event handler's parameters.
+pub struct EventParts<'a, 'c> {
+    conn: &'a Conn,
+    args: &'a mut crate::protocol::ArgCursor<'c>,
+}
+
+impl<'a, 'c> EventParts<'a, 'c> {
+    /// The socket and the event's arguments.
+    pub fn new(conn: &'a Conn, args: &'a mut crate::protocol::ArgCursor<'c>) -> Self {
+        Self { conn, args }
+    }
+}
+
+impl fmt::Debug for EventParts<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventParts").finish_non_exhaustive()
+    }
+}
+
+/// A parameter of an `#[event]` handler, by its type: the socket (`Conn`, `Conn<E>`), its
+/// `Handshake`, the remaining arguments (`RawArgs`), or the next argument (any `Deserialize`
+/// + `TS` type). A type alias is what it names.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of an `#[event]` handler",
+    label = "neither an event argument nor an injected parameter",
+    note = "an event argument is `Deserialize` and `TS`: `#[derive(Deserialize, TS)]`; injected parameters are `Conn`, `Handshake`, `&Extensions`, and `RawArgs` (the remaining arguments, last)"
+)]
+pub trait EventParam: Sized {
+    /// Takes the parameter from the socket or the next argument.
+    ///
+    /// # Errors
+    /// When the argument does not deserialize.
+    fn extract(parts: &mut EventParts<'_, '_>) -> Result<Self, serde_json::Error>;
+    /// The argument's schema; `None` for injected parameters.
+    fn schema(name: &'static str, written: &'static str) -> Option<ArgSchema>;
+}
+
+impl<T: Incoming + Typed> EventParam for T {
+    fn extract(parts: &mut EventParts<'_, '_>) -> Result<Self, serde_json::Error> {
+        parts.args.next::<T>()
+    }
+    fn schema(name: &'static str, written: &'static str) -> Option<ArgSchema> {
+        let ty = type_ref::<T>(written);
+        Some(ArgSchema { name, optional: ty.is_option(), ty, rest: false })
+    }
+}
+
+impl EventParam for RawArgs {
+    fn extract(parts: &mut EventParts<'_, '_>) -> Result<Self, serde_json::Error> {
+        parts.args.rest()
+    }
+    fn schema(name: &'static str, written: &'static str) -> Option<ArgSchema> {
+        Some(ArgSchema { name, ty: type_ref::<RawArgs>(written), optional: false, rest: true })
+    }
+}
+
+impl<E> EventParam for Conn<E> {
+    fn extract(parts: &mut EventParts<'_, '_>) -> Result<Self, serde_json::Error> {
+        Ok(typed(parts.conn.clone()))
+    }
+    fn schema(_: &'static str, _: &'static str) -> Option<ArgSchema> {
+        None
+    }
+}
+
+impl EventParam for Handshake {
+    fn extract(parts: &mut EventParts<'_, '_>) -> Result<Self, serde_json::Error> {
+        Ok(parts.conn.handshake().clone())
+    }
+    fn schema(_: &'static str, _: &'static str) -> Option<ArgSchema> {
+        None
+    }
+}
+
+/// A parameter of a `#[connect]` handler, by its type: `Conn`, `Handshake`, or the auth
+/// payload (any `Deserialize` + `TS` type; `Option<T>` when it may be absent).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of a `#[connect]` handler",
+    label = "neither the auth payload nor an injected parameter",
+    note = "the auth payload is `Deserialize` and `TS`: `#[derive(Deserialize, TS)]`; injected parameters are `Conn` and `Handshake`"
+)]
+pub trait ConnectParam: Sized {
+    /// Takes the parameter from the socket or its auth payload.
+    ///
+    /// # Errors
+    /// When the auth payload does not deserialize.
+    fn extract(conn: &Conn) -> Result<Self, serde_json::Error>;
+    /// The auth payload's type; `None` for injected parameters.
+    fn auth(written: &'static str) -> Option<TypeRef>;
+}
+
+impl<T: Incoming + Typed> ConnectParam for T {
+    fn extract(conn: &Conn) -> Result<Self, serde_json::Error> {
+        conn.auth::<T>()
+    }
+    fn auth(written: &'static str) -> Option<TypeRef> {
+        Some(type_ref::<T>(written))
+    }
+}
+
+/// A parameter of a `#[disconnecting]` or `#[disconnect]` handler, by its type: `Conn`,
+/// `Handshake`, `DisconnectReason`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of a `#[disconnecting]` or `#[disconnect]` handler",
+    label = "these handlers take `Conn`, `Handshake` and `DisconnectReason` only"
+)]
+pub trait LeaveParam {
+    /// Takes the parameter.
+    fn extract(conn: &Conn, reason: DisconnectReason) -> Self;
+}
+
+impl LeaveParam for DisconnectReason {
+    fn extract(_: &Conn, reason: DisconnectReason) -> Self {
+        reason
+    }
+}
+
+/// A parameter of a `#[middleware]` or `#[any_outgoing]` hook taken from the socket, by its
+/// type: `Conn`, `Handshake`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of this hook",
+    label = "`#[middleware]` takes `Conn`, `Handshake` and `&EventCtx`; `#[any_outgoing]` takes `Conn`, `Handshake`, `&str` and `&RawArgs`"
+)]
+pub trait HookParam {
+    /// Takes the parameter.
+    fn extract(conn: &Conn) -> Self;
+}
+
+/// A parameter of an `#[error]` hook, by its type: `Conn`, `Handshake`, `HandlerError`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of an `#[error]` hook",
+    label = "`#[error]` takes `Conn`, `Handshake` and `HandlerError`"
+)]
+pub trait ErrorParam: Sized {
+    /// Takes the parameter (the error once; `None` for a second `HandlerError`).
+    fn extract(conn: &Conn, error: &mut Option<HandlerError>) -> Option<Self>;
+}
+
+impl ErrorParam for HandlerError {
+    fn extract(_: &Conn, error: &mut Option<HandlerError>) -> Option<Self> {
+        error.take()
+    }
+}
+
+/// The socket-side parameters every handler may take: `Conn<E>` (any `E`; the namespace's
+/// own is checked where it is used) and `Handshake`.
+macro_rules! socket_params {
+    ($([$($g:ident)?] $ty:ty => $get:expr),* $(,)?) => {$(
+        impl<$($g)?> ConnectParam for $ty {
+            fn extract(conn: &Conn) -> Result<Self, serde_json::Error> {
+                let get: fn(&Conn) -> Self = $get;
+                Ok(get(conn))
+            }
+            fn auth(_: &'static str) -> Option<TypeRef> {
+                None
+            }
+        }
+        impl<$($g)?> LeaveParam for $ty {
+            fn extract(conn: &Conn, _: DisconnectReason) -> Self {
+                let get: fn(&Conn) -> Self = $get;
+                get(conn)
+            }
+        }
+        impl<$($g)?> HookParam for $ty {
+            fn extract(conn: &Conn) -> Self {
+                let get: fn(&Conn) -> Self = $get;
+                get(conn)
+            }
+        }
+        impl<$($g)?> ErrorParam for $ty {
+            fn extract(conn: &Conn, _: &mut Option<HandlerError>) -> Option<Self> {
+                let get: fn(&Conn) -> Self = $get;
+                Some(get(conn))
+            }
+        }
+    )*};
+}
+
+socket_params! {
+    [E] Conn<E> => |c| typed(c.clone()),
+    [] Handshake => |c| c.handshake().clone(),
+}
+
+/// The schemas of an event's arguments (its parameters that are arguments, in order).
+pub fn event_args<const N: usize>(params: [Option<ArgSchema>; N]) -> Vec<ArgSchema> {
+    params.into_iter().flatten().collect()
+}
+
+/// The auth type of a `#[connect]` handler (its first parameter that is no injected one).
+pub fn auth_type<const N: usize>(params: [Option<TypeRef>; N]) -> Option<TypeRef> {
+    params.into_iter().flatten().next()
+}

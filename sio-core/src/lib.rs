@@ -27,15 +27,15 @@ pub use protocol::{Binary, FromArgs, Parser, RawArgs, ToArgs};
 pub use room::Room;
 pub use serve::{LISTEN_BACKLOG, Serve, listen, serve};
 pub use server::{
-    AckError, AckFuture, AckReplies, AckReply, AckSender, BroadcastOperator, Conn, ConnOperator,
-    ConnectError, DisconnectReason, EmitError, Event, EventAck, EventCtx, EventError, Extensions,
+    AckError, AckEvent, AckFuture, AckReplies, AckReply, AckSender, Ask, BroadcastOperator, Conn,
+    ConnOperator, ConnectError, DisconnectReason, EmitError, Event, EventCtx, EventError, Extensions,
     HandlerError, Handlers, Handshake, IntoConnectError, IntoEventError, Middleware, NamespaceHandler,
-    NamespaceStats, NsHandle, RecoveryConfig, RemoteSocket, Server, ServerBuilder, ServerEvents, ServerStats,
-    TypedNamespace, TypedReplies, Untyped, middleware,
+    NamespaceStats, NsHandle, PlainEvent, RecoveryConfig, RemoteSocket, Server, ServerBuilder, ServerEvents,
+    ServerStats, TypedNamespace, TypedReplies, Untyped, middleware,
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;
-pub use sio_macros::{ServerEvents, namespace};
+pub use sio_macros::{namespace, server_events};
 /// The TypeScript side of payload types: derive it (`#[derive(TS)]`, from the `ts-rs` crate)
 /// on every type used in events, acks and server events.
 pub use ts_rs::{self, TS};
@@ -45,6 +45,6 @@ pub mod prelude {
     pub use crate::{
         AckError, Binary, BroadcastOperator, Conn, ConnectError, Cors, DisconnectReason, Event, EventCtx,
         EventError, Extensions, HandlerError, Handlers, Handshake, RawArgs, Room, Server, ServerEvents, Sid,
-        TS, namespace,
+        TS, namespace, server_events,
     };
 }

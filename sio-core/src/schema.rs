@@ -1,5 +1,5 @@
 //! A description of a namespace's events, emitted by `#[namespace]` and
-//! `#[derive(ServerEvents)]`, for generators (TypeScript typings, docs, clients).
+//! `#[server_events]`, for generators (TypeScript typings, docs, clients).
 //!
 //! Every type in a schema implements [`ts_rs::TS`]: its TypeScript name and declarations are
 //! reachable through [`TypeRef`], so a payload type that cannot be typed is refused when the

@@ -1,9 +1,9 @@
-//! `#[derive(ServerEvents)]`: parses an enum into events (name, fields, ack type) and renders
+//! `#[server_events]`: parses an enum into events (name, fields, ack type) and renders
 //! the `ServerEvents`, `ToArgs` and `EventAck` impls.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
-use syn::{Data, DeriveInput, Fields, Type};
+use quote::{format_ident, quote};
+use syn::{Fields, ItemEnum, Type};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
@@ -16,6 +16,8 @@ struct Variant {
     fields: Vec<(String, Option<syn::Ident>, Type)>,
     style: Style,
     ack: Option<Type>,
+    /// The variant's own attributes (docs, `cfg`...), kept on its constructor.
+    attrs: Vec<syn::Attribute>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,7 +27,7 @@ enum Style {
     Named,
 }
 
-fn rename(ident: &str, rule: &str) -> String {
+pub(crate) fn rename(ident: &str, rule: &str) -> String {
     let words = split_words(ident);
     match rule {
         "camelCase" => words
@@ -43,7 +45,7 @@ fn rename(ident: &str, rule: &str) -> String {
     }
 }
 
-const RULES: &[&str] = &[
+pub(crate) const RULES: &[&str] = &[
     "camelCase",
     "PascalCase",
     "snake_case",
@@ -82,45 +84,74 @@ fn capitalize(w: &str) -> String {
     }
 }
 
-pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let item: DeriveInput = match syn::parse2(input) {
-        Ok(i) => i,
-        Err(e) => return e.to_compile_error(),
-    };
-    let mut cx = Ctxt::default();
-    let variants = parse(&mut cx, &item);
-    if cx.has_errors() {
-        return cx.into_compile_errors();
+/// `rename_all = ".."` (in `opts`): the case rule for event names, `camelCase` by default.
+pub(crate) fn rename_rule(cx: &mut Ctxt, opt: &attr::Opt) -> Option<String> {
+    let s = attr::string(cx, opt)?;
+    if RULES.contains(&s.value().as_str()) {
+        Some(s.value())
+    } else {
+        cx.error(&s, format!("unknown case `{}`, expected one of: {}", s.value(), RULES.join(", ")));
+        None
     }
-    render(&item, &variants)
 }
 
-fn parse(cx: &mut Ctxt, item: &DeriveInput) -> Vec<Variant> {
-    let Data::Enum(data) = &item.data else {
-        cx.error(&item.ident, "#[derive(ServerEvents)] goes on an enum: one variant per event");
-        return Vec::new();
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut item: ItemEnum = match syn::parse2(input.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            let err = syn::Error::new_spanned(
+                &input,
+                "#[server_events] goes on an enum: one variant per event the server sends",
+            )
+            .to_compile_error();
+            return quote! { #input #err };
+        }
     };
-    if !item.generics.params.is_empty() {
-        cx.error(&item.generics, "a ServerEvents enum cannot be generic");
-    }
+    let mut cx = Ctxt::default();
     let mut rule = "camelCase".to_owned();
-    for opt in attr::opts_of(cx, &item.attrs, "events") {
-        if opt.key != "rename_all" {
-            attr::unknown(cx, &opt.key, &["rename_all"]);
-        } else if let Some(s) = attr::string(cx, &opt) {
-            if RULES.contains(&s.value().as_str()) {
-                rule = s.value();
-            } else {
-                cx.error(&s, format!("unknown case `{}`, expected one of: {}", s.value(), RULES.join(", ")));
+    match syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::<attr::Opt, syn::Token![,]>::parse_terminated,
+        args,
+    ) {
+        Ok(opts) => {
+            for opt in &opts {
+                if opt.key == "rename_all" {
+                    if let Some(r) = rename_rule(&mut cx, opt) {
+                        rule = r;
+                    }
+                } else {
+                    attr::unknown(&mut cx, &opt.key, &["rename_all"]);
+                }
             }
         }
+        Err(e) => cx.push(e),
     }
+    let generic = !item.generics.params.is_empty();
+    if generic {
+        cx.error(&item.generics, "a #[server_events] enum cannot be generic");
+    }
+    let variants = parse(&mut cx, &mut item, &rule);
+    let errors = cx.into_compile_errors();
+    if generic {
+        return quote! { #item #errors };
+    }
+    // Rendered even after an error (every event is still known), so the enum, its
+    // constructors and its `ServerEvents` impl exist and the user sees this one error only.
+    let rendered = render(&item, &variants);
+    quote! { #rendered #errors }
+}
+
+/// Reads the events and strips our `#[event]` attributes; variants with an ack leave the enum
+/// (they become constructors).
+fn parse(cx: &mut Ctxt, item: &mut ItemEnum, rule: &str) -> Vec<Variant> {
     let mut out: Vec<Variant> = Vec::new();
-    for v in &data.variants {
-        let mut name = rename(&v.ident.to_string(), &rule);
+    for v in &mut item.variants {
+        let mut name = rename(&v.ident.to_string(), rule);
         let mut name_span = v.ident.span();
         let mut ack = None;
-        for opt in attr::opts_of(cx, &v.attrs, "event") {
+        let opts = attr::opts_of(cx, &v.attrs, "event");
+        v.attrs.retain(|a| !a.path().is_ident("event"));
+        for opt in opts {
             match opt.key.to_string().as_str() {
                 "rename" => {
                     if let Some(s) = attr::string(cx, &opt) {
@@ -159,46 +190,95 @@ fn parse(cx: &mut Ctxt, item: &DeriveInput) -> Vec<Variant> {
         if fields.len() > 12 {
             cx.error(&v.ident, "an event carries at most 12 arguments");
         }
-        out.push(Variant { ident: v.ident.clone(), name, docs: attr::docs(&v.attrs), fields, style, ack });
+        if let Some((_, d)) = &v.discriminant {
+            cx.error(d, "an event variant has no discriminant");
+        }
+        out.push(Variant {
+            ident: v.ident.clone(),
+            name,
+            docs: attr::docs(&v.attrs),
+            attrs: v.attrs.clone(),
+            fields,
+            style,
+            ack,
+        });
     }
+    item.variants = std::mem::take(&mut item.variants)
+        .into_pairs()
+        .zip(&out)
+        .filter(|(_, v)| v.ack.is_none())
+        .map(|(p, _)| p)
+        .collect();
     out
 }
 
-fn render(item: &DeriveInput, variants: &[Variant]) -> TokenStream {
-    let ty = &item.ident;
-    let names = variants.iter().map(|v| {
-        let id = &v.ident;
-        let name = &v.name;
-        match v.style {
-            Style::Unit => quote! { Self::#id => #name },
-            Style::Tuple => quote! { Self::#id(..) => #name },
-            Style::Named => quote! { Self::#id { .. } => #name },
+fn pattern(v: &Variant, binds: &[syn::Ident]) -> TokenStream {
+    let id = &v.ident;
+    match v.style {
+        Style::Unit => quote! { Self::#id },
+        Style::Tuple => quote! { Self::#id(#(#binds),*) },
+        Style::Named => {
+            let fields = v.fields.iter().zip(binds).map(|((_, f, _), b)| quote! { #f: #b });
+            quote! { Self::#id { #(#fields),* } }
         }
+    }
+}
+
+/// The constructor of an event with an ack: a `const` for a unit variant (so it reads as
+/// one), a function taking the fields in order otherwise.
+fn ask_constructor(ty: &syn::Ident, vis: &syn::Visibility, v: &Variant, ack: &Type) -> TokenStream {
+    let id = &v.ident;
+    let name = &v.name;
+    let attrs = v.attrs.iter().filter(|a| {
+        ["doc", "cfg", "allow", "expect", "warn", "deny", "deprecated"].iter().any(|k| a.path().is_ident(k))
     });
-    let writes = variants.iter().map(|v| {
-        let id = &v.ident;
-        let binds: Vec<syn::Ident> = (0..v.fields.len()).map(|i| format_ident!("__f{}", i)).collect();
-        let pattern = match v.style {
-            Style::Unit => quote! { Self::#id },
-            Style::Tuple => quote! { Self::#id(#(#binds),*) },
+    let tys: Vec<&Type> = v.fields.iter().map(|(_, _, t)| t).collect();
+    let ret = quote! { ::sio_core::Ask<#ty, #ack, (#(#tys,)*)> };
+    if v.style == Style::Unit {
+        return quote! {
+            #(#attrs)*
+            #[allow(non_upper_case_globals)]
+            #vis const #id: #ret = ::sio_core::Ask::__new(#name, ());
+        };
+    }
+    let params: Vec<syn::Ident> = v
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, (_, f, _))| f.clone().unwrap_or_else(|| format_ident!("arg{}", i)))
+        .collect();
+    quote! {
+        #(#attrs)*
+        #[allow(non_snake_case, clippy::too_many_arguments)]
+        #vis fn #id(#(#params: #tys),*) -> #ret {
+            ::sio_core::Ask::__new(#name, (#(#params,)*))
+        }
+    }
+}
+
+fn render(item: &ItemEnum, variants: &[Variant]) -> TokenStream {
+    let ty = &item.ident;
+    let plain: Vec<&Variant> = variants.iter().filter(|v| v.ack.is_none()).collect();
+    let names = plain.iter().map(|v| {
+        let name = &v.name;
+        let binds: Vec<syn::Ident> = Vec::new();
+        let pat = match v.style {
+            Style::Unit => pattern(v, &binds),
+            Style::Tuple => {
+                let id = &v.ident;
+                quote! { Self::#id(..) }
+            }
             Style::Named => {
-                let fields = v.fields.iter().zip(&binds).map(|((_, f, _), b)| quote! { #f: #b });
-                quote! { Self::#id { #(#fields),* } }
+                let id = &v.ident;
+                quote! { Self::#id { .. } }
             }
         };
-        quote! { #pattern => ::sio_core::ToArgs::write_args(&(#(#binds,)*), __out, __first) }
+        quote! { #pat => #name }
     });
-    let acks = variants.iter().map(|v| {
-        let id = &v.ident;
-        let pat = match v.style {
-            Style::Unit => quote! { Self::#id },
-            Style::Tuple => quote! { Self::#id(..) },
-            Style::Named => quote! { Self::#id { .. } },
-        };
-        match &v.ack {
-            Some(t) => quote! { #pat => ::core::option::Option::Some(::core::any::TypeId::of::<#t>()) },
-            None => quote! { #pat => ::core::option::Option::None },
-        }
+    let writes = plain.iter().map(|v| {
+        let binds: Vec<syn::Ident> = (0..v.fields.len()).map(|i| format_ident!("__f{}", i)).collect();
+        let pat = pattern(v, &binds);
+        quote! { #pat => ::sio_core::ToArgs::write_args(&(#(#binds,)*), __out, __first) }
     });
     let schema = variants.iter().map(|v| {
         let name = &v.name;
@@ -206,7 +286,14 @@ fn render(item: &DeriveInput, variants: &[Variant]) -> TokenStream {
         let docs = &v.docs;
         let args = v.fields.iter().map(|(n, _, t)| {
             let r = type_ref(t);
-            quote! { ::sio_core::schema::ArgSchema { name: #n, ty: #r, optional: false, rest: false } }
+            quote! {
+                ::sio_core::schema::ArgSchema {
+                    name: #n,
+                    optional: ::sio_core::schema::TypeRef::is_option(&#r),
+                    ty: #r,
+                    rest: false,
+                }
+            }
         });
         let ack = match &v.ack {
             Some(t) => {
@@ -219,31 +306,22 @@ fn render(item: &DeriveInput, variants: &[Variant]) -> TokenStream {
             ::sio_core::schema::ServerEventSchema { name: #name, variant: #variant, docs: #docs, args: ::std::vec![#(#args),*], ack: #ack }
         }
     });
-    let mut seen = Vec::new();
-    let ack_impls = variants.iter().filter_map(|v| v.ack.as_ref()).filter_map(|t| {
-        let key = t.to_token_stream().to_string();
-        if seen.contains(&key) {
-            return None;
-        }
-        seen.push(key);
-        Some(quote! {
-            impl ::sio_core::EventAck<#t> for #ty {}
-        })
-    });
+    let constructors: Vec<TokenStream> = variants
+        .iter()
+        .filter_map(|v| v.ack.as_ref().map(|ack| ask_constructor(ty, &item.vis, v, ack)))
+        .collect();
+    let constructors = (!constructors.is_empty()).then(|| quote! { impl #ty { #(#constructors)* } });
     let ack_asserts = variants.iter().filter_map(|v| v.ack.as_ref()).map(|t| {
-        quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::assert_arg::<#t>(); }
+        quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::assert_ack_reply::<#t>(); }
     });
     let field_asserts = variants.iter().flat_map(|v| v.fields.iter()).map(|(_, _, t)| {
-        quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::assert_ack::<#t>(); }
+        quote::quote_spanned! {syn::spanned::Spanned::span(t)=> ::sio_core::__private::assert_server_arg::<#t>(); }
     });
-    let empty_match = if variants.is_empty() {
-        quote! { _ => match *self {} }
-    } else {
-        quote! {}
-    };
+    let empty_match = plain.is_empty().then(|| quote! { _ => match *self {} });
     let empty_match2 = empty_match.clone();
-    let empty_match3 = empty_match.clone();
     quote! {
+        #item
+        #constructors
         const _: () = {
             impl ::sio_core::ServerEvents for #ty {
                 fn event_name(&self) -> &'static str {
@@ -251,9 +329,6 @@ fn render(item: &DeriveInput, variants: &[Variant]) -> TokenStream {
                 }
                 fn args(&self) -> &dyn ::sio_core::protocol::WriteArgs {
                     self
-                }
-                fn ack_type(&self) -> ::core::option::Option<::core::any::TypeId> {
-                    match self { #(#acks,)* #empty_match2 }
                 }
                 fn schema() -> ::std::vec::Vec<::sio_core::schema::ServerEventSchema> {
                     ::std::vec![#(#schema),*]
@@ -265,10 +340,9 @@ fn render(item: &DeriveInput, variants: &[Variant]) -> TokenStream {
                     __out: &mut ::std::vec::Vec<u8>,
                     __first: bool,
                 ) -> ::sio_core::__private::serde_json::Result<()> {
-                    match self { #(#writes,)* #empty_match3 }
+                    match self { #(#writes,)* #empty_match2 }
                 }
             }
-            #(#ack_impls)*
             #[allow(dead_code)]
             fn __sio_type_checks() {
                 #(#ack_asserts)*

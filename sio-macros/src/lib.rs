@@ -1,5 +1,5 @@
 //! Procedural macros of sio: `#[namespace]` turns an impl block into a namespace with a
-//! static dispatch table, ack wiring and a schema; `#[derive(ServerEvents)]` turns an enum into
+//! static dispatch table, ack wiring and a schema; `#[server_events]` turns an enum into
 //! a namespace's typed server-to-client events.
 //!
 //! Each macro parses its input into a model (`namespace::model`, `events`), validates it while
@@ -7,7 +7,7 @@
 //! (`render::dispatch`, `render::schema`). On error the user's item is emitted unchanged next
 //! to the errors, so the rest of the crate still type-checks.
 //!
-//! Use them through `sio_core` (`sio_core::namespace`, `sio_core::ServerEvents`): the generated
+//! Use them through `sio_core` (`sio_core::namespace`, `sio_core::server_events`): the generated
 //! code names `::sio_core` by absolute path.
 
 use proc_macro::TokenStream;
@@ -24,22 +24,25 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
     model::expand(args.into(), input.into()).into()
 }
 
-/// Makes an enum a set of server-to-client events: one variant per event, its fields the
-/// event's arguments in order (tuple or named fields; a unit variant has none).
+/// Makes an enum a namespace's set of server-to-client events: one variant per event, its
+/// fields the event's arguments in order (tuple or named fields; a unit variant has none).
 ///
-/// - Event names default to the variant name in `camelCase` (`UserJoined` → `userJoined`);
-///   `#[events(rename_all = "kebab-case")]` on the enum picks another case (`camelCase`,
-///   `PascalCase`, `snake_case`, `kebab-case`, `SCREAMING_SNAKE_CASE`, `lowercase`,
-///   `UPPERCASE`), `#[event(rename = "name")]` names one variant.
-/// - `#[event(ack = T)]` declares that the client acknowledges the event with a `T`:
-///   `conn.emit_with_ack::<T>(E::Variant(..)).await` is then `Result<T, AckError>`. Awaiting a
-///   type no variant declares is a compile error; awaiting another variant's type is an
-///   `AckError::WrongAckType`.
+/// - Event names are the variant names in `camelCase` (`UserJoined` → `userJoined`), the
+///   same rule as `#[namespace]` events; `#[server_events(rename_all = "kebab-case")]` picks
+///   another case (`camelCase`, `PascalCase`, `snake_case`, `kebab-case`,
+///   `SCREAMING_SNAKE_CASE`, `lowercase`, `UPPERCASE`), `#[event(rename = "name")]` names one
+///   variant.
+/// - `#[event(ack = R)]` declares that the client acknowledges the event with an `R`. Such a
+///   variant leaves the enum and becomes a constructor of the same name (a function taking
+///   the fields in order, or a `const` for a unit variant) returning an
+///   [`Ask`](../sio_core/struct.Ask.html): `conn.emit_with_ack(E::Variant(..)).await` is then
+///   `Result<R, AckError>`, with `R` taken from the event itself, and `conn.emit(E::Variant(..))`
+///   does not compile (the client's callback would never be called).
 /// - Reserved and duplicate event names are refused at compile time.
-/// - Every field type must be `Serialize` and `TS` (for the typings); `Binary` fields travel
-///   as binary attachments.
+/// - Every field type must be `Serialize` and `TS` (for the typings), every ack type
+///   `Deserialize` and `TS`; `Binary` fields travel as binary attachments.
 ///
-/// Use it through `sio_core` (`sio_core::ServerEvents`, or `sio_core::prelude::*`):
+/// Use it through `sio_core` (`sio_core::server_events`, or `sio_core::prelude::*`):
 ///
 /// ```
 /// use serde::Serialize;
@@ -49,8 +52,7 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 /// struct Score { player: String, points: u32 }
 ///
 /// /// What the server sends to clients of /game.
-/// #[derive(ServerEvents)]
-/// #[events(rename_all = "kebab-case")]
+/// #[server_events(rename_all = "kebab-case")]
 /// enum GameEvent {
 ///     /// "round-started": (round: number)
 ///     RoundStarted(u32),
@@ -62,14 +64,18 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 ///     /// "ready?": (ack: (ready: boolean) => void)
 ///     #[event(rename = "ready?", ack = bool)]
 ///     AreYouReady,
+///     /// "bid": (item: string, min: number, ack: (offer: number) => void)
+///     #[event(ack = u32)]
+///     Bid { item: String, min: u32 },
 /// }
 ///
 /// async fn round(conn: Conn<GameEvent>) {
 ///     conn.namespace().emit(GameEvent::RoundStarted(1)).ok();
 ///     let ready: Result<bool, AckError> = conn.emit_with_ack(GameEvent::AreYouReady).await;
+///     let offer: Result<u32, AckError> = conn.emit_with_ack(GameEvent::Bid("lamp".into(), 5)).await;
 /// }
 /// ```
-#[proc_macro_derive(ServerEvents, attributes(event, events))]
-pub fn derive_server_events(input: TokenStream) -> TokenStream {
-    events::expand(input.into()).into()
+#[proc_macro_attribute]
+pub fn server_events(args: TokenStream, input: TokenStream) -> TokenStream {
+    events::expand(args.into(), input.into()).into()
 }

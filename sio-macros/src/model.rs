@@ -108,31 +108,21 @@ pub(crate) struct Param {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ParamKind {
-    Conn,
-    Handshake,
-    Reason,
-    Auth,
-    Arg {
-        optional: bool,
-    },
-    Rest,
+    /// An owned parameter: its role (injected, argument, auth, reason...) comes from its
+    /// type, through the trait of the handler's kind (`EventParam`, `ConnectParam`...).
+    Typed,
     /// `&Extensions`: the event's per-event data (events, fallback).
     Extensions,
     /// `&EventCtx` (middlewares).
     Ctx,
-    /// `HandlerError` (the error hook).
-    Error,
     /// `&str`, the event name (`#[any_outgoing]`).
     OutName,
     /// `&RawArgs`, the arguments (`#[any_outgoing]`).
     OutArgs,
-}
-
-impl Param {
-    /// Not an event argument: never decoded from the payload, never in the typings.
-    pub(crate) fn is_injected(&self) -> bool {
-        !matches!(self.kind, ParamKind::Arg { .. } | ParamKind::Rest | ParamKind::Auth)
-    }
+    /// The event's name, next to last parameter of a `#[fallback]`.
+    FallbackName,
+    /// The event's arguments, last parameter of a `#[fallback]`.
+    FallbackArgs,
 }
 
 /// `&T` where the last segment of `T` is `name` (no generics).
@@ -186,15 +176,19 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                 };
             }
         }
-        _ => {
+        model => {
             let errors = cx.into_compile_errors();
-            quote! { #item_tokens #errors }
+            // The namespace traits still hold, so `.namespace(T)` and `emits = E` uses type-check
+            // and the user sees the errors above only.
+            let stub = (item.trait_.is_none() && item.generics.params.is_empty())
+                .then(|| render::stub(&item.self_ty, model.as_ref()));
+            quote! { #item_tokens #errors #stub }
         }
     }
 }
 
 fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namespace> {
-    let (path, emits) = parse_args(cx, args)?;
+    let (path, emits, rule) = parse_args(cx, args)?;
     if let Some((_, trait_path, _)) = &item.trait_ {
         cx.error(trait_path, "#[namespace] goes on an inherent impl block, not a trait impl");
     }
@@ -218,7 +212,7 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
     for impl_item in &mut item.items {
         let ImplItem::Fn(f) = impl_item else { continue };
         let Some((kind, opts, attr_tokens)) = take_kind(cx, f) else { continue };
-        let Some(handler) = parse_handler(cx, kind, &opts, &attr_tokens, f, ns.emits.as_ref()) else {
+        let Some(handler) = parse_handler(cx, kind, &opts, &attr_tokens, f, ns.emits.as_ref(), &rule) else {
             continue;
         };
         match kind {
@@ -267,7 +261,7 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
     Some(ns)
 }
 
-fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>)> {
+fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>, String)> {
     let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<(LitStr, Vec<Opt>)> {
         let path: LitStr = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected the namespace path first: #[namespace(\"/chat\")]")
@@ -293,14 +287,23 @@ fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>)
         cx.error(&path, "a namespace path starts with `/` and contains no `,`, e.g. \"/chat\"");
     }
     let mut emits = None;
+    let mut rule = "camelCase".to_owned();
     for opt in &opts {
         if opt.key == "emits" {
             emits = attr::ty(cx, opt);
+        } else if opt.key == "rename_all" {
+            if let Some(r) = crate::events::rename_rule(cx, opt) {
+                rule = r;
+            }
+        } else if opt.key == "emit" || opt.key == "events" {
+            // Read as meant, so the handlers' `Conn` is typed and no second error follows.
+            cx.error(&opt.key, format!("unknown option `{}`, did you mean `emits`?", opt.key));
+            emits = attr::ty(cx, opt);
         } else {
-            attr::unknown(cx, &opt.key, &["emits"]);
+            attr::unknown(cx, &opt.key, &["emits", "rename_all"]);
         }
     }
-    Some((path, emits))
+    Some((path, emits, rule))
 }
 
 /// Removes our attribute from the method and returns which kind it is, with its options.
@@ -351,8 +354,9 @@ fn parse_handler(
     attr_tokens: &TokenStream,
     f: &mut ImplItemFn,
     emits: Option<&Type>,
+    rule: &str,
 ) -> Option<Handler> {
-    let mut name = f.sig.ident.to_string();
+    let mut name = crate::events::rename(&f.sig.ident.to_string(), rule);
     let mut name_span = f.sig.ident.span();
     let mut err_is_error = false;
     for opt in opts {
@@ -389,6 +393,7 @@ fn parse_handler(
         attr::check_event_name(cx, &name, name_span);
     }
     let sig_tokens = f.sig.to_token_stream();
+    let typed_count = f.sig.inputs.iter().filter(|i| matches!(i, FnArg::Typed(_))).count();
     let mut inputs = f.sig.inputs.iter_mut();
     match inputs.next() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() => {}
@@ -396,8 +401,6 @@ fn parse_handler(
         None => cx.error(sig_tokens, "handlers take `&self` first"),
     }
     let mut params = Vec::new();
-    // A hook's parameter refused on its own type: the signature is not reported again.
-    let mut hook_param_refused = false;
     for (i, input) in inputs.enumerate() {
         let FnArg::Typed(pt) = input else { continue };
         // Bare `Conn` in a namespace with `emits = E` is that namespace's typed handle.
@@ -416,97 +419,32 @@ fn parse_handler(
             _ => format!("arg{i}"),
         };
         let pname = if pname.is_empty() { format!("arg{i}") } else { pname };
-        let seg = last_segment(&pt.ty).map(|(id, generic)| (id.to_string(), generic));
-        let pkind = match seg.as_ref().map(|(s, g)| (s.as_str(), *g)) {
-            _ if is_ref_to(&pt.ty, "Extensions") => ParamKind::Extensions,
-            _ if is_ref_to(&pt.ty, "EventCtx") => ParamKind::Ctx,
-            _ if is_ref_to(&pt.ty, "str") => ParamKind::OutName,
-            _ if is_ref_to(&pt.ty, "RawArgs") => ParamKind::OutArgs,
-            Some(("Conn", _)) => ParamKind::Conn,
-            Some(("Handshake", false)) => ParamKind::Handshake,
-            Some(("DisconnectReason", false)) => ParamKind::Reason,
-            Some(("HandlerError", false)) => ParamKind::Error,
-            Some(("RawArgs", false)) => ParamKind::Rest,
-            Some(("Option", true)) => ParamKind::Arg { optional: true },
-            _ => ParamKind::Arg { optional: false },
-        };
-        if let Some(allowed) = hook_params(kind) {
-            if !allowed.contains(&pkind) {
-                cx.error(&pt.ty, format!("#[{}] takes {}", kind.attr_name(), hook_shape(kind)));
-                hook_param_refused = true;
-                continue;
-            }
-            params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
-            continue;
-        }
-        // What only hooks take is an ordinary (payload or auth) type elsewhere.
-        let pkind = match pkind {
-            ParamKind::Ctx | ParamKind::Error | ParamKind::OutName | ParamKind::OutArgs => {
-                ParamKind::Arg { optional: false }
-            }
-            k => k,
-        };
-        let pkind = match (kind, pkind) {
-            (Kind::Connect | Kind::Disconnecting | Kind::Disconnect, ParamKind::Extensions) => {
-                cx.error(&pt.ty, "`&Extensions` is an event's per-event data; it has no meaning here");
-                continue;
-            }
-            (Kind::Connect, ParamKind::Arg { .. }) => ParamKind::Auth,
-            (Kind::Connect | Kind::Disconnecting | Kind::Disconnect, ParamKind::Rest) => {
-                cx.error(&pt.ty, "`RawArgs` captures event arguments; it has no meaning here");
-                continue;
-            }
-            (Kind::Connect | Kind::Event | Kind::Fallback, ParamKind::Reason) => {
-                cx.error(
-                    &pt.ty,
-                    "`DisconnectReason` is only given to #[disconnecting] and #[disconnect] handlers",
-                );
-                continue;
-            }
-            (Kind::Disconnecting | Kind::Disconnect, ParamKind::Arg { .. }) => {
-                cx.error(
-                    &pt.ty,
-                    format!(
-                        "#[{}] handlers take `Conn`, `Handshake` and `DisconnectReason` only",
-                        kind.attr_name()
-                    ),
-                );
-                continue;
-            }
-            (_, k) => k,
+        let pkind = if kind == Kind::Fallback && i + 2 == typed_count {
+            ParamKind::FallbackName
+        } else if kind == Kind::Fallback && i + 1 == typed_count {
+            ParamKind::FallbackArgs
+        } else if let Type::Reference(_) = &*pt.ty {
+            let Some(k) = reference_kind(cx, kind, &pt.ty) else { continue };
+            k
+        } else {
+            ParamKind::Typed
         };
         params.push(Param { name: pname, ty: (*pt.ty).clone(), kind: pkind });
     }
-    validate_order(cx, kind, &params);
-    if hook_params(kind).is_some() {
-        let subject: Vec<ParamKind> = params
-            .iter()
-            .map(|p| p.kind)
-            .filter(|k| !matches!(k, ParamKind::Conn | ParamKind::Handshake))
-            .collect();
-        let expected: &[ParamKind] = match kind {
-            Kind::Middleware => &[ParamKind::Ctx],
-            Kind::Error => &[ParamKind::Error],
-            _ => &[ParamKind::OutName, ParamKind::OutArgs],
-        };
-        if subject != expected && !hook_param_refused {
-            cx.error(&f.sig.inputs, format!("#[{}] takes {}", kind.attr_name(), hook_shape(kind)));
-        }
-    }
-    if kind == Kind::Fallback {
-        let payload: Vec<&Param> = params.iter().filter(|p| !p.is_injected()).collect();
-        let shape_ok = matches!(
-            payload.as_slice(),
-            [name, rest] if name.kind == (ParamKind::Arg { optional: false }) && rest.kind == ParamKind::Rest
+    let fallback_ok = || {
+        let n = params.len();
+        n >= 2
+            && last_segment(&params[n - 2].ty).is_some_and(|(id, g)| id == "String" && !g)
+            && last_segment(&params[n - 1].ty).is_some_and(|(id, g)| id == "RawArgs" && !g)
+    };
+    if kind == Kind::Fallback && !fallback_ok() {
+        cx.error(
+            &f.sig.inputs,
+            "#[fallback] handlers take the event's name then its arguments: \
+             `(&self, [s: Conn,] name: String, args: RawArgs)`",
         );
-        if !shape_ok {
-            cx.error(
-                &f.sig.inputs,
-                "#[fallback] handlers take the event's name then its arguments: \
-                 `(&self, [s: Conn,] name: String, args: RawArgs)`",
-            );
-        }
     }
+    validate_order(cx, &params);
     let ret = match &f.sig.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, t) if is_unit(t) => None,
@@ -534,51 +472,58 @@ fn parse_handler(
     })
 }
 
-/// The parameter kinds a hook (`#[middleware]`, `#[error]`, `#[any_outgoing]`) takes; `None`
-/// for handlers of events, connects and disconnects.
-fn hook_params(kind: Kind) -> Option<&'static [ParamKind]> {
-    match kind {
-        Kind::Middleware => Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::Ctx]),
-        Kind::Error => Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::Error]),
-        Kind::AnyOutgoing => {
-            Some(&[ParamKind::Conn, ParamKind::Handshake, ParamKind::OutName, ParamKind::OutArgs])
+/// The kind of a reference parameter; `None` (reported) for a reference this handler does not
+/// take. References are recognized as written: they borrow from the event being handled.
+fn reference_kind(cx: &mut Ctxt, kind: Kind, ty: &Type) -> Option<ParamKind> {
+    let (k, allowed_in): (ParamKind, &[Kind]) = if is_ref_to(ty, "Extensions") {
+        (ParamKind::Extensions, &[Kind::Event, Kind::Fallback])
+    } else if is_ref_to(ty, "EventCtx") {
+        (ParamKind::Ctx, &[Kind::Middleware])
+    } else if is_ref_to(ty, "str") {
+        (ParamKind::OutName, &[Kind::AnyOutgoing])
+    } else if is_ref_to(ty, "RawArgs") {
+        (ParamKind::OutArgs, &[Kind::AnyOutgoing])
+    } else {
+        cx.error(
+            ty,
+            "handler parameters are owned values (`String`, not `&str`); the references a handler may take \
+             are `&Extensions` (#[event], #[fallback]), `&EventCtx` (#[middleware]), `&str` and `&RawArgs` \
+             (#[any_outgoing])",
+        );
+        return None;
+    };
+    if allowed_in.contains(&kind) {
+        return Some(k);
+    }
+    let what = match k {
+        ParamKind::Extensions => {
+            "`&Extensions` is an event's per-event data: #[event] and #[fallback] take it"
         }
-        _ => None,
-    }
+        ParamKind::Ctx => "`&EventCtx` is what a #[middleware] inspects: only #[middleware] takes it",
+        _ => {
+            "`&str` and `&RawArgs` are the event an #[any_outgoing] hook sees: only #[any_outgoing] takes them"
+        }
+    };
+    cx.error(ty, format!("{what}, not #[{}]", kind.attr_name()));
+    None
 }
 
-/// A hook's signature, for errors.
-fn hook_shape(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Middleware => "`(&self, [s: Conn,] [h: Handshake,] ev: &EventCtx)` and returns `Result<(), E>`",
-        Kind::Error => "`(&self, [s: Conn,] [h: Handshake,] err: HandlerError)`",
-        _ => "`(&self, [s: Conn,] [h: Handshake,] event: &str, args: &RawArgs)` (a plain `fn`)",
-    }
-}
-
-fn validate_order(cx: &mut Ctxt, kind: Kind, params: &[Param]) {
-    let mut seen_payload = false;
-    let mut auth = 0;
-    for (i, p) in params.iter().enumerate() {
-        if p.is_injected() {
-            if seen_payload {
+/// Checks what the spelling tells for sure: `RawArgs` takes the remaining arguments.
+fn validate_order(cx: &mut Ctxt, params: &[Param]) {
+    let typed: Vec<&Param> = params.iter().filter(|p| p.kind == ParamKind::Typed).collect();
+    for (i, p) in typed.iter().enumerate() {
+        if last_segment(&p.ty).is_some_and(|(id, generic)| id == "RawArgs" && !generic)
+            && i + 1 != typed.len()
+        {
+            let later_payload = typed[i + 1..]
+                .iter()
+                .any(|q| !last_segment(&q.ty).is_some_and(|(id, _)| id == "Conn" || id == "Handshake"));
+            if later_payload {
                 cx.error(
                     &p.ty,
-                    "injected parameters (`Conn`, `Handshake`, `DisconnectReason`) come before the payload",
+                    "`RawArgs` captures the remaining arguments, so it must be the last argument",
                 );
-            }
-        } else {
-            seen_payload = true;
-        }
-        if p.kind == ParamKind::Rest && i + 1 != params.len() {
-            cx.error(&p.ty, "`RawArgs` captures the remaining arguments, so it must be the last parameter");
-        }
-        if p.kind == ParamKind::Auth {
-            auth += 1;
-            if auth > 1 {
-                cx.error(&p.ty, "#[connect] takes one auth parameter (a `Deserialize` type)");
             }
         }
     }
-    let _ = kind;
 }

@@ -77,7 +77,8 @@ pub enum Color {
 }
 
 /// What the board pushes to its clients.
-#[derive(Debug, ServerEvents)]
+#[server_events]
+#[derive(Debug)]
 pub enum BoardEvent {
     /// A shape was drawn (to everyone else).
     Drawn(Shape, Color),
@@ -144,7 +145,7 @@ impl Board {
     /// Asks the client to confirm and reports its answer.
     #[event]
     async fn ask(&self, s: Conn, question: String) -> Option<bool> {
-        s.timeout(Duration::from_secs(2)).emit_with_ack::<bool>(BoardEvent::Confirm(question)).await.ok()
+        s.timeout(Duration::from_secs(2)).emit_with_ack(BoardEvent::Confirm(question)).await.ok()
     }
 
     /// Clears the board for everyone.

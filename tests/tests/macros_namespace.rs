@@ -1,4 +1,4 @@
-//! `#[namespace]` and `#[derive(ServerEvents)]` over a real WebSocket: argument decoding,
+//! `#[namespace]` and `#[server_events]` over a real WebSocket: argument decoding,
 //! return values as acks, typed emits (before and after CONNECT), typed server-to-client acks,
 //! refusals from `#[connect]`, disconnect reasons.
 
@@ -23,7 +23,7 @@ struct Point {
 }
 
 /// What the test namespace sends.
-#[derive(ServerEvents)]
+#[server_events]
 enum TestEvent {
     #[event(rename = "welcome")]
     Welcome {
@@ -84,11 +84,7 @@ impl TestNs {
 
     #[event]
     async fn ask(&self, s: Conn) -> String {
-        match s
-            .timeout(Duration::from_secs(2))
-            .emit_with_ack::<String>(TestEvent::Question("sure?".into()))
-            .await
-        {
+        match s.timeout(Duration::from_secs(2)).emit_with_ack(TestEvent::Question("sure?".into())).await {
             Ok(reply) => reply,
             Err(e) => format!("error: {e}"),
         }

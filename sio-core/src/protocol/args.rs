@@ -402,6 +402,16 @@ pub(crate) fn decode_args_at<T: FromArgs>(
     at: ArgsAt,
     attachments: &[Bytes],
 ) -> Result<T, serde_json::Error> {
+    decode_args_with(data, at, attachments, T::from_args)
+}
+
+/// [`decode_args_at`] with the reading done by `read` (the code `#[namespace]` generates).
+pub(crate) fn decode_args_with<T>(
+    data: &(impl ArgsData + ?Sized),
+    at: ArgsAt,
+    attachments: &[Bytes],
+    read: impl FnOnce(&mut ArgCursor<'_>) -> Result<T, serde_json::Error>,
+) -> Result<T, serde_json::Error> {
     let src = data.bytes();
     let (elements, valid, skip) = match at {
         ArgsAt::Validated(after) => (json::Elements::resume(src, after), true, 0),
@@ -414,7 +424,7 @@ pub(crate) fn decode_args_at<T: FromArgs>(
         }
     }
     args.index = 0;
-    let v = binary::decode_with(attachments, || T::from_args(&mut args))?;
+    let v = binary::decode_with(attachments, || read(&mut args))?;
     if !args.valid {
         args.elements.finish().map_err(invalid)?;
     }

@@ -10,7 +10,7 @@ mod payload;
 
 pub use self::args::WriteArgs;
 pub use self::args::{ArgCursor, FromArgs, One, RawArgs, ToArgs, decode_args};
-pub(crate) use self::args::{ArgsAt, decode_args_at, write_array};
+pub(crate) use self::args::{ArgsAt, decode_args_at, decode_args_with, write_array};
 pub use self::binary::Binary;
 pub use self::packet::{DecodeError, Nsp, Packet, PacketType};
 pub(crate) use self::packet::{EventName, write_header};

@@ -126,13 +126,6 @@ pub enum AckError {
     Decode(serde_json::Error),
     /// The packet could not be sent (queue full, socket closed, payload not serializable).
     Send(EmitError),
-    /// The event's variant declares another ack type than the one awaited.
-    WrongAckType {
-        /// The event name.
-        event: &'static str,
-        /// The type the caller awaited.
-        expected: &'static str,
-    },
 }
 
 impl fmt::Display for AckError {
@@ -142,12 +135,6 @@ impl fmt::Display for AckError {
             AckError::Disconnected => f.write_str("the socket disconnected before acknowledging"),
             AckError::Decode(e) => write!(f, "unexpected acknowledgement payload: {e}"),
             AckError::Send(e) => write!(f, "could not send: {e}"),
-            AckError::WrongAckType { event, expected } => {
-                write!(
-                    f,
-                    "event `{event}` is not acknowledged with `{expected}` (see its #[event(ack = ..)])"
-                )
-            }
         }
     }
 }

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::ack::AckFuture;
 use super::error::EmitError;
 use super::local::RemoteSocket;
 use super::namespace::Namespace;
 use super::operators::BroadcastOperator;
 use super::socket::{Conn, Untyped};
-use super::typed::ServerEvents;
+use super::typed::{AckEvent, PlainEvent, ServerEvents, TypedReplies};
 use crate::adapter::{AdapterError, AdapterFuture, Payload, ServerAck};
 use crate::protocol::{RawArgs, ToArgs};
 use crate::{Room, Sid};
@@ -375,7 +376,7 @@ impl<E: ServerEvents> NsHandle<E> {
     /// ```
     /// use sio_core::prelude::*;
     ///
-    /// #[derive(ServerEvents)]
+    /// #[server_events]
     /// enum ChatEvent {
     ///     Announcement(String),
     /// }
@@ -395,7 +396,40 @@ impl<E: ServerEvents> NsHandle<E> {
     ///
     /// # Errors
     /// As [`BroadcastOperator::emit`]: only when the payload cannot be serialized.
-    pub fn emit(&self, event: E) -> Result<(), EmitError> {
+    pub fn emit(&self, event: impl PlainEvent<E>) -> Result<(), EmitError> {
         self.op().emit(event)
+    }
+
+    /// Emits an event declared with `#[event(ack = R)]` to every socket and collects the
+    /// replies, typed `R`, as [`BroadcastOperator::emit_with_ack`](BroadcastOperator#method.emit_with_ack-1).
+    ///
+    /// ```
+    /// use sio_core::prelude::*;
+    ///
+    /// #[server_events]
+    /// enum PollEvent {
+    ///     #[event(ack = bool)]
+    ///     StillThere,
+    /// }
+    ///
+    /// struct Poll;
+    ///
+    /// #[namespace("/poll", emits = PollEvent)]
+    /// impl Poll {}
+    ///
+    /// async fn count(io: &Server) -> usize {
+    ///     let Some(poll) = io.namespace::<Poll>() else { return 0 };
+    ///     match poll.emit_with_ack(PollEvent::StillThere).await {
+    ///         Ok(r) => r.replies.iter().filter(|(_, yes)| matches!(yes, Ok(true))).count(),
+    ///         Err(_) => 0,
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`BroadcastOperator::emit_with_ack`](BroadcastOperator#method.emit_with_ack-1).
+    #[doc(alias = "emitWithAck")]
+    pub fn emit_with_ack<Q: AckEvent<E>>(&self, event: Q) -> AckFuture<TypedReplies<Q::Reply>> {
+        self.op().emit_with_ack(event)
     }
 }

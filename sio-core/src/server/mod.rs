@@ -56,7 +56,7 @@ pub use self::reason::DisconnectReason;
 pub use self::recovery::RecoveryConfig;
 pub use self::socket::{AckSender, Conn, ConnOperator, Event, Untyped};
 pub use self::stats::{NamespaceStats, ServerStats};
-pub use self::typed::{EventAck, ServerEvents, TypedReplies};
+pub use self::typed::{AckEvent, Ask, PlainEvent, ServerEvents, TypedReplies};
 use crate::adapter::Adapter;
 use crate::engine::{CloseReason, Engine};
 
@@ -233,7 +233,7 @@ impl Server {
     /// ```
     /// use sio_core::prelude::*;
     ///
-    /// #[derive(ServerEvents)]
+    /// #[server_events]
     /// enum ChatEvent {
     ///     Announcement(String),
     /// }

@@ -704,8 +704,8 @@ impl<E> Conn<E> {
     /// The untyped view of this socket (escape hatch for events outside `E`).
     ///
     /// ```
-    /// # use sio_core::{Conn, ServerEvents};
-    /// #[derive(ServerEvents)]
+    /// # use sio_core::{Conn, server_events};
+    /// #[server_events]
     /// enum ChatEvent {
     ///     Message(String),
     /// }
@@ -1091,6 +1091,15 @@ impl Event {
     /// When an argument does not deserialize as its type, or a required one is missing.
     pub fn args<T: FromArgs>(&self) -> Result<T, serde_json::Error> {
         decode_args_at(&self.packet.data, self.packet.args_at(), &self.attachments)
+    }
+
+    /// The arguments, read by `read` (the code `#[namespace]` generates). Not public API.
+    #[doc(hidden)]
+    pub fn __decode<T>(
+        &self,
+        read: impl FnOnce(&mut crate::protocol::ArgCursor<'_>) -> Result<T, serde_json::Error>,
+    ) -> Result<T, serde_json::Error> {
+        crate::protocol::decode_args_with(&self.packet.data, self.packet.args_at(), &self.attachments, read)
     }
 
     /// The first argument, typed.

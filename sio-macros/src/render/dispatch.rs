@@ -7,25 +7,43 @@ use syn::spanned::Spanned;
 
 use crate::model::{Handler, Namespace, ParamKind};
 
-/// The expression passed to the user's method for parameter `i` of `h`.
-fn call_args(h: &Handler, payload: &[syn::Ident]) -> Vec<TokenStream> {
-    let mut next_payload = payload.iter();
+/// The variable holding parameter `i` once extracted.
+fn var(i: usize) -> syn::Ident {
+    format_ident!("__p{}", i)
+}
+
+/// The expressions passed to the user's method: the extracted variables, and the references
+/// (recognized as written) to what the dispatch code holds.
+fn call_args(h: &Handler) -> Vec<TokenStream> {
     h.params
         .iter()
-        .map(|p| match p.kind {
-            ParamKind::Conn => quote! { ::sio_core::__private::typed(::core::clone::Clone::clone(&__conn)) },
-            ParamKind::Handshake => quote! { ::core::clone::Clone::clone(__conn.handshake()) },
-            ParamKind::Reason => quote! { __reason },
-            ParamKind::Auth => quote! { __auth },
+        .enumerate()
+        .map(|(i, p)| match p.kind {
+            ParamKind::Typed | ParamKind::FallbackName | ParamKind::FallbackArgs => {
+                let v = var(i);
+                quote! { #v }
+            }
             ParamKind::Extensions => quote! { __event.extensions() },
             ParamKind::Ctx => quote! { &__ctx },
-            ParamKind::Error => quote! { __error },
             ParamKind::OutName => quote! { __name },
             ParamKind::OutArgs => quote! { __args },
-            ParamKind::Arg { .. } | ParamKind::Rest => {
-                let id = next_payload.next();
-                quote! { #id }
-            }
+        })
+        .collect()
+}
+
+/// `let __pN = <T as Trait>::extract(..);` for every owned parameter, spanned on the user's
+/// type (so a type that is no parameter of this kind is reported there). `extract` is the
+/// call given the trait path.
+fn extractions(h: &Handler, extract: impl Fn(&syn::Type) -> TokenStream) -> Vec<TokenStream> {
+    h.params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == ParamKind::Typed)
+        .map(|(i, p)| {
+            let ty = &p.ty;
+            let v = var(i);
+            let call = extract(ty);
+            quote_spanned! {ty.span()=> let #v: #ty = #call; }
         })
         .collect()
 }
@@ -60,12 +78,17 @@ fn ack_reply(h: &Handler) -> TokenStream {
 /// The future of a `#[disconnecting]` or `#[disconnect]` handler.
 fn leave_future(h: &Handler) -> TokenStream {
     let ident = &h.ident;
-    let args = call_args(h, &[]);
+    let lets = extractions(
+        h,
+        |ty| quote_spanned! {ty.span()=> <#ty as ::sio_core::__private::LeaveParam>::extract(&__conn, __reason) },
+    );
+    let args = call_args(h);
     quote! {
         {
             let __this = ::core::clone::Clone::clone(self);
+            #(#lets)*
             async move {
-                let _ = &__reason;
+                let _ = (&__conn, &__reason);
                 __this.#ident(#(#args),*).await
             }
         }
@@ -75,33 +98,27 @@ fn leave_future(h: &Handler) -> TokenStream {
 fn event_arm(h: &Handler) -> TokenStream {
     let name = &h.name;
     let ident = &h.ident;
-    let payload: Vec<_> = h.params.iter().filter(|p| !p.is_injected()).collect();
-    let vars: Vec<syn::Ident> = (0..payload.len()).map(|i| format_ident!("__a{}", i)).collect();
-    let tys: Vec<&syn::Type> = payload.iter().map(|p| &p.ty).collect();
-    let decode: Vec<TokenStream> = payload
+    let typed: Vec<(usize, &syn::Type)> = h
+        .params
         .iter()
-        .map(|p| {
-            let ty = &p.ty;
-            if p.kind == ParamKind::Rest {
-                quote_spanned! {ty.span()=> ::sio_core::protocol::ArgCursor::rest(__args)? }
-            } else {
-                quote_spanned! {ty.span()=> ::sio_core::protocol::ArgCursor::next::<#ty>(__args)? }
-            }
-        })
+        .enumerate()
+        .filter(|(_, p)| p.kind == ParamKind::Typed)
+        .map(|(i, p)| (i, &p.ty))
         .collect();
-    let args = call_args(h, &vars);
+    let vars: Vec<syn::Ident> = typed.iter().map(|(i, _)| var(*i)).collect();
+    let extract = typed.iter().map(|(_, ty)| {
+        quote_spanned! {ty.span()=> <#ty as ::sio_core::__private::EventParam>::extract(&mut __parts)? }
+    });
+    let args = call_args(h);
     let reply = ack_reply(h);
     quote! {
         #name => {
-            struct __Args(#(#tys),*);
-            impl ::sio_core::FromArgs for __Args {
-                fn from_args(
-                    __args: &mut ::sio_core::protocol::ArgCursor<'_>,
-                ) -> ::core::result::Result<Self, ::sio_core::__private::serde_json::Error> {
-                    ::core::result::Result::Ok(__Args(#(#decode),*))
-                }
-            }
-            let __Args(#(#vars),*) = match __event.args::<__Args>() {
+            let __parsed = __event.__decode(|__cursor| {
+                let mut __parts = ::sio_core::__private::EventParts::new(&__conn, __cursor);
+                let _ = &mut __parts;
+                ::core::result::Result::Ok((#(#extract,)*))
+            });
+            let (#(#vars,)*) = match __parsed {
                 ::core::result::Result::Ok(a) => a,
                 ::core::result::Result::Err(e) => {
                     return ::sio_core::__private::bad_args(&__conn, &mut __event, #name, e).await;
@@ -120,13 +137,26 @@ fn fallback_arm(h: Option<&Handler>) -> TokenStream {
         return quote! { _ => ::sio_core::__private::unknown_event(__event.name()), };
     };
     let ident = &h.ident;
-    let vars = [format_ident!("__a0"), format_ident!("__a1")];
-    let args = call_args(h, &vars);
+    let lets = extractions(
+        h,
+        |ty| quote_spanned! {ty.span()=> <#ty as ::sio_core::__private::HookParam>::extract(&__conn) },
+    );
+    let name_args = h.params.iter().enumerate().filter_map(|(i, p)| {
+        let v = var(i);
+        match p.kind {
+            ParamKind::FallbackName => {
+                Some(quote! { let #v = ::std::borrow::ToOwned::to_owned(__event.name()); })
+            }
+            ParamKind::FallbackArgs => Some(quote! { let #v = __event.raw(); }),
+            _ => None,
+        }
+    });
+    let args = call_args(h);
     let reply = ack_reply(h);
     quote! {
         _ => {
-            let __a0 = ::std::borrow::ToOwned::to_owned(__event.name());
-            let __a1 = __event.raw();
+            #(#lets)*
+            #(#name_args)*
             let __ack = __event.take_ack();
             let __ret = __this.#ident(#(#args),*).await;
             #reply
@@ -141,18 +171,17 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
 
     let connect = ns.connect.as_ref().map(|h| {
         let ident = &h.ident;
-        let auth = h.params.iter().find(|p| p.kind == ParamKind::Auth).map(|p| {
-            let ty = &p.ty;
+        let auth = extractions(h, |ty| {
             quote_spanned! {ty.span()=>
-                let __auth: #ty = match __conn.auth::<#ty>() {
+                match <#ty as ::sio_core::__private::ConnectParam>::extract(&__conn) {
                     ::core::result::Result::Ok(a) => a,
                     ::core::result::Result::Err(e) => {
                         return ::core::result::Result::Err(::sio_core::__private::bad_auth(&e));
                     }
-                };
+                }
             }
         });
-        let args = call_args(h, &[]);
+        let args = call_args(h);
         quote! {
             fn connect(
                 self: &::std::sync::Arc<Self>,
@@ -161,7 +190,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                    + ::core::marker::Send + 'static {
                 let __this = ::core::clone::Clone::clone(self);
                 async move {
-                    #auth
+                    #(#auth)*
                     ::sio_core::__private::ConnectOutcome::into_result(__this.#ident(#(#args),*).await)
                 }
             }
@@ -171,7 +200,8 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
     let middleware = (!ns.middlewares.is_empty()).then(|| {
         let steps = ns.middlewares.iter().map(|h| {
             let ident = &h.ident;
-            let args = call_args(h, &[]);
+            let lets = extractions(h, |ty| quote_spanned! {ty.span()=> <#ty as ::sio_core::__private::HookParam>::extract(&__conn) });
+            let args = call_args(h);
             let outcome = match &h.ret {
                 Some(ret) => quote_spanned! {ret.span()=>
                     ::sio_core::__private::MiddlewareOutcome::into_result(__ret)?;
@@ -179,6 +209,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 None => quote! { let () = __ret; },
             };
             quote! {
+                #(#lets)*
                 let __ret = __this.#ident(#(#args),*).await;
                 #outcome
             }
@@ -207,7 +238,15 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
 
     let error = ns.error.as_ref().map(|h| {
         let ident = &h.ident;
-        let args = call_args(h, &[]);
+        let lets = extractions(h, |ty| {
+            quote_spanned! {ty.span()=>
+                match <#ty as ::sio_core::__private::ErrorParam>::extract(&__conn, &mut __error) {
+                    ::core::option::Option::Some(v) => v,
+                    ::core::option::Option::None => return,
+                }
+            }
+        });
+        let args = call_args(h);
         quote! {
             fn has_error_hook(&self) -> bool {
                 true
@@ -221,14 +260,23 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 impl ::core::future::Future<Output = ()> + ::core::marker::Send + 'static,
             > {
                 let __this = ::core::clone::Clone::clone(self);
-                ::core::option::Option::Some(async move { __this.#ident(#(#args),*).await })
+                let mut __error = ::core::option::Option::Some(__error);
+                ::core::option::Option::Some(async move {
+                    #(#lets)*
+                    let _ = &mut __error;
+                    __this.#ident(#(#args),*).await
+                })
             }
         }
     });
 
     let any_outgoing = ns.any_outgoing.as_ref().map(|h| {
         let ident = &h.ident;
-        let args = call_args(h, &[]);
+        let lets = extractions(
+            h,
+            |ty| quote_spanned! {ty.span()=> <#ty as ::sio_core::__private::HookParam>::extract(__conn) },
+        );
+        let args = call_args(h);
         quote! {
             fn has_any_outgoing(&self) -> bool {
                 true
@@ -241,7 +289,7 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
                 __name: &str,
                 __args: &::sio_core::RawArgs,
             ) {
-                let __conn: ::sio_core::Conn = ::core::clone::Clone::clone(__conn);
+                #(#lets)*
                 self.#ident(#(#args),*)
             }
         }

@@ -6,21 +6,27 @@ use quote::{ToTokens, quote};
 
 use crate::model::{Handler, Namespace, ParamKind};
 
+/// The type as written, for the schema (`Vec<ChatMsg>`).
+fn written(ty: &syn::Type) -> String {
+    ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",")
+}
+
 pub(crate) fn type_ref(ty: &syn::Type) -> TokenStream {
-    let written = ty.to_token_stream().to_string().replace(" < ", "<").replace(" >", ">").replace(" ,", ",");
-    quote::quote_spanned! {syn::spanned::Spanned::span(ty)=> ::sio_core::schema::TypeRef::of::<#ty>(#written) }
+    let written = written(ty);
+    quote::quote_spanned! {syn::spanned::Spanned::span(ty)=> ::sio_core::__private::type_ref::<#ty>(#written) }
 }
 
 fn event(h: &Handler) -> TokenStream {
     let name = &h.name;
     let handler = h.ident.to_string();
     let docs = &h.docs;
-    let args = h.params.iter().filter(|p| !p.is_injected()).map(|p| {
+    let args = h.params.iter().filter(|p| p.kind == ParamKind::Typed).map(|p| {
         let pname = &p.name;
-        let ty = type_ref(&p.ty);
-        let optional = matches!(p.kind, ParamKind::Arg { optional: true });
-        let rest = p.kind == ParamKind::Rest;
-        quote! { ::sio_core::schema::ArgSchema { name: #pname, ty: #ty, optional: #optional, rest: #rest } }
+        let ty = &p.ty;
+        let written = written(ty);
+        quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+            <#ty as ::sio_core::__private::EventParam>::schema(#pname, #written)
+        }
     });
     let (ack, ack_spread) = match h.ack_type() {
         Some(t) => {
@@ -35,7 +41,7 @@ fn event(h: &Handler) -> TokenStream {
             name: #name,
             handler: #handler,
             docs: #docs,
-            args: ::std::vec![#(#args),*],
+            args: ::sio_core::__private::event_args([#(#args),*]),
             ack: #ack,
             ack_spread: #ack_spread,
         }
@@ -48,13 +54,14 @@ pub(crate) fn render(ns: &Namespace) -> TokenStream {
     let rust_name = self_ty.to_token_stream().to_string();
     let docs = &ns.docs;
     let events = ns.events.iter().map(event);
-    let auth = match ns.connect.as_ref().and_then(|c| c.params.iter().find(|p| p.kind == ParamKind::Auth)) {
-        Some(p) => {
-            let t = type_ref(&p.ty);
-            quote! { ::core::option::Option::Some(#t) }
+    let auth = ns.connect.iter().flat_map(|c| &c.params).filter(|p| p.kind == ParamKind::Typed).map(|p| {
+        let ty = &p.ty;
+        let written = written(ty);
+        quote::quote_spanned! {syn::spanned::Spanned::span(ty)=>
+            <#ty as ::sio_core::__private::ConnectParam>::auth(#written)
         }
-        None => quote! { ::core::option::Option::None },
-    };
+    });
+    let auth = quote! { ::sio_core::__private::auth_type([#(#auth),*]) };
     let events_ty = match &ns.emits {
         Some(e) => quote! { #e },
         None => quote! { ::sio_core::Untyped },

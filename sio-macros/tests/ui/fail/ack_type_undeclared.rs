@@ -1,5 +1,5 @@
 use sio_core::prelude::*;
-#[derive(ServerEvents)]
+#[server_events]
 enum ChatEvent {
     #[event(ack = bool)]
     Confirm(String),

@@ -1,4 +1,4 @@
 use sio_core::prelude::*;
-#[derive(ServerEvents)]
+#[server_events]
 struct NotAnEnum { a: u8 }
 fn main() {}

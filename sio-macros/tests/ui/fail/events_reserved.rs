@@ -1,5 +1,5 @@
 use sio_core::prelude::*;
-#[derive(ServerEvents)]
+#[server_events]
 enum ChatEvent {
     Connect,
     #[event(rename = "a", bogus = 1)]

@@ -1,7 +1,7 @@
 use sio_core::prelude::*;
-#[derive(ServerEvents)]
+#[server_events]
 enum ChatEvent { Message(String) }
-#[derive(ServerEvents)]
+#[server_events]
 enum OtherEvent { Other(String) }
 struct Chat;
 #[namespace("/chat", emits = ChatEvent)]

@@ -15,8 +15,7 @@ pub struct Login {
 }
 
 /// What the server sends to clients of /chat.
-#[derive(ServerEvents)]
-#[events(rename_all = "kebab-case")]
+#[server_events(rename_all = "kebab-case")]
 pub enum ChatEvent {
     /// A message in a room.
     Message(ChatMsg),

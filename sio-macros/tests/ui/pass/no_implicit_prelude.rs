@@ -3,9 +3,9 @@
 extern crate sio_core;
 extern crate std;
 
-use sio_core::{Conn, EventCtx, Extensions, HandlerError, RawArgs, ServerEvents, namespace};
+use sio_core::{Conn, EventCtx, Extensions, HandlerError, RawArgs, namespace, server_events};
 
-#[derive(ServerEvents)]
+#[server_events]
 enum Events {
     #[event(ack = ::std::string::String)]
     Said(::std::string::String, u8),
@@ -22,7 +22,7 @@ impl Chat {
     }
     #[event]
     async fn msg(&self, s: Conn, m: ::std::string::String, n: ::std::option::Option<u8>) -> ::std::string::String {
-        let _ = s.emit(Events::Said(::std::clone::Clone::clone(&m), 1));
+        let _ = s.emit_with_ack(Events::Said(::std::clone::Clone::clone(&m), 1));
         let _ = n;
         m
     }

@@ -7,7 +7,7 @@ use sio_core::prelude::*;
 struct ChatMsg { room: String, text: String }
 
 /// What the server sends to clients of /chat: one variant per event.
-#[derive(ServerEvents)]
+#[server_events]
 enum ChatEvent {
     Message(ChatMsg),                          // "message": (m: ChatMsg)
     #[event(rename = "user-joined")]
