@@ -38,13 +38,21 @@
 //! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).
 //! - `RawArgs` is a rest parameter `...args: unknown[]`; returned by a handler, it is the
 //!   ack's arguments as they are (`ack: (...reply: unknown[]) => void`).
-//! - Rust doc comments become JSDoc. Event names are quoted. The output is deterministic.
+//! - Rust doc comments become JSDoc. Event names are quoted.
+//! - The layout is what one would write by hand (as prettier formats it): 2-space indentation,
+//!   an object type one member per line with its JSDoc above it (a nested one on one line when
+//!   it is short and undocumented), a union that does not fit on a line one variant per line,
+//!   one event per line. A declaration outside the part of TypeScript's syntax that ts-rs
+//!   produces (a `#[ts(type = "...")]` override such as a function type) is kept as ts-rs
+//!   writes it. The output is deterministic.
 //! - With connection state recovery on, server events carry one more (last) argument, their
 //!   offset, for the client's own bookkeeping; the typings leave it out, so a listener typed
 //!   from them never reads it (JavaScript passes it on as an extra argument, which a typed
 //!   listener ignores).
 
+mod decl;
 mod diff;
+mod jsdoc;
 mod render;
 
 use std::fmt;

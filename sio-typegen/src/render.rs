@@ -2,8 +2,11 @@
 
 use std::fmt::Write as _;
 
-use sio_core::schema::{ArgSchema, Declarations, NamespaceSchema, TypeRef};
+use sio_core::schema::{ArgSchema, Declaration, Declarations, NamespaceSchema, TypeRef};
 use ts_rs::Config;
+
+use crate::decl::{self, Sender};
+use crate::jsdoc;
 
 /// Words TypeScript refuses as parameter names.
 const TS_RESERVED: &[&str] = &[
@@ -69,33 +72,15 @@ fn param_name(name: &str, taken: &[String]) -> String {
     n
 }
 
-fn jsdoc(out: &mut String, docs: &str, indent: &str) {
-    let docs = docs.trim();
-    if docs.is_empty() {
-        return;
-    }
-    let docs = docs.replace("*/", "*\\/");
-    let lines: Vec<&str> = docs.lines().collect();
-    if lines.len() == 1 {
-        let _ = writeln!(out, "{indent}/** {} */", lines[0].trim_end());
-        return;
-    }
-    let _ = writeln!(out, "{indent}/**");
-    for l in lines {
-        let l = l.trim_end();
-        if l.is_empty() {
-            let _ = writeln!(out, "{indent} *");
-        } else {
-            let _ = writeln!(out, "{indent} * {l}");
-        }
-    }
-    let _ = writeln!(out, "{indent} */");
-}
-
 fn type_name(rust_name: &str) -> String {
     let last = rust_name.rsplit("::").next().unwrap_or(rust_name);
     let clean: String = last.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     if clean.is_empty() { "Namespace".to_owned() } else { clean }
+}
+
+/// The TypeScript type of `t`, tidied as the declarations are (`{ Ok: number }`).
+fn ts(t: &TypeRef, cfg: &Config) -> String {
+    decl::inline(&t.ts(cfg))
 }
 
 /// `(a: A, b?: B | null, ack: (reply: R) => void) => void`
@@ -116,7 +101,7 @@ fn signature(
     for (i, a) in args.iter().enumerate() {
         let name = param_name(a.name, &taken);
         taken.push(name.clone());
-        let ty = a.ty.ts(cfg);
+        let ty = ts(&a.ty, cfg);
         if a.rest {
             params.push(format!("...{name}: unknown[]"));
         } else if i >= optional_from && !has_rest && ack.is_none() {
@@ -130,7 +115,7 @@ fn signature(
         let callback = if spread {
             format!("{name}: (...reply: unknown[]) => void")
         } else {
-            format!("{name}: (reply: {}) => void", ack.ts(cfg))
+            format!("{name}: (reply: {}) => void", ts(ack, cfg))
         };
         match params.last_mut() {
             // TypeScript allows nothing after a rest parameter, but a rest of a labelled tuple
@@ -147,6 +132,33 @@ fn signature(
 
 fn make_cfg(large_int: &str) -> Config {
     Config::new().with_large_int(large_int)
+}
+
+/// `export type Name = ...;` with its JSDoc, laid out by [`decl::format`] (or as ts-rs wrote
+/// it, when that cannot read it).
+fn declaration(out: &mut String, d: &Declaration, sender: Sender) {
+    // ts-rs renders type docs as a ready JSDoc block; it is written again in this module's
+    // style.
+    if let Some(docs) = d.docs.as_deref() {
+        jsdoc::write(out, &jsdoc::text(docs), "");
+    }
+    let raw = d.decl.trim();
+    // ts-rs may put a doc comment first; `export` goes on the `type` line.
+    let (docs, raw) = match raw.find("\ntype ") {
+        Some(i) if raw.starts_with("/**") => (&raw[..i], &raw[i + 1..]),
+        _ => ("", raw),
+    };
+    jsdoc::write(out, &jsdoc::text(docs), "");
+    match decl::format(raw, sender) {
+        Some(text) => {
+            let _ = writeln!(out, "export {text}");
+        }
+        // Its field docs leave trailing spaces, which are dropped.
+        None => {
+            let text: Vec<&str> = raw.lines().map(str::trim_end).collect();
+            let _ = writeln!(out, "export {}", text.join("\n"));
+        }
+    }
 }
 
 pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
@@ -188,26 +200,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
 
     for d in &decls {
         let _ = writeln!(out);
-        // ts-rs renders type docs as a ready JSDoc block.
-        if let Some(docs) = d.docs.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            if docs.starts_with("/**") {
-                let _ = writeln!(out, "{docs}");
-            } else {
-                jsdoc(&mut out, docs, "");
-            }
-        }
-        // ts-rs may put a doc comment first; `export` goes on the `type` line. Its field docs
-        // leave trailing spaces, which are dropped.
-        let decl: String = d.decl.trim().lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
-        let decl = decl.as_str();
-        match decl.find("\ntype ") {
-            Some(i) if decl.starts_with("/**") => {
-                let _ = writeln!(out, "{}\nexport {}", &decl[..i], &decl[i + 1..]);
-            }
-            _ => {
-                let _ = writeln!(out, "export {decl}");
-            }
-        }
+        declaration(&mut out, d, Sender::Server);
     }
 
     for ns in namespaces {
@@ -216,7 +209,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out, "/** Events the server emits on `{}`. */", ns.path);
         let _ = writeln!(out, "export interface {name}ServerToClientEvents {{");
         for ev in &ns.server_events {
-            jsdoc(&mut out, ev.docs, "  ");
+            jsdoc::write(&mut out, ev.docs, "  ");
             let sig = signature(&ev.args, ev.ack.as_ref(), false, "callback", &cfg);
             let _ = writeln!(out, "  {}: {sig};", quote(ev.name));
         }
@@ -225,7 +218,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out, "/** Events the server handles on `{}`. */", ns.path);
         let _ = writeln!(out, "export interface {name}ClientToServerEvents {{");
         for ev in &ns.events {
-            jsdoc(&mut out, ev.docs, "  ");
+            jsdoc::write(&mut out, ev.docs, "  ");
             let sig = signature(&ev.args, ev.ack.as_ref(), ev.ack_spread, "ack", &cfg);
             let _ = writeln!(out, "  {}: {sig};", quote(ev.name));
         }
@@ -233,7 +226,7 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out);
         let docs =
             if ns.docs.is_empty() { format!("A client of `{}`.", ns.path) } else { ns.docs.to_owned() };
-        jsdoc(&mut out, &docs, "");
+        jsdoc::write(&mut out, &docs, "");
         let _ = writeln!(
             out,
             "export type {name}Socket = Socket<{name}ServerToClientEvents, {name}ClientToServerEvents>;"
@@ -243,17 +236,17 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
             Some(a) if a.is_option() => (
                 format!(
                     "opts?: Partial<ManagerOptions & SocketOptions> & {{ auth?: {} }}",
-                    a.ts_unwrapped(&cfg)
+                    decl::inline(&a.ts_unwrapped(&cfg))
                 ),
                 "",
             ),
             Some(a) => (
-                format!("opts: Partial<ManagerOptions & SocketOptions> & {{ auth: {} }}", a.ts(&cfg)),
+                format!("opts: Partial<ManagerOptions & SocketOptions> & {{ auth: {} }}", ts(a, &cfg)),
                 " `opts.auth` is the payload the connect handler expects.",
             ),
             None => ("opts?: Partial<ManagerOptions & SocketOptions>".to_owned(), ""),
         };
-        jsdoc(
+        jsdoc::write(
             &mut out,
             &format!(
                 "Connects to `{}` on `url` (the server's origin, `\"\"` for the page's own).{auth_note}",

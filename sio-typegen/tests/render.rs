@@ -51,3 +51,13 @@ fn large_ints_are_numbers_unless_configured() {
     assert!(Typegen::new().namespace::<Metrics>().render().contains("count: number"));
     assert!(Typegen::new().namespace::<Metrics>().large_int("bigint").render().contains("count: bigint"));
 }
+
+#[test]
+fn the_module_has_no_trailing_whitespace_or_tabs() {
+    let ts = Typegen::new().namespace::<Metrics>().render();
+    for (i, line) in ts.lines().enumerate() {
+        assert!(line == line.trim_end() && !line.contains('\t'), "line {}: {line:?}", i + 1);
+    }
+    assert!(ts.contains("export type Stats = {\n  count: number;\n};\n"), "{ts}");
+    assert!(ts.ends_with("}\n") && !ts.ends_with("\n\n"));
+}

@@ -3,79 +3,55 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-/**
- * The board's handshake auth.
- */
+/** The board's handshake auth. */
 export type Login = {
-/**
- * Must be "secret".
- */
-token: string, };
+  /** Must be "secret". */
+  token: string;
+};
 
-/**
- * A point on the board.
- */
+/** A point on the board. */
 export type Point = {
-/**
- * Horizontal position.
- */
-x: number,
-/**
- * Vertical position.
- */
-y: number, };
+  /** Horizontal position. */
+  x: number;
+  /** Vertical position. */
+  y: number;
+};
 
-/**
- * How a shape is drawn (internally tagged, as serde writes it).
- */
-export type Shape = { "kind": "circle",
-/**
- * Its center.
- */
-center: Point,
-/**
- * Its radius.
- */
-radius: number, } | { "kind": "polygon",
-/**
- * Its corners.
- */
-points: Array<Point>, };
+/** How a shape is drawn (internally tagged, as serde writes it). */
+export type Shape =
+  | {
+      "kind": "circle";
+      /** Its center. */
+      center: Point;
+      /** Its radius. */
+      radius: number;
+    }
+  | {
+      "kind": "polygon";
+      /** Its corners. */
+      points: Array<Point>;
+    };
 
-/**
- * A pen color.
- */
+/** A pen color. */
 export type Color = "red" | "blue";
 
-/**
- * A file with its bytes.
- */
+/** A file with its bytes. */
 export type Upload = {
-/**
- * File name.
- */
-name: string,
-/**
- * Contents.
- */
-data: ArrayBuffer | Uint8Array,
-/**
- * Optional labels.
- */
-tags: Array<string> | null, };
+  /** File name. */
+  name: string;
+  /** Contents. */
+  data: ArrayBuffer | Uint8Array;
+  /** Optional labels. */
+  tags: Array<string> | null;
+};
 
-/**
- * A page of results.
- */
+/** A page of results. */
 export type Page<T> = {
-/**
- * The items of this page.
- */
-items: Array<T>,
-/**
- * Total count; a `u64` is a `number` in the typings.
- */
-total: number, };
+  /** The items of this page. */
+  items: Array<T>;
+  /** Total count; a `u64` is a `number` in the typings. */
+  total: number;
+};
 
 /** Events the server emits on `/board`. */
 export interface BoardServerToClientEvents {
@@ -124,7 +100,7 @@ export interface ChatServerToClientEvents {
 /** Events the server handles on `/chat`. */
 export interface ChatClientToServerEvents {
   /** Says something, optionally pointing at the board. */
-  "say": (text: string, at: Point | null, color: Color | null, ack: (reply: { Ok : number } | { Err : string }) => void) => void;
+  "say": (text: string, at: Point | null, color: Color | null, ack: (reply: { Ok: number } | { Err: string }) => void) => void;
 }
 
 /** Chat next to the board. */

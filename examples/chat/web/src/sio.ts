@@ -3,78 +3,49 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-/**
- * The handshake auth: `io("/chat", { auth: { name } })`.
- */
+/** The handshake auth: `io("/chat", { auth: { name } })`. */
 export type Login = {
-/**
- * Nickname, 1 to 32 characters, unique.
- */
-name: string, };
+  /** Nickname, 1 to 32 characters, unique. */
+  name: string;
+};
 
-/**
- * A chat message as stored and delivered.
- */
+/** A chat message as stored and delivered. */
 export type Message = {
-/**
- * Server-assigned id, increasing.
- */
-id: number,
-/**
- * The room it was sent to.
- */
-room: string,
-/**
- * The sender's nickname.
- */
-name: string,
-/**
- * The text.
- */
-text: string,
-/**
- * Server time, ms since the epoch.
- */
-ts: number, };
+  /** Server-assigned id, increasing. */
+  id: number;
+  /** The room it was sent to. */
+  room: string;
+  /** The sender's nickname. */
+  name: string;
+  /** The text. */
+  text: string;
+  /** Server time, ms since the epoch. */
+  ts: number;
+};
 
-/**
- * A message the client sends.
- */
+/** A message the client sends. */
 export type Outgoing = {
-/**
- * A room you are in.
- */
-room: string,
-/**
- * Up to 2000 characters.
- */
-text: string, };
+  /** A room you are in. */
+  room: string;
+  /** Up to 2000 characters. */
+  text: string;
+};
 
-/**
- * The sender's acknowledgement: the server's id and time for the message.
- */
+/** The sender's acknowledgement: the server's id and time for the message. */
 export type Delivered = {
-/**
- * The message's id.
- */
-id: number,
-/**
- * Server time, ms since the epoch.
- */
-ts: number, };
+  /** The message's id. */
+  id: number;
+  /** Server time, ms since the epoch. */
+  ts: number;
+};
 
-/**
- * A room and how many people are in it.
- */
+/** A room and how many people are in it. */
 export type RoomInfo = {
-/**
- * Room name.
- */
-room: string,
-/**
- * Sockets in it.
- */
-members: number, };
+  /** Room name. */
+  room: string;
+  /** Sockets in it. */
+  members: number;
+};
 
 /** Events the server emits on `/chat`. */
 export interface ChatServerToClientEvents {
