@@ -32,7 +32,21 @@
 //! - An ack is one required trailing callback with one argument (`ack: (reply: R) => void`):
 //!   with it `socket.emit(.., cb)`, `emitWithAck` (`Promise<R>`) and `timeout(ms).emit`
 //!   (`(err, r)`) are all typed.
-//! - A trailing `Option<T>` argument is optional (`y?: T | null`).
+//! - Trailing `Option<T>` arguments may be left out (serde reads a missing one as `None`),
+//!   with or without an ack after them: `(x: X, y?: T | null) => void`, and with an ack one
+//!   tuple per way of calling, `(...args: [x: X, ack: (reply: R) => void] | [x: X, y: T | null,
+//!   ack: (reply: R) => void]) => void`, so that `emit("ev", x, cb)`, `emit("ev", x, y, cb)`,
+//!   `emitWithAck("ev", x)` and `emitWithAck("ev", x, y)` all type-check with the reply
+//!   inferred. (Not overloads: socket.io-client reads an event's parameters with
+//!   `Parameters<>`, which sees only the last overload.) A server event's arguments are all
+//!   sent, `None` as `null`.
+//! - Each type is declared in the form of the side that sends it. A type the client sends (an
+//!   event's argument, the auth payload, an ack reply to a server event, and any type inside
+//!   one of those) declares an `Option` field optional, `field?: T | null`: the client may
+//!   leave it out. A type only the server sends declares what serde writes, `field: T | null`,
+//!   so a reader knows the field is there. A type sent both ways is declared once, in the
+//!   client's form: a listener reading it then also handles a missing field, which the server
+//!   never produces. `#[ts(optional)]` fields are as ts-rs declares them.
 //! - `u64`, `i64`, `u128`, `i128` are `number` by default, as JSON on this wire delivers them:
 //!   values above 2^53 lose precision. [`Typegen::large_int`] picks another type.
 //! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).

@@ -3,10 +3,18 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
+/** Drawing preferences, only ever inside a `Login`: sent by the client, like it. */
+export type Prefs = {
+  /** Pen width in pixels. */
+  width?: number | null;
+};
+
 /** The board's handshake auth. */
 export type Login = {
   /** Must be "secret". */
   token: string;
+  /** Drawing preferences (only the client sends them, and it may leave them out). */
+  prefs?: Prefs | null;
 };
 
 /** A point on the board. */
@@ -42,7 +50,7 @@ export type Upload = {
   /** Contents. */
   data: ArrayBuffer | Uint8Array;
   /** Optional labels. */
-  tags: Array<string> | null;
+  tags?: Array<string> | null;
 };
 
 /** A page of results. */
@@ -51,6 +59,32 @@ export type Page<T> = {
   items: Array<T>;
   /** Total count; a `u64` is a `number` in the typings. */
   total: number;
+};
+
+/** A team: the client picks one, the server reports it back (sent both ways). */
+export type Team = {
+  /** Team name. */
+  name: string;
+  /** Its color, if it has one. */
+  color?: Color | null;
+};
+
+/** Scores, only ever inside a `Player`: sent by the server, like it. */
+export type Score = {
+  /** Games won. */
+  wins: number;
+  /** The best time in ms, if any game was finished. */
+  best: number | null;
+};
+
+/** A player as the server reports it (only the server sends it). */
+export type Player = {
+  /** The id the client asked for. */
+  id: number;
+  /** Their team, if any. */
+  team: Team | null;
+  /** Their scores. */
+  score: Score;
 };
 
 /** Events the server emits on `/board`. */
@@ -68,7 +102,7 @@ export interface BoardServerToClientEvents {
 /** Events the server handles on `/board`. */
 export interface BoardClientToServerEvents {
   /** Draws a shape; the ack is its id. */
-  "draw": (shape: Shape, color: Color | null, ack: (reply: number) => void) => void;
+  "draw": (...args: [shape: Shape, ack: (reply: number) => void] | [shape: Shape, color: Color | null, ack: (reply: number) => void]) => void;
   /** Moves the cursor. */
   "cursor:move": (to: Point, smooth?: boolean | null) => void;
   /** Stores a file; the ack is its name and the thumbnail's size. */
@@ -83,6 +117,8 @@ export interface BoardClientToServerEvents {
   "anything": (kind: string, ...rest: [...rest: unknown[], ack: (reply: string) => void]) => void;
   /** Replies with the same arguments, as many as came. */
   "echo": (...all: [...all: unknown[], ack: (...reply: unknown[]) => void]) => void;
+  /** Joins a team (or none) as player `id`; the ack is the player as the server sees it. */
+  "pick": (...args: [id: number, ack: (reply: Player) => void] | [id: number, team: Team | null, ack: (reply: Player) => void]) => void;
 }
 
 /** A collaborative drawing board. */
@@ -100,7 +136,7 @@ export interface ChatServerToClientEvents {
 /** Events the server handles on `/chat`. */
 export interface ChatClientToServerEvents {
   /** Says something, optionally pointing at the board. */
-  "say": (text: string, at: Point | null, color: Color | null, ack: (reply: { Ok: number } | { Err: string }) => void) => void;
+  "say": (...args: [text: string, ack: (reply: { Ok: number } | { Err: string }) => void] | [text: string, at: Point | null, ack: (reply: { Ok: number } | { Err: string }) => void] | [text: string, at: Point | null, color: Color | null, ack: (reply: { Ok: number } | { Err: string }) => void]) => void;
 }
 
 /** Chat next to the board. */

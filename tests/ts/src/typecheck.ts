@@ -14,8 +14,12 @@ import {
   type Color,
   type Login,
   type Page,
+  type Player,
   type Point,
+  type Prefs,
+  type Score,
   type Shape,
+  type Team,
   type Upload,
 } from "./board.js";
 
@@ -28,6 +32,7 @@ function exact<_T extends true>(): void {}
 const circle: Shape = { kind: "circle", center: { x: 1, y: 2 }, radius: 3.5 };
 const polygon: Shape = { kind: "polygon", points: [{ x: 0, y: 0 }, { x: 4, y: 0 }, { x: 0, y: 3 }] };
 const file: Upload = { name: "a.png", data: new Uint8Array([1, 2, 3]), tags: null };
+const at0: Point = { x: 0, y: 0 };
 
 /** Typed uses: all of these must compile. */
 export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<void> {
@@ -79,7 +84,34 @@ export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<v
   const timed: boolean | null = await board.timeout(1000).emitWithAck("ask", "now?");
   void timed;
 
-  // Optional trailing arguments may be omitted; null and the value are accepted too.
+  // Optional trailing arguments may be omitted, with or without an ack after them; null and
+  // the value are accepted too, and the ack's reply type is still inferred.
+  board.emit("draw", circle, (id) => {
+    exact<Equal<typeof id, number>>();
+  });
+  const drawn = board.emitWithAck("draw", polygon);
+  exact<Equal<typeof drawn, Promise<number>>>();
+  board.timeout(1000).emit("draw", circle, (err, id) => {
+    exact<Equal<typeof err, Error>>();
+    exact<Equal<typeof id, number>>();
+  });
+  board.emit("pick", 1, (player) => {
+    exact<Equal<typeof player, Player>>();
+  });
+  board.emit("pick", 1, { name: "red team", color: "red" }, (player) => {
+    exact<Equal<typeof player, Player>>();
+  });
+  board.emit("pick", 1, null, (player) => void player);
+  const picked = await board.emitWithAck("pick", 2);
+  exact<Equal<typeof picked, Player>>();
+  const pickedTeam = await board.emitWithAck("pick", 2, { name: "blue team" });
+  exact<Equal<typeof pickedTeam, Player>>();
+  chat.emit("say", "hi", (reply) => {
+    exact<Equal<typeof reply, { Ok: number } | { Err: string }>>();
+  });
+  chat.emit("say", "hi", at0, (reply) => void reply);
+  const saidOnly = await chat.emitWithAck("say", "hi");
+  exact<Equal<typeof saidOnly, { Ok: number } | { Err: string }>>();
   board.emit("cursor:move", { x: 1, y: 1 });
   board.emit("cursor:move", { x: 1, y: 1 }, true);
   board.emit("cursor:move", { x: 1, y: 1 }, null);
@@ -136,6 +168,36 @@ export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<v
   exact<Equal<typeof said, { Ok: number } | { Err: string }>>();
 }
 
+/**
+ * Direction: a type the client sends may leave its `Option` fields out (`f?: T | null`, serde
+ * reads a missing one as `None`); a type only the server sends always has them (`f: T | null`);
+ * a type sent both ways is declared in the client's form.
+ */
+export async function directions(board: BoardSocket): Promise<void> {
+  // Client-sent: Upload (an event argument), Login (auth) and Prefs (inside Login).
+  const bare: Upload = { name: "b", data: new Uint8Array(0) };
+  const login: Login = { token: "secret" };
+  const withPrefs: Login = { token: "secret", prefs: { width: 2 } };
+  const noWidth: Prefs = {};
+  exact<Equal<Upload["tags"], string[] | null | undefined>>();
+  exact<Equal<Prefs["width"], number | null | undefined>>();
+  void [bare, login, withPrefs, noWidth];
+
+  // Server-sent: Player (an ack reply) and Score (inside Player): the field is always there.
+  const player = await board.emitWithAck("pick", 1);
+  exact<Equal<Player["team"], Team | null>>();
+  exact<Equal<Score["best"], number | null>>();
+  const best: number | null = player.score.best;
+  void best;
+
+  // Both ways (Team is pick's argument and inside its reply): the client's form, so a reader
+  // of the server's Team also handles a missing color, which the server never produces.
+  const team: Team = { name: "green team" };
+  exact<Equal<Team["color"], Color | null | undefined>>();
+  const color: Color | null | undefined = player.team?.color;
+  void [team, color];
+}
+
 /** Connecting: /board requires `auth: Login`, /chat takes it optionally. */
 export function typedConnects(url: string): Array<BoardSocket | ChatSocket> {
   const login: Login = { token: "secret" };
@@ -163,8 +225,16 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   board.emit("upload", file, "not bytes", () => {});
   // @ts-expect-error Upload.data is binary, not a number array
   board.emit("upload", { name: "a", data: [1, 2], tags: null }, new Uint8Array(0), () => {});
-  // @ts-expect-error Upload.tags is required (string[] | null)
-  board.emit("upload", { name: "a", data: new Uint8Array(0) }, new Uint8Array(0), () => {});
+  // @ts-expect-error Upload.data is required
+  board.emit("upload", { name: "a", tags: null }, new Uint8Array(0), () => {});
+  // @ts-expect-error Team's color is a Color (or null), when given
+  board.emit("pick", 1, { name: "t", color: "green" }, (p) => void p);
+  // @ts-expect-error Score.best is always sent by the server: a Score without it is not one
+  const noBest: Score = { wins: 1 };
+  void noBest;
+  // @ts-expect-error Player.team is always sent (null without one)
+  const noTeam: Player = { id: 1, score: { wins: 0, best: null } };
+  void noTeam;
   // @ts-expect-error say's text is a string
   chat.emit("say", 42, null, null, (r) => void r);
   // @ts-expect-error clear takes no arguments
@@ -206,8 +276,18 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   board.emit("history", 1);
   // @ts-expect-error say replies: the callback is required
   chat.emit("say", "hi", null, null);
-  // @ts-expect-error color precedes the ack, so it cannot be omitted (pass null)
-  board.emit("draw", circle, (id: number) => void id);
+  // @ts-expect-error pick replies with a player: the callback is required after the team too
+  board.emit("pick", 1, null);
+  // @ts-expect-error the ack comes last: nothing may follow it
+  board.emit("draw", circle, (id: number) => void id, "red");
+  // @ts-expect-error pick takes an id and a team, not two teams
+  board.emit("pick", 1, null, null, (p) => void p);
+  // @ts-expect-error say's at (a Point) comes before its color: a color alone is not an at
+  chat.emit("say", "hi", "red", (r) => void r);
+  // @ts-expect-error pick needs its id even with the team left out
+  await board.emitWithAck("pick");
+  // @ts-expect-error the reply type is still checked when the trailing Option is left out
+  board.emit("pick", 1, (p: Team) => void p);
 
   // --- wrong reply types in callbacks and awaited replies
   // @ts-expect-error draw's reply is a number
@@ -247,7 +327,7 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   connectBoard(url);
   // @ts-expect-error /board requires auth
   connectBoard(url, { reconnection: false });
-  // @ts-expect-error Login is { token: string }
+  // @ts-expect-error a Login needs its token
   connectBoard(url, { auth: { user: "me" } });
   // @ts-expect-error Login's token is a string
   connectBoard(url, { auth: { token: 42 } });
