@@ -26,7 +26,8 @@
 //! What the module holds, per namespace `Chat`: `ChatServerToClientEvents`,
 //! `ChatClientToServerEvents`, `ChatSocket` (a `Socket` of `socket.io-client` typed by both)
 //! and `connectChat(...)`; before them every Rust type used in a payload, an ack or a server
-//! event, declared once (shared across namespaces) and after the types it refers to.
+//! event, declared once (shared across namespaces) and after the types it refers to; after
+//! them `emitWithTimeout(...)`, for every socket of the module.
 //!
 //! Mapping rules:
 //! - An ack is one required trailing callback with one argument (`ack: (reply: R) => void`):
@@ -47,6 +48,17 @@
 //!   so a reader knows the field is there. A type sent both ways is declared once, in the
 //!   client's form: a listener reading it then also handles a missing field, which the server
 //!   never produces. `#[ts(optional)]` fields are as ts-rs declares them.
+//! - `emitWithTimeout(socket, ms, ev, ...args)` is `socket.timeout(ms).emitWithAck(ev,
+//!   ...args)` typed: it resolves to the event's ack reply (socket.io-client's own typing of
+//!   that call is `Promise<any>`) and rejects with an `Error` when no reply comes within `ms`.
+//!   Only events with a one-value ack are accepted, with their arguments and no callback; any
+//!   other event, wrong arguments or a wrongly typed use of the reply are compile errors:
+//!
+//!   ```ts
+//!   const socket = connectChat("", { auth: { name: "ada" } });
+//!   const history: Message[] = await emitWithTimeout(socket, 5000, "join", "lobby");
+//!   emitWithTimeout(socket, 5000, "leave", "lobby"); // error: "leave" has no ack
+//!   ```
 //! - `u64`, `i64`, `u128`, `i128` are `number` by default, as JSON on this wire delivers them:
 //!   values above 2^53 lose precision. [`Typegen::large_int`] picks another type.
 //! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).

@@ -1,5 +1,7 @@
 //! Renders namespaces' schemas as one TypeScript module.
 
+mod timeout;
+
 use std::fmt::Write as _;
 
 use std::collections::HashSet;
@@ -329,6 +331,10 @@ pub(crate) fn module(namespaces: &[NamespaceSchema], cfg: Config) -> String {
         let _ = writeln!(out, "export function connect{name}(url: string, {opts}): {name}Socket {{");
         let _ = writeln!(out, "  return io(url + {}, opts);", quote(ns.path));
         let _ = writeln!(out, "}}");
+    }
+    if !namespaces.is_empty() {
+        let _ = writeln!(out);
+        timeout::helper(&mut out, namespaces, &cfg);
     }
     out
 }

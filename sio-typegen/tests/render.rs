@@ -1,6 +1,6 @@
 //! The API of the generator: determinism, stale-file diffs, the large-integer option, the
-//! direction of each type, trailing `Option` arguments. The full snapshot (every feature)
-//! and the TypeScript compiler run in `tests/tests/typegen.rs`.
+//! direction of each type, trailing `Option` arguments, `emitWithTimeout`. The full snapshot
+//! (every feature) and the TypeScript compiler run in `tests/tests/typegen.rs`.
 
 use serde::{Deserialize, Serialize};
 use sio_core::prelude::*;
@@ -206,6 +206,15 @@ fn trailing_options_may_be_left_out_with_or_without_an_ack() {
         line("question"),
         "  \"question\": (arg0: string, callback: (reply: Answer) => void) => void;"
     );
+}
+
+#[test]
+fn emit_with_timeout_is_declared_once_after_the_namespaces() {
+    let ts = Typegen::new().namespace::<Quiz>().namespace::<Metrics>().render();
+    assert_eq!(ts.matches("export function emitWithTimeout<").count(), 1);
+    assert!(ts.find("export function connectMetrics(") < ts.find("export function emitWithTimeout<"));
+    // Its example is the first event with a typed reply.
+    assert!(ts.contains(" * const reply: Told = await emitWithTimeout(socket, 5000, \"ask\", a);\n"), "{ts}");
 }
 
 #[test]

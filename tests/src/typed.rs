@@ -209,6 +209,13 @@ impl Board {
         let best = id.is_multiple_of(2).then_some(id * 1000);
         Player { id, team, score: Score { wins: id, best } }
     }
+
+    /// Replies `ms` after `ms` milliseconds (for timeouts).
+    #[event]
+    async fn slow(&self, ms: u32) -> u32 {
+        tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+        ms
+    }
 }
 
 /// Chat beside the board: shares `Point` and `Color`.

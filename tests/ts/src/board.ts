@@ -119,6 +119,8 @@ export interface BoardClientToServerEvents {
   "echo": (...all: [...all: unknown[], ack: (...reply: unknown[]) => void]) => void;
   /** Joins a team (or none) as player `id`; the ack is the player as the server sees it. */
   "pick": (...args: [id: number, ack: (reply: Player) => void] | [id: number, team: Team | null, ack: (reply: Player) => void]) => void;
+  /** Replies `ms` after `ms` milliseconds (for timeouts). */
+  "slow": (ms: number, ack: (reply: number) => void) => void;
 }
 
 /** A collaborative drawing board. */
@@ -145,4 +147,39 @@ export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEven
 /** Connects to `/chat` on `url` (the server's origin, `""` for the page's own). */
 export function connectChat(url: string, opts?: Partial<ManagerOptions & SocketOptions> & { auth?: Login }): ChatSocket {
   return io(url + "/chat", opts);
+}
+
+/**
+ * Emits `ev` with `args` on `socket` and resolves to the server's reply, typed as the
+ * event's ack; rejects with an `Error` when no reply comes within `ms` milliseconds.
+ * It is `socket.timeout(ms).emitWithAck(ev, ...args)`, which socket.io-client types as
+ * `Promise<any>`.
+ *
+ * Only an event the server replies to is accepted, with its arguments and no callback.
+ *
+ * @example
+ * // socket: BoardSocket
+ * const reply: number = await emitWithTimeout(socket, 5000, "draw", shape, color);
+ * // throws after 5 s without a reply
+ */
+export function emitWithTimeout<
+  Listen extends { [event: string]: any },
+  Emit extends { [event: string]: any },
+  Ev extends string & {
+    [E in keyof Emit & string]: Parameters<Emit[E]> extends [...unknown[], (...reply: infer Reply) => void]
+      ? Reply extends [unknown]
+        ? E
+        : never
+      : never;
+  }[keyof Emit & string],
+>(
+  socket: Socket<Listen, Emit>,
+  ms: number,
+  ev: Ev,
+  ...args: Parameters<Emit[Ev]> extends infer P ? (P extends [...infer Args, unknown] ? Args : never) : never
+): Promise<
+  Parameters<Emit[Ev]> extends infer P ? (P extends [...unknown[], (reply: infer Reply) => void] ? Reply : never) : never
+> {
+  // The signature is the typing: socket.io-client's own for this call is `Promise<any>`.
+  return (socket as Socket).timeout(ms).emitWithAck(ev, ...(args as unknown[]));
 }

@@ -11,6 +11,7 @@ import { isDeepStrictEqual, inspect } from "node:util";
 import {
   connectBoard,
   connectChat,
+  emitWithTimeout,
   type BoardSocket,
   type ChatSocket,
   type Color,
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
     board.emit("draw", circle, (id) => done(id)),
   );
   check("draw without a color and a callback acks id 6", id6, 6);
+  const id7: number = await within("draw (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "draw", circle, "blue"));
+  check("emitWithTimeout(draw) resolves to the id", id7, 7);
 
   // --- cursor:move has no ack, and its optional argument may be left out
   board.emit("cursor:move", { x: 5, y: 6 });
@@ -171,15 +174,27 @@ async function main(): Promise<void> {
   check("upload of an ArrayBuffer with no tags", uploaded2, ["b.bin:300", 5]);
 
   // --- pick: a trailing Option with an ack; Team goes both ways, Player only from the server
-  const alone: Player = await within("pick without a team (emitWithAck)", board.emitWithAck("pick", 7));
+  const alone: Player = await within("pick without a team (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "pick", 7));
   check("pick without a team", alone, { id: 7, team: null, score: { wins: 7, best: null } });
   // The client leaves the team's color out; the server sends it back as null (serde's None).
-  const teamed = await within("pick with a team (emitWithAck)", board.emitWithAck("pick", 8, { name: "blue team" }));
+  const teamed = await within("pick with a team (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "pick", 8, { name: "blue team" }));
   check("pick with a team, its color left out", teamed, { id: 8, team: { name: "blue team", color: null }, score: { wins: 8, best: 8000 } });
   const viaCallback = await next<Player>("pick (emit with ack callback, no team)", (done) => board.emit("pick", 9, done));
   check("pick with a callback and no team", viaCallback, { id: 9, team: null, score: { wins: 9, best: null } });
   const colored = await within("pick (emitWithAck with a colored team)", board.emitWithAck("pick", 10, { name: "red team", color: "red" }));
   check("pick with a colored team", colored, { id: 10, team: { name: "red team", color: "red" }, score: { wins: 10, best: 10000 } });
+
+  // --- emitWithTimeout: typed reply in time, rejection past the timeout
+  const quick: number = await within("slow(10) (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "slow", 10));
+  check("emitWithTimeout resolves to the typed reply", quick, 10);
+  const late = await within(
+    "slow(400) with a 50 ms timeout",
+    emitWithTimeout(board, 50, "slow", 400).then(
+      (reply) => `resolved with ${reply}`,
+      (err: unknown) => (err instanceof Error ? `rejected: ${err.message}` : `rejected with ${String(err)}`),
+    ),
+  );
+  check("emitWithTimeout rejects when the reply is late", late, "rejected: operation has timed out");
 
   // --- ask: the server emits "confirm" with an ack and reports our answer
   const answer: boolean | null = await within("ask (answered)", board.emitWithAck("ask", "sure?"));
@@ -218,6 +233,7 @@ async function main(): Promise<void> {
     [polygon, "blue"],
     [polygon, "red"],
     [circle, "red"],
+    [circle, "blue"],
   ]);
 
   // --- /chat: optional auth, Result<u32, String> as { Ok } | { Err }
@@ -237,7 +253,7 @@ async function main(): Promise<void> {
     await chatsConnected[i];
     const said = await within(`chat ${i}: say`, chat.emitWithAck("say", "hello", { x: 1, y: 2 }, "blue"));
     check(`chat ${i}: say acks Ok(len)`, said, { Ok: 5 });
-    const bare = await within(`chat ${i}: say without at and color`, chat.emitWithAck("say", "hey"));
+    const bare = await within(`chat ${i}: say without at and color`, emitWithTimeout(chat, TIMEOUT_MS, "say", "hey"));
     check(`chat ${i}: say with its trailing Options left out`, bare, { Ok: 3 });
     const refused = await next<{ Ok: number } | { Err: string }>(`chat ${i}: say ""`, (done) =>
       chat.emit("say", "", null, null, done),

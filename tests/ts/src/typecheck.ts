@@ -9,6 +9,7 @@
 import {
   connectBoard,
   connectChat,
+  emitWithTimeout,
   type BoardSocket,
   type ChatSocket,
   type Color,
@@ -196,6 +197,49 @@ export async function directions(board: BoardSocket): Promise<void> {
   exact<Equal<Team["color"], Color | null | undefined>>();
   const color: Color | null | undefined = player.team?.color;
   void [team, color];
+}
+
+/** emitWithTimeout: a typed `socket.timeout(ms).emitWithAck`, for every socket of the module. */
+export async function timeouts(board: BoardSocket, chat: ChatSocket): Promise<void> {
+  const player = await emitWithTimeout(board, 1000, "pick", 3);
+  exact<Equal<typeof player, Player>>();
+  const pickedTeam = emitWithTimeout(board, 1000, "pick", 3, { name: "t", color: null });
+  exact<Equal<typeof pickedTeam, Promise<Player>>>();
+  const page = await emitWithTimeout(board, 1000, "history", 2);
+  exact<Equal<typeof page, Page<Shape>>>();
+  const id = await emitWithTimeout(board, 1000, "draw", circle);
+  exact<Equal<typeof id, number>>();
+  const answer = await emitWithTimeout(board, 1000, "ask", "sure?");
+  exact<Equal<typeof answer, boolean | null>>();
+  const counted = await emitWithTimeout(board, 1000, "anything", "kind", 1, "two");
+  exact<Equal<typeof counted, string>>();
+  const said = await emitWithTimeout(chat, 1000, "say", "hi", null, "red");
+  exact<Equal<typeof said, { Ok: number } | { Err: string }>>();
+  // Compare socket.io-client's own typing of the same call: `any`.
+  const untyped = await board.timeout(1000).emitWithAck("pick", 3);
+  exact<Equal<typeof untyped, any>>();
+
+  // @ts-expect-error clear has no ack: there is no reply to wait for
+  await emitWithTimeout(board, 1000, "clear");
+  // @ts-expect-error cursor:move has no ack
+  await emitWithTimeout(board, 1000, "cursor:move", { x: 1, y: 1 });
+  // @ts-expect-error echo replies with any number of arguments, not one typed reply
+  await emitWithTimeout(board, 1000, "echo", 1);
+  // @ts-expect-error no handler "erase" on /board
+  await emitWithTimeout(board, 1000, "erase");
+  // @ts-expect-error "say" is a /chat event
+  await emitWithTimeout(board, 1000, "say", "hi");
+  // @ts-expect-error pick's id is a number
+  await emitWithTimeout(board, 1000, "pick", "3");
+  // @ts-expect-error history needs its page number
+  await emitWithTimeout(board, 1000, "history");
+  // @ts-expect-error the helper makes the ack callback: none is passed
+  await emitWithTimeout(board, 1000, "history", 1, (p: Page<Shape>) => void p);
+  // @ts-expect-error the timeout is a number of milliseconds
+  await emitWithTimeout(board, "1000", "history", 1);
+  // @ts-expect-error history resolves to a Page<Shape>, not a number
+  const notNumber: number = await emitWithTimeout(board, 1000, "history", 1);
+  void notNumber;
 }
 
 /** Connecting: /board requires `auth: Login`, /chat takes it optionally. */

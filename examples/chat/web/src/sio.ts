@@ -82,3 +82,38 @@ export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEven
 export function connectChat(url: string, opts?: Partial<ManagerOptions & SocketOptions> & { auth?: Login }): ChatSocket {
   return io(url + "/chat", opts);
 }
+
+/**
+ * Emits `ev` with `args` on `socket` and resolves to the server's reply, typed as the
+ * event's ack; rejects with an `Error` when no reply comes within `ms` milliseconds.
+ * It is `socket.timeout(ms).emitWithAck(ev, ...args)`, which socket.io-client types as
+ * `Promise<any>`.
+ *
+ * Only an event the server replies to is accepted, with its arguments and no callback.
+ *
+ * @example
+ * // socket: ChatSocket
+ * const reply: Array<Message> = await emitWithTimeout(socket, 5000, "join", room);
+ * // throws after 5 s without a reply
+ */
+export function emitWithTimeout<
+  Listen extends { [event: string]: any },
+  Emit extends { [event: string]: any },
+  Ev extends string & {
+    [E in keyof Emit & string]: Parameters<Emit[E]> extends [...unknown[], (...reply: infer Reply) => void]
+      ? Reply extends [unknown]
+        ? E
+        : never
+      : never;
+  }[keyof Emit & string],
+>(
+  socket: Socket<Listen, Emit>,
+  ms: number,
+  ev: Ev,
+  ...args: Parameters<Emit[Ev]> extends infer P ? (P extends [...infer Args, unknown] ? Args : never) : never
+): Promise<
+  Parameters<Emit[Ev]> extends infer P ? (P extends [...unknown[], (reply: infer Reply) => void] ? Reply : never) : never
+> {
+  // The signature is the typing: socket.io-client's own for this call is `Promise<any>`.
+  return (socket as Socket).timeout(ms).emitWithAck(ev, ...(args as unknown[]));
+}
