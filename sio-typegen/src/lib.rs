@@ -26,25 +26,59 @@
 //! What the module holds, per namespace `Chat`: `ChatServerToClientEvents`,
 //! `ChatClientToServerEvents`, `ChatSocket` (a `Socket` of `socket.io-client` typed by both)
 //! and `connectChat(...)`; before them every Rust type used in a payload, an ack or a server
-//! event, declared once (shared across namespaces) and after the types it refers to.
+//! event, declared once (shared across namespaces) and after the types it refers to; after
+//! them `emitWithTimeout(...)`, for every socket of the module.
 //!
 //! Mapping rules:
 //! - An ack is one required trailing callback with one argument (`ack: (reply: R) => void`):
 //!   with it `socket.emit(.., cb)`, `emitWithAck` (`Promise<R>`) and `timeout(ms).emit`
 //!   (`(err, r)`) are all typed.
-//! - A trailing `Option<T>` argument is optional (`y?: T | null`).
+//! - Trailing `Option<T>` arguments may be left out (serde reads a missing one as `None`),
+//!   with or without an ack after them: `(x: X, y?: T | null) => void`, and with an ack one
+//!   tuple per way of calling, `(...args: [x: X, ack: (reply: R) => void] | [x: X, y: T | null,
+//!   ack: (reply: R) => void]) => void`, so that `emit("ev", x, cb)`, `emit("ev", x, y, cb)`,
+//!   `emitWithAck("ev", x)` and `emitWithAck("ev", x, y)` all type-check with the reply
+//!   inferred. (Not overloads: socket.io-client reads an event's parameters with
+//!   `Parameters<>`, which sees only the last overload.) A server event's arguments are all
+//!   sent, `None` as `null`.
+//! - Each type is declared in the form of the side that sends it. A type the client sends (an
+//!   event's argument, the auth payload, an ack reply to a server event, and any type inside
+//!   one of those) declares an `Option` field optional, `field?: T | null`: the client may
+//!   leave it out. A type only the server sends declares what serde writes, `field: T | null`,
+//!   so a reader knows the field is there. A type sent both ways is declared once, in the
+//!   client's form: a listener reading it then also handles a missing field, which the server
+//!   never produces. `#[ts(optional)]` fields are as ts-rs declares them.
+//! - `emitWithTimeout(socket, ms, ev, ...args)` is `socket.timeout(ms).emitWithAck(ev,
+//!   ...args)` typed: it resolves to the event's ack reply (socket.io-client's own typing of
+//!   that call is `Promise<any>`) and rejects with an `Error` when no reply comes within `ms`.
+//!   Only events with a one-value ack are accepted, with their arguments and no callback; any
+//!   other event, wrong arguments or a wrongly typed use of the reply are compile errors:
+//!
+//!   ```ts
+//!   const socket = connectChat("", { auth: { name: "ada" } });
+//!   const history: Message[] = await emitWithTimeout(socket, 5000, "join", "lobby");
+//!   emitWithTimeout(socket, 5000, "leave", "lobby"); // error: "leave" has no ack
+//!   ```
 //! - `u64`, `i64`, `u128`, `i128` are `number` by default, as JSON on this wire delivers them:
 //!   values above 2^53 lose precision. [`Typegen::large_int`] picks another type.
 //! - `Binary` is `ArrayBuffer | Uint8Array` (browsers receive `ArrayBuffer`, Node.js `Buffer`).
 //! - `RawArgs` is a rest parameter `...args: unknown[]`; returned by a handler, it is the
 //!   ack's arguments as they are (`ack: (...reply: unknown[]) => void`).
-//! - Rust doc comments become JSDoc. Event names are quoted. The output is deterministic.
+//! - Rust doc comments become JSDoc. Event names are quoted.
+//! - The layout is what one would write by hand (as prettier formats it): 2-space indentation,
+//!   an object type one member per line with its JSDoc above it (a nested one on one line when
+//!   it is short and undocumented), a union that does not fit on a line one variant per line,
+//!   one event per line. A declaration outside the part of TypeScript's syntax that ts-rs
+//!   produces (a `#[ts(type = "...")]` override such as a function type) is kept as ts-rs
+//!   writes it. The output is deterministic.
 //! - With connection state recovery on, server events carry one more (last) argument, their
 //!   offset, for the client's own bookkeeping; the typings leave it out, so a listener typed
 //!   from them never reads it (JavaScript passes it on as an extra argument, which a typed
 //!   listener ignores).
 
+mod decl;
 mod diff;
+mod jsdoc;
 mod render;
 
 use std::fmt;

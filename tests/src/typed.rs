@@ -64,6 +64,44 @@ pub struct Upload {
 pub struct Login {
     /// Must be "secret".
     pub token: String,
+    /// Drawing preferences (only the client sends them, and it may leave them out).
+    pub prefs: Option<Prefs>,
+}
+
+/// Drawing preferences, only ever inside a `Login`: sent by the client, like it.
+#[derive(Debug, Deserialize, TS)]
+pub struct Prefs {
+    /// Pen width in pixels.
+    pub width: Option<u32>,
+}
+
+/// A team: the client picks one, the server reports it back (sent both ways).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Team {
+    /// Team name.
+    pub name: String,
+    /// Its color, if it has one.
+    pub color: Option<Color>,
+}
+
+/// A player as the server reports it (only the server sends it).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Player {
+    /// The id the client asked for.
+    pub id: u32,
+    /// Their team, if any.
+    pub team: Option<Team>,
+    /// Their scores.
+    pub score: Score,
+}
+
+/// Scores, only ever inside a `Player`: sent by the server, like it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Score {
+    /// Games won.
+    pub wins: u32,
+    /// The best time in ms, if any game was finished.
+    pub best: Option<u32>,
 }
 
 /// A pen color.
@@ -164,6 +202,20 @@ impl Board {
     #[event]
     async fn echo(&self, all: RawArgs) -> RawArgs {
         all
+    }
+
+    /// Joins a team (or none) as player `id`; the ack is the player as the server sees it.
+    #[event]
+    async fn pick(&self, id: u32, team: Option<Team>) -> Player {
+        let best = id.is_multiple_of(2).then_some(id * 1000);
+        Player { id, team, score: Score { wins: id, best } }
+    }
+
+    /// Replies `ms` after `ms` milliseconds (for timeouts).
+    #[event]
+    async fn slow(&self, ms: u32) -> u32 {
+        tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+        ms
     }
 }
 

@@ -3,79 +3,89 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-/**
- * The board's handshake auth.
- */
+/** Drawing preferences, only ever inside a `Login`: sent by the client, like it. */
+export type Prefs = {
+  /** Pen width in pixels. */
+  width?: number | null;
+};
+
+/** The board's handshake auth. */
 export type Login = {
-/**
- * Must be "secret".
- */
-token: string, };
+  /** Must be "secret". */
+  token: string;
+  /** Drawing preferences (only the client sends them, and it may leave them out). */
+  prefs?: Prefs | null;
+};
 
-/**
- * A point on the board.
- */
+/** A point on the board. */
 export type Point = {
-/**
- * Horizontal position.
- */
-x: number,
-/**
- * Vertical position.
- */
-y: number, };
+  /** Horizontal position. */
+  x: number;
+  /** Vertical position. */
+  y: number;
+};
 
-/**
- * How a shape is drawn (internally tagged, as serde writes it).
- */
-export type Shape = { "kind": "circle",
-/**
- * Its center.
- */
-center: Point,
-/**
- * Its radius.
- */
-radius: number, } | { "kind": "polygon",
-/**
- * Its corners.
- */
-points: Array<Point>, };
+/** How a shape is drawn (internally tagged, as serde writes it). */
+export type Shape =
+  | {
+      "kind": "circle";
+      /** Its center. */
+      center: Point;
+      /** Its radius. */
+      radius: number;
+    }
+  | {
+      "kind": "polygon";
+      /** Its corners. */
+      points: Array<Point>;
+    };
 
-/**
- * A pen color.
- */
+/** A pen color. */
 export type Color = "red" | "blue";
 
-/**
- * A file with its bytes.
- */
+/** A file with its bytes. */
 export type Upload = {
-/**
- * File name.
- */
-name: string,
-/**
- * Contents.
- */
-data: ArrayBuffer | Uint8Array,
-/**
- * Optional labels.
- */
-tags: Array<string> | null, };
+  /** File name. */
+  name: string;
+  /** Contents. */
+  data: ArrayBuffer | Uint8Array;
+  /** Optional labels. */
+  tags?: Array<string> | null;
+};
 
-/**
- * A page of results.
- */
+/** A page of results. */
 export type Page<T> = {
-/**
- * The items of this page.
- */
-items: Array<T>,
-/**
- * Total count; a `u64` is a `number` in the typings.
- */
-total: number, };
+  /** The items of this page. */
+  items: Array<T>;
+  /** Total count; a `u64` is a `number` in the typings. */
+  total: number;
+};
+
+/** A team: the client picks one, the server reports it back (sent both ways). */
+export type Team = {
+  /** Team name. */
+  name: string;
+  /** Its color, if it has one. */
+  color?: Color | null;
+};
+
+/** Scores, only ever inside a `Player`: sent by the server, like it. */
+export type Score = {
+  /** Games won. */
+  wins: number;
+  /** The best time in ms, if any game was finished. */
+  best: number | null;
+};
+
+/** A player as the server reports it (only the server sends it). */
+export type Player = {
+  /** The id the client asked for. */
+  id: number;
+  /** Their team, if any. */
+  team: Team | null;
+  /** Their scores. */
+  score: Score;
+};
 
 /** Events the server emits on `/board`. */
 export interface BoardServerToClientEvents {
@@ -92,7 +102,7 @@ export interface BoardServerToClientEvents {
 /** Events the server handles on `/board`. */
 export interface BoardClientToServerEvents {
   /** Draws a shape; the ack is its id. */
-  "draw": (shape: Shape, color: Color | null, ack: (reply: number) => void) => void;
+  "draw": (...args: [shape: Shape, ack: (reply: number) => void] | [shape: Shape, color: Color | null, ack: (reply: number) => void]) => void;
   /** Moves the cursor. */
   "cursor:move": (to: Point, smooth?: boolean | null) => void;
   /** Stores a file; the ack is its name and the thumbnail's size. */
@@ -107,6 +117,10 @@ export interface BoardClientToServerEvents {
   "anything": (kind: string, ...rest: [...rest: unknown[], ack: (reply: string) => void]) => void;
   /** Replies with the same arguments, as many as came. */
   "echo": (...all: [...all: unknown[], ack: (...reply: unknown[]) => void]) => void;
+  /** Joins a team (or none) as player `id`; the ack is the player as the server sees it. */
+  "pick": (...args: [id: number, ack: (reply: Player) => void] | [id: number, team: Team | null, ack: (reply: Player) => void]) => void;
+  /** Replies `ms` after `ms` milliseconds (for timeouts). */
+  "slow": (ms: number, ack: (reply: number) => void) => void;
 }
 
 /** A collaborative drawing board. */
@@ -124,7 +138,7 @@ export interface ChatServerToClientEvents {
 /** Events the server handles on `/chat`. */
 export interface ChatClientToServerEvents {
   /** Says something, optionally pointing at the board. */
-  "say": (text: string, at: Point | null, color: Color | null, ack: (reply: { Ok : number } | { Err : string }) => void) => void;
+  "say": (...args: [text: string, ack: (reply: { Ok: number } | { Err: string }) => void] | [text: string, at: Point | null, ack: (reply: { Ok: number } | { Err: string }) => void] | [text: string, at: Point | null, color: Color | null, ack: (reply: { Ok: number } | { Err: string }) => void]) => void;
 }
 
 /** Chat next to the board. */
@@ -133,4 +147,39 @@ export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEven
 /** Connects to `/chat` on `url` (the server's origin, `""` for the page's own). */
 export function connectChat(url: string, opts?: Partial<ManagerOptions & SocketOptions> & { auth?: Login }): ChatSocket {
   return io(url + "/chat", opts);
+}
+
+/**
+ * Emits `ev` with `args` on `socket` and resolves to the server's reply, typed as the
+ * event's ack; rejects with an `Error` when no reply comes within `ms` milliseconds.
+ * It is `socket.timeout(ms).emitWithAck(ev, ...args)`, which socket.io-client types as
+ * `Promise<any>`.
+ *
+ * Only an event the server replies to is accepted, with its arguments and no callback.
+ *
+ * @example
+ * // socket: BoardSocket
+ * const reply: number = await emitWithTimeout(socket, 5000, "draw", shape, color);
+ * // throws after 5 s without a reply
+ */
+export function emitWithTimeout<
+  Listen extends { [event: string]: any },
+  Emit extends { [event: string]: any },
+  Ev extends string & {
+    [E in keyof Emit & string]: Parameters<Emit[E]> extends [...unknown[], (...reply: infer Reply) => void]
+      ? Reply extends [unknown]
+        ? E
+        : never
+      : never;
+  }[keyof Emit & string],
+>(
+  socket: Socket<Listen, Emit>,
+  ms: number,
+  ev: Ev,
+  ...args: Parameters<Emit[Ev]> extends infer P ? (P extends [...infer Args, unknown] ? Args : never) : never
+): Promise<
+  Parameters<Emit[Ev]> extends infer P ? (P extends [...unknown[], (reply: infer Reply) => void] ? Reply : never) : never
+> {
+  // The signature is the typing: socket.io-client's own for this call is `Promise<any>`.
+  return (socket as Socket).timeout(ms).emitWithAck(ev, ...(args as unknown[]));
 }

@@ -11,10 +11,12 @@ import { isDeepStrictEqual, inspect } from "node:util";
 import {
   connectBoard,
   connectChat,
+  emitWithTimeout,
   type BoardSocket,
   type ChatSocket,
   type Color,
   type Page,
+  type Player,
   type Shape,
   type Upload,
 } from "./board.js";
@@ -63,8 +65,10 @@ const base = {
 const sockets: Array<BoardSocket | ChatSocket> = [];
 
 /** Connects a /board client; resolves once connected, with the user:joined it got on connect. */
-async function joinBoard(name: string): Promise<{ socket: BoardSocket; joined: [string, number] }> {
-  const socket = connectBoard(url, { ...base, auth: { token: "secret" } });
+async function joinBoard(name: string, width?: number): Promise<{ socket: BoardSocket; joined: [string, number] }> {
+  // The auth's prefs (an Option) may be left out: the client sends Login.
+  const auth = width === undefined ? { token: "secret" } : { token: "secret", prefs: { width } };
+  const socket = connectBoard(url, { ...base, auth });
   sockets.push(socket);
   const joined = next<[string, number]>(`${name}: user:joined`, (done) =>
     socket.once("user:joined", (who, at) => done([who, at])),
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
   // --- /board: auth and the server event sent on connect
   const one = await joinBoard("board 1");
   check("user:joined on connect", one.joined, ["you", 1_700_000_000_000]);
-  const two = await joinBoard("board 2");
+  const two = await joinBoard("board 2", 3);
   check("user:joined on the second client", two.joined, ["you", 1_700_000_000_000]);
   const board = one.socket;
   const other = two.socket;
@@ -129,6 +133,15 @@ async function main(): Promise<void> {
   check("draw with timeout() acks id 3 without an error", id3, [null, 3]);
   const id4: number = await within("draw (timeout emitWithAck)", board.timeout(TIMEOUT_MS).emitWithAck("draw", polygon, "blue"));
   check("draw with timeout().emitWithAck acks id 4", id4, 4);
+  // The trailing Option (color) left out before the ack: the server draws in its default.
+  const id5: number = await within("draw without a color (emitWithAck)", board.emitWithAck("draw", polygon));
+  check("draw without a color acks id 5", id5, 5);
+  const id6 = await next<number>("draw without a color (emit with ack callback)", (done) =>
+    board.emit("draw", circle, (id) => done(id)),
+  );
+  check("draw without a color and a callback acks id 6", id6, 6);
+  const id7: number = await within("draw (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "draw", circle, "blue"));
+  check("emitWithTimeout(draw) resolves to the id", id7, 7);
 
   // --- cursor:move has no ack, and its optional argument may be left out
   board.emit("cursor:move", { x: 5, y: 6 });
@@ -159,6 +172,29 @@ async function main(): Promise<void> {
     board.emit("upload", bare, Buffer.from("thumb"), done),
   );
   check("upload of an ArrayBuffer with no tags", uploaded2, ["b.bin:300", 5]);
+
+  // --- pick: a trailing Option with an ack; Team goes both ways, Player only from the server
+  const alone: Player = await within("pick without a team (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "pick", 7));
+  check("pick without a team", alone, { id: 7, team: null, score: { wins: 7, best: null } });
+  // The client leaves the team's color out; the server sends it back as null (serde's None).
+  const teamed = await within("pick with a team (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "pick", 8, { name: "blue team" }));
+  check("pick with a team, its color left out", teamed, { id: 8, team: { name: "blue team", color: null }, score: { wins: 8, best: 8000 } });
+  const viaCallback = await next<Player>("pick (emit with ack callback, no team)", (done) => board.emit("pick", 9, done));
+  check("pick with a callback and no team", viaCallback, { id: 9, team: null, score: { wins: 9, best: null } });
+  const colored = await within("pick (emitWithAck with a colored team)", board.emitWithAck("pick", 10, { name: "red team", color: "red" }));
+  check("pick with a colored team", colored, { id: 10, team: { name: "red team", color: "red" }, score: { wins: 10, best: 10000 } });
+
+  // --- emitWithTimeout: typed reply in time, rejection past the timeout
+  const quick: number = await within("slow(10) (emitWithTimeout)", emitWithTimeout(board, TIMEOUT_MS, "slow", 10));
+  check("emitWithTimeout resolves to the typed reply", quick, 10);
+  const late = await within(
+    "slow(400) with a 50 ms timeout",
+    emitWithTimeout(board, 50, "slow", 400).then(
+      (reply) => `resolved with ${reply}`,
+      (err: unknown) => (err instanceof Error ? `rejected: ${err.message}` : `rejected with ${String(err)}`),
+    ),
+  );
+  check("emitWithTimeout rejects when the reply is late", late, "rejected: operation has timed out");
 
   // --- ask: the server emits "confirm" with an ack and reports our answer
   const answer: boolean | null = await within("ask (answered)", board.emitWithAck("ask", "sure?"));
@@ -195,6 +231,9 @@ async function main(): Promise<void> {
     [polygon, "red"],
     [circle, "red"],
     [polygon, "blue"],
+    [polygon, "red"],
+    [circle, "red"],
+    [circle, "blue"],
   ]);
 
   // --- /chat: optional auth, Result<u32, String> as { Ok } | { Err }
@@ -214,6 +253,8 @@ async function main(): Promise<void> {
     await chatsConnected[i];
     const said = await within(`chat ${i}: say`, chat.emitWithAck("say", "hello", { x: 1, y: 2 }, "blue"));
     check(`chat ${i}: say acks Ok(len)`, said, { Ok: 5 });
+    const bare = await within(`chat ${i}: say without at and color`, emitWithTimeout(chat, TIMEOUT_MS, "say", "hey"));
+    check(`chat ${i}: say with its trailing Options left out`, bare, { Ok: 3 });
     const refused = await next<{ Ok: number } | { Err: string }>(`chat ${i}: say ""`, (done) =>
       chat.emit("say", "", null, null, done),
     );

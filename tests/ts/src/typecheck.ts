@@ -9,13 +9,18 @@
 import {
   connectBoard,
   connectChat,
+  emitWithTimeout,
   type BoardSocket,
   type ChatSocket,
   type Color,
   type Login,
   type Page,
+  type Player,
   type Point,
+  type Prefs,
+  type Score,
   type Shape,
+  type Team,
   type Upload,
 } from "./board.js";
 
@@ -28,6 +33,7 @@ function exact<_T extends true>(): void {}
 const circle: Shape = { kind: "circle", center: { x: 1, y: 2 }, radius: 3.5 };
 const polygon: Shape = { kind: "polygon", points: [{ x: 0, y: 0 }, { x: 4, y: 0 }, { x: 0, y: 3 }] };
 const file: Upload = { name: "a.png", data: new Uint8Array([1, 2, 3]), tags: null };
+const at0: Point = { x: 0, y: 0 };
 
 /** Typed uses: all of these must compile. */
 export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<void> {
@@ -79,7 +85,34 @@ export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<v
   const timed: boolean | null = await board.timeout(1000).emitWithAck("ask", "now?");
   void timed;
 
-  // Optional trailing arguments may be omitted; null and the value are accepted too.
+  // Optional trailing arguments may be omitted, with or without an ack after them; null and
+  // the value are accepted too, and the ack's reply type is still inferred.
+  board.emit("draw", circle, (id) => {
+    exact<Equal<typeof id, number>>();
+  });
+  const drawn = board.emitWithAck("draw", polygon);
+  exact<Equal<typeof drawn, Promise<number>>>();
+  board.timeout(1000).emit("draw", circle, (err, id) => {
+    exact<Equal<typeof err, Error>>();
+    exact<Equal<typeof id, number>>();
+  });
+  board.emit("pick", 1, (player) => {
+    exact<Equal<typeof player, Player>>();
+  });
+  board.emit("pick", 1, { name: "red team", color: "red" }, (player) => {
+    exact<Equal<typeof player, Player>>();
+  });
+  board.emit("pick", 1, null, (player) => void player);
+  const picked = await board.emitWithAck("pick", 2);
+  exact<Equal<typeof picked, Player>>();
+  const pickedTeam = await board.emitWithAck("pick", 2, { name: "blue team" });
+  exact<Equal<typeof pickedTeam, Player>>();
+  chat.emit("say", "hi", (reply) => {
+    exact<Equal<typeof reply, { Ok: number } | { Err: string }>>();
+  });
+  chat.emit("say", "hi", at0, (reply) => void reply);
+  const saidOnly = await chat.emitWithAck("say", "hi");
+  exact<Equal<typeof saidOnly, { Ok: number } | { Err: string }>>();
   board.emit("cursor:move", { x: 1, y: 1 });
   board.emit("cursor:move", { x: 1, y: 1 }, true);
   board.emit("cursor:move", { x: 1, y: 1 }, null);
@@ -136,6 +169,79 @@ export async function typedUses(board: BoardSocket, chat: ChatSocket): Promise<v
   exact<Equal<typeof said, { Ok: number } | { Err: string }>>();
 }
 
+/**
+ * Direction: a type the client sends may leave its `Option` fields out (`f?: T | null`, serde
+ * reads a missing one as `None`); a type only the server sends always has them (`f: T | null`);
+ * a type sent both ways is declared in the client's form.
+ */
+export async function directions(board: BoardSocket): Promise<void> {
+  // Client-sent: Upload (an event argument), Login (auth) and Prefs (inside Login).
+  const bare: Upload = { name: "b", data: new Uint8Array(0) };
+  const login: Login = { token: "secret" };
+  const withPrefs: Login = { token: "secret", prefs: { width: 2 } };
+  const noWidth: Prefs = {};
+  exact<Equal<Upload["tags"], string[] | null | undefined>>();
+  exact<Equal<Prefs["width"], number | null | undefined>>();
+  void [bare, login, withPrefs, noWidth];
+
+  // Server-sent: Player (an ack reply) and Score (inside Player): the field is always there.
+  const player = await board.emitWithAck("pick", 1);
+  exact<Equal<Player["team"], Team | null>>();
+  exact<Equal<Score["best"], number | null>>();
+  const best: number | null = player.score.best;
+  void best;
+
+  // Both ways (Team is pick's argument and inside its reply): the client's form, so a reader
+  // of the server's Team also handles a missing color, which the server never produces.
+  const team: Team = { name: "green team" };
+  exact<Equal<Team["color"], Color | null | undefined>>();
+  const color: Color | null | undefined = player.team?.color;
+  void [team, color];
+}
+
+/** emitWithTimeout: a typed `socket.timeout(ms).emitWithAck`, for every socket of the module. */
+export async function timeouts(board: BoardSocket, chat: ChatSocket): Promise<void> {
+  const player = await emitWithTimeout(board, 1000, "pick", 3);
+  exact<Equal<typeof player, Player>>();
+  const pickedTeam = emitWithTimeout(board, 1000, "pick", 3, { name: "t", color: null });
+  exact<Equal<typeof pickedTeam, Promise<Player>>>();
+  const page = await emitWithTimeout(board, 1000, "history", 2);
+  exact<Equal<typeof page, Page<Shape>>>();
+  const id = await emitWithTimeout(board, 1000, "draw", circle);
+  exact<Equal<typeof id, number>>();
+  const answer = await emitWithTimeout(board, 1000, "ask", "sure?");
+  exact<Equal<typeof answer, boolean | null>>();
+  const counted = await emitWithTimeout(board, 1000, "anything", "kind", 1, "two");
+  exact<Equal<typeof counted, string>>();
+  const said = await emitWithTimeout(chat, 1000, "say", "hi", null, "red");
+  exact<Equal<typeof said, { Ok: number } | { Err: string }>>();
+  // Compare socket.io-client's own typing of the same call: `any`.
+  const untyped = await board.timeout(1000).emitWithAck("pick", 3);
+  exact<Equal<typeof untyped, any>>();
+
+  // @ts-expect-error clear has no ack: there is no reply to wait for
+  await emitWithTimeout(board, 1000, "clear");
+  // @ts-expect-error cursor:move has no ack
+  await emitWithTimeout(board, 1000, "cursor:move", { x: 1, y: 1 });
+  // @ts-expect-error echo replies with any number of arguments, not one typed reply
+  await emitWithTimeout(board, 1000, "echo", 1);
+  // @ts-expect-error no handler "erase" on /board
+  await emitWithTimeout(board, 1000, "erase");
+  // @ts-expect-error "say" is a /chat event
+  await emitWithTimeout(board, 1000, "say", "hi");
+  // @ts-expect-error pick's id is a number
+  await emitWithTimeout(board, 1000, "pick", "3");
+  // @ts-expect-error history needs its page number
+  await emitWithTimeout(board, 1000, "history");
+  // @ts-expect-error the helper makes the ack callback: none is passed
+  await emitWithTimeout(board, 1000, "history", 1, (p: Page<Shape>) => void p);
+  // @ts-expect-error the timeout is a number of milliseconds
+  await emitWithTimeout(board, "1000", "history", 1);
+  // @ts-expect-error history resolves to a Page<Shape>, not a number
+  const notNumber: number = await emitWithTimeout(board, 1000, "history", 1);
+  void notNumber;
+}
+
 /** Connecting: /board requires `auth: Login`, /chat takes it optionally. */
 export function typedConnects(url: string): Array<BoardSocket | ChatSocket> {
   const login: Login = { token: "secret" };
@@ -163,8 +269,16 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   board.emit("upload", file, "not bytes", () => {});
   // @ts-expect-error Upload.data is binary, not a number array
   board.emit("upload", { name: "a", data: [1, 2], tags: null }, new Uint8Array(0), () => {});
-  // @ts-expect-error Upload.tags is required (string[] | null)
-  board.emit("upload", { name: "a", data: new Uint8Array(0) }, new Uint8Array(0), () => {});
+  // @ts-expect-error Upload.data is required
+  board.emit("upload", { name: "a", tags: null }, new Uint8Array(0), () => {});
+  // @ts-expect-error Team's color is a Color (or null), when given
+  board.emit("pick", 1, { name: "t", color: "green" }, (p) => void p);
+  // @ts-expect-error Score.best is always sent by the server: a Score without it is not one
+  const noBest: Score = { wins: 1 };
+  void noBest;
+  // @ts-expect-error Player.team is always sent (null without one)
+  const noTeam: Player = { id: 1, score: { wins: 0, best: null } };
+  void noTeam;
   // @ts-expect-error say's text is a string
   chat.emit("say", 42, null, null, (r) => void r);
   // @ts-expect-error clear takes no arguments
@@ -206,8 +320,18 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   board.emit("history", 1);
   // @ts-expect-error say replies: the callback is required
   chat.emit("say", "hi", null, null);
-  // @ts-expect-error color precedes the ack, so it cannot be omitted (pass null)
-  board.emit("draw", circle, (id: number) => void id);
+  // @ts-expect-error pick replies with a player: the callback is required after the team too
+  board.emit("pick", 1, null);
+  // @ts-expect-error the ack comes last: nothing may follow it
+  board.emit("draw", circle, (id: number) => void id, "red");
+  // @ts-expect-error pick takes an id and a team, not two teams
+  board.emit("pick", 1, null, null, (p) => void p);
+  // @ts-expect-error say's at (a Point) comes before its color: a color alone is not an at
+  chat.emit("say", "hi", "red", (r) => void r);
+  // @ts-expect-error pick needs its id even with the team left out
+  await board.emitWithAck("pick");
+  // @ts-expect-error the reply type is still checked when the trailing Option is left out
+  board.emit("pick", 1, (p: Team) => void p);
 
   // --- wrong reply types in callbacks and awaited replies
   // @ts-expect-error draw's reply is a number
@@ -247,7 +371,7 @@ export async function misuses(board: BoardSocket, chat: ChatSocket, url: string)
   connectBoard(url);
   // @ts-expect-error /board requires auth
   connectBoard(url, { reconnection: false });
-  // @ts-expect-error Login is { token: string }
+  // @ts-expect-error a Login needs its token
   connectBoard(url, { auth: { user: "me" } });
   // @ts-expect-error Login's token is a string
   connectBoard(url, { auth: { token: 42 } });

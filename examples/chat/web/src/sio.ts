@@ -3,78 +3,49 @@
 
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 
-/**
- * The handshake auth: `io("/chat", { auth: { name } })`.
- */
+/** The handshake auth: `io("/chat", { auth: { name } })`. */
 export type Login = {
-/**
- * Nickname, 1 to 32 characters, unique.
- */
-name: string, };
+  /** Nickname, 1 to 32 characters, unique. */
+  name: string;
+};
 
-/**
- * A chat message as stored and delivered.
- */
+/** A chat message as stored and delivered. */
 export type Message = {
-/**
- * Server-assigned id, increasing.
- */
-id: number,
-/**
- * The room it was sent to.
- */
-room: string,
-/**
- * The sender's nickname.
- */
-name: string,
-/**
- * The text.
- */
-text: string,
-/**
- * Server time, ms since the epoch.
- */
-ts: number, };
+  /** Server-assigned id, increasing. */
+  id: number;
+  /** The room it was sent to. */
+  room: string;
+  /** The sender's nickname. */
+  name: string;
+  /** The text. */
+  text: string;
+  /** Server time, ms since the epoch. */
+  ts: number;
+};
 
-/**
- * A message the client sends.
- */
+/** A message the client sends. */
 export type Outgoing = {
-/**
- * A room you are in.
- */
-room: string,
-/**
- * Up to 2000 characters.
- */
-text: string, };
+  /** A room you are in. */
+  room: string;
+  /** Up to 2000 characters. */
+  text: string;
+};
 
-/**
- * The sender's acknowledgement: the server's id and time for the message.
- */
+/** The sender's acknowledgement: the server's id and time for the message. */
 export type Delivered = {
-/**
- * The message's id.
- */
-id: number,
-/**
- * Server time, ms since the epoch.
- */
-ts: number, };
+  /** The message's id. */
+  id: number;
+  /** Server time, ms since the epoch. */
+  ts: number;
+};
 
-/**
- * A room and how many people are in it.
- */
+/** A room and how many people are in it. */
 export type RoomInfo = {
-/**
- * Room name.
- */
-room: string,
-/**
- * Sockets in it.
- */
-members: number, };
+  /** Room name. */
+  room: string;
+  /** Sockets in it. */
+  members: number;
+};
 
 /** Events the server emits on `/chat`. */
 export interface ChatServerToClientEvents {
@@ -110,4 +81,39 @@ export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEven
 /** Connects to `/chat` on `url` (the server's origin, `""` for the page's own). */
 export function connectChat(url: string, opts?: Partial<ManagerOptions & SocketOptions> & { auth?: Login }): ChatSocket {
   return io(url + "/chat", opts);
+}
+
+/**
+ * Emits `ev` with `args` on `socket` and resolves to the server's reply, typed as the
+ * event's ack; rejects with an `Error` when no reply comes within `ms` milliseconds.
+ * It is `socket.timeout(ms).emitWithAck(ev, ...args)`, which socket.io-client types as
+ * `Promise<any>`.
+ *
+ * Only an event the server replies to is accepted, with its arguments and no callback.
+ *
+ * @example
+ * // socket: ChatSocket
+ * const reply: Array<Message> = await emitWithTimeout(socket, 5000, "join", room);
+ * // throws after 5 s without a reply
+ */
+export function emitWithTimeout<
+  Listen extends { [event: string]: any },
+  Emit extends { [event: string]: any },
+  Ev extends string & {
+    [E in keyof Emit & string]: Parameters<Emit[E]> extends [...unknown[], (...reply: infer Reply) => void]
+      ? Reply extends [unknown]
+        ? E
+        : never
+      : never;
+  }[keyof Emit & string],
+>(
+  socket: Socket<Listen, Emit>,
+  ms: number,
+  ev: Ev,
+  ...args: Parameters<Emit[Ev]> extends infer P ? (P extends [...infer Args, unknown] ? Args : never) : never
+): Promise<
+  Parameters<Emit[Ev]> extends infer P ? (P extends [...unknown[], (reply: infer Reply) => void] ? Reply : never) : never
+> {
+  // The signature is the typing: socket.io-client's own for this call is `Promise<any>`.
+  return (socket as Socket).timeout(ms).emitWithAck(ev, ...(args as unknown[]));
 }
