@@ -7,6 +7,8 @@ use serde::Serialize;
 
 pub use serde;
 pub use serde_json;
+pub use sio_macros::SerdeAttributes;
+pub use ts_rs;
 
 use crate::{
     AckSender, Conn, ConnectError, Event, EventError, IntoConnectError, IntoEventError, RawArgs, Untyped,
