@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, quote};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
@@ -171,7 +171,10 @@ fn render(input: &DeriveInput, options: &Options) -> TokenStream {
             quote!(const #ident: #ty)
         }
     });
-    let user_ty: Type = syn::parse_quote!(#alias #ty_generics);
+    let user_ty = match syn::parse2::<Type>(quote!(#alias #ty_generics)) {
+        Ok(ty) => ty,
+        Err(e) => return e.to_compile_error(),
+    };
 
     let copy = copy(input, options, &alias, &user_ty);
     let copy_ty = quote!(#ident #ty_generics);
@@ -192,8 +195,17 @@ fn render(input: &DeriveInput, options: &Options) -> TokenStream {
     // `#[ts(bound)]` the user wrote); if ts-rs refused the type, this is the one error left.
     predicates.push(quote!(#copy_ty: #ts_rs::TS));
 
-    let export_test = options.export.then(|| {
-        let test = format_ident!("export_bindings_{}", ident.to_string().to_lowercase().replace("r#", ""));
+    // ts-rs's name for the test; an identifier that lowercases to no identifier is reported,
+    // not a panic.
+    let test = format!("export_bindings_{}", ident.to_string().to_lowercase().replace("r#", ""));
+    let test = match options.export.then(|| syn::parse_str::<Ident>(&test)).transpose() {
+        Ok(test) => test,
+        Err(_) => {
+            return syn::Error::new_spanned(ident, format!("`#[ts(export)]`: `{test}` is not an identifier"))
+                .to_compile_error();
+        }
+    };
+    let export_test = test.map(|test| {
         let args = generics.type_params().map(|t| match options.concrete.get(&t.ident) {
             Some(ty) => ty.to_token_stream(),
             None => quote!(#ts_rs::Dummy),
