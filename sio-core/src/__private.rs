@@ -10,6 +10,8 @@ use crate::schema::{ArgSchema, TypeRef};
 
 pub use serde;
 pub use serde_json;
+pub use sio_macros::SerdeAttributes;
+pub use ts_rs;
 
 use crate::{
     AckSender, Conn, ConnectError, DisconnectReason, Event, EventError, HandlerError, Handshake,

@@ -35,10 +35,18 @@ pub use server::{
 };
 pub use service::{SioLayer, SioLayerService, SioService};
 pub use sid::Sid;
-pub use sio_macros::{namespace, server_events};
-/// The TypeScript side of payload types: derive it (`#[derive(TS)]`, from the `ts-rs` crate)
-/// on every type used in events, acks and server events.
-pub use ts_rs::{self, TS};
+pub use sio_macros::{TS, namespace, server_events};
+/// ts-rs, for its `Config` and for implementing `TS` by hand.
+pub use ts_rs;
+/// The TypeScript side of payload types (`ts_rs::TS`): `#[derive(TS)]` it on every type used in
+/// events, acks and server events. The derive is sio's (it needs no `ts-rs` dependency).
+pub use ts_trait::*;
+
+/// `sio_core::TS` is ts-rs's trait and sio's derive: the glob brings the trait (and ts-rs's
+/// derive, which the explicit `sio_macros::TS` import above shadows).
+mod ts_trait {
+    pub use ts_rs::TS;
+}
 
 /// Everything a server needs, in one import.
 pub mod prelude {

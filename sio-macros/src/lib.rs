@@ -79,3 +79,19 @@ pub fn namespace(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn server_events(args: TokenStream, input: TokenStream) -> TokenStream {
     events::expand(args.into(), input.into()).into()
 }
+
+mod ts;
+
+#[doc = include_str!("../docs/ts.md")]
+#[proc_macro_derive(TS, attributes(ts))]
+pub fn derive_ts(input: TokenStream) -> TokenStream {
+    ts::expand(input.into()).into()
+}
+
+/// Registers `#[serde(..)]` on the copy of a type that `#[derive(TS)]` hands to ts-rs's derive
+/// (which reads those attributes but does not register them). Generates nothing.
+#[doc(hidden)]
+#[proc_macro_derive(SerdeAttributes, attributes(serde))]
+pub fn serde_attributes(_: TokenStream) -> TokenStream {
+    TokenStream::new()
+}

@@ -104,7 +104,8 @@ struct Auth {
 
 /// Only its schema is used: the variants are never sent.
 #[allow(dead_code)]
-#[derive(Debug, ServerEvents)]
+#[server_events]
+#[derive(Debug)]
 enum QuizEvent {
     Notice(Notice, Option<u8>),
     #[event(ack = Answer)]

@@ -1,6 +1,6 @@
 use sio_core::prelude::*;
 struct Chat;
-#[derive(ts_rs::TS)]
+#[derive(sio_core::TS)]
 struct NotSerde;
 #[namespace("/chat")]
 impl Chat {
