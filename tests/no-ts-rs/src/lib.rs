@@ -133,16 +133,19 @@ mod tests {
         for expected in [
             "export type Square = [number, number];",
             "export type Piece = \"king\" | \"pawn\";",
-            "fromSquare: Square,",
-            "promotion: Piece | null, };",
-            "export type Verdict = { \"verdict\": \"Accepted\",",
+            "  fromSquare: Square;\n",
+            // Move is sent by the client: its Option field may be left out.
+            "  promotion?: Piece | null;\n",
+            "export type Verdict =\n  | {\n      \"verdict\": \"Accepted\";",
             "export type Page<T> = {",
-            "items: Array<T>,",
-            "settings: { [key in string]: string }, };",
+            "  items: Array<T>;\n",
+            "  settings: { [key in string]: string };\n",
             "export type PlayerId = number;",
             "\"move\": (m: Move, ack: (reply: Verdict) => void) => void;",
-            "\"history\": (cursor: string | null, ack: (reply: Page<Move>) => void) => void;",
+            "\"history\": (...args: [ack: (reply: Page<Move>) => void] | [cursor: string | null, ack: (reply: Page<Move>) => void]) => void;",
             "\"moved\": (arg0: PlayerId, arg1: Move) => void;",
+            // Sent by the server: what serde writes, the field is there.
+            "\"over\": (winner: PlayerId | null) => void;",
             "\"ready?\": (callback: (reply: boolean) => void) => void;",
             "& { auth: Login }",
         ] {
