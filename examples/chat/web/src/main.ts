@@ -1,6 +1,6 @@
 // The chat page. Every event name, payload and ack below is checked by the TypeScript compiler
 // against ./sio.ts, which sio-typegen renders from the Rust server (examples/src/chat.rs).
-import { connectChat, type ChatSocket, type Message, type RoomInfo } from "./sio.js";
+import { connectChat, emitWithTimeout, type ChatSocket, type Message, type RoomInfo } from "./sio.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -10,23 +10,6 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 
 let socket: ChatSocket | null = null;
 
-/** Rejects after `ms`. (`socket.timeout(ms).emitWithAck` would lose the reply's type: in
- * socket.io-client's typings it resolves to `any`, so the timeout is raced here instead.) */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 let me = "";
 let current: string | null = null;
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -92,7 +75,7 @@ function renderRooms(rooms: RoomInfo[]): void {
 
 async function refreshMembers(): Promise<void> {
   if (!socket || !current) return;
-  const names = await within(socket.emitWithAck("members", current), 3000).catch((): string[] => []);
+  const names = await emitWithTimeout(socket, 3000, "members", current).catch((): string[] => []);
   const ul = $("members");
   ul.replaceChildren(
     ...names.map((n) => {
@@ -108,7 +91,7 @@ async function enter(room: string): Promise<void> {
   if (current) socket.emit("leave", current);
   current = room;
   $("messages").replaceChildren();
-  const history = await within(socket.emitWithAck("join", room), 5000).catch((): Message[] => []);
+  const history = await emitWithTimeout(socket, 5000, "join", room).catch((): Message[] => []);
   notice(`You joined #${room}`);
   for (const m of history) addMessage(m, m.name === me, false);
   document.querySelectorAll<HTMLElement>("#rooms li").forEach((li) => {
@@ -205,7 +188,7 @@ $("send-form").onsubmit = async (e) => {
   const el = addMessage({ name: me, text, ts: Date.now() }, true, true);
   const tick = el.querySelector(".tick");
   try {
-    const delivered = await within(socket.emitWithAck("msg", { room: current, text }), 5000);
+    const delivered = await emitWithTimeout(socket, 5000, "msg", { room: current, text });
     if (!delivered) throw new Error("refused");
     el.dataset["id"] = String(delivered.id);
     if (tick) tick.textContent = "✓";
