@@ -6,7 +6,7 @@
 //!   (server → client ack request), a binary event with two 1 KiB attachments. Encoding plus
 //!   the push into the socket's queue.
 //! * `dispatch/*`: one client packet through `Packet::decode`, namespace routing, a
-//!   `Handlers` closure and the ack it sends: `echo` (the bench contract's ack of a 64 B
+//!   `Handlers` closure (`macro_*`: a `#[namespace]` handler) and the ack it sends: `echo` (the bench contract's ack of a 64 B
 //!   string), a typed struct argument, a binary event with its attachment, and `bcast` to
 //!   100 sockets (the bench contract's broadcast, as `examples/bench_server` does it).
 //! * `broadcast/*`: `io.of("/").emit(..)` of 64 B: encode once, then queue the shared frame
@@ -34,7 +34,7 @@ mod common;
 /// Emits per timed batch: half the default outbound queue (1024 frames), so nothing is refused.
 const BATCH: u64 = 400;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, sio_core::TS)]
 struct ChatMsg {
     room: String,
     text: String,
@@ -62,7 +62,23 @@ fn server_with(parser: Parser) -> Server {
                 let _ = ack.send(&(m.room.len() + m.text.len()));
             }
         });
-    Server::builder().parser(parser).ns("/", handlers).build()
+    Server::builder().parser(parser).ns("/", handlers).namespace(Macro).build()
+}
+
+/// The same two events written as a `#[namespace]` (the code the macros generate).
+struct Macro;
+
+#[sio_core::namespace("/m")]
+impl Macro {
+    #[event]
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+
+    #[event]
+    async fn msg(&self, _s: Conn, m: ChatMsg) -> usize {
+        m.room.len() + m.text.len()
+    }
 }
 
 fn first_conn(h: &Harness) -> Conn {
@@ -175,6 +191,28 @@ fn dispatch(c: &mut Criterion) {
             )
         })
     });
+
+    let mut m = Harness::connected(&io, 1, "/m");
+    for (name, packet) in [
+        ("macro_echo_ack_64b", Bytes::from(format!(r#"2/m,1["echo",{}]"#, common::json_string(64)))),
+        ("macro_typed_struct_ack", Bytes::from_static(br#"2/m,7["msg",{"room":"lobby","text":"hello there, how are you?"}]"#)),
+    ] {
+        m.text(0, packet.clone());
+        assert_eq!(m.drain(0), 1, "{name} is acknowledged");
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                common::batched(
+                    iters,
+                    BATCH,
+                    &mut m,
+                    |h| h.text(0, black_box(packet.clone())),
+                    |h| {
+                        h.drain(0);
+                    },
+                )
+            })
+        });
+    }
 
     let header = Bytes::from_static(br#"51-3["echo",{"_placeholder":true,"num":0}]"#);
     let attachment = Bytes::from(vec![7u8; 1024]);
