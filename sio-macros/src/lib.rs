@@ -1,14 +1,16 @@
 //! Procedural macros of sio: `#[namespace]` turns an impl block into a namespace with a
 //! static dispatch table, ack wiring and a schema; `#[server_events]` turns an enum into
-//! a namespace's typed server-to-client events.
+//! a namespace's typed server-to-client events; `#[derive(TS)]` runs ts-rs's derive through
+//! `sio_core`, so users need no `ts-rs` dependency.
 //!
 //! Each macro parses its input into a model (`namespace::model`, `events`), validates it while
 //! collecting every error with the span of the user's code, then renders one output per module
-//! (`render::dispatch`, `render::schema`). On error the user's item is emitted unchanged next
-//! to the errors, so the rest of the crate still type-checks.
+//! (`render::dispatch`, `render::schema`). On error the user's item is emitted next to the
+//! errors with the impls the rest of the crate expects (a namespace's traits, an events enum's
+//! constructors), so one mistake gives one error.
 //!
-//! Use them through `sio_core` (`sio_core::namespace`, `sio_core::server_events`): the generated
-//! code names `::sio_core` by absolute path.
+//! Use them through `sio_core` (`sio_core::namespace`, `sio_core::server_events`,
+//! `sio_core::TS`): the generated code names `::sio_core` by absolute path.
 
 use proc_macro::TokenStream;
 
