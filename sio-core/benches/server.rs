@@ -195,7 +195,10 @@ fn dispatch(c: &mut Criterion) {
     let mut m = Harness::connected(&io, 1, "/m");
     for (name, packet) in [
         ("macro_echo_ack_64b", Bytes::from(format!(r#"2/m,1["echo",{}]"#, common::json_string(64)))),
-        ("macro_typed_struct_ack", Bytes::from_static(br#"2/m,7["msg",{"room":"lobby","text":"hello there, how are you?"}]"#)),
+        (
+            "macro_typed_struct_ack",
+            Bytes::from_static(br#"2/m,7["msg",{"room":"lobby","text":"hello there, how are you?"}]"#),
+        ),
     ] {
         m.text(0, packet.clone());
         assert_eq!(m.drain(0), 1, "{name} is acknowledged");
