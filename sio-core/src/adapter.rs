@@ -115,6 +115,32 @@ pub trait NamespaceAdapter: Send + Sync + 'static {
         None
     }
 
+    /// Connection state recovery through the adapter's own log (Node's `ClusterAdapter` over a
+    /// stream, as `@socket.io/redis-streams-adapter`): `true` when the adapter gives every
+    /// recoverable packet its offset, the same on every node. The default is `false`: each
+    /// node keeps a log of its own.
+    ///
+    /// With recovery on and an adapter that logs packets, the server keeps no log and no
+    /// session itself: it hands every recoverable packet (an EVENT without ack, not volatile,
+    /// to a room, to all or to one socket) to [`publish_logged`](Self::publish_logged)
+    /// instead of delivering it, persists sessions only through
+    /// [`persist_session`](Self::persist_session) and restores them only through
+    /// [`restore_session`](Self::restore_session). Asked once, when the namespace is created.
+    fn logs_packets(&self) -> bool {
+        false
+    }
+
+    /// A recoverable packet for the sockets `opts` selects on every node, this one included
+    /// (see [`logs_packets`](Self::logs_packets)): the adapter appends it to its log, then
+    /// delivers it on this node with the offset the log gave it
+    /// ([`LocalNamespace::broadcast_with_offset`]), as every other node does when it reads it.
+    /// When the log cannot be written, it delivers it on this node without an offset
+    /// ([`LocalNamespace::broadcast`]). Packets must be delivered in the order they are
+    /// published. Must not block. The default forwards it as a broadcast.
+    fn publish_logged(&self, packet: &Payload, opts: &BroadcastOptions) {
+        self.broadcast(packet, opts)
+    }
+
     /// Room `room` got its first member on this node. `private` is true for a socket's own
     /// id room, which exists from the moment the socket enters the namespace until it leaves
     /// it; false for rooms that sockets join.
@@ -288,6 +314,12 @@ impl ServerAck {
 /// Everything here acts on local sockets only.
 pub(crate) trait LocalOps: Send + Sync + 'static {
     fn broadcast(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> usize;
+    fn broadcast_with_offset(
+        self: Arc<Self>,
+        packet: &Payload,
+        opts: &BroadcastOptions,
+        offset: &str,
+    ) -> usize;
     fn broadcast_with_ack(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> LocalAcks;
     fn add_sockets(self: Arc<Self>, opts: &BroadcastOptions, rooms: &[Room]);
     fn del_sockets(self: Arc<Self>, opts: &BroadcastOptions, rooms: &[Room]);
@@ -327,6 +359,14 @@ impl LocalNamespace {
     /// Returns the number of recipients.
     pub fn broadcast(&self, packet: &Payload, opts: &BroadcastOptions) -> usize {
         self.ns.upgrade().map_or(0, |ns| ns.broadcast(packet, opts))
+    }
+
+    /// Delivers a packet of the adapter's log to the local sockets `opts` selects, with
+    /// `offset` (the log's id for it) appended as its last argument, as connection state
+    /// recovery sends packets (see [`NamespaceAdapter::logs_packets`]). Without recovery on
+    /// the server, the offset is left out. Returns the number of recipients.
+    pub fn broadcast_with_offset(&self, packet: &Payload, opts: &BroadcastOptions, offset: &str) -> usize {
+        self.ns.upgrade().map_or(0, |ns| ns.broadcast_with_offset(packet, opts, offset))
     }
 
     /// Delivers an event from another node with an ack id; the replies come from

@@ -33,6 +33,12 @@ impl fmt::Display for ConnectError {
     }
 }
 
+impl ConnectError {
+    pub(crate) fn new(url: &str, source: redis::RedisError) -> Self {
+        Self { url: url.to_owned(), source }
+    }
+}
+
 impl std::error::Error for ConnectError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.source)
@@ -144,6 +150,11 @@ impl Connections {
         let (_, n): (String, usize) =
             redis::cmd("PUBSUB").arg(verb).arg(channel).query_async(&mut conn).await?;
         Ok(n)
+    }
+
+    /// The publishing connection (it reconnects by itself), for other commands.
+    pub(crate) fn manager(&self) -> ConnectionManager {
+        self.manager.clone()
     }
 
     pub(crate) fn close(&self) {

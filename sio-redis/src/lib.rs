@@ -1,17 +1,18 @@
 //! A Redis adapter for [sio](sio_core): several servers behind a load balancer share
-//! broadcasts, room operations, `fetch_sockets` and server-side events through Redis
-//! pub/sub.
+//! broadcasts, room operations, `fetch_sockets` and server-side events through Redis.
 //!
-//! It speaks the wire format of Node's `@socket.io/redis-adapter` 8.x, so a cluster may mix
-//! sio servers and Node `socket.io` servers: an `io.emit` on either reaches the clients of
-//! both. Node's package has two adapters, and so has this crate; every node of a cluster
-//! must use the same one (their messages are not compatible):
+//! It speaks the wire formats of Node's `@socket.io/redis-adapter` 8.x and
+//! `@socket.io/redis-streams-adapter` 0.3, so a cluster may mix sio servers and Node
+//! `socket.io` servers: an `io.emit` on either reaches the clients of both. Node has three
+//! Redis adapters, and so has this crate; every node of a cluster must use the same one
+//! (their messages are not compatible):
 //!
-//! | | classic | sharded |
-//! |---|---|---|
-//! | sio | [`RedisAdapter::connect`], [`RedisAdapter::connect_with`] | [`RedisAdapter::connect_sharded`] |
-//! | Node | `createAdapter(pub, sub, { key })` | `createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode })` |
-//! | Redis | any version: `PUBLISH`, `PSUBSCRIBE`/`SUBSCRIBE`, `PUBSUB NUMSUB` | 7.0 or later: `SPUBLISH`, `SSUBSCRIBE`, `PUBSUB SHARDNUMSUB` |
+//! | | classic | sharded | streams |
+//! |---|---|---|---|
+//! | sio | [`RedisAdapter::connect`], [`RedisAdapter::connect_with`] | [`RedisAdapter::connect_sharded`] | [`RedisAdapter::connect_streams`] |
+//! | Node | `@socket.io/redis-adapter`'s `createAdapter(pub, sub, { key })` | its `createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode })` | `@socket.io/redis-streams-adapter`'s `createAdapter(redis, { streamName, channelPrefix, maxLen, .. })` |
+//! | Redis | any version: `PUBLISH`, `PSUBSCRIBE`/`SUBSCRIBE`, `PUBSUB NUMSUB` | 7.0 or later: `SPUBLISH`, `SSUBSCRIBE`, `PUBSUB SHARDNUMSUB` | 6.2 or later: `XADD`, `XREAD`, `XRANGE`, pub/sub as classic (or sharded) |
+//! | recovery across nodes | no | no | yes |
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -61,6 +62,31 @@
 //! Redis Cluster is not supported: the adapter talks to one Redis server (a standalone
 //! Redis 7, or one node that owns every slot the channels hash to).
 //!
+//! # Redis Streams
+//!
+//! [`RedisAdapter::connect_streams`] joins a cluster of Node servers created with
+//! `@socket.io/redis-streams-adapter` 0.3's `createAdapter`. It is the one Redis adapter with
+//! **connection state recovery across nodes**, and it loses nothing when a node's Redis
+//! connection drops for a while:
+//!
+//! - broadcasts without acks, joins, leaves and disconnections are appended to a stream
+//!   (`XADD MAXLEN ~ max_len`; fields `uid`, `nsp`, `type`, `data`, the body as JSON or as
+//!   base64 MessagePack when it holds binary) that every node reads with `XREAD` from where it
+//!   stopped;
+//! - requests (`fetch_sockets`, server-side events, broadcasts with acks) and their answers
+//!   travel on pub/sub as in sharded mode (`‹key›#‹nsp›#` and `‹key›#‹nsp›#‹uid›#`, always
+//!   MessagePack), and the number of nodes is the number of listeners of the first;
+//! - with [`connection_state_recovery`](sio_core::ServerBuilder::connection_state_recovery)
+//!   on, the offset of every recoverable packet is its stream id, the same on every node:
+//!   a packet (a broadcast, or an emit to one socket) is appended first and delivered once
+//!   the stream has given it its id. A disconnected socket's session is kept under
+//!   `‹session_key_prefix›‹pid›` for the recovery window; the node the client comes back to,
+//!   whichever it is, takes it and reads the packets the socket missed from the stream.
+//!
+//! A client recovers only while its last offset is still in the stream: size
+//! [`StreamsConfig::max_len`] for the traffic of the recovery window. A packet emitted from a
+//! connect handler is sent ahead of the CONNECT reply and is not recoverable.
+//!
 //! # Failures
 //!
 //! Both Redis connections reconnect by themselves (the listener subscribes again to every
@@ -76,6 +102,7 @@ mod conn;
 mod requests;
 mod sharded;
 mod shared;
+mod streams;
 mod wire;
 
 use std::fmt;
@@ -83,9 +110,9 @@ use std::sync::Arc;
 
 use sio_core::adapter::{Adapter, LocalNamespace, NamespaceAdapter};
 
-pub use self::config::{RedisConfig, SubscriptionMode};
+pub use self::config::{RedisConfig, StreamsConfig, SubscriptionMode};
 pub use self::conn::ConnectError;
-use self::shared::Shared;
+use self::shared::{Kind, Shared};
 
 /// The adapter: install it with `Server::builder().adapter(..)`.
 #[derive(Clone)]
@@ -125,7 +152,7 @@ impl RedisAdapter {
     /// # Errors
     /// As [`RedisAdapter::connect`].
     pub async fn connect_with(url: &str, config: RedisConfig) -> Result<Self, ConnectError> {
-        Ok(Self { shared: Shared::open(url, config, None).await? })
+        Ok(Self { shared: Shared::open(url, config, Kind::Classic).await? })
     }
 
     /// Connects to the Redis at `url` in sharded mode (Node's `createShardedAdapter`, Redis
@@ -139,7 +166,39 @@ impl RedisAdapter {
         config: RedisConfig,
         mode: SubscriptionMode,
     ) -> Result<Self, ConnectError> {
-        Ok(Self { shared: Shared::open(url, config, Some(mode)).await? })
+        Ok(Self { shared: Shared::open(url, config, Kind::Sharded(mode)).await? })
+    }
+
+    /// Connects to the Redis at `url` as Node's `@socket.io/redis-streams-adapter` 0.3
+    /// (`createAdapter(redis, opts)`), `config.key` being its `channelPrefix`; see the
+    /// [crate docs](crate#redis-streams). With connection state recovery on the server, the
+    /// stream's ids are the offsets and sessions are kept in Redis, so a client recovers on
+    /// any node.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sio_redis::{RedisAdapter, RedisConfig, StreamsConfig};
+    /// // Node: createAdapter(redis, { streamName: "my-app", channelPrefix: "my-app" })
+    /// let config = RedisConfig { key: "my-app".into(), ..Default::default() };
+    /// let streams = StreamsConfig { stream_name: "my-app".into(), ..Default::default() };
+    /// let adapter = RedisAdapter::connect_streams("redis://127.0.0.1:6379", config, streams).await?;
+    /// let io = sio_core::Server::builder()
+    ///     .adapter(adapter)
+    ///     .connection_state_recovery(sio_core::RecoveryConfig::default())
+    ///     .ns("/", sio_core::Handlers::new())
+    ///     .build();
+    /// # let _ = io; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`RedisAdapter::connect`] (and, with `use_sharded_pub_sub`, as
+    /// [`RedisAdapter::connect_sharded`]).
+    pub async fn connect_streams(
+        url: &str,
+        config: RedisConfig,
+        streams: StreamsConfig,
+    ) -> Result<Self, ConnectError> {
+        Ok(Self { shared: Shared::open(url, config, Kind::Streams(streams)).await? })
     }
 }
 

@@ -7,6 +7,10 @@
 //! the dynamic modes, `‹key›#‹nsp›#‹room›#`); answers go on the requester's own
 //! `‹key›#‹nsp›#‹uid›#`. Unlike the classic adapter, operations are applied locally by the
 //! sender (as sio does anyway) and every node ignores its own messages.
+//!
+//! The Redis Streams adapter (`streams.rs`) shares all of this: its requests and answers
+//! travel the same channels (always MessagePack, as Node's streams adapter reads them), and
+//! what must not be lost goes to its stream instead of a channel.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -15,14 +19,15 @@ use rand::Rng as _;
 use rmpv::Value as Mp;
 use sio_core::Room;
 use sio_core::adapter::{
-    AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck, ServerAck,
-    SocketInfo,
+    AdapterFuture, BroadcastOptions, LocalNamespace, NamespaceAdapter, Payload, RemoteAck, RestoredSession,
+    ServerAck, SessionState, SocketInfo,
 };
 use tokio::sync::mpsc;
 
 use crate::config::SubscriptionMode;
 use crate::requests::{self, Answer, Requests, Waiter};
 use crate::shared::Shared;
+use crate::streams::{self, Entry, Streams};
 use crate::wire::sharded::{
     Body, BroadcastBody, ClientCountBody, DisconnectBody, EmitBody, FetchBody, FetchResponseBody, Message,
     MessageType, ReplyBody, RoomsBody,
@@ -41,6 +46,8 @@ pub(crate) struct ShardedNamespace {
     response_channel: String,
     /// This node's requests (its nodes: the listeners of `channel`).
     requests: Arc<Requests>,
+    /// The streams adapter's state and this namespace's stream; `None` in sharded mode.
+    streams: Option<(Arc<Streams>, String)>,
 }
 
 /// 16 lowercase hex digits, like Node's `randomBytes(8).toString("hex")`.
@@ -54,11 +61,23 @@ fn looks_like_a_socket_id(room: &str) -> bool {
 }
 
 impl ShardedNamespace {
-    pub(crate) fn new(shared: Arc<Shared>, local: LocalNamespace, mode: SubscriptionMode) -> Arc<Self> {
+    /// A namespace of the sharded adapter in `mode`, or of the streams adapter (`streams`,
+    /// where `mode` is static: no room channels).
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        local: LocalNamespace,
+        mode: SubscriptionMode,
+        streams: Option<Arc<Streams>>,
+    ) -> Arc<Self> {
         let channel = format!("{}#{}#", shared.config.key, local.path());
         let uid = random_id();
         let requests = Requests::new(shared.clone(), channel.clone(), random_id);
-        Arc::new_cyclic(|me| Self {
+        let streams = streams.map(|s| {
+            let name = streams::stream_of(&s.config, local.path());
+            (s, name)
+        });
+        let ns = Arc::new_cyclic(|me| Self {
+            streams,
             me: me.clone(),
             response_channel: format!("{channel}{uid}#"),
             channel,
@@ -67,7 +86,11 @@ impl ShardedNamespace {
             shared,
             mode,
             requests,
-        })
+        });
+        if let Some((streams, name)) = &ns.streams {
+            streams.add(ns.local.path(), name, &ns);
+        }
+        ns
     }
 
     /// The channels every node subscribes to for this namespace.
@@ -88,9 +111,34 @@ impl ShardedNamespace {
         }
     }
 
-    /// The bytes of a message of this node.
+    /// The bytes of a message of this node (always MessagePack for the streams adapter).
     fn encode(&self, kind: MessageType, data: impl Body) -> Option<Vec<u8>> {
-        Message::new(kind, data, &self.uid, self.local.path()).encode()
+        let message = Message::new(kind, data, &self.uid, self.local.path());
+        if self.streams.is_some() { wire::to_msgpack(&message) } else { message.encode() }
+    }
+
+    /// Sends what must reach every node even across a Redis disconnection: appended to the
+    /// stream by the streams adapter (a packet in `then` then delivered here with its id),
+    /// published on the namespace channel in sharded mode.
+    fn publish_durable<D: Body>(
+        &self,
+        kind: MessageType,
+        data: D,
+        then: Option<(Payload, BroadcastOptions)>,
+    ) {
+        let Some((streams, name)) = &self.streams else {
+            self.publish(kind, data);
+            return;
+        };
+        let Some(entry) =
+            Entry::new(kind, &data, &self.uid, self.local.path(), streams.config.only_plaintext)
+        else {
+            if let Some((packet, opts)) = then {
+                self.local.broadcast(&packet, &opts);
+            }
+            return;
+        };
+        streams.append(name, entry, then.map(|(packet, opts)| (self.local.clone(), packet, opts)));
     }
 
     /// Publishes on `channel` (nothing if the message could not be encoded).
@@ -124,21 +172,41 @@ impl ShardedNamespace {
         let read = if channel == self.response_channel {
             self.on_response(kind, message.data)
         } else {
-            self.on_cluster_message(message)
+            self.on_cluster_message(message, None)
         };
         if let Err(e) = read {
             tracing::debug!(channel, ?kind, error = %e, "redis adapter: malformed message ignored");
         }
     }
 
-    fn on_cluster_message(self: &Arc<Self>, message: Message) -> Result<(), DecodeError> {
+    /// An entry of the streams adapter's stream, `id` being its offset.
+    pub(crate) fn on_stream_entry(self: &Arc<Self>, id: &str, entry: Entry) {
+        if entry.uid == self.uid {
+            return;
+        }
+        let read = entry.message_type().and_then(|kind| {
+            let data = entry.body()?;
+            let message = Message { kind, data, uid: Some(entry.uid), nsp: Some(entry.nsp) };
+            self.on_cluster_message(message, Some(id))
+        });
+        if let Err(e) = read {
+            tracing::debug!(id, error = %e, "redis streams adapter: malformed entry ignored");
+        }
+    }
+
+    /// A message for the whole cluster; `offset`: its stream id (streams adapter).
+    fn on_cluster_message(
+        self: &Arc<Self>,
+        message: Message,
+        offset: Option<&str>,
+    ) -> Result<(), DecodeError> {
         let Message { kind, data, uid: from, nsp } = message;
         if from.as_deref() == Some(self.uid.as_str()) || nsp.as_deref() != Some(self.local.path()) {
             return Ok(());
         }
         let from = from.as_deref();
         match kind {
-            MessageType::Broadcast => from_mp(data).map(|b| self.on_broadcast(from, b)),
+            MessageType::Broadcast => from_mp(data).map(|b| self.on_broadcast(from, b, offset)),
             MessageType::SocketsJoin | MessageType::SocketsLeave => from_mp(data).map(|b: RoomsBody| {
                 let opts = b.opts.options();
                 if kind == MessageType::SocketsJoin {
@@ -166,12 +234,15 @@ impl ShardedNamespace {
         }
     }
 
-    fn on_broadcast(self: &Arc<Self>, from: Option<&str>, body: BroadcastBody) {
+    fn on_broadcast(self: &Arc<Self>, from: Option<&str>, body: BroadcastBody, offset: Option<&str>) {
         let mut opts = body.opts.options();
         let payload = body.packet.data.payload();
         let Some(id) = body.request_id else {
             opts.timeout = None;
-            self.local.broadcast(&payload, &opts);
+            match offset {
+                Some(offset) => self.local.broadcast_with_offset(&payload, &opts, offset),
+                None => self.local.broadcast(&payload, &opts),
+            };
             return;
         };
         let Some(from) = from else { return };
@@ -233,6 +304,10 @@ impl NamespaceAdapter for ShardedNamespace {
         if opts.local {
             return;
         }
+        if self.streams.is_some() {
+            self.publish_durable(MessageType::Broadcast, BroadcastBody::new(packet, None, opts), None);
+            return;
+        }
         // A broadcast to one room goes on that room's channel in the dynamic modes, except,
         // in `dynamic`, to what looks like a socket id (Node's `computeChannel`).
         let channel = match (self.mode, opts.rooms.as_slice()) {
@@ -257,15 +332,15 @@ impl NamespaceAdapter for ShardedNamespace {
     }
 
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.publish(MessageType::SocketsJoin, RoomsBody::new(opts, rooms));
+        self.publish_durable(MessageType::SocketsJoin, RoomsBody::new(opts, rooms), None);
     }
 
     fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
-        self.publish(MessageType::SocketsLeave, RoomsBody::new(opts, rooms));
+        self.publish_durable(MessageType::SocketsLeave, RoomsBody::new(opts, rooms), None);
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
-        self.publish(MessageType::DisconnectSockets, DisconnectBody::new(opts, close));
+        self.publish_durable(MessageType::DisconnectSockets, DisconnectBody::new(opts, close), None);
     }
 
     fn fetch_sockets(&self, opts: &BroadcastOptions) -> AdapterFuture<Vec<SocketInfo>> {
@@ -300,7 +375,31 @@ impl NamespaceAdapter for ShardedNamespace {
         Box::pin(async move { requests.server_count().await })
     }
 
+    fn logs_packets(&self) -> bool {
+        self.streams.is_some()
+    }
+
+    fn publish_logged(&self, packet: &Payload, opts: &BroadcastOptions) {
+        let body = BroadcastBody::new(packet, None, opts);
+        self.publish_durable(MessageType::Broadcast, body, Some((packet.clone(), opts.clone())));
+    }
+
+    fn persist_session(&self, session: &SessionState, ttl: Duration) {
+        if let Some((streams, _)) = &self.streams {
+            streams.persist(session, ttl);
+        }
+    }
+
+    fn restore_session(&self, pid: &str, offset: &str) -> Option<AdapterFuture<Option<RestoredSession>>> {
+        let (streams, name) = self.streams.clone()?;
+        let (nsp, pid, offset) = (self.local.path().to_owned(), pid.to_owned(), offset.to_owned());
+        Some(Box::pin(async move { streams.restore(&name, &nsp, &pid, &offset).await }))
+    }
+
     fn close(&self) {
+        if let Some((streams, _)) = &self.streams {
+            streams.remove(self.local.path());
+        }
         let owner = std::ptr::from_ref(self).cast();
         self.shared.conns.unsubscribe(&self.shared.channels_of(owner));
         self.shared.remove(owner);

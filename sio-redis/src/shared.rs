@@ -9,16 +9,33 @@ use parking_lot::RwLock;
 use sio_core::adapter::{LocalNamespace, NamespaceAdapter};
 
 use crate::classic::{Channel, ClassicNamespace};
-use crate::config::{RedisConfig, SubscriptionMode};
+use crate::config::{RedisConfig, StreamsConfig, SubscriptionMode};
 use crate::conn::{ConnectError, Connections};
 use crate::sharded::ShardedNamespace;
+use crate::streams::Streams;
 
 pub(crate) struct Shared {
     pub(crate) config: RedisConfig,
     pub(crate) conns: Connections,
     routes: Arc<RwLock<Routes>>,
-    /// `None`: the classic adapter.
-    sharded: Option<SubscriptionMode>,
+    flavor: Flavor,
+}
+
+/// Which of the adapters.
+pub(crate) enum Flavor {
+    /// Node's `createAdapter`.
+    Classic,
+    /// Node's `createShardedAdapter`.
+    Sharded(SubscriptionMode),
+    /// `@socket.io/redis-streams-adapter`.
+    Streams(Arc<Streams>),
+}
+
+/// Which adapter to open.
+pub(crate) enum Kind {
+    Classic,
+    Sharded(SubscriptionMode),
+    Streams(StreamsConfig),
 }
 
 /// Who handles what arrives on a subscribed channel or pattern.
@@ -45,11 +62,7 @@ type Routes = HashMap<String, Route>;
 impl Shared {
     /// Connects to the Redis at `url`: the classic adapter, or the sharded one in `sharded`
     /// mode.
-    pub(crate) async fn open(
-        url: &str,
-        config: RedisConfig,
-        sharded: Option<SubscriptionMode>,
-    ) -> Result<Arc<Self>, ConnectError> {
+    pub(crate) async fn open(url: &str, config: RedisConfig, kind: Kind) -> Result<Arc<Self>, ConnectError> {
         let routes: Arc<RwLock<Routes>> = Arc::default();
         let table = routes.clone();
         let incoming = Box::new(move |pattern: Option<&str>, channel: &str, payload: &[u8]| {
@@ -61,14 +74,32 @@ impl Shared {
                 None => tracing::debug!(channel, "redis adapter: message on an unknown channel"),
             }
         });
-        let conns = Connections::connect(url, incoming, sharded.is_some()).await?;
-        Ok(Arc::new(Self { config, conns, routes, sharded }))
+        let sharded = match &kind {
+            Kind::Classic => false,
+            Kind::Sharded(_) => true,
+            Kind::Streams(streams) => streams.use_sharded_pub_sub,
+        };
+        let conns = Connections::connect(url, incoming, sharded).await?;
+        let flavor = match kind {
+            Kind::Classic => Flavor::Classic,
+            Kind::Sharded(mode) => Flavor::Sharded(mode),
+            Kind::Streams(streams) => {
+                let client = redis::Client::open(url).map_err(|e| ConnectError::new(url, e))?;
+                Flavor::Streams(Streams::start(streams, client, conns.manager()))
+            }
+        };
+        Ok(Arc::new(Self { config, conns, routes, flavor }))
     }
 
     /// A namespace's side of the cluster, its channels subscribed.
     pub(crate) fn namespace(self: &Arc<Self>, local: LocalNamespace) -> Arc<dyn NamespaceAdapter> {
-        if let Some(mode) = self.sharded {
-            let ns = ShardedNamespace::new(self.clone(), local, mode);
+        let sharded = match &self.flavor {
+            Flavor::Classic => None,
+            Flavor::Sharded(mode) => Some((*mode, None)),
+            Flavor::Streams(streams) => Some((SubscriptionMode::Static, Some(streams.clone()))),
+        };
+        if let Some((mode, streams)) = sharded {
+            let ns = ShardedNamespace::new(self.clone(), local, mode, streams);
             let channels = ns.channels();
             let mut routes = self.routes.write();
             for name in &channels {

@@ -53,10 +53,37 @@ pub async fn sharded_adapter(
     connected(sio_redis::RedisAdapter::connect_sharded(url, config(prefix), mode).await)
 }
 
+/// Connects a Redis Streams adapter (Node's `@socket.io/redis-streams-adapter`), the stream
+/// and the channel prefix both `prefix`.
+pub async fn streams_adapter(url: &str, prefix: &str) -> sio_redis::RedisAdapter {
+    let streams = sio_redis::StreamsConfig {
+        stream_name: prefix.to_owned(),
+        session_key_prefix: format!("{prefix}:session:"),
+        block_time: Duration::from_secs(1),
+        ..Default::default()
+    };
+    connected(sio_redis::RedisAdapter::connect_streams(url, config(prefix), streams).await)
+}
+
 /// A node serving `/` with the `cmd` event, on `adapter`.
 pub fn server(adapter: sio_redis::RedisAdapter, name: &'static str) -> Server {
-    let io = Server::builder()
-        .adapter(adapter)
+    server_with(adapter, name, None)
+}
+
+/// [`server`], with connection state recovery over a window of `recovery` when given.
+pub fn server_with(
+    adapter: sio_redis::RedisAdapter,
+    name: &'static str,
+    recovery: Option<Duration>,
+) -> Server {
+    let mut builder = Server::builder().adapter(adapter);
+    if let Some(window) = recovery {
+        builder = builder.connection_state_recovery(sio_core::RecoveryConfig {
+            max_disconnection_duration: window,
+            ..Default::default()
+        });
+    }
+    let io = builder
         .ns(
             "/",
             Handlers::new().on("cmd", move |conn: Conn, mut ev: Event| async move {
@@ -116,6 +143,8 @@ async fn run(conn: &Conn, cmd: &Value) -> Value {
             json!(r.is_ok())
         }
         "broadcast" => json!(conn.broadcast().emit(&event, &cmd["data"]).is_ok()),
+        // To the asking socket itself (Conn::emit), not through a broadcast.
+        "self-emit" => json!(conn.emit(&event, &cmd["data"]).is_ok()),
         "join" => {
             conn.join(cmd["room"].as_str().unwrap_or_default());
             json!(true)
@@ -201,6 +230,18 @@ async fn run(conn: &Conn, cmd: &Value) -> Value {
 /// Runs the node:test suite in `tests/js/<dir>` against the sio node at `addr` (env
 /// `SIO_URL`, `REDIS_URL`, `PREFIX`) and checks that all `tests` of it passed.
 pub async fn run_node_suite(dir: &str, addr: SocketAddr, url: &str, prefix: &str, tests: usize) {
+    run_node_suite_with(dir, addr, url, prefix, tests, &[]).await;
+}
+
+/// [`run_node_suite`] with more environment variables.
+pub async fn run_node_suite_with(
+    dir: &str,
+    addr: SocketAddr,
+    url: &str,
+    prefix: &str,
+    tests: usize,
+    env: &[(&str, String)],
+) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     assert!(
         root.join("node_modules/@socket.io/redis-adapter").exists(),
@@ -212,6 +253,7 @@ pub async fn run_node_suite(dir: &str, addr: SocketAddr, url: &str, prefix: &str
         .env("SIO_URL", format!("http://{addr}"))
         .env("REDIS_URL", url)
         .env("PREFIX", prefix)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

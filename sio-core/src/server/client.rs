@@ -306,7 +306,9 @@ async fn restore(ns: &Namespace, rec: &Recovery, auth: Option<&RawValue>) -> (Si
         .and_then(|a| Some((a.pid?.as_str()?.to_owned(), a.offset?.as_str()?.to_owned())));
     let mut restored = None;
     if let Some((pid, offset)) = asked {
-        restored = rec.take(&pid, &offset);
+        if !ns.adapter_logs {
+            restored = rec.take(&pid, &offset);
+        }
         if restored.is_none()
             && let Some(lookup) = ns.adapter().and_then(|a| a.restore_session(&pid, &offset))
         {
@@ -381,7 +383,12 @@ async fn run_connect(
             // recovered session stays for the next attempt.
             ns.remove_socket(&socket);
             if let (Some(rec), Some(r)) = (&ns.recovery, socket.take_restored()) {
-                rec.persist(r.saved);
+                match ns.adapter() {
+                    Some(adapter) if ns.adapter_logs => {
+                        adapter.persist_session(&r.saved, rec.config.max_disconnection_duration)
+                    }
+                    _ => rec.persist(r.saved),
+                }
             }
         }
         Err(e) => {

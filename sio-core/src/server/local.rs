@@ -44,6 +44,24 @@ impl LocalOps for Namespace {
         }
     }
 
+    fn broadcast_with_offset(
+        self: Arc<Self>,
+        packet: &Payload,
+        opts: &BroadcastOptions,
+        offset: &str,
+    ) -> usize {
+        let op = select(&self, opts);
+        let delivered = if self.recovery.is_some() && !opts.volatile {
+            op.deliver_payload_at(packet, offset)
+        } else {
+            op.deliver_payload(packet)
+        };
+        delivered.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "broadcast from the adapter's log not delivered");
+            0
+        })
+    }
+
     fn broadcast_with_ack(self: Arc<Self>, packet: &Payload, opts: &BroadcastOptions) -> LocalAcks {
         let (tx, rx) = mpsc::unbounded_channel();
         let id = self.next_ack_id();

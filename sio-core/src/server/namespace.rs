@@ -65,6 +65,9 @@ pub(crate) struct Namespace {
     pub(crate) recovery: Option<Arc<Recovery>>,
     /// The handler listens to outgoing events (asked once): emits check only this.
     pub(crate) any_outgoing: bool,
+    /// Recovery is on and the adapter logs packets
+    /// ([`NamespaceAdapter::logs_packets`]): no log or session kept here.
+    pub(crate) adapter_logs: bool,
 }
 
 impl fmt::Debug for Namespace {
@@ -83,7 +86,11 @@ impl Namespace {
     ) -> Arc<Self> {
         Arc::new_cyclic(|weak: &std::sync::Weak<Namespace>| {
             let local: std::sync::Weak<dyn crate::adapter::LocalOps> = weak.clone();
+            let adapter = adapter.map(|a| a.namespace(LocalNamespace::new(local, path)));
+            let adapter_logs =
+                config.recovery.is_some() && adapter.as_ref().is_some_and(|a| a.logs_packets());
             Self {
+                adapter_logs,
                 path: path.into(),
                 any_outgoing: def.handler.has_any_outgoing(),
                 handler: def.handler,
@@ -92,7 +99,7 @@ impl Namespace {
                 sockets: RwLock::new(HashMap::new()),
                 rooms: RwLock::new(HashMap::new()),
                 ack_ids: AtomicU64::new(0),
-                adapter: adapter.map(|a| a.namespace(LocalNamespace::new(local, path))),
+                adapter,
                 server_events: RwLock::new(HashMap::new()),
                 dynamic,
                 pending: std::sync::atomic::AtomicUsize::new(0),

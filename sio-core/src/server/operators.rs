@@ -257,7 +257,17 @@ impl<E> BroadcastOperator<E> {
         if !self.volatile
             && let Some(rec) = &self.ns.recovery
         {
-            return self.emit_logged(rec, event, args);
+            if !self.ns.adapter_logs {
+                return self.emit_logged(rec, event, args);
+            }
+            // The adapter's log gives the offset and delivers here too; a local-only
+            // broadcast is not recoverable then (as Node's `local` flag).
+            if let Some(remote) = self.remote() {
+                let packed =
+                    encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
+                remote.publish_logged(&packed.payload(), &self.options());
+                return Ok(());
+            }
         }
         let packed = encode::encode_packet(self.ns.config.parser, self.ns.path(), Some(event), args, None)?;
         self.send_encoded(&packed.enc, || packed.payload());
@@ -300,7 +310,7 @@ impl<E> BroadcastOperator<E> {
     pub(crate) fn deliver_payload(&self, packet: &Payload) -> Result<usize, EncodeError> {
         let (parser, path) = (self.ns.config.parser, self.ns.path());
         match &self.ns.recovery {
-            Some(rec) if !self.volatile => {
+            Some(rec) if !self.volatile && !self.ns.adapter_logs => {
                 let (sent, took) = {
                     let mut log = rec.appender();
                     let (n, offset) = log.next_offset();
@@ -319,6 +329,18 @@ impl<E> BroadcastOperator<E> {
                 Ok(self.send_encoded(&encode::encode_payload(parser, path, packet, None)?, || packet.clone()))
             }
         }
+    }
+
+    /// Queues a packet of the adapter's log to the selected local sockets with its `offset`
+    /// (recovery on, the adapter logging packets). Returns the number of recipients.
+    pub(crate) fn deliver_payload_at(&self, packet: &Payload, offset: &str) -> Result<usize, EncodeError> {
+        let (parser, path) = (self.ns.config.parser, self.ns.path());
+        let enc = encode::encode_payload(parser, path, &payload_with_offset(packet, offset), None)?;
+        let (sent, took) = self.deliver(&enc);
+        if self.ns.any_outgoing {
+            self.ns.notify_outgoing(&took, packet);
+        }
+        Ok(sent)
     }
 
     pub(crate) fn emit_with_ack_dyn(&self, event: &str, args: &dyn WriteArgs) -> AckFuture<AckReplies> {

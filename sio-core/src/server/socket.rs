@@ -26,7 +26,7 @@ use super::namespace::Selection;
 use super::operators::BroadcastOperator;
 use super::reason::DisconnectReason;
 use super::recovery::{Appender, Restored};
-use crate::adapter::{SessionState, SocketInfo};
+use crate::adapter::{BroadcastOptions, SessionState, SocketInfo};
 use crate::engine::{BoxFuture, Frame, ProtocolVersion, SendError};
 use crate::protocol::{FromArgs, One, Packet, Payload, RawArgs, ToArgs, WriteArgs, decode_args_at};
 use crate::{Room, Sid};
@@ -244,7 +244,9 @@ impl SocketInner {
             if let Some(adapter) = self.ns.adapter() {
                 adapter.persist_session(&session, rec.config.max_disconnection_duration);
             }
-            rec.persist(session);
+            if !self.ns.adapter_logs {
+                rec.persist(session);
+            }
         }
         self.ns.remove_socket(self);
         self.client.server.sweep(&self.ns);
@@ -728,7 +730,24 @@ impl<E> Conn<E> {
         volatile: bool,
     ) -> Result<(), EmitError> {
         let ns = &self.inner.ns;
-        if !volatile && let Some(rec) = &ns.recovery {
+        if !volatile
+            && ns.adapter_logs
+            && self.inner.state.load(Ordering::Acquire) == CONNECTED
+            && let Some(adapter) = ns.adapter()
+        {
+            // The adapter's log gives the offset and delivers it (as Node sends a socket's
+            // emits through its adapter under recovery). From the connect handler the packet
+            // goes straight out, ahead of the CONNECT reply, and is not recoverable.
+            let packed = encode::encode_packet(ns.config.parser, ns.path(), Some(event), args, None)?;
+            let opts =
+                BroadcastOptions { rooms: vec![Room::from(self.inner.id)], ..BroadcastOptions::default() };
+            adapter.publish_logged(&packed.payload(), &opts);
+            return Ok(());
+        }
+        if !volatile
+            && !ns.adapter_logs
+            && let Some(rec) = &ns.recovery
+        {
             {
                 let mut log = rec.appender();
                 let (n, offset) = log.next_offset();

@@ -257,6 +257,13 @@ impl Args {
         codec::mp_to_payload(&self.0)
     }
 
+    /// Appends `value` (an offset) as the last argument.
+    pub(crate) fn push(&mut self, value: Mp) {
+        if let Mp::Array(args) = &mut self.0 {
+            args.push(value);
+        }
+    }
+
     /// The first argument (what travels of an acknowledgement); `None` for none.
     pub(crate) fn first(self) -> Option<Mp> {
         match self.0 {
