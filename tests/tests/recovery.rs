@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::recovery::{connect, connect_reply, offset_of};
 use common::*;
 use serde_json::{Value, json};
 use sio_core::adapter::{
@@ -42,39 +43,6 @@ fn builder(config: RecoveryConfig) -> (ServerBuilder, mpsc::UnboundedReceiver<(S
             }
         });
     (Server::builder().connection_state_recovery(config).ns("/", handlers), rx)
-}
-
-/// The CONNECT reply's `sid` and `pid`.
-fn connect_reply(text: &str) -> (String, String) {
-    let body = text.strip_prefix("40").unwrap_or_else(|| panic!("not a CONNECT reply: {text}"));
-    let v: Value = serde_json::from_str(body).expect("json");
-    (v["sid"].as_str().expect("sid").to_owned(), v["pid"].as_str().expect("pid").to_owned())
-}
-
-/// Connects to `/` with `auth`; returns the connection, the packets before the CONNECT
-/// reply, and the reply's sid and pid.
-async fn connect(addr: std::net::SocketAddr, auth: Option<Value>) -> (Ws, Vec<String>, String, String) {
-    let mut ws = Ws::connect(addr).await;
-    match auth {
-        Some(a) => ws.send(&format!("40{a}")).await,
-        None => ws.send("40").await,
-    }
-    let mut before = Vec::new();
-    loop {
-        let text = ws.recv_text().await;
-        if text.starts_with("40") {
-            let (sid, pid) = connect_reply(&text);
-            return (ws, before, sid, pid);
-        }
-        before.push(text);
-    }
-}
-
-/// The offset an event packet carries (its last argument).
-fn offset_of(text: &str) -> String {
-    let start = text.find('[').expect("array");
-    let v: Vec<Value> = serde_json::from_str(&text[start..]).expect("json");
-    v.last().and_then(Value::as_str).expect("a string offset").to_owned()
 }
 
 #[tokio::test]

@@ -12,7 +12,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::cluster::{Client, await_servers};
+use common::cluster::{Client, OwnRedis, await_servers, free_port};
+use common::recovery::{connect, offset_of};
 use serde_json::json;
 use sio_core::Server;
 use tests::cluster;
@@ -167,4 +168,72 @@ async fn clients_recover_across_sio_and_node_servers() {
     let (_b, addr_b) = node(&url, &prefix, "b", Some(WINDOW)).await;
     let env = [("SIO_URL_B", format!("http://{addr_b}")), ("RECOVERY_MS", WINDOW.as_millis().to_string())];
     cluster::run_node_suite_with("cluster-streams-recovery", addr_a, &url, &prefix, 4, &env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_loses_no_packet_for_a_recovering_client() {
+    tests::init_tracing();
+    let dir = std::env::temp_dir().join(format!("sio-streams-aof-{}", sio_core::Sid::new()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let port = free_port();
+    let mut redis = OwnRedis::start_persistent(port, &dir).await;
+    let url = redis.url();
+    let prefix = cluster::unique_prefix("streams-outage");
+    let (a, addr_a) = node(&url, &prefix, "a", Some(Duration::from_secs(60))).await;
+    let (b, addr_b) = node(&url, &prefix, "b", Some(Duration::from_secs(60))).await;
+    await_servers(&a, 2).await;
+    await_servers(&b, 2).await;
+
+    // A raw client on node a, in room r, with the offset of a first packet.
+    let (mut ws, _, sid, pid) = connect(addr_a, None).await;
+    ws.send(r#"421["cmd",{"op":"join","room":"r"}]"#).await;
+    assert_eq!(ws.recv_text().await, "431[true]");
+    let mut o = Client::connect(addr_b).await;
+    o.cmd(json!({"op": "emit", "rooms": [sid], "event": "warm", "data": 1})).await;
+    let warm = ws.recv_text().await;
+    assert!(warm.starts_with(r#"42["warm",1,""#), "{warm}");
+    let offset = offset_of(&warm);
+    // The transport is lost; the session is kept in Redis.
+    drop(ws);
+    let key = format!("{prefix}:session:{pid}");
+    let client = redis::Client::open(url.as_str()).expect("redis url");
+    common::within(Duration::from_secs(5), "the session in Redis", async {
+        loop {
+            if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
+                let n: usize = redis::cmd("EXISTS").arg(&key).query_async(&mut conn).await.unwrap_or(0);
+                if n == 1 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+
+    // Redis goes away; node b emits to the room meanwhile, then Redis comes back with what
+    // it had (its append-only file).
+    o.cmd(json!({"op": "join", "room": "r"})).await;
+    redis.stop().await;
+    let during = json!({"op": "emit", "rooms": ["r"], "event": "missed", "data": "during"});
+    assert_eq!(o.cmd(during).await, json!(true));
+    // Not delivered, even on node b, until the stream has given it its offset.
+    o.no_event("missed", Duration::from_millis(300)).await;
+    redis = OwnRedis::start_persistent(port, &dir).await;
+    o.cmd(json!({"op": "emit", "event": "missed", "data": "after"})).await;
+    common::within(Duration::from_secs(15), "the packets of the outage", async {
+        assert_eq!(o.event("missed").await[0], json!("during"));
+        assert_eq!(o.event("missed").await[0], json!("after"));
+    })
+    .await;
+
+    // The client comes back on node b: its id, and both packets in order, with stream ids.
+    let (_ws, before, sid2, _) = connect(addr_b, Some(json!({ "pid": pid, "offset": offset }))).await;
+    assert_eq!(sid2, sid, "recovered");
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(before[0].starts_with(r#"42["missed","during",""#), "{before:?}");
+    assert!(before[1].starts_with(r#"42["missed","after",""#), "{before:?}");
+    assert!(before.iter().all(|p| offset_of(p).split_once('-').is_some()), "{before:?}");
+    drop((a, b));
+    redis.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

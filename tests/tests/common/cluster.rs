@@ -170,8 +170,20 @@ pub(crate) struct OwnRedis {
 
 impl OwnRedis {
     pub(crate) async fn start(port: u16) -> Self {
+        Self::start_with(port, &["--appendonly", "no"]).await
+    }
+
+    /// A Redis that keeps everything in an append-only file in `dir` (written through on
+    /// every command), so that what it held survives a restart.
+    pub(crate) async fn start_persistent(port: u16, dir: &std::path::Path) -> Self {
+        let dir = dir.to_str().expect("a UTF-8 path");
+        Self::start_with(port, &["--appendonly", "yes", "--appendfsync", "always", "--dir", dir]).await
+    }
+
+    async fn start_with(port: u16, args: &[&str]) -> Self {
         let child = tokio::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args(["--port", &port.to_string(), "--save", "", "--bind", "127.0.0.1"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub(crate) mod cluster;
+pub(crate) mod recovery;
 
 /// Default bound of one await: generous for a loaded CI machine, short enough to fail fast.
 pub(crate) const T: Duration = Duration::from_secs(5);
