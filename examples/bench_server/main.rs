@@ -5,11 +5,17 @@
 //! `examples::switches`).
 //!
 //! `cargo run --release --example bench_server`; `BENCH_RT=current_thread` selects tokio's
-//! current-thread runtime (default: multi-thread). With `REDIS_URL` (e.g.
-//! `redis://127.0.0.1:6379`) the server joins a cluster through the Redis adapter, so all of
-//! the above spans every node (Node servers with `@socket.io/redis-adapter` included);
-//! `REDIS_KEY` sets the channel prefix (default `socket.io`).
+//! current-thread runtime (default: multi-thread).
+//!
+//! Cluster switches: `SIO_ADAPTER` picks the adapter the server joins a cluster through, so
+//! all of the above spans every node (Node servers on the same adapter included):
+//! `redis` (Node's `@socket.io/redis-adapter`, the default when only `REDIS_URL` is set),
+//! `redis-sharded` (its `createShardedAdapter`, dynamic mode), `redis-streams`
+//! (`@socket.io/redis-streams-adapter`; with `RECOVERY_MS`, recovery works across nodes).
+//! `REDIS_URL` (default `redis://127.0.0.1:6379`) says where Redis is; `REDIS_KEY` sets the
+//! channel prefix (and the stream's name; default `socket.io`).
 
+use sio_core::ServerBuilder;
 use sio_core::prelude::*;
 
 #[derive(Default)]
@@ -43,18 +49,38 @@ impl Bench {
     }
 }
 
+/// The adapter `SIO_ADAPTER` names (none when neither it nor `REDIS_URL` is set).
+async fn join_cluster(builder: ServerBuilder) -> std::io::Result<ServerBuilder> {
+    let redis_url = std::env::var("REDIS_URL").ok();
+    let kind = match std::env::var("SIO_ADAPTER") {
+        Ok(kind) => kind,
+        Err(_) if redis_url.is_some() => "redis".to_owned(),
+        Err(_) => return Ok(builder),
+    };
+    let url = redis_url.unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    let key = std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned());
+    let config = sio_redis::RedisConfig { key: key.clone(), ..Default::default() };
+    let adapter = match kind.as_str() {
+        "redis" => sio_redis::RedisAdapter::connect_with(&url, config).await,
+        "redis-sharded" => {
+            sio_redis::RedisAdapter::connect_sharded(&url, config, sio_redis::SubscriptionMode::Dynamic).await
+        }
+        "redis-streams" => {
+            let streams = sio_redis::StreamsConfig { stream_name: key, ..Default::default() };
+            sio_redis::RedisAdapter::connect_streams(&url, config, streams).await
+        }
+        other => {
+            return Err(std::io::Error::other(format!(
+                "SIO_ADAPTER={other}: expected redis, redis-sharded or redis-streams"
+            )));
+        }
+    };
+    Ok(builder.adapter(adapter.map_err(std::io::Error::other)?))
+}
+
 async fn serve() -> std::io::Result<()> {
     let switches = examples::switches::Switches::from_env();
-    let mut builder = switches.apply(Server::builder()).namespace(Bench);
-    if let Ok(url) = std::env::var("REDIS_URL") {
-        let config = sio_redis::RedisConfig {
-            key: std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned()),
-            ..Default::default()
-        };
-        let adapter =
-            sio_redis::RedisAdapter::connect_with(&url, config).await.map_err(std::io::Error::other)?;
-        builder = builder.adapter(adapter);
-    }
+    let builder = join_cluster(switches.apply(Server::builder()).namespace(Bench)).await?;
     let io = builder.build();
     let port = switches.port.unwrap_or(3000);
     // A backlog for connection storms; TCP_NODELAY inherited by accepted sockets.
