@@ -37,8 +37,8 @@ const RESERVED_EVENTS: [&str; 6] =
 /// Settings of a [`RedisEmitter`].
 #[derive(Debug, Clone)]
 pub struct EmitterConfig {
-    /// Prefix of every channel (Node's `key`): the servers' [`RedisConfig::key`]
-    /// (crate::RedisConfig::key). Default `socket.io`.
+    /// Prefix of every channel (Node's `key`): the servers'
+    /// [`RedisConfig::key`](crate::RedisConfig::key). Default `socket.io`.
     pub key: String,
     /// How long one publication may take before it fails with [`EmitterError::Timeout`]
     /// (Redis slow or unreachable). Default 5 s.
