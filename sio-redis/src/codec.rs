@@ -163,13 +163,20 @@ impl Serialize for AsJson<'_> {
             }
             Mp::Map(entries) => {
                 let mut keys: Vec<(String, &Mp)> = Vec::with_capacity(entries.len());
-                let mut seen: HashMap<String, usize> = HashMap::new();
+                // Small maps (most) look for repeats by scanning, large ones through an index.
+                let mut index: Option<HashMap<String, usize>> = (entries.len() > 16).then(HashMap::new);
                 for (k, v) in entries {
                     let key = key_text(k);
-                    match seen.get(&key) {
-                        Some(&at) => keys[at].1 = v,
+                    let at = match &index {
+                        Some(index) => index.get(&key).copied(),
+                        None => keys.iter().position(|(seen, _)| *seen == key),
+                    };
+                    match at {
+                        Some(at) => keys[at].1 = v,
                         None => {
-                            seen.insert(key.clone(), keys.len());
+                            if let Some(index) = &mut index {
+                                index.insert(key.clone(), keys.len());
+                            }
                             keys.push((key, v));
                         }
                     }
@@ -303,6 +310,11 @@ mod tests {
         ])]);
         assert_eq!(&mp_to_payload(&value).data[..], br#"[{"b":3,"a":2,"7":null,"n":null}]"#);
         assert_eq!(&mp_to_payload(&Mp::from("x")).data[..], br#"["x"]"#);
+        let mut large: Vec<(Mp, Mp)> =
+            (0..20).rev().map(|i| (Mp::from(format!("k{i}")), Mp::from(i))).collect();
+        large.push((Mp::from("k19"), Mp::from("last")));
+        let text = String::from_utf8(mp_to_payload(&Mp::Map(large)).data.to_vec()).expect("utf-8");
+        assert!(text.starts_with(r#"[{"k19":"last","k18":18,"#) && text.ends_with(r#""k0":0}]"#), "{text}");
         let with_buffer = Payload {
             data: Bytes::from_static(br#"["ev",{"z":{"_placeholder":true,"num":0},"a":1}]"#),
             attachments: vec![Bytes::from_static(&[1, 2])],
