@@ -87,6 +87,24 @@
 //! [`StreamsConfig::max_len`] for the traffic of the recovery window. A packet emitted from a
 //! connect handler is sent ahead of the CONNECT reply and is not recoverable.
 //!
+//! # Emitter
+//!
+//! A process that runs no Socket.IO server (a worker, a cron job, a CLI) can still send to
+//! the clients of a cluster with a [`RedisEmitter`], Node's `@socket.io/redis-emitter` 5.x:
+//! broadcasts (rooms, except, other namespaces, binary, volatile), `socketsJoin`,
+//! `socketsLeave`, `disconnectSockets` and server-side events without ack. It writes Node's
+//! emitter's messages, so sio and Node servers on the classic adapter (same
+//! [`RedisConfig::key`] as [`EmitterConfig::key`]) both act on them; servers on the
+//! sharded adapter do not hear them (Node's emitter has no sharded mode either).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), sio_redis::EmitterError> {
+//! let emitter = sio_redis::RedisEmitter::connect("redis://127.0.0.1:6379").await?;
+//! emitter.to("room1").emit("news", &"hello from a worker").await?;
+//! emitter.of("/admin").in_("ops").disconnect_sockets(true).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Failures
 //!
 //! Both Redis connections reconnect by themselves (the listener subscribes again to every
@@ -99,6 +117,7 @@ mod classic;
 mod codec;
 mod config;
 mod conn;
+mod emitter;
 mod requests;
 mod sharded;
 mod shared;
@@ -112,6 +131,7 @@ use sio_core::adapter::{Adapter, LocalNamespace, NamespaceAdapter};
 
 pub use self::config::{RedisConfig, StreamsConfig, SubscriptionMode};
 pub use self::conn::ConnectError;
+pub use self::emitter::{EmitterConfig, EmitterError, EmitterOperator, RedisEmitter};
 use self::shared::{Kind, Shared};
 
 /// The adapter: install it with `Server::builder().adapter(..)`.

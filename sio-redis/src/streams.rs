@@ -361,7 +361,7 @@ fn encode_session(session: &SessionState) -> Option<String> {
         (Mp::from("sid"), Mp::from(session.sid.as_str())),
         (Mp::from("pid"), Mp::from(session.pid.as_str())),
         (Mp::from("rooms"), Mp::Array(rooms)),
-        (Mp::from("data"), codec::json_to_mp(session.data.clone(), &[])),
+        (Mp::from("data"), rmpv::ext::to_value(&session.data).ok()?),
     ]);
     let mut out = Vec::new();
     rmpv::encode::write_value(&mut out, &value).ok()?;

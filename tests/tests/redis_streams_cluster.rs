@@ -144,7 +144,6 @@ async fn two_streams_nodes_share_broadcasts_rooms_acks_and_server_events() {
         serde_json::from_str::<serde_json::Value>(&hello.1[7]).expect("JSON data"),
         json!({"packet": {"type": 2, "data": ["hello", {"z": 1, "a": 2}]}, "opts": {"rooms": [], "except": [], "flags": {}}})
     );
-    assert!(hello.1[7].contains(r#"{"z":1,"a":2}"#), "key order kept: {}", hello.1[7]);
     let bin = stream.iter().filter(|(_, f)| f[5] == "3").find(|(_, f)| !f[7].starts_with('{'));
     assert!(bin.is_some(), "the binary broadcast is base64 MessagePack: {stream:?}");
     drop((a, b));

@@ -268,26 +268,10 @@ impl EmitRequest {
 }
 
 /// The JSON array of a payload as text: as it is when it has no attachments; otherwise
-/// with binary values as Node's JSON form of a `Buffer` (`{"data":[..],"type":"Buffer"}`),
-/// as Node's adapter sends them in JSON requests.
+/// with binary values as Node's JSON form of a `Buffer` (`{"type":"Buffer","data":[..]}`),
+/// as Node's adapter sends them in JSON requests. Keys keep their order.
 fn json_args(args: &Payload) -> String {
-    if args.attachments.is_empty() {
-        return String::from_utf8_lossy(&args.data).into_owned();
-    }
-    fn buffers(v: Mp) -> Json {
-        match v {
-            Mp::Binary(b) => serde_json::json!({ "type": "Buffer", "data": b }),
-            Mp::Array(items) => Json::Array(items.into_iter().map(buffers).collect()),
-            Mp::Map(entries) => Json::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.as_str().map_or_else(|| k.to_string(), str::to_owned), buffers(v)))
-                    .collect(),
-            ),
-            other => codec::mp_to_json(&other, &mut Vec::new()),
-        }
-    }
-    buffers(codec::payload_to_mp(args)).to_string()
+    codec::payload_to_json_with_buffers(args)
 }
 
 /// The answer to a legacy `Sockets` request or to `fetchSockets` (JSON): `sockets` is the

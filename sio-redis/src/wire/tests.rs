@@ -109,8 +109,8 @@ fn classic_broadcast_bytes() {
     assert_eq!(
         Broadcast::new("UID123", "/chat", &payload(PLAIN), &full_opts()).encode(),
         Some(hex(
-            "93a655494431323383a47479706502a46461746192a2657682a16197fdcb3ff8000000000000cb7e37e43c8800\
-             759ccfab54a98ceb1f0ad2a5712278c3a9c0c3a16201a36e7370a52f6368617483a5726f6f6d7392a27231a272\
+            "93a655494431323383a47479706502a46461746192a2657682a16201a16197fdcb3ff8000000000000cb7e37e4\
+             3c8800759ccfab54a98ceb1f0ad2a5712278c3a9c0c3a36e7370a52f6368617483a5726f6f6d7392a27231a272\
              32a665786365707492a161a162a5666c61677381a8766f6c6174696c65c3"
         ))
     );
@@ -137,8 +137,8 @@ fn classic_broadcast_with_ack_bytes() {
         BroadcastRequest::new("UID123", "REQ456", "/chat", &binary(), &full_opts()).encode(),
         Some(hex(
             "85a3756964a6554944313233a9726571756573744964a6524551343536a47479706507a67061636b657483a474\
-             79706502a46461746192a2657682a16195fdcb3ff8000000000000cb7e37e43c8800759ccfab54a98ceb1f0ad2\
-             a5712278c3a9a162c403010203a36e7370a52f63686174a46f70747383a5726f6f6d7392a27231a27232a6657863\
+             79706502a46461746192a2657682a162c403010203a16195fdcb3ff8000000000000cb7e37e43c8800759ccfab\
+             54a98ceb1f0ad2a5712278c3a9a36e7370a52f63686174a46f70747383a5726f6f6d7392a27231a27232a6657863\
              65707492a161a162a5666c61677382a8766f6c6174696c65c3a774696d656f7574cd05dc"
         ))
     );
@@ -199,7 +199,7 @@ fn classic_server_side_emit_bytes() {
     );
     assert_eq!(
         emit(Some("REQ456"), &binary()),
-        r#"{"uid":"IP_FWH","requestId":"REQ456","type":6,"data":["ev",{"a":[-3,1.5,1e+300,12345678901234567890,"q\"xé"],"b":{"data":[1,2,3],"type":"Buffer"}}]}"#
+        r#"{"uid":"IP_FWH","requestId":"REQ456","type":6,"data":["ev",{"b":{"type":"Buffer","data":[1,2,3]},"a":[-3,1.5,1e+300,12345678901234567890,"q\"xé"]}]}"#
     );
     assert_eq!(
         text(EmitResponse::new("PAvM0-", &payload(r#"[{"node":"sio","got":"hi"}]"#)).encode()),
@@ -340,7 +340,7 @@ fn classic_reads_node_responses() {
     let r: Response =
         decode(br#"{"type":6,"requestId":"x4A7bv","data":{"node":"node","got":"yo"}}"#).expect("reads");
     assert_eq!(r.kind, Some(RequestType::ServerSideEmit));
-    assert_eq!(Args::one(r.data).payload(), payload(r#"[{"got":"yo","node":"node"}]"#));
+    assert_eq!(Args::one(r.data).payload(), payload(r#"[{"node":"node","got":"yo"}]"#));
     let r: Response = decode(br#"{"type":8,"requestId":"qzEcov","clientCount":1}"#).expect("reads");
     assert_eq!((r.kind, r.client_count), (Some(RequestType::BroadcastClientCount), 1));
     let r: Response = decode(&hex("83a47479706509a9726571756573744964a6717a45636f76a67061636b6574a3623a32"))
@@ -405,7 +405,7 @@ fn sharded_broadcast_bytes() {
     );
     assert_eq!(
         text(message.encode()),
-        r#"{"type":3,"data":{"packet":{"type":2,"data":["ev",{"a":[-3,1.5,1e+300,12345678901234567890,"q\"xé",null,true],"b":1}]},"opts":{"rooms":["r1","r2"],"except":["a","b"],"flags":{"volatile":true,"timeout":1500}}},"uid":"0123456789abcdef","nsp":"/chat"}"#
+        r#"{"type":3,"data":{"packet":{"type":2,"data":["ev",{"b":1,"a":[-3,1.5,1e+300,12345678901234567890,"q\"xé",null,true]}]},"opts":{"rooms":["r1","r2"],"except":["a","b"],"flags":{"volatile":true,"timeout":1500}}},"uid":"0123456789abcdef","nsp":"/chat"}"#
     );
 }
 
@@ -428,8 +428,8 @@ fn sharded_broadcast_with_ack_bytes() {
     assert_eq!(
         message.encode(),
         Some(hex(
-            "84a47479706503a46461746183a67061636b657482a47479706502a46461746192a2657682a16195fdcb3ff800\
-             0000000000cb7e37e43c8800759ccfab54a98ceb1f0ad2a5712278c3a9a162c403010203a9726571756573744964\
+            "84a47479706503a46461746183a67061636b657482a47479706502a46461746192a2657682a162c403010203a1\
+             6195fdcb3ff8000000000000cb7e37e43c8800759ccfab54a98ceb1f0ad2a5712278c3a9a9726571756573744964\
              a6524551343536a46f70747383a5726f6f6d7392a27231a27232a665786365707492a161a162a5666c61677382a8\
              766f6c6174696c65c3a774696d656f7574cd05dca3756964b030313233343536373839616263646566a36e7370a5\
              2f63686174"
@@ -508,15 +508,15 @@ fn sharded_server_side_emit_bytes() {
     assert_eq!(
         message.encode(),
         Some(hex(
-            "84a47479706509a46461746181a67061636b657492a2657682a16195fdcb3ff8000000000000cb7e37e43c8800\
-             759ccfab54a98ceb1f0ad2a5712278c3a9a162c403010203a3756964b030313233343536373839616263646566\
+            "84a47479706509a46461746181a67061636b657492a2657682a162c403010203a16195fdcb3ff8000000000000\
+             cb7e37e43c8800759ccfab54a98ceb1f0ad2a5712278c3a9a3756964b030313233343536373839616263646566\
              a36e7370a52f63686174"
         ))
     );
     let reply = Args::of(&payload(r#"[{"node":"sio","got":"hi"}]"#)).first();
     assert_eq!(
         sharded_text(MessageType::ServerSideEmitResponse, ReplyBody::new("4c7c6b7ba642e875", reply)),
-        r#"{"type":10,"data":{"requestId":"4c7c6b7ba642e875","packet":{"got":"hi","node":"sio"}},"uid":"973e8addfe506daf","nsp":"/"}"#
+        r#"{"type":10,"data":{"requestId":"4c7c6b7ba642e875","packet":{"node":"sio","got":"hi"}},"uid":"973e8addfe506daf","nsp":"/"}"#
     );
     assert_eq!(
         sharded_text(MessageType::ServerSideEmitResponse, ReplyBody::new("REQ456", None)),
@@ -594,7 +594,7 @@ fn sharded_reads_node_messages() {
     let m = node_message(br#"{"type":10,"data":{"requestId":"a40155d0ac7b1ee6","packet":{"node":"node","got":"yo"}},"uid":"117d92dd7a553310","nsp":"/"}"#);
     assert_eq!(m.kind, MessageType::ServerSideEmitResponse);
     let r: ReplyBody = from_mp(m.data).expect("a reply");
-    assert_eq!(Args::one(r.packet).payload(), payload(r#"[{"got":"yo","node":"node"}]"#));
+    assert_eq!(Args::one(r.packet).payload(), payload(r#"[{"node":"node","got":"yo"}]"#));
     let m = node_message(br#"{"type":11,"data":{"requestId":"536515e70bc070e9","clientCount":1},"uid":"117d92dd7a553310","nsp":"/"}"#);
     let c: ClientCountBody = from_mp(m.data).expect("a count");
     assert_eq!((c.request_id.as_str(), c.client_count), ("536515e70bc070e9", 1));
