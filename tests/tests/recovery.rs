@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::recovery::{connect, connect_reply, offset_of};
+use common::recovery::{connect, offset_of};
 use common::*;
 use serde_json::{Value, json};
 use sio_core::adapter::{
