@@ -77,7 +77,7 @@ for rep in $(seq "$REPS"); do
     sleep 1 # both subscribed to the cluster's channels and stream
     taskset -c 1 timeout 300 "$BIN/loadgen" fanout --receivers 1000 --window 32 --payload 64 \
       --duration "$DUR" --url "http://127.0.0.1:${ports[0]}" --also-url "http://127.0.0.1:${ports[1]}" \
-      --server-pid "${servers[0]}" --label "$name" --bench "fanout-2-nodes" --json >>"$RESULTS" \
+      --server-pid "${servers[0]}" --label "$name" --bench fanout --json >>"$RESULTS" \
       2>>"$OUT/loadgen.log" || echo "cluster.sh: loadgen failed ($name): see $OUT/loadgen.log" >&2
     tail -n 1 "$OUT/loadgen.log" >&2
     kill "${servers[@]}" 2>/dev/null || true
