@@ -95,7 +95,7 @@
 //! `socketsLeave`, `disconnectSockets` and server-side events without ack. It writes Node's
 //! emitter's messages, so sio and Node servers on the classic adapter (same
 //! [`RedisConfig::key`] as [`EmitterConfig::key`]) both act on them; servers on the
-//! sharded adapter do not hear them (Node's emitter has no sharded mode either).
+//! sharded or the streams adapter do not hear them (Node's emitter has no such mode either).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sio_redis::EmitterError> {
