@@ -236,3 +236,87 @@ async fn a_redis_restart_loses_no_packet_for_a_recovering_client() {
     redis.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_entries_and_bogus_sessions_are_ignored() {
+    tests::init_tracing();
+    let url = cluster::redis_url();
+    let prefix = cluster::unique_prefix("streams-malformed");
+    let (a, addr_a) = node(&url, &prefix, "a", Some(WINDOW)).await;
+    let (b, addr_b) = node(&url, &prefix, "b", Some(WINDOW)).await;
+    await_servers(&a, 2).await;
+    await_servers(&b, 2).await;
+    let mut c1 = Client::connect(addr_a).await;
+
+    // Entries no node wrote: missing fields, unknown types, bodies that are not JSON, not
+    // base64, not MessagePack, or of the wrong shape; and junk on the namespace channel.
+    let client = redis::Client::open(url.as_str()).expect("redis url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis connection");
+    let junk: &[&[(&str, &str)]] = &[
+        &[("nothing", "here")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "3")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "99"), ("data", "{}")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "three"), ("data", "{}")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "3"), ("data", "{not json")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "3"), ("data", "%%% not base64")],
+        &[("uid", "x"), ("nsp", "/"), ("type", "3"), ("data", "wQ==")],
+        &[
+            ("uid", "x"),
+            ("nsp", "/"),
+            ("type", "3"),
+            ("data", r#"{"packet":{"data":"not an array"},"opts":{}}"#),
+        ],
+        &[("uid", "x"), ("nsp", "/"), ("type", "4"), ("data", r#"{"opts":{"rooms":7},"rooms":[{}]}"#)],
+        &[("uid", "x"), ("nsp", "/"), ("type", "6"), ("data", "[]")],
+        &[("uid", "x"), ("nsp", "/nowhere"), ("type", "3"), ("data", "{}")],
+    ];
+    for fields in junk {
+        let mut cmd = redis::cmd("XADD");
+        cmd.arg(&prefix).arg("*");
+        for (k, v) in *fields {
+            cmd.arg(*k).arg(*v);
+        }
+        let _: String = cmd.query_async(&mut conn).await.expect("xadd");
+    }
+    let _: usize = redis::cmd("PUBLISH")
+        .arg(format!("{prefix}#/#"))
+        .arg(&b"\xc1\xff not msgpack"[..])
+        .query_async(&mut conn)
+        .await
+        .expect("publish");
+
+    // Sessions that do not exist, offsets that are not stream ids, a stream id that is not
+    // in the stream: fresh sockets, at once.
+    for auth in [
+        json!({"pid": "AAAAAAAAAAAAAAAAAAAA", "offset": "1-0"}),
+        json!({"pid": "AAAAAAAAAAAAAAAAAAAA", "offset": "12"}),
+        json!({"pid": "x".repeat(10_000), "offset": "99999999999999999999999-0"}),
+        json!({"pid": [1], "offset": {}}),
+    ] {
+        let (_ws, before, sid, _) = common::within(Duration::from_secs(5), "a fresh socket", async {
+            connect(addr_b, Some(auth.clone())).await
+        })
+        .await;
+        assert!(before.is_empty(), "{before:?}");
+        assert_eq!(sid.len(), 20, "{auth}");
+    }
+    // A real session with an offset the stream does not hold (as Node, it is used up).
+    let (ws, _, old, pid) = connect(addr_a, None).await;
+    drop(ws);
+    let key = format!("{prefix}:session:{pid}");
+    common::within(Duration::from_secs(5), "the session in Redis", async {
+        while redis::cmd("EXISTS").arg(&key).query_async::<usize>(&mut conn).await.unwrap_or(0) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let (_ws, _, sid, _) = connect(addr_b, Some(json!({"pid": pid, "offset": "0-1"}))).await;
+    assert_ne!(sid, old);
+
+    // The cluster still works: a broadcast from node b reaches node a's client.
+    let mut c2 = Client::connect(addr_b).await;
+    c2.cmd(json!({"op": "emit", "event": "still", "data": 1})).await;
+    assert_eq!(c1.event("still").await[0], json!(1));
+    assert_eq!(c1.cmd(json!({"op": "count"})).await, json!(2));
+    drop((a, b));
+}
