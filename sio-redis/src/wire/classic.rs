@@ -5,7 +5,6 @@
 
 use rmpv::Value as Mp;
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 use serde_json::value::RawValue;
 use sio_core::Room;
 use sio_core::adapter::{BroadcastOptions, Payload};
@@ -340,29 +339,29 @@ impl DoneResponse {
 
 /// This node's answer to a server-side event with ack (JSON; no `data` when the reply has
 /// no value).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EmitResponse {
     #[serde(rename = "type")]
     kind: RequestType,
     request_id: String,
+    /// The reply's first value as it was written (its keys in their order).
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<Json>,
+    data: Option<Box<RawValue>>,
 }
 
 impl EmitResponse {
     /// The answer to request `id`: the first value of `reply`.
     pub(crate) fn new(id: &str, reply: &Payload) -> Self {
-        let data = serde_json::from_slice::<Json>(&reply.data).ok().and_then(|v| match v {
-            Json::Array(mut v) if !v.is_empty() => Some(v.swap_remove(0)),
-            _ => None,
-        });
+        let data = serde_json::from_slice::<Vec<Box<RawValue>>>(&reply.data)
+            .ok()
+            .and_then(|mut v| (!v.is_empty()).then(|| v.swap_remove(0)));
         Self { kind: RequestType::ServerSideEmit, request_id: id.to_owned(), data }
     }
 
-    /// The bytes to publish.
+    /// The bytes to publish: `type`, `requestId`, then the reply unchanged.
     pub(crate) fn encode(&self) -> Option<Vec<u8>> {
-        to_sorted_json(self)
+        to_json(self)
     }
 }
 

@@ -203,11 +203,11 @@ fn classic_server_side_emit_bytes() {
     );
     assert_eq!(
         text(EmitResponse::new("PAvM0-", &payload(r#"[{"node":"sio","got":"hi"}]"#)).encode()),
-        r#"{"data":{"got":"hi","node":"sio"},"requestId":"PAvM0-","type":6}"#
+        r#"{"type":6,"requestId":"PAvM0-","data":{"node":"sio","got":"hi"}}"#
     );
     assert_eq!(
         text(EmitResponse::new("REQ456", &payload("[]")).encode()),
-        r#"{"requestId":"REQ456","type":6}"#
+        r#"{"type":6,"requestId":"REQ456"}"#
     );
 }
 
