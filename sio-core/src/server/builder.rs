@@ -653,6 +653,15 @@ impl ServerBuilder {
     /// 2.x ([`allow_eio3`](Self::allow_eio3)) are never recovered, and their listeners see
     /// the offset argument too, as with Node.
     ///
+    /// Across servers: a server keeps its own log and sessions, so a client recovers on the
+    /// server it left (sticky sessions), unless the [adapter](Self::adapter) keeps them for
+    /// the whole cluster ([`NamespaceAdapter::logs_packets`], e.g. sio-redis's Redis Streams
+    /// adapter): then the adapter's log gives the offsets, sessions live in it, the bounds
+    /// of [`RecoveryConfig`] other than the window are the adapter's, and a client recovers
+    /// on any server.
+    ///
+    /// [`NamespaceAdapter::logs_packets`]: crate::adapter::NamespaceAdapter::logs_packets
+    ///
     /// ```
     /// use std::time::Duration;
     /// use sio_core::{Conn, Handlers, RecoveryConfig, Server};
