@@ -134,6 +134,38 @@ impl Outgoing {
         &self.rooms
     }
 
+    fn from_emitter(kind: MessageType, data: &dyn ErasedBody, nsp: &str) -> Option<Self> {
+        Self::new(kind, Some(data), crate::EMITTER_UID, nsp)
+    }
+
+    /// An emitter's broadcast of `packet` (the event name first) to the sockets of `opts`
+    /// in namespace `nsp`, as Node's emitters send it (`uid` [`EMITTER_UID`](crate::EMITTER_UID),
+    /// the packet's `nsp` set). `None` (logged) if it cannot be written.
+    pub fn emitter_broadcast(nsp: &str, packet: &Payload, opts: &BroadcastOptions) -> Option<Self> {
+        let body = BroadcastBody { packet: Packet::event(packet, Some(nsp)), request_id: None, opts: Opts::new(opts, false) };
+        Self::from_emitter(MessageType::Broadcast, &body, nsp)
+    }
+
+    /// An emitter's `socketsJoin(rooms)` for the sockets of `opts`.
+    pub fn emitter_sockets_join(nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) -> Option<Self> {
+        Self::from_emitter(MessageType::SocketsJoin, &RoomsBody::new(opts, rooms), nsp)
+    }
+
+    /// An emitter's `socketsLeave(rooms)` for the sockets of `opts`.
+    pub fn emitter_sockets_leave(nsp: &str, opts: &BroadcastOptions, rooms: &[Room]) -> Option<Self> {
+        Self::from_emitter(MessageType::SocketsLeave, &RoomsBody::new(opts, rooms), nsp)
+    }
+
+    /// An emitter's `disconnectSockets(close)` for the sockets of `opts`.
+    pub fn emitter_disconnect_sockets(nsp: &str, opts: &BroadcastOptions, close: bool) -> Option<Self> {
+        Self::from_emitter(MessageType::DisconnectSockets, &DisconnectBody::new(opts, close), nsp)
+    }
+
+    /// An emitter's `serverSideEmit` of `args` (the event name first; no acknowledgement).
+    pub fn emitter_server_side_emit(nsp: &str, args: &Payload) -> Option<Self> {
+        Self::from_emitter(MessageType::ServerSideEmit, &EmitBody::new(None, args), nsp)
+    }
+
     fn written(&self) -> Written<'_> {
         Written { kind: self.kind, data: self.data.as_ref(), uid: &self.uid, nsp: &self.nsp }
     }
