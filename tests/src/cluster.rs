@@ -53,8 +53,8 @@ pub async fn sharded_adapter(
     connected(sio_redis::RedisAdapter::connect_sharded(url, config(prefix), mode).await)
 }
 
-/// A node serving `/` with the `cmd` event, on `adapter`.
-pub fn server(adapter: sio_redis::RedisAdapter, name: &'static str) -> Server {
+/// A node serving `/` with the `cmd` event, on `adapter` (Redis or PostgreSQL).
+pub fn server(adapter: impl sio_core::adapter::Adapter, name: &'static str) -> Server {
     let io = Server::builder()
         .adapter(adapter)
         .ns(
