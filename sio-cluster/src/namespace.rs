@@ -219,7 +219,11 @@ impl ClusterNamespace {
     /// one of them goes).
     ///
     /// Must be called within a Tokio runtime (it starts the heartbeat task).
-    pub fn with_heartbeat(local: LocalNamespace, transport: Arc<dyn Transport>, config: ClusterConfig) -> Arc<Self> {
+    pub fn with_heartbeat(
+        local: LocalNamespace,
+        transport: Arc<dyn Transport>,
+        config: ClusterConfig,
+    ) -> Arc<Self> {
         let ns = Self::new(local, transport, config, true);
         ns.publish(MessageType::InitialHeartbeat, None);
         tokio::spawn(heartbeats(Arc::downgrade(&ns), ns.stop.clone()));
@@ -237,7 +241,12 @@ impl ClusterNamespace {
         Self::new(local, transport, config, false)
     }
 
-    fn new(local: LocalNamespace, transport: Arc<dyn Transport>, config: ClusterConfig, heartbeat: bool) -> Arc<Self> {
+    fn new(
+        local: LocalNamespace,
+        transport: Arc<dyn Transport>,
+        config: ClusterConfig,
+        heartbeat: bool,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
             local,
@@ -314,7 +323,9 @@ impl ClusterNamespace {
 
     fn on_message(&self, message: Message) -> Result<(), DecodeError> {
         let Message { kind, data, uid: from, nsp } = message;
-        if from.as_deref() == Some(self.uid.as_str()) || nsp.as_deref().is_some_and(|n| n != self.local.path()) {
+        if from.as_deref() == Some(self.uid.as_str())
+            || nsp.as_deref().is_some_and(|n| n != self.local.path())
+        {
             return Ok(());
         }
         let Some(this) = self.me.upgrade() else { return Ok(()) };
@@ -572,7 +583,8 @@ async fn heartbeats(ns: Weak<ClusterNamespace>, stop: Arc<Notify>) {
             }
             ns.remove_dead_nodes();
             // Node checks every second; a shorter timeout is checked more often.
-            let check = (ns.config.heartbeat_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+            let check =
+                (ns.config.heartbeat_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
             let next_heartbeat = *ns.last_publish.lock() + interval.max(Duration::from_millis(10));
             next_heartbeat.min(Instant::now() + check)
         };
@@ -649,7 +661,11 @@ impl NamespaceAdapter for ClusterNamespace {
         self.publish(MessageType::Broadcast, Some(&BroadcastBody::new(packet, None, opts)));
     }
 
-    fn broadcast_with_ack(&self, packet: &Payload, opts: &BroadcastOptions) -> mpsc::UnboundedReceiver<RemoteAck> {
+    fn broadcast_with_ack(
+        &self,
+        packet: &Payload,
+        opts: &BroadcastOptions,
+    ) -> mpsc::UnboundedReceiver<RemoteAck> {
         let (tx, rx) = mpsc::unbounded_channel();
         let Some(this) = self.me.upgrade() else { return rx };
         if opts.local || self.transport.available().is_err() {

@@ -256,7 +256,12 @@ impl fmt::Display for Unavailable {
 impl StdError for Unavailable {}
 
 /// Publishes the jobs in order; ends when the adapter is gone and the queue is empty.
-async fn publish(mut jobs: mpsc::Receiver<Job>, db: Arc<Db>, config: PostgresConfig, listener: Arc<Listener>) {
+async fn publish(
+    mut jobs: mpsc::Receiver<Job>,
+    db: Arc<Db>,
+    config: PostgresConfig,
+    listener: Arc<Listener>,
+) {
     let mut failing = false;
     while let Some(job) = jobs.recv().await {
         match job {
@@ -409,7 +414,9 @@ async fn dispatch(
         match db.attachment(&table, id).await {
             Ok(Some(bytes)) => ns.receive(&bytes),
             Ok(None) => tracing::debug!(channel, id, "postgres adapter: attachment not found"),
-            Err(e) => tracing::warn!(channel, id, error = %describe(&e), "postgres adapter: cannot read an attachment"),
+            Err(e) => {
+                tracing::warn!(channel, id, error = %describe(&e), "postgres adapter: cannot read an attachment")
+            }
         }
     }
 }

@@ -58,8 +58,10 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
 /// A connection to drive by hand (the LISTEN connection reads its notifications).
 pub(crate) async fn connect_raw(
     config: &tokio_postgres::Config,
-) -> Result<(Client, tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>), tokio_postgres::Error>
-{
+) -> Result<
+    (Client, tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>),
+    tokio_postgres::Error,
+> {
     config.connect(NoTls).await
 }
 
@@ -122,13 +124,19 @@ impl Db {
 
     /// Deletes the attachments older than `age` (Node's cleanup query).
     pub(crate) async fn cleanup(&self, table: &str, age: Duration) -> Result<u64, tokio_postgres::Error> {
-        let sql =
-            format!("DELETE FROM {table} WHERE created_at < now() - interval '{} milliseconds'", age.as_millis());
+        let sql = format!(
+            "DELETE FROM {table} WHERE created_at < now() - interval '{} milliseconds'",
+            age.as_millis()
+        );
         self.client().await?.execute(&sql, &[]).await
     }
 
     /// The attachment `id`, if it is still there.
-    pub(crate) async fn attachment(&self, table: &str, id: i64) -> Result<Option<Vec<u8>>, tokio_postgres::Error> {
+    pub(crate) async fn attachment(
+        &self,
+        table: &str,
+        id: i64,
+    ) -> Result<Option<Vec<u8>>, tokio_postgres::Error> {
         let sql = format!("SELECT payload FROM {table} WHERE id = $1");
         let row = self.client().await?.query_opt(&sql, &[&id]).await?;
         Ok(row.and_then(|r| r.try_get::<_, Option<Vec<u8>>>(0).ok().flatten()))
@@ -153,13 +161,17 @@ impl Db {
         let json = if binary_kind && message.has_binary() { None } else { message.to_json() };
         let client = self.client().await?;
         let notification = match json {
-            Some(json) if json.len() < config.payload_threshold => String::from_utf8(json).map_err(PublishError::other)?,
+            Some(json) if json.len() < config.payload_threshold => {
+                String::from_utf8(json).map_err(PublishError::other)?
+            }
             _ => {
-                let payload = message.to_msgpack().ok_or_else(|| PublishError::other("cannot encode the message"))?;
+                let payload =
+                    message.to_msgpack().ok_or_else(|| PublishError::other("cannot encode the message"))?;
                 let sql = format!("INSERT INTO {} (payload) VALUES ($1) RETURNING id", config.table_name);
                 let row = client.query_one(&sql, &[&payload]).await?;
                 let id: i64 = row.try_get(0)?;
-                let header = Header { uid: message.uid(), kind: message.kind(), attachment_id: id.to_string() };
+                let header =
+                    Header { uid: message.uid(), kind: message.kind(), attachment_id: id.to_string() };
                 serde_json::to_string(&header).map_err(PublishError::other)?
             }
         };

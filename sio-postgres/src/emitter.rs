@@ -13,7 +13,8 @@ use crate::config::PostgresConfig;
 use crate::db::{self, ConnectError, Db, channel_of, describe};
 
 /// Event names a server reserves (Node's emitter refuses them too).
-const RESERVED_EVENTS: [&str; 6] = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
+const RESERVED_EVENTS: [&str; 6] =
+    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
 /// Sends broadcasts, room operations and server-side events to the servers of a cluster
 /// (sio or Node servers with the PostgreSQL adapter) from any process, as Node's
@@ -105,7 +106,11 @@ impl PostgresEmitter {
     pub async fn connect(database_url: &str, config: PostgresConfig) -> Result<Self, ConnectError> {
         let db = Db::new(db::parse_url(database_url)?);
         db.create_table(&config.table_name).await.map_err(|e| ConnectError::new(describe(&e)))?;
-        Ok(Self { shared: Arc::new(Shared { db, config }), nsp: "/".to_owned(), opts: BroadcastOptions::default() })
+        Ok(Self {
+            shared: Arc::new(Shared { db, config }),
+            nsp: "/".to_owned(),
+            opts: BroadcastOptions::default(),
+        })
     }
 
     /// The same emitter for namespace `nsp` (a leading `/` is added if missing), every socket
@@ -165,7 +170,10 @@ impl PostgresEmitter {
     ///
     /// # Errors
     /// [`EmitError::Publish`] when PostgreSQL fails.
-    pub async fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> Result<(), EmitError> {
+    pub async fn sockets_join<R: Into<Room>>(
+        &self,
+        rooms: impl IntoIterator<Item = R>,
+    ) -> Result<(), EmitError> {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
         self.send(Outgoing::emitter_sockets_join(&self.nsp, &self.opts, &rooms)).await
     }
@@ -174,7 +182,10 @@ impl PostgresEmitter {
     ///
     /// # Errors
     /// [`EmitError::Publish`] when PostgreSQL fails.
-    pub async fn sockets_leave<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) -> Result<(), EmitError> {
+    pub async fn sockets_leave<R: Into<Room>>(
+        &self,
+        rooms: impl IntoIterator<Item = R>,
+    ) -> Result<(), EmitError> {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
         self.send(Outgoing::emitter_sockets_leave(&self.nsp, &self.opts, &rooms)).await
     }

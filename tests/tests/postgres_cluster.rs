@@ -254,7 +254,10 @@ async fn malformed_notifications_are_ignored() {
     // (Any `uid` but "emitter" would count as a node, as in Node.) An attachment that is not
     // MessagePack, and one that is a message of the wrong shape.
     let garbage: i64 = sql
-        .query_one(&format!("INSERT INTO {} (payload) VALUES ($1) RETURNING id", names.table), &[&vec![0xc1u8, 0xff, 0]])
+        .query_one(
+            &format!("INSERT INTO {} (payload) VALUES ($1) RETURNING id", names.table),
+            &[&vec![0xc1u8, 0xff, 0]],
+        )
         .await
         .expect("insert")
         .get(0);

@@ -17,9 +17,9 @@ use common::cluster::Client;
 use common::within;
 use serde_json::json;
 use sio_core::Binary;
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tests::cluster;
 use tests::postgres as pg;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_and_node_servers_form_one_cluster() {

@@ -47,7 +47,10 @@ impl MessageType {
     pub fn is_response(self) -> bool {
         matches!(
             self,
-            Self::FetchSocketsResponse | Self::ServerSideEmitResponse | Self::BroadcastClientCount | Self::BroadcastAck
+            Self::FetchSocketsResponse
+                | Self::ServerSideEmitResponse
+                | Self::BroadcastClientCount
+                | Self::BroadcastAck
         )
     }
 }
@@ -100,7 +103,12 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// A message of type `kind` with body `data` from node `uid` in namespace `nsp`.
-    pub(crate) fn new(kind: MessageType, data: Option<&dyn ErasedBody>, uid: &str, nsp: &str) -> Option<Self> {
+    pub(crate) fn new(
+        kind: MessageType,
+        data: Option<&dyn ErasedBody>,
+        uid: &str,
+        nsp: &str,
+    ) -> Option<Self> {
         let (data, binary, rooms) = match data {
             Some(body) => (Some(body.to_mp()?), body.binary(), body.rooms()),
             None => (None, false, Vec::new()),
@@ -142,7 +150,11 @@ impl Outgoing {
     /// in namespace `nsp`, as Node's emitters send it (`uid` [`EMITTER_UID`](crate::EMITTER_UID),
     /// the packet's `nsp` set). `None` (logged) if it cannot be written.
     pub fn emitter_broadcast(nsp: &str, packet: &Payload, opts: &BroadcastOptions) -> Option<Self> {
-        let body = BroadcastBody { packet: Packet::event(packet, Some(nsp)), request_id: None, opts: Opts::new(opts, false) };
+        let body = BroadcastBody {
+            packet: Packet::event(packet, Some(nsp)),
+            request_id: None,
+            opts: Opts::new(opts, false),
+        };
         Self::from_emitter(MessageType::Broadcast, &body, nsp)
     }
 
