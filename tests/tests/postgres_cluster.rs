@@ -349,3 +349,61 @@ async fn the_rust_emitter_reaches_sio_nodes() {
     drop((a, b));
     pg::drop_table(&url, &names).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_are_counted_by_their_heartbeats() {
+    tests::init_tracing();
+    let url = pg::database_url();
+    let names = pg::unique("ghost");
+    let (a, addr_a) = node(&url, &names, "a").await;
+    let (b, _addr_b) = node(&url, &names, "b").await;
+    await_servers(&a, 2).await;
+    await_servers(&b, 2).await;
+    let mut c1 = Client::connect(addr_a).await;
+    let sql = pg::sql(&url).await;
+    let channel = format!("{}#/", names.prefix);
+    // A node that announces itself and then says nothing: counted, awaited by requests...
+    sql.execute("SELECT pg_notify($1, $2)", &[&channel, &r#"{"type":1,"uid":"ghost","nsp":"/"}"#])
+        .await
+        .expect("notify");
+    within(Duration::from_secs(5), "the ghost counted", async {
+        while c1.cmd(json!({"op": "count"})).await != json!(3) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let fetched = c1.cmd(json!({"op": "fetch"})).await;
+    assert!(
+        fetched["error"].as_str().is_some_and(|e| e.contains("only 1 responses received out of 2")),
+        "{fetched}"
+    );
+    // ...until the heartbeat timeout (3 s here) forgets it; node b keeps sending heartbeats.
+    within(Duration::from_secs(6), "the ghost forgotten", async {
+        while c1.cmd(json!({"op": "count"})).await != json!(2) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert_eq!(c1.cmd(json!({"op": "fetch"})).await["sockets"].as_array().map(Vec::len), Some(1));
+    // An ADAPTER_CLOSE removes a node at once.
+    sql.execute("SELECT pg_notify($1, $2)", &[&channel, &r#"{"type":2,"uid":"ghost2","nsp":"/"}"#])
+        .await
+        .expect("notify");
+    within(Duration::from_secs(5), "ghost2 counted", async {
+        while c1.cmd(json!({"op": "count"})).await != json!(3) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    sql.execute("SELECT pg_notify($1, $2)", &[&channel, &r#"{"type":13,"uid":"ghost2","nsp":"/"}"#])
+        .await
+        .expect("notify");
+    within(Duration::from_secs(2), "ghost2 gone", async {
+        while c1.cmd(json!({"op": "count"})).await != json!(2) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    drop((a, b));
+    pg::drop_table(&url, &names).await;
+}

@@ -416,3 +416,113 @@ impl ClientCountBody {
 }
 
 impl Body for ClientCountBody {}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::wire::{decode, from_mp};
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    }
+
+    fn text(bytes: Option<Vec<u8>>) -> String {
+        String::from_utf8(bytes.expect("encodes")).expect("utf-8")
+    }
+
+    const UID: &str = "0123456789abcdef";
+
+    /// A broadcast with binary as Node's `@msgpack/msgpack` writes it (what the PostgreSQL
+    /// adapter stores in its table): sio writes the same bytes and reads them back.
+    const NODE_BINARY_BROADCAST: &str = "84a47479706503a46461746182a67061636b657482a47479706502a46461746193a3\
+        62696ec40301020381a16e01a46f70747383a5726f6f6d7391a172a665786365707490a5666c61677380a375\
+        6964b030313233343536373839616263646566a36e7370a12f";
+
+    #[test]
+    fn heartbeats_have_no_data() {
+        for (kind, n) in
+            [(MessageType::InitialHeartbeat, 1), (MessageType::Heartbeat, 2), (MessageType::AdapterClose, 13)]
+        {
+            let m = Outgoing::new(kind, None, UID, "/").expect("message");
+            assert_eq!(text(m.to_json()), format!(r#"{{"type":{n},"uid":"{UID}","nsp":"/"}}"#));
+            let back: Message = decode(&m.to_msgpack().expect("msgpack")).expect("reads");
+            assert_eq!((back.kind, back.data, back.uid.as_deref()), (kind, Mp::Nil, Some(UID)));
+        }
+        let node: Message = decode(br#"{"type":2,"uid":"0123456789abcdef","nsp":"/"}"#).expect("reads");
+        assert_eq!(node.kind, MessageType::Heartbeat);
+    }
+
+    #[test]
+    fn binary_broadcasts_match_node_msgpack() {
+        let packet = Payload {
+            data: Bytes::from_static(br#"["bin",{"_placeholder":true,"num":0},{"n":1}]"#),
+            attachments: vec![Bytes::from_static(&[1, 2, 3])],
+        };
+        let opts = BroadcastOptions { rooms: vec![Room::from("r")], ..Default::default() };
+        let body = BroadcastBody::new(&packet, None, &opts);
+        let m = Outgoing::new(MessageType::Broadcast, Some(&body), UID, "/").expect("message");
+        assert!(m.has_binary());
+        assert_eq!(m.rooms(), [Room::from("r")]);
+        assert_eq!(m.to_msgpack().expect("msgpack"), hex(NODE_BINARY_BROADCAST));
+        assert_eq!(m.encode(), m.to_msgpack());
+        let back: Message = decode(&hex(NODE_BINARY_BROADCAST)).expect("reads");
+        assert_eq!(back.kind, MessageType::Broadcast);
+        let body: BroadcastBody = from_mp(back.data).expect("a broadcast");
+        assert_eq!(body.packet.data.payload(), packet);
+        assert_eq!(body.opts.options().rooms, [Room::from("r")]);
+    }
+
+    #[test]
+    fn emitter_messages_carry_the_emitter_uid_and_the_packet_nsp() {
+        let packet = Payload { data: Bytes::from_static(br#"["hi",1]"#), attachments: Vec::new() };
+        let opts = BroadcastOptions {
+            rooms: vec![Room::from("r")],
+            except: vec![Room::from("x")],
+            volatile: true,
+            timeout: Some(Duration::from_secs(1)),
+            local: false,
+        };
+        let m = Outgoing::emitter_broadcast("/chat", &packet, &opts).expect("message");
+        assert_eq!(
+            text(m.to_json()),
+            r#"{"type":3,"data":{"packet":{"type":2,"data":["hi",1],"nsp":"/chat"},"opts":{"rooms":["r"],"except":["x"],"flags":{"volatile":true}}},"uid":"emitter","nsp":"/chat"}"#
+        );
+        let join = Outgoing::emitter_sockets_join("/", &BroadcastOptions::default(), &[Room::from("a")]);
+        assert_eq!(
+            text(join.expect("message").to_json()),
+            r#"{"type":4,"data":{"opts":{"rooms":[],"except":[],"flags":{}},"rooms":["a"]},"uid":"emitter","nsp":"/"}"#
+        );
+        let close = Outgoing::emitter_disconnect_sockets("/", &BroadcastOptions::default(), true);
+        assert_eq!(
+            text(close.expect("message").to_json()),
+            r#"{"type":6,"data":{"opts":{"rooms":[],"except":[],"flags":{}},"close":true},"uid":"emitter","nsp":"/"}"#
+        );
+        let sse = Outgoing::emitter_server_side_emit("/", &packet).expect("message");
+        assert_eq!(text(sse.to_json()), r#"{"type":9,"data":{"packet":["hi",1]},"uid":"emitter","nsp":"/"}"#);
+    }
+
+    #[test]
+    fn node_emitter_messages_without_nsp_read() {
+        // @socket.io/postgres-emitter 0.1.1: no `nsp`, opts without flags.
+        let m: Message = decode(
+            br#"{"type":4,"data":{"opts":{"rooms":["r"],"except":[]},"rooms":["j"]},"uid":"emitter"}"#,
+        )
+        .expect("reads");
+        assert_eq!((m.kind, m.nsp), (MessageType::SocketsJoin, None));
+        let body: RoomsBody = from_mp(m.data).expect("rooms body");
+        assert_eq!(body.rooms.0, [Room::from("j")]);
+    }
+
+    #[test]
+    fn unknown_types_and_bad_shapes_are_errors_not_panics() {
+        assert!(decode::<Message>(br#"{"type":99,"uid":"x"}"#).is_err());
+        assert!(decode::<Message>(br#"{"type":"3"}"#).is_err());
+        assert!(decode::<Message>(b"\xc1").is_err());
+        let m: Message = decode(br#"{"type":3,"data":5}"#).expect("reads");
+        assert!(from_mp::<BroadcastBody>(m.data).is_err());
+    }
+}
