@@ -6,8 +6,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::error::Error as StdError;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -51,16 +51,21 @@ enum Job {
     /// LISTEN to a namespace's channel before anything of that namespace is published (its
     /// first heartbeat's answers must arrive).
     Listen(String),
+    /// Stop listening to a closed namespace's channel (after its last message).
+    Unlisten(String),
     /// Publish a message on a channel.
     Publish(String, Outgoing),
 }
+
+/// Channel → its namespace.
+type Routes = HashMap<String, Weak<ClusterNamespace>>;
 
 struct Inner {
     config: PostgresConfig,
     jobs: mpsc::Sender<Job>,
     listener: Arc<Listener>,
-    /// Channel → its namespace.
-    routes: Arc<RwLock<HashMap<String, Arc<ClusterNamespace>>>>,
+    /// Channel → its namespace (held by the server: dropped with it).
+    routes: Arc<RwLock<Routes>>,
     runtime: tokio::runtime::Handle,
     /// Logs a full queue once per episode.
     queue_full: AtomicBool,
@@ -114,7 +119,7 @@ impl PostgresAdapter {
             closed: AtomicBool::new(false),
             stop: Notify::new(),
         });
-        let routes: Arc<RwLock<HashMap<String, Arc<ClusterNamespace>>>> = Arc::default();
+        let routes: Arc<RwLock<Routes>> = Arc::default();
         tokio::spawn(listen(listener.clone(), db.clone(), notify_tx));
         // The adapter starts ready: the LISTEN connection up (PostgreSQL answered already).
         for _ in 0..500 {
@@ -161,6 +166,17 @@ impl Listener {
         self.up.store(false, Ordering::Release);
     }
 
+    /// Removes a channel, UNLISTENing to it now if the connection is up.
+    async fn remove(&self, channel: &str) {
+        let mut state = self.state.lock().await;
+        if !state.channels.remove(channel) {
+            return;
+        }
+        if let Some(client) = state.client.clone() {
+            let _ = client.batch_execute(&format!("UN{}", listen_sql(channel))).await;
+        }
+    }
+
     /// Adds a channel, LISTENing to it now if the connection is up.
     async fn add(&self, channel: String) {
         let mut state = self.state.lock().await;
@@ -189,7 +205,7 @@ impl Adapter for PostgresAdapter {
         };
         let transport: Arc<dyn Transport> = Arc::new(PgTransport { inner: inner.clone() });
         let ns = ClusterNamespace::with_heartbeat(local, transport, config);
-        inner.routes.write().insert(channel, ns.clone());
+        inner.routes.write().insert(channel, Arc::downgrade(&ns));
         ns
     }
 }
@@ -233,13 +249,11 @@ impl Transport for PgTransport {
     }
 
     fn namespace_closed(&self, nsp: &str) {
+        // The LISTEN connection stays until the adapter is dropped (Node closes it with the
+        // last namespace, and a namespace created after that never hears anything).
         let channel = channel_of(&self.inner.config.channel_prefix, nsp);
-        let mut routes = self.inner.routes.write();
-        routes.remove(&channel);
-        if routes.is_empty() {
-            // As Node: the LISTEN connection goes with the last namespace.
-            self.inner.listener.close();
-        }
+        self.inner.routes.write().remove(&channel);
+        self.inner.queue(Job::Unlisten(channel));
     }
 }
 
@@ -266,6 +280,7 @@ async fn publish(
     while let Some(job) = jobs.recv().await {
         match job {
             Job::Listen(channel) => listener.add(channel).await,
+            Job::Unlisten(channel) => listener.remove(&channel).await,
             Job::Publish(channel, message) => match db.publish(&config, &channel, &message).await {
                 Ok(()) => failing = false,
                 Err(e) => {
@@ -387,12 +402,12 @@ fn attachment_id(v: &serde_json::Value) -> Option<i64> {
 /// Hands each notification to its namespace, in order (an attachment is read first).
 async fn dispatch(
     mut notifications: mpsc::Receiver<(String, String)>,
-    routes: Arc<RwLock<HashMap<String, Arc<ClusterNamespace>>>>,
+    routes: Arc<RwLock<Routes>>,
     db: Arc<Db>,
     table: String,
 ) {
     while let Some((channel, payload)) = notifications.recv().await {
-        let Some(ns) = routes.read().get(&channel).cloned() else { continue };
+        let Some(ns) = routes.read().get(&channel).and_then(Weak::upgrade) else { continue };
         let header: Header = match serde_json::from_str(&payload) {
             Ok(header) => header,
             Err(e) => {
@@ -422,7 +437,7 @@ async fn dispatch(
 }
 
 /// Deletes old attachments every `cleanup_interval`, until the adapter closes.
-async fn cleanup(listener: std::sync::Weak<Listener>, db: Arc<Db>, config: PostgresConfig) {
+async fn cleanup(listener: Weak<Listener>, db: Arc<Db>, config: PostgresConfig) {
     let every = config.cleanup_interval.max(Duration::from_millis(100));
     loop {
         tokio::time::sleep(every).await;
