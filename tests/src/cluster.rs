@@ -65,14 +65,14 @@ pub async fn streams_adapter(url: &str, prefix: &str) -> sio_redis::RedisAdapter
     connected(sio_redis::RedisAdapter::connect_streams(url, config(prefix), streams).await)
 }
 
-/// A node serving `/` with the `cmd` event, on `adapter`.
-pub fn server(adapter: sio_redis::RedisAdapter, name: &'static str) -> Server {
+/// A node serving `/` with the `cmd` event, on `adapter` (Redis or PostgreSQL).
+pub fn server(adapter: impl sio_core::adapter::Adapter, name: &'static str) -> Server {
     server_with(adapter, name, None)
 }
 
 /// [`server`], with connection state recovery over a window of `recovery` when given.
 pub fn server_with(
-    adapter: sio_redis::RedisAdapter,
+    adapter: impl sio_core::adapter::Adapter,
     name: &'static str,
     recovery: Option<Duration>,
 ) -> Server {

@@ -27,4 +27,5 @@ pub fn init_tracing() {
 pub mod cluster;
 pub mod interop;
 pub mod node;
+pub mod postgres;
 pub mod typed;
