@@ -13,7 +13,9 @@
 //! `redis-sharded` (its `createShardedAdapter`, dynamic mode), `redis-streams`
 //! (`@socket.io/redis-streams-adapter`; with `RECOVERY_MS`, recovery works across nodes).
 //! `REDIS_URL` (default `redis://127.0.0.1:6379`) says where Redis is; `REDIS_KEY` sets the
-//! channel prefix (and the stream's name; default `socket.io`).
+//! channel prefix (and the stream's name; default `socket.io`). `postgres`
+//! (`@socket.io/postgres-adapter`) with `DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), `REDIS_KEY` being its channel prefix.
 
 use sio_core::ServerBuilder;
 use sio_core::prelude::*;
@@ -59,6 +61,14 @@ async fn join_cluster(builder: ServerBuilder) -> std::io::Result<ServerBuilder> 
     };
     let url = redis_url.unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
     let key = std::env::var("REDIS_KEY").unwrap_or_else(|_| "socket.io".to_owned());
+    if kind == "postgres" {
+        let url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let config = sio_postgres::PostgresConfig { channel_prefix: key, ..Default::default() };
+        let adapter =
+            sio_postgres::PostgresAdapter::connect(&url, config).await.map_err(std::io::Error::other)?;
+        return Ok(builder.adapter(adapter));
+    }
     let config = sio_redis::RedisConfig { key: key.clone(), ..Default::default() };
     let adapter = match kind.as_str() {
         "redis" => sio_redis::RedisAdapter::connect_with(&url, config).await,
@@ -71,7 +81,7 @@ async fn join_cluster(builder: ServerBuilder) -> std::io::Result<ServerBuilder> 
         }
         other => {
             return Err(std::io::Error::other(format!(
-                "SIO_ADAPTER={other}: expected redis, redis-sharded or redis-streams"
+                "SIO_ADAPTER={other}: expected redis, redis-sharded, redis-streams or postgres"
             )));
         }
     };

@@ -4,9 +4,11 @@
 // emits `room-msg` to that room. pingInterval 25 s, pingTimeout 20 s.
 //
 // Switches, as the bench server's: PORT (default 3000); SIO_ADAPTER = redis | redis-sharded |
-// redis-streams (Node's @socket.io/redis-adapter createAdapter / createShardedAdapter,
-// @socket.io/redis-streams-adapter); REDIS_URL (default redis://127.0.0.1:6379); REDIS_KEY
-// (channel prefix and stream name, default socket.io); RECOVERY_MS (connectionStateRecovery).
+// redis-streams | postgres (Node's @socket.io/redis-adapter createAdapter /
+// createShardedAdapter, @socket.io/redis-streams-adapter, @socket.io/postgres-adapter);
+// REDIS_URL (default redis://127.0.0.1:6379); DATABASE_URL (default
+// postgres://postgres@127.0.0.1:5432/postgres); REDIS_KEY (channel prefix and stream name,
+// default socket.io); RECOVERY_MS (connectionStateRecovery).
 //
 //   node tests/js/bench-cluster-server.mjs   (after `npm ci --prefix tests`)
 
@@ -15,6 +17,8 @@ import { Server } from "socket.io";
 import { createClient } from "redis";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
+import { createAdapter as createPostgresAdapter } from "@socket.io/postgres-adapter";
+import pg from "pg";
 
 const port = Number(process.env.PORT || 3000);
 const kind = process.env.SIO_ADAPTER ?? (process.env.REDIS_URL ? "redis" : "");
@@ -24,6 +28,15 @@ const recoveryMs = Number(process.env.RECOVERY_MS || 0);
 
 async function adapter() {
   if (!kind) return undefined;
+  if (kind === "postgres") {
+    const pool = new pg.Pool({
+      connectionString: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    });
+    await pool.query(
+      "CREATE TABLE IF NOT EXISTS socket_io_attachments (id bigserial UNIQUE, created_at timestamptz DEFAULT NOW(), payload bytea)",
+    );
+    return createPostgresAdapter(pool, { channelPrefix: key });
+  }
   const pub = createClient({ url });
   await pub.connect();
   if (kind === "redis-streams") return createStreamsAdapter(pub, { streamName: key, channelPrefix: key });
@@ -31,7 +44,7 @@ async function adapter() {
   await sub.connect();
   if (kind === "redis") return createAdapter(pub, sub, { key });
   if (kind === "redis-sharded") return createShardedAdapter(pub, sub, { channelPrefix: key });
-  throw new Error(`SIO_ADAPTER=${kind}: expected redis, redis-sharded or redis-streams`);
+  throw new Error(`SIO_ADAPTER=${kind}: expected redis, redis-sharded, redis-streams or postgres`);
 }
 
 const httpServer = createServer();
