@@ -2,7 +2,8 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`): two sio nodes sharing every cluster
 //! operation, a payload above the notification threshold, the LISTEN connection killed and
 //! restored, malformed notifications, and the Rust emitter. `postgres_mixed_cluster.rs` mixes
-//! a sio node with a Node server.
+//! a sio node with a Node server. A restart of PostgreSQL itself runs on a PostgreSQL of the
+//! test's own (a fresh cluster on a free port; Debian's postgresql binaries).
 //!
 //! Every test uses its own channel prefix and attachment table, and names its connections
 //! (`application_name`) to find its own LISTEN backend.
@@ -12,7 +13,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::cluster::{Client, await_servers};
+use common::cluster::{Client, OwnPostgres, await_servers, free_port};
 use common::within;
 use serde_json::{Value, json};
 use sio_core::{Binary, Server};
@@ -406,4 +407,58 @@ async fn nodes_are_counted_by_their_heartbeats() {
     .await;
     drop((a, b));
     pg::drop_table(&url, &names).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_is_survived() {
+    tests::init_tracing();
+    let mut own = OwnPostgres::start(free_port()).await;
+    let url = own.url();
+    let names = pg::unique("restart");
+    let (a, addr_a) = node(&url, &names, "a").await;
+    let (b, addr_b) = node(&url, &names, "b").await;
+    await_servers(&a, 2).await;
+    await_servers(&b, 2).await;
+    let mut c1 = Client::connect(addr_a).await;
+    let mut c2 = Client::connect(addr_b).await;
+    c2.cmd(json!({"op": "emit", "event": "before", "data": 1})).await;
+    assert_eq!(c1.event("before").await, json!([1]));
+
+    // PostgreSQL goes away: operations that wait for other nodes fail at once, with an error
+    // that says why; local delivery goes on.
+    own.stop().await;
+    within(Duration::from_secs(10), "an error while PostgreSQL is down", async {
+        loop {
+            let count = c1.cmd(json!({"op": "count"})).await;
+            if let Some(e) = count["error"].as_str() {
+                assert!(e.contains("LISTEN connection is down"), "{e}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    c1.cmd(json!({"op": "emit", "local": true, "event": "local", "data": 0})).await;
+    assert_eq!(c1.event("local").await, json!([0]));
+
+    // It comes back (same port, same data): both nodes listen again and see each other.
+    own = own.restart().await;
+    within(Duration::from_secs(30), "both nodes back in one cluster", async {
+        while c1.cmd(json!({"op": "count"})).await != json!(2)
+            || c2.cmd(json!({"op": "count"})).await != json!(2)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    c2.cmd(json!({"op": "emit", "event": "after", "data": 2})).await;
+    assert_eq!(c1.event("after").await, json!([2]));
+    c1.cmd(json!({"op": "emit", "event": "back", "data": 3})).await;
+    assert_eq!(c2.event("back").await, json!([3]));
+    assert_eq!(
+        c1.cmd(json!({"op": "sse", "event": "whoami", "data": "again", "ack": true})).await,
+        json!({"replies": [{"node": "b", "got": "again"}]})
+    );
+    drop((a, b));
+    own.stop().await;
 }

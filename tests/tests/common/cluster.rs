@@ -212,3 +212,127 @@ impl OwnRedis {
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
+
+/// A PostgreSQL of the test's own (a fresh cluster in a temporary directory, trust
+/// authentication, on a free port), that can be stopped and started again with its data.
+/// As root, it runs as the user `postgres` (initdb refuses root).
+pub(crate) struct OwnPostgres {
+    pub(crate) port: u16,
+    dir: std::path::PathBuf,
+    bin: std::path::PathBuf,
+    child: Option<tokio::process::Child>,
+}
+
+impl OwnPostgres {
+    /// Makes the cluster (initdb) and starts it.
+    pub(crate) async fn start(port: u16) -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.filter_map(Result::ok).map(|v| v.path().join("bin")).max())
+            .filter(|bin| bin.join("initdb").exists())
+            .expect(
+                "PostgreSQL's server binaries are missing (/usr/lib/postgresql/*/bin): install Debian's \
+                 postgresql (`apt-get install postgresql`; .ci/run does)",
+            );
+        let dir = std::env::temp_dir().join(format!("sio-own-postgres-{}", sio_core::Sid::new()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let me = Self { port, dir, bin, child: None };
+        me.give_to_postgres().await;
+        let pgdata = me.pgdata();
+        let initdb = me.bin.join("initdb");
+        let status = me
+            .command(&initdb)
+            .args(["-D", &pgdata, "-U", "postgres", "--auth=trust", "--no-sync"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .expect("initdb runs");
+        assert!(status.success(), "initdb failed in {pgdata}");
+        me.started().await
+    }
+
+    fn pgdata(&self) -> String {
+        self.dir.join("data").to_str().expect("a UTF-8 path").to_owned()
+    }
+
+    fn as_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    }
+
+    /// `program`, as the user `postgres` when the test runs as root (`setpriv` execs it, so
+    /// the child is the program itself).
+    fn command(&self, program: &std::path::Path) -> tokio::process::Command {
+        if Self::as_root() {
+            let mut cmd = tokio::process::Command::new("setpriv");
+            cmd.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]).arg(program);
+            cmd
+        } else {
+            tokio::process::Command::new(program)
+        }
+    }
+
+    /// As root, gives the directory to `postgres`.
+    async fn give_to_postgres(&self) {
+        if Self::as_root() {
+            let status = tokio::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&self.dir)
+                .status()
+                .await
+                .expect("chown runs");
+            assert!(status.success(), "chown of {}", self.dir.display());
+        }
+    }
+
+    async fn started(mut self) -> Self {
+        let postgres = self.bin.join("postgres");
+        let child = self
+            .command(&postgres)
+            .args(["-D", &self.pgdata(), "-p", &self.port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "unix_socket_directories=", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("postgres starts");
+        self.child = Some(child);
+        let url = self.url();
+        within(Duration::from_secs(30), "the test's PostgreSQL to accept connections", async {
+            while tokio_postgres::connect(&url, tokio_postgres::NoTls).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        self
+    }
+
+    /// Stops it (a fast shutdown: every connection is cut) and waits until it is gone.
+    pub(crate) async fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        if let Some(pid) = child.id() {
+            let _ = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status();
+        }
+        if tokio::time::timeout(Duration::from_secs(20), child.wait()).await.is_err() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts it again on the same port with the same data.
+    pub(crate) async fn restart(self) -> Self {
+        self.started().await
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
