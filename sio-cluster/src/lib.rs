@@ -46,10 +46,15 @@
 //! [`AdapterError`](sio_core::adapter::AdapterError); those that do not wait are handed to
 //! the transport, whose errors are its own to log.
 
-mod codec;
+/// Conversions between sio's payloads (JSON with binary placeholders) and MessagePack
+/// values, object keys kept in their order: shared with `sio-redis`, not a stable API.
+#[doc(hidden)]
+pub mod codec;
 mod config;
 mod namespace;
-mod wire;
+/// The messages nodes exchange, as types (shared with `sio-redis`, not a stable API).
+#[doc(hidden)]
+pub mod wire;
 
 pub use self::config::ClusterConfig;
 pub use self::namespace::{ClusterNamespace, EMITTER_UID, Transport};

@@ -114,7 +114,7 @@
 //! [`AdapterError`](sio_core::adapter::AdapterError).
 
 mod classic;
-mod codec;
+use sio_cluster::codec;
 mod config;
 mod conn;
 mod emitter;

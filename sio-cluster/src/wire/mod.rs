@@ -47,11 +47,11 @@ macro_rules! message_types {
     };
 }
 
-pub(crate) mod messages;
+pub mod messages;
 
 /// Why a received message was not read.
 #[derive(Debug)]
-pub(crate) enum DecodeError {
+pub enum DecodeError {
     /// Neither JSON nor MessagePack (or trailing bytes, or nested too deep).
     Syntax,
     /// Well-formed, but not the expected message.
@@ -68,32 +68,39 @@ impl fmt::Display for DecodeError {
 }
 
 /// Reads a received message: JSON when it starts with `{`, MessagePack otherwise.
-pub(crate) fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeError> {
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeError> {
     from_mp(codec::decode_any(payload).ok_or(DecodeError::Syntax)?)
 }
 
 /// Reads a MessagePack value as `T`.
-pub(crate) fn from_mp<T: DeserializeOwned>(value: Mp) -> Result<T, DecodeError> {
+pub fn from_mp<T: DeserializeOwned>(value: Mp) -> Result<T, DecodeError> {
     rmpv::ext::from_value(value).map_err(DecodeError::Shape)
 }
 
 /// MessagePack bytes of `message`, structs as maps with string keys (as notepack writes
 /// JavaScript objects). `None` (logged) if it cannot be written.
-pub(crate) fn to_msgpack<T: Serialize>(message: &T) -> Option<Vec<u8>> {
+pub fn to_msgpack<T: Serialize>(message: &T) -> Option<Vec<u8>> {
     rmp_serde::to_vec_named(message).map_err(|e| encode_failed(&e)).ok()
 }
 
 /// JSON bytes of `message`, fields in their declared order.
-pub(crate) fn to_json<T: Serialize>(message: &T) -> Option<Vec<u8>> {
+pub fn to_json<T: Serialize>(message: &T) -> Option<Vec<u8>> {
     serde_json::to_vec(message).map_err(|e| encode_failed(&e)).ok()
 }
 
+/// JSON bytes of `message` with the keys of every object sorted (through a
+/// `serde_json::Value`, whose maps are sorted): how sio has always written the classic Redis
+/// adapter's JSON requests and responses. Node does not mind the order.
+pub fn to_sorted_json<T: Serialize>(message: &T) -> Option<Vec<u8>> {
+    serde_json::to_value(message).and_then(|v| serde_json::to_vec(&v)).map_err(|e| encode_failed(&e)).ok()
+}
+
 fn encode_failed(e: &dyn fmt::Display) {
-    tracing::error!(error = %e, "cluster adapter: cannot encode a message; not sent");
+    tracing::error!(error = %e, "adapter: cannot encode a message; not sent");
 }
 
 /// Reads a field that counts as absent (its default) when it has the wrong type.
-pub(crate) fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+pub fn lenient<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: DeserializeOwned + Default,
@@ -103,8 +110,13 @@ where
 
 /// Reads a value that counts as present even when `nil` (with `#[serde(default)]`, an
 /// absent one is `None`).
-pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mp>, D::Error> {
+pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Mp>, D::Error> {
     Mp::deserialize(d).map(Some)
+}
+
+/// Reads one room name ([`Rooms`]' rules); anything else counts as absent.
+pub fn room<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Room>, D::Error> {
+    Mp::deserialize(d).map(|v| room_of(&v))
 }
 
 fn is_false(b: &bool) -> bool {
@@ -124,16 +136,16 @@ fn room_of(v: &Mp) -> Option<Room> {
 /// Room names: an array of strings. Read leniently: Node's numeric rooms become their
 /// decimal text, other entries are skipped, anything but an array is no rooms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Rooms(pub(crate) Vec<Room>);
+pub struct Rooms(pub Vec<Room>);
 
 impl Rooms {
     /// `rooms` as they are.
-    pub(crate) fn new(rooms: &[Room]) -> Self {
+    pub fn new(rooms: &[Room]) -> Self {
         Self(rooms.to_vec())
     }
 
     /// `rooms` without repeats, first occurrences kept (how `except` is sent).
-    pub(crate) fn deduped(rooms: &[Room]) -> Self {
+    pub fn deduped(rooms: &[Room]) -> Self {
         let mut out: Vec<Room> = Vec::with_capacity(rooms.len());
         for r in rooms {
             if !out.contains(r) {
@@ -162,32 +174,32 @@ impl<'de> Deserialize<'de> for Rooms {
 /// Which sockets an operation is for, as broadcasts carry it: `{rooms, except, flags}`
 /// (`flags` always present, as Node sends it).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Opts {
+pub struct Opts {
     /// Only sockets in one of these rooms; none: every socket.
     #[serde(default)]
-    pub(crate) rooms: Rooms,
+    pub rooms: Rooms,
     /// Not the sockets in these rooms.
     #[serde(default)]
-    pub(crate) except: Rooms,
+    pub except: Rooms,
     /// Delivery flags.
     #[serde(default, deserialize_with = "lenient")]
-    pub(crate) flags: Flags,
+    pub flags: Flags,
 }
 
 /// The flags of [`Opts`] that cross nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Flags {
+pub struct Flags {
     /// Dropped for sockets that cannot take it now; written only when set.
     #[serde(default, skip_serializing_if = "is_false", deserialize_with = "lenient")]
-    pub(crate) volatile: bool,
+    pub volatile: bool,
     /// How long a broadcast with acks waits, in milliseconds; written only when set.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
-    pub(crate) timeout: Option<u64>,
+    pub timeout: Option<u64>,
 }
 
 impl Opts {
     /// `opts` for the wire; its timeout only `with_timeout`.
-    pub(crate) fn new(opts: &BroadcastOptions, with_timeout: bool) -> Self {
+    pub fn new(opts: &BroadcastOptions, with_timeout: bool) -> Self {
         let timeout = opts.timeout.filter(|_| with_timeout);
         Self {
             rooms: Rooms::new(&opts.rooms),
@@ -200,7 +212,7 @@ impl Opts {
     }
 
     /// What these options ask of this node's sockets.
-    pub(crate) fn options(self) -> BroadcastOptions {
+    pub fn options(self) -> BroadcastOptions {
         BroadcastOptions {
             rooms: self.rooms.0,
             except: self.except.0,
@@ -216,7 +228,7 @@ impl Opts {
 /// array reads as arguments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
-pub(crate) struct Args(Mp);
+pub struct Args(Mp);
 
 impl<'de> Deserialize<'de> for Args {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -229,22 +241,29 @@ impl<'de> Deserialize<'de> for Args {
 
 impl Args {
     /// The arguments of `payload`.
-    pub(crate) fn of(payload: &Payload) -> Self {
+    pub fn of(payload: &Payload) -> Self {
         Self(codec::payload_to_mp(payload))
     }
 
     /// Arguments made of `value` alone; none for `None`.
-    pub(crate) fn one(value: Option<Mp>) -> Self {
+    pub fn one(value: Option<Mp>) -> Self {
         Self(Mp::Array(value.into_iter().collect()))
     }
 
     /// As a sio payload.
-    pub(crate) fn payload(&self) -> Payload {
+    pub fn payload(&self) -> Payload {
         codec::mp_to_payload(&self.0)
     }
 
+    /// Appends `value` (an offset) as the last argument.
+    pub fn push(&mut self, value: Mp) {
+        if let Mp::Array(args) = &mut self.0 {
+            args.push(value);
+        }
+    }
+
     /// The first argument (what travels of an acknowledgement); `None` for none.
-    pub(crate) fn first(self) -> Option<Mp> {
+    pub fn first(self) -> Option<Mp> {
         match self.0 {
             Mp::Array(mut args) if !args.is_empty() => Some(args.swap_remove(0)),
             _ => None,
@@ -252,7 +271,7 @@ impl Args {
     }
 
     /// Whether binary is anywhere in them (Node's `hasBinary`).
-    pub(crate) fn has_binary(&self) -> bool {
+    pub fn has_binary(&self) -> bool {
         codec::has_binary(&self.0)
     }
 }
@@ -260,20 +279,20 @@ impl Args {
 /// An event packet inside a broadcast: `{type: 2, data, nsp}` (`ClusterAdapter` publishes it
 /// before its local broadcast sets `nsp`: sio sends none either).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Packet {
+pub struct Packet {
     /// socket.io's packet type, `EVENT` (2); not checked when read.
     #[serde(rename = "type", default, deserialize_with = "lenient")]
     kind: u8,
     /// The event name and arguments.
-    pub(crate) data: Args,
+    pub data: Args,
     /// The namespace.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
-    pub(crate) nsp: Option<String>,
+    pub nsp: Option<String>,
 }
 
 impl Packet {
     /// The event packet of `payload`.
-    pub(crate) fn event(payload: &Payload, nsp: Option<&str>) -> Self {
+    pub fn event(payload: &Payload, nsp: Option<&str>) -> Self {
         Self { kind: 2, data: Args::of(payload), nsp: nsp.map(str::to_owned) }
     }
 }
@@ -283,7 +302,7 @@ impl Packet {
 /// do not parse are skipped.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
-pub(crate) struct Sockets(pub(crate) Vec<SocketInfo>);
+pub struct Sockets(pub Vec<SocketInfo>);
 
 impl<'de> Deserialize<'de> for Sockets {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
