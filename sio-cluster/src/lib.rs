@@ -46,13 +46,12 @@
 //! [`AdapterError`](sio_core::adapter::AdapterError); those that do not wait are handed to
 //! the transport, whose errors are its own to log.
 
-/// Conversions between sio's payloads (JSON with binary placeholders) and MessagePack
-/// values, object keys kept in their order: shared with `sio-redis`, not a stable API.
+// Shared with `sio-redis`, not a stable API.
 #[doc(hidden)]
 pub mod codec;
 mod config;
 mod namespace;
-/// The messages nodes exchange, as types (shared with `sio-redis`, not a stable API).
+// Shared with `sio-redis`, not a stable API.
 #[doc(hidden)]
 pub mod wire;
 
