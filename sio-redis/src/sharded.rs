@@ -231,6 +231,9 @@ impl ShardedNamespace {
             | MessageType::ServerSideEmitResponse
             | MessageType::BroadcastClientCount
             | MessageType::BroadcastAck => self.on_response(kind, data),
+            // Heartbeats and ADAPTER_CLOSE belong to adapters with heartbeats (PostgreSQL);
+            // Node's sharded and streams adapters neither send nor read them.
+            _ => Ok(()),
         }
     }
 

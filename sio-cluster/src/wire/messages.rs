@@ -223,8 +223,8 @@ impl<B: Body> ErasedBody for B {
     }
 }
 
-/// The body of a [`Message`].
-pub(crate) trait Body: Serialize {
+/// The body of a message (`data`).
+pub trait Body: Serialize {
     /// Whether binary is anywhere in it, which makes the message MessagePack.
     fn has_binary(&self) -> bool {
         false
@@ -240,19 +240,19 @@ pub(crate) trait Body: Serialize {
 /// acks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct BroadcastBody {
+pub struct BroadcastBody {
     /// The packet (without `nsp`: Node publishes it before its local broadcast sets it).
-    pub(crate) packet: Packet,
+    pub packet: Packet,
     /// Set for a broadcast with acks.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
-    pub(crate) request_id: Option<String>,
+    pub request_id: Option<String>,
     /// Which sockets, and the flags.
-    pub(crate) opts: Opts,
+    pub opts: Opts,
 }
 
 impl BroadcastBody {
     /// `packet` to the sockets of `opts`; with acks when it has an `id`.
-    pub(crate) fn new(packet: &Payload, id: Option<&str>, opts: &BroadcastOptions) -> Self {
+    pub fn new(packet: &Payload, id: Option<&str>, opts: &BroadcastOptions) -> Self {
         Self {
             packet: Packet::event(packet, None),
             request_id: id.map(str::to_owned),
@@ -273,17 +273,17 @@ impl Body for BroadcastBody {
 
 /// `SocketsJoin` / `SocketsLeave`: the sockets of `opts` join or leave `rooms`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct RoomsBody {
+pub struct RoomsBody {
     /// Which sockets.
-    pub(crate) opts: Opts,
+    pub opts: Opts,
     /// The rooms.
     #[serde(default)]
-    pub(crate) rooms: Rooms,
+    pub rooms: Rooms,
 }
 
 impl RoomsBody {
     /// The sockets of `opts` join or leave `rooms`.
-    pub(crate) fn new(opts: &BroadcastOptions, rooms: &[Room]) -> Self {
+    pub fn new(opts: &BroadcastOptions, rooms: &[Room]) -> Self {
         Self { opts: Opts::new(opts, true), rooms: Rooms::new(rooms) }
     }
 }
@@ -292,17 +292,17 @@ impl Body for RoomsBody {}
 
 /// `DisconnectSockets`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct DisconnectBody {
+pub struct DisconnectBody {
     /// Which sockets.
-    pub(crate) opts: Opts,
+    pub opts: Opts,
     /// Close the underlying connections too.
     #[serde(default, deserialize_with = "lenient")]
-    pub(crate) close: bool,
+    pub close: bool,
 }
 
 impl DisconnectBody {
     /// The sockets of `opts` are disconnected (their connections closed too if `close`).
-    pub(crate) fn new(opts: &BroadcastOptions, close: bool) -> Self {
+    pub fn new(opts: &BroadcastOptions, close: bool) -> Self {
         Self { opts: Opts::new(opts, true), close }
     }
 }
@@ -312,16 +312,16 @@ impl Body for DisconnectBody {}
 /// `FetchSockets`: request `requestId`, for the sockets of `opts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct FetchBody {
+pub struct FetchBody {
     /// Which sockets.
-    pub(crate) opts: Opts,
+    pub opts: Opts,
     /// The request.
-    pub(crate) request_id: String,
+    pub request_id: String,
 }
 
 impl FetchBody {
     /// Request `id`: the sockets of `opts`.
-    pub(crate) fn new(opts: &BroadcastOptions, id: &str) -> Self {
+    pub fn new(opts: &BroadcastOptions, id: &str) -> Self {
         Self { opts: Opts::new(opts, true), request_id: id.to_owned() }
     }
 }
@@ -331,17 +331,17 @@ impl Body for FetchBody {}
 /// `FetchSocketsResponse`: a node's sockets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct FetchResponseBody {
+pub struct FetchResponseBody {
     /// The request answered.
-    pub(crate) request_id: String,
+    pub request_id: String,
     /// The sockets.
     #[serde(default)]
-    pub(crate) sockets: Sockets,
+    pub sockets: Sockets,
 }
 
 impl FetchResponseBody {
     /// The answer to request `id`.
-    pub(crate) fn new(id: &str, sockets: Vec<SocketInfo>) -> Self {
+    pub fn new(id: &str, sockets: Vec<SocketInfo>) -> Self {
         Self { request_id: id.to_owned(), sockets: Sockets(sockets) }
     }
 }
@@ -352,17 +352,17 @@ impl Body for FetchResponseBody {}
 /// waits for answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct EmitBody {
+pub struct EmitBody {
     /// Set when the sender waits for answers.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
-    pub(crate) request_id: Option<String>,
+    pub request_id: Option<String>,
     /// The event name and arguments.
-    pub(crate) packet: Args,
+    pub packet: Args,
 }
 
 impl EmitBody {
     /// The event `args` (name first); with an `id` when answers are awaited.
-    pub(crate) fn new(id: Option<&str>, args: &Payload) -> Self {
+    pub fn new(id: Option<&str>, args: &Payload) -> Self {
         Self { request_id: id.map(str::to_owned), packet: Args::of(args) }
     }
 }
@@ -376,17 +376,17 @@ impl Body for EmitBody {
 /// `ServerSideEmitResponse` and `BroadcastAck`: a reply's value (none: no `packet`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ReplyBody {
+pub struct ReplyBody {
     /// The request answered.
-    pub(crate) request_id: String,
+    pub request_id: String,
     /// The reply's first argument.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
-    pub(crate) packet: Option<Mp>,
+    pub packet: Option<Mp>,
 }
 
 impl ReplyBody {
     /// The answer to request `id`: `value`.
-    pub(crate) fn new(id: &str, value: Option<Mp>) -> Self {
+    pub fn new(id: &str, value: Option<Mp>) -> Self {
         Self { request_id: id.to_owned(), packet: value }
     }
 }
@@ -400,17 +400,17 @@ impl Body for ReplyBody {
 /// `BroadcastClientCount`: how many sockets of the node a broadcast with acks reached.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ClientCountBody {
+pub struct ClientCountBody {
     /// The request answered.
-    pub(crate) request_id: String,
+    pub request_id: String,
     /// The number of sockets.
     #[serde(default, deserialize_with = "lenient")]
-    pub(crate) client_count: usize,
+    pub client_count: usize,
 }
 
 impl ClientCountBody {
     /// The answer to request `id`.
-    pub(crate) fn new(id: &str, client_count: usize) -> Self {
+    pub fn new(id: &str, client_count: usize) -> Self {
         Self { request_id: id.to_owned(), client_count }
     }
 }
