@@ -53,9 +53,17 @@ pub async fn run_suite(suite: &str, env: &[(&str, &str)], limit: Duration, min_p
 /// Node's reference server on a free port, with `env`; killed when the child is dropped.
 /// Returns it and its URL.
 pub async fn reference_server(env: &[(&str, &str)]) -> (Child, String) {
+    reference_server_at(0, env).await
+}
+
+/// [`reference_server`] on `port` (0: a free one), e.g. to start it again where it was.
+pub async fn reference_server_at(port: u16, env: &[(&str, &str)]) -> (Child, String) {
     require_package("socket.io");
     let mut cmd = Command::new("node");
-    cmd.args(["reference-server.mjs", "0"]).current_dir(js_dir()).stdout(Stdio::piped()).kill_on_drop(true);
+    cmd.args(["reference-server.mjs", &port.to_string()])
+        .current_dir(js_dir())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
     for (k, v) in env {
         cmd.env(k, v);
     }

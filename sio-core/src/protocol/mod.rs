@@ -3,6 +3,7 @@
 
 mod args;
 mod binary;
+pub mod client;
 mod json;
 pub(crate) mod msgpack;
 mod packet;

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use super::json;
+use super::{FromArgs, json};
 use bytes::Bytes;
 use bytestring::ByteString;
 
@@ -198,6 +198,45 @@ impl Packet {
     /// does not fit the type (an event that is not an array starting with a string, invalid
     /// JSON), or a type only a server sends.
     pub fn decode(msg: Bytes, max_attachments: usize) -> Result<Packet, DecodeError> {
+        Self::decode_as(msg, max_attachments, Sender::Client)
+    }
+
+    /// Decodes a text message a server sent (without the engine's `4`): what a client reads.
+    /// The same rules as [`Packet::decode`], except that `CONNECT_ERROR` is allowed, with
+    /// an object (`{"message":..,"data":..}`) or a string (Socket.IO v4 servers) as payload.
+    ///
+    /// ```
+    /// use sio_core::protocol::{Packet, PacketType};
+    ///
+    /// let p = Packet::decode_from_server(bytes::Bytes::from_static(br#"4/chat,{"message":"no"}"#), 10).unwrap();
+    /// assert_eq!((p.kind, p.nsp.as_str()), (PacketType::ConnectError, "/chat"));
+    /// assert_eq!(&p.data[..], br#"{"message":"no"}"#);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Packet::decode`].
+    pub fn decode_from_server(msg: Bytes, max_attachments: usize) -> Result<Packet, DecodeError> {
+        Self::decode_as(msg, max_attachments, Sender::Server)
+    }
+
+    /// The arguments of an event (after its name) or an ack, read as `T`, with the binary
+    /// attachments that followed the packet.
+    ///
+    /// ```
+    /// use sio_core::protocol::Packet;
+    ///
+    /// let p = Packet::decode(bytes::Bytes::from_static(br#"2["msg","hi",3]"#), 10).unwrap();
+    /// let (text, n): (String, u32) = p.args(&[]).unwrap();
+    /// assert_eq!((text.as_str(), n), ("hi", 3));
+    /// ```
+    ///
+    /// # Errors
+    /// When the arguments do not deserialize as `T` (serde's message).
+    pub fn args<T: FromArgs>(&self, attachments: &[Bytes]) -> Result<T, serde_json::Error> {
+        super::args::decode_args_at(&self.data[..], self.args_at(), attachments)
+    }
+
+    fn decode_as(msg: Bytes, max_attachments: usize, sender: Sender) -> Result<Packet, DecodeError> {
         let b = &msg[..];
         let kind =
             PacketType::from_byte(*b.first().ok_or(DecodeError::Empty)?).ok_or(DecodeError::UnknownType)?;
@@ -242,7 +281,7 @@ impl Packet {
         if i > start {
             id = Some(parse_digits(&b[start..i]).ok_or(DecodeError::BadAckId)?);
         }
-        Packet::from_parts(kind, nsp, attachments, id, msg.slice(i..))
+        Packet::from_parts_as(kind, nsp, attachments, id, msg.slice(i..), sender)
     }
 
     /// A packet from its decoded header and JSON payload, validated as [`Packet::decode`]
@@ -254,7 +293,18 @@ impl Packet {
         id: Option<u64>,
         data: Bytes,
     ) -> Result<Packet, DecodeError> {
-        let (name, after_name) = match validate_payload(kind, &data, id.is_some(), attachments)? {
+        Self::from_parts_as(kind, nsp, attachments, id, data, Sender::Client)
+    }
+
+    fn from_parts_as(
+        kind: PacketType,
+        nsp: Nsp,
+        attachments: usize,
+        id: Option<u64>,
+        data: Bytes,
+        sender: Sender,
+    ) -> Result<Packet, DecodeError> {
+        let (name, after_name) = match validate_payload(kind, &data, id.is_some(), attachments, sender)? {
             // The closing quote follows the name.
             Some(Name::Span(a, b)) => match ByteString::try_from(data.slice(a..b)) {
                 Ok(name) => (Some(EventName::Span(name)), Some(b + 1)),
@@ -295,6 +345,7 @@ fn validate_payload(
     data: &[u8],
     has_id: bool,
     attachments: usize,
+    sender: Sender,
 ) -> Result<Option<Name>, DecodeError> {
     let placeholders = || match json::check_placeholders(data, attachments) {
         Ok(true) => Ok(()),
@@ -348,8 +399,21 @@ fn validate_payload(
             }
             Ok(None)
         }
+        PacketType::ConnectError if sender == Sender::Server => {
+            if has_id || !matches!(trimmed.first(), Some(b'{' | b'"')) || !json::is_valid(data) {
+                return Err(DecodeError::BadPayload);
+            }
+            Ok(None)
+        }
         PacketType::ConnectError => Err(DecodeError::Unexpected),
     }
+}
+
+/// Who wrote a packet: some types only one side sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sender {
+    Client,
+    Server,
 }
 
 /// Writes a packet header (with the engine's `4` in front) into `out`.
@@ -533,7 +597,7 @@ mod tests {
                 PacketType::BinaryAck,
             ] {
                 for has_id in [false, true] {
-                    let ours = validate_payload(kind, &b, has_id, 10).and_then(|n| match n {
+                    let ours = validate_payload(kind, &b, has_id, 10, Sender::Client).and_then(|n| match n {
                         Some(Name::Span(x, y)) if std::str::from_utf8(&b[x..y]).is_err() => {
                             Err(DecodeError::BadPayload)
                         }

@@ -12,7 +12,7 @@ mod ack;
 mod builder;
 mod client;
 pub(crate) mod dispatch;
-mod encode;
+pub(crate) mod encode;
 mod error;
 mod event_ctx;
 mod extensions;

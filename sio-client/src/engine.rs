@@ -1,0 +1,560 @@
+//! The Engine.IO v4 client: the handshake, long-polling, WebSocket, the polling → WebSocket
+//! upgrade and the heartbeat. One task per connection; the Socket.IO layer talks to it through
+//! two channels (frames in, messages and the close out).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
+use sio_core::engine::{Frame, Message};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::Error;
+use crate::options::{Target, Transport};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type WsMessage = tungstenite::Message;
+
+/// What the engine needs to open a connection.
+#[derive(Debug, Clone)]
+pub(crate) struct EngineOptions {
+    pub(crate) target: Target,
+    pub(crate) transports: Vec<Transport>,
+    pub(crate) upgrade: bool,
+    pub(crate) headers: HeaderMap,
+    pub(crate) query: Vec<(String, String)>,
+    /// The largest HTTP response body or WebSocket message read from the server.
+    pub(crate) max_payload: usize,
+    /// How long the handshake may take.
+    pub(crate) timeout: Duration,
+}
+
+/// To the engine task.
+#[derive(Debug)]
+pub(crate) enum ToEngine {
+    Frames(Vec<Frame>),
+    Close,
+}
+
+/// From the engine task.
+#[derive(Debug)]
+pub(crate) enum FromEngine {
+    Message(Message),
+    Closed(Closed),
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Closed {
+    /// The client closed it.
+    Client,
+    /// The server closed it, or the connection was lost.
+    TransportClose,
+    /// A transport failed (an HTTP error, a WebSocket error).
+    TransportError(String),
+    /// No ping from the server within `pingInterval + pingTimeout`.
+    PingTimeout,
+    /// The server sent something that is not Engine.IO.
+    ParseError(String),
+}
+
+/// The server's open packet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Handshake {
+    pub(crate) sid: String,
+    #[serde(default)]
+    pub(crate) upgrades: Vec<String>,
+    pub(crate) ping_interval: u64,
+    pub(crate) ping_timeout: u64,
+    #[serde(default = "default_max_payload")]
+    pub(crate) max_payload: usize,
+}
+
+fn default_max_payload() -> usize {
+    1_000_000
+}
+
+impl Handshake {
+    fn parse(data: &[u8]) -> Result<Self, Error> {
+        serde_json::from_slice(data).map_err(|e| Error::Protocol(format!("bad open packet: {e}")))
+    }
+
+    /// When the connection is dead if no ping came.
+    fn ping_deadline(&self) -> Instant {
+        Instant::now() + Duration::from_millis(self.ping_interval.saturating_add(self.ping_timeout))
+    }
+}
+
+/// An open connection: send with `tx`, receive from `rx`.
+pub(crate) struct Opened {
+    pub(crate) tx: mpsc::UnboundedSender<ToEngine>,
+    pub(crate) rx: mpsc::Receiver<FromEngine>,
+    pub(crate) transport: Arc<parking_lot::Mutex<Transport>>,
+}
+
+/// Opens a connection: the handshake over the first transport of `opts.transports`, then
+/// the upgrade to WebSocket in the background when it is allowed.
+pub(crate) async fn open(opts: Arc<EngineOptions>) -> Result<Opened, Error> {
+    let first = *opts.transports.first().ok_or_else(|| Error::Config("no transport".into()))?;
+    let start = tokio::time::timeout(opts.timeout, async {
+        match first {
+            Transport::WebSocket => {
+                let mut ws = ws_connect(&opts, None).await?;
+                let hs = read_ws_open(&mut ws).await?;
+                Ok::<_, Error>(Start::Ws(ws, hs))
+            }
+            Transport::Polling => {
+                let http = Http::new(&opts);
+                let body = http.get(None).await?;
+                let packets = decode_payload(&body).map_err(Error::Protocol)?;
+                let hs = match packets.into_iter().next() {
+                    Some(Packet::Open(data)) => Handshake::parse(&data)?,
+                    _ => {
+                        return Err(Error::Protocol(
+                            "the handshake did not start with an open packet".into(),
+                        ));
+                    }
+                };
+                Ok(Start::Polling(http.with_sid(&hs.sid), hs))
+            }
+        }
+    })
+    .await
+    .map_err(|_| Error::Timeout("the handshake"))??;
+    let (tx, out) = mpsc::unbounded_channel();
+    let (events, rx) = mpsc::channel(256);
+    let transport = Arc::new(parking_lot::Mutex::new(first));
+    let task = Task { opts, out, events, transport: transport.clone() };
+    tokio::spawn(task.run(start));
+    Ok(Opened { tx, rx, transport })
+}
+
+enum Start {
+    Ws(Ws, Handshake),
+    Polling(Http, Handshake),
+}
+
+struct Task {
+    opts: Arc<EngineOptions>,
+    out: mpsc::UnboundedReceiver<ToEngine>,
+    events: mpsc::Sender<FromEngine>,
+    transport: Arc<parking_lot::Mutex<Transport>>,
+}
+
+/// What to do after a packet.
+enum Flow {
+    Continue,
+    Pong,
+    Closed(Closed),
+}
+
+impl Task {
+    async fn run(mut self, start: Start) {
+        let closed = match start {
+            Start::Ws(ws, hs) => self.run_ws(ws, hs.ping_deadline(), Vec::new()).await,
+            Start::Polling(http, hs) => self.run_polling(http, hs).await,
+        };
+        tracing::debug!(?closed, "engine.io connection closed");
+        let _ = self.events.send(FromEngine::Closed(closed)).await;
+    }
+
+    /// Handles a packet from the server (both transports).
+    async fn on_packet(&mut self, packet: Packet, deadline: &mut Instant, hs_ping: Duration) -> Flow {
+        match packet {
+            Packet::Ping(_) => {
+                *deadline = Instant::now() + hs_ping;
+                Flow::Pong
+            }
+            Packet::Message(m) => {
+                if self.events.send(FromEngine::Message(m)).await.is_err() {
+                    return Flow::Closed(Closed::Client);
+                }
+                Flow::Continue
+            }
+            Packet::Close => Flow::Closed(Closed::TransportClose),
+            Packet::Noop | Packet::Pong(_) => Flow::Continue,
+            Packet::Open(_) | Packet::Upgrade => Flow::Closed(Closed::ParseError("unexpected packet".into())),
+        }
+    }
+
+    async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
+        let hs_ping = deadline.saturating_duration_since(Instant::now());
+        if !first.is_empty() && ws_send(&mut ws, first).await.is_err() {
+            return Closed::TransportError("websocket error".into());
+        }
+        loop {
+            tokio::select! {
+                msg = ws.next() => {
+                    let packet = match msg {
+                        Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
+                            Ok(p) => p,
+                            Err(e) => return Closed::ParseError(e),
+                        },
+                        Some(Ok(WsMessage::Binary(b))) => Packet::Message(Message::Binary(b)),
+                        Some(Ok(WsMessage::Close(_))) | None => return Closed::TransportClose,
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Closed::TransportError(format!("websocket error: {e}")),
+                    };
+                    match self.on_packet(packet, &mut deadline, hs_ping).await {
+                        Flow::Continue => {}
+                        Flow::Pong => {
+                            if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
+                                return Closed::TransportError("websocket error".into());
+                            }
+                        }
+                        Flow::Closed(c) => return c,
+                    }
+                }
+                cmd = self.out.recv() => match cmd {
+                    Some(ToEngine::Frames(frames)) => {
+                        if let Err(e) = ws_send(&mut ws, frames).await {
+                            return Closed::TransportError(format!("websocket error: {e}"));
+                        }
+                    }
+                    Some(ToEngine::Close) | None => {
+                        let _ = ws_send(&mut ws, vec![Frame::Text("1".into())]).await;
+                        let _ = ws.close(None).await;
+                        return Closed::Client;
+                    }
+                },
+                () = sleep_until(deadline) => return Closed::PingTimeout,
+            }
+        }
+    }
+
+    async fn run_polling(&mut self, http: Http, hs: Handshake) -> Closed {
+        let http = Arc::new(http);
+        let mut deadline = hs.ping_deadline();
+        let hs_ping = Duration::from_millis(hs.ping_interval.saturating_add(hs.ping_timeout));
+        let mut pending: Vec<Frame> = Vec::new();
+        let mut poll: Option<BoxFuture<'static, Result<Bytes, Error>>> = None;
+        let mut post: Option<BoxFuture<'static, Result<(), Error>>> = None;
+        let mut upgrading: Option<BoxFuture<'static, Result<Ws, Error>>> = None;
+        let mut upgraded: Option<Ws> = None;
+        if self.opts.upgrade
+            && self.opts.transports.contains(&Transport::WebSocket)
+            && hs.upgrades.iter().any(|u| u == "websocket")
+        {
+            let opts = self.opts.clone();
+            let sid = hs.sid.clone();
+            upgrading = Some(async move { probe(&opts, &sid).await }.boxed());
+        }
+        loop {
+            // The upgrade completes once no request is in flight (the server answers the
+            // pending GET with a noop when the probe succeeded).
+            if upgraded.is_some() && poll.is_none() && post.is_none() {
+                let Some(ws) = upgraded.take() else { continue };
+                *self.transport.lock() = Transport::WebSocket;
+                let mut first = vec![Frame::Text("5".into())];
+                first.append(&mut pending);
+                return self.run_ws(ws, deadline, first).await;
+            }
+            if poll.is_none() && upgraded.is_none() {
+                let http = http.clone();
+                poll = Some(async move { http.get(Some(())).await }.boxed());
+            }
+            if post.is_none() && !pending.is_empty() && upgraded.is_none() {
+                let body = encode_payload(&mut pending, hs.max_payload);
+                let http = http.clone();
+                post = Some(async move { http.post(body).await }.boxed());
+            }
+            tokio::select! {
+                res = async { poll.as_mut().expect("checked").await }, if poll.is_some() => {
+                    poll = None;
+                    let body = match res {
+                        Ok(b) => b,
+                        Err(e) => return Closed::TransportError(e.to_string()),
+                    };
+                    let packets = match decode_payload(&body) {
+                        Ok(p) => p,
+                        Err(e) => return Closed::ParseError(e),
+                    };
+                    for p in packets {
+                        match self.on_packet(p, &mut deadline, hs_ping).await {
+                            Flow::Continue => {}
+                            Flow::Pong => pending.insert(0, Frame::Text("3".into())),
+                            Flow::Closed(c) => return c,
+                        }
+                    }
+                }
+                res = async { post.as_mut().expect("checked").await }, if post.is_some() => {
+                    post = None;
+                    if let Err(e) = res {
+                        return Closed::TransportError(e.to_string());
+                    }
+                }
+                res = async { upgrading.as_mut().expect("checked").await }, if upgrading.is_some() => {
+                    upgrading = None;
+                    match res {
+                        Ok(ws) => upgraded = Some(ws),
+                        Err(e) => tracing::debug!(error = %e, "websocket upgrade failed, staying on polling"),
+                    }
+                }
+                cmd = self.out.recv() => match cmd {
+                    Some(ToEngine::Frames(mut frames)) => pending.append(&mut frames),
+                    Some(ToEngine::Close) | None => {
+                        if let Some(mut ws) = upgraded.take() {
+                            let _ = ws.close(None).await;
+                        }
+                        let _ = tokio::time::timeout(Duration::from_secs(2), http.post(Bytes::from_static(b"1"))).await;
+                        return Closed::Client;
+                    }
+                },
+                () = sleep_until(deadline) => return Closed::PingTimeout,
+            }
+        }
+    }
+}
+
+/// The WebSocket probe of the upgrade: `2probe` out, `3probe` back.
+async fn probe(opts: &EngineOptions, sid: &str) -> Result<Ws, Error> {
+    let mut ws = ws_connect(opts, Some(sid)).await?;
+    ws.send(WsMessage::Text("2probe".into())).await.map_err(|e| Error::Transport(e.to_string()))?;
+    let reply =
+        tokio::time::timeout(opts.timeout, ws.next()).await.map_err(|_| Error::Timeout("the probe"))?;
+    match reply {
+        Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => Ok(ws),
+        other => Err(Error::Protocol(format!("unexpected probe answer: {other:?}"))),
+    }
+}
+
+async fn ws_connect(opts: &EngineOptions, sid: Option<&str>) -> Result<Ws, Error> {
+    let url = opts.target.url(Transport::WebSocket, sid, &opts.query);
+    let mut req = url.into_client_request().map_err(|e| Error::Config(format!("bad url: {e}")))?;
+    for (k, v) in &opts.headers {
+        req.headers_mut().append(k, v.clone());
+    }
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(opts.max_payload))
+        .max_frame_size(Some(opts.max_payload));
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
+        .await
+        .map_err(|e| Error::Transport(format!("websocket error: {e}")))?;
+    Ok(ws)
+}
+
+async fn read_ws_open(ws: &mut Ws) -> Result<Handshake, Error> {
+    match ws.next().await {
+        Some(Ok(WsMessage::Text(t))) if t.as_str().starts_with('0') => Handshake::parse(&t.as_bytes()[1..]),
+        Some(Ok(WsMessage::Close(frame))) => {
+            Err(Error::Transport(format!("the server closed the websocket: {frame:?}")))
+        }
+        other => Err(Error::Protocol(format!("expected an open packet, got {other:?}"))),
+    }
+}
+
+async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
+    for f in frames {
+        let m = match f {
+            Frame::Text(t) => WsMessage::Text(tungstenite::Utf8Bytes::from(&*t)),
+            Frame::Binary(b) => WsMessage::Binary(b),
+        };
+        ws.feed(m).await?;
+    }
+    ws.flush().await
+}
+
+/// An Engine.IO packet from the server.
+#[derive(Debug, PartialEq, Eq)]
+enum Packet {
+    Open(Bytes),
+    Close,
+    Ping(Bytes),
+    Pong(Bytes),
+    Message(Message),
+    Upgrade,
+    Noop,
+}
+
+/// A text packet: its type, then its data.
+fn decode_text(text: Bytes) -> Result<Packet, String> {
+    let Some(&first) = text.first() else { return Err("empty packet".into()) };
+    let data = text.slice(1..);
+    Ok(match first {
+        b'0' => Packet::Open(data),
+        b'1' => Packet::Close,
+        b'2' => Packet::Ping(data),
+        b'3' => Packet::Pong(data),
+        b'4' => Packet::Message(Message::Text(data)),
+        b'5' => Packet::Upgrade,
+        b'6' => Packet::Noop,
+        other => return Err(format!("unknown packet type {:?}", other as char)),
+    })
+}
+
+/// A polling payload: packets separated by `\x1e`, binary ones as `b<base64>`.
+fn decode_payload(body: &Bytes) -> Result<Vec<Packet>, String> {
+    if std::str::from_utf8(body).is_err() {
+        return Err("a polling payload that is not UTF-8".into());
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..=body.len() {
+        if i < body.len() && body[i] != 0x1e {
+            continue;
+        }
+        let part = body.slice(start..i);
+        start = i + 1;
+        if part.first() == Some(&b'b') {
+            let bin = base64::engine::general_purpose::STANDARD
+                .decode(&part[1..])
+                .map_err(|e| format!("bad base64 in a polling payload: {e}"))?;
+            out.push(Packet::Message(Message::Binary(bin.into())));
+        } else {
+            out.push(decode_text(part)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Takes from `pending` what fits in one POST of at most `max` bytes (at least one frame).
+fn encode_payload(pending: &mut Vec<Frame>, max: usize) -> Bytes {
+    let mut buf = BytesMut::new();
+    let mut taken = 0;
+    for f in pending.iter() {
+        let len = match f {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => 1 + b.len().div_ceil(3) * 4,
+        };
+        if taken > 0 && buf.len() + 1 + len > max {
+            break;
+        }
+        if taken > 0 {
+            buf.put_u8(0x1e);
+        }
+        match f {
+            Frame::Text(t) => buf.put_slice(t.as_bytes()),
+            Frame::Binary(b) => {
+                buf.put_u8(b'b');
+                buf.put_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
+            }
+        }
+        taken += 1;
+    }
+    pending.drain(..taken);
+    buf.freeze()
+}
+
+/// Long-polling requests of one session.
+struct Http {
+    client: HttpClient<HttpConnector, Full<Bytes>>,
+    url: String,
+    headers: HeaderMap,
+    max_payload: usize,
+}
+
+impl Http {
+    fn new(opts: &EngineOptions) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Self {
+            client: HttpClient::builder(TokioExecutor::new()).build(connector),
+            url: opts.target.url(Transport::Polling, None, &opts.query),
+            headers: opts.headers.clone(),
+            max_payload: opts.max_payload,
+        }
+    }
+
+    fn with_sid(self, sid: &str) -> Self {
+        let url = format!("{}&sid={sid}", self.url);
+        Self { url, ..self }
+    }
+
+    fn request(&self, method: http::Method, body: Bytes) -> Result<Request<Full<Bytes>>, Error> {
+        let mut req = Request::builder().method(method).uri(&self.url);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        if !body.is_empty() {
+            req = req.header(http::header::CONTENT_TYPE, "text/plain;charset=UTF-8");
+        }
+        req.body(Full::new(body)).map_err(|e| Error::Config(format!("bad url: {e}")))
+    }
+
+    /// A GET: the handshake (`None`) or a long poll.
+    async fn get(&self, _poll: Option<()>) -> Result<Bytes, Error> {
+        let res = self
+            .client
+            .request(self.request(http::Method::GET, Bytes::new())?)
+            .await
+            .map_err(|e| Error::Transport(format!("xhr poll error: {e}")))?;
+        let status = res.status();
+        let body = Limited::new(res.into_body(), self.max_payload)
+            .collect()
+            .await
+            .map_err(|e| Error::Transport(format!("xhr poll error: {e}")))?
+            .to_bytes();
+        if status != StatusCode::OK {
+            return Err(Error::Transport(format!(
+                "xhr poll error: {status} {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            )));
+        }
+        Ok(body)
+    }
+
+    async fn post(&self, body: Bytes) -> Result<(), Error> {
+        let res = self
+            .client
+            .request(self.request(http::Method::POST, body)?)
+            .await
+            .map_err(|e| Error::Transport(format!("xhr post error: {e}")))?;
+        let status = res.status();
+        let _ = Limited::new(res.into_body(), 1024).collect().await;
+        if status != StatusCode::OK {
+            return Err(Error::Transport(format!("xhr post error: {status}")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_respect_max_payload() {
+        let mut pending = vec![
+            Frame::Text("42[\"a\"]".into()),
+            Frame::Binary(Bytes::from_static(&[1, 2, 3])),
+            Frame::Text("3".into()),
+        ];
+        let body = encode_payload(&mut pending, 1_000_000);
+        assert!(pending.is_empty());
+        assert_eq!(&body[..], b"42[\"a\"]\x1ebAQID\x1e3");
+        let packets = decode_payload(&body).expect("decodes");
+        assert_eq!(
+            packets,
+            vec![
+                Packet::Message(Message::Text(Bytes::from_static(b"2[\"a\"]"))),
+                Packet::Message(Message::Binary(Bytes::from_static(&[1, 2, 3]))),
+                Packet::Pong(Bytes::new()),
+            ]
+        );
+        let mut pending = vec![Frame::Text("4aaaa".into()), Frame::Text("4bbbb".into())];
+        assert_eq!(&encode_payload(&mut pending, 8)[..], b"4aaaa");
+        assert_eq!(&encode_payload(&mut pending, 8)[..], b"4bbbb");
+    }
+
+    #[test]
+    fn junk_is_an_error_not_a_panic() {
+        for junk in [&b"x"[..], b"", b"b!!", b"4a\x1e", b"\xff\xfe"] {
+            let r = decode_payload(&Bytes::copy_from_slice(junk));
+            assert!(r.is_err(), "{junk:?}: {r:?}");
+        }
+    }
+}
