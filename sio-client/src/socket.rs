@@ -233,17 +233,18 @@ impl SocketBuilder {
     /// socket whose first connection failed does not retry by itself.
     pub async fn connect(self) -> Result<Socket, Error> {
         let auth = self.auth?;
-        let (manager, nsp) = match self.manager {
+        let (manager, nsp, task) = match self.manager {
             Some(m) => {
                 let nsp = self.nsp.unwrap_or_else(|| "/".into());
-                (m, nsp)
+                (m, nsp, None)
             }
             None => {
                 let (target, url_nsp) = Target::parse(&self.url, &self.opts.path)?;
                 if self.opts.transports.is_empty() {
                     return Err(Error::Config("no transport".into()));
                 }
-                (Manager::new(target, self.opts), self.nsp.unwrap_or(url_nsp))
+                let (m, rx) = Manager::new(target, self.opts);
+                (m, self.nsp.unwrap_or(url_nsp), Some(rx))
             }
         };
         let inner = Arc::new(SocketInner {
@@ -252,8 +253,11 @@ impl SocketBuilder {
             handlers: Mutex::new(self.handlers),
             state: Mutex::new(State::default()),
             manager: manager.clone(),
+            guard: Mutex::new(std::sync::Weak::new()),
         });
-        let socket = Socket { inner };
+        let guard = Arc::new(Guard { inner: Arc::downgrade(&inner) });
+        *inner.guard.lock() = Arc::downgrade(&guard);
+        let socket = Socket { inner, _guard: guard };
         {
             let mut sockets = manager.sockets.lock();
             if sockets.get(&nsp).is_some_and(|s| s.state.lock().active) {
@@ -261,16 +265,36 @@ impl SocketBuilder {
             }
             sockets.insert(nsp, socket.inner.clone());
         }
+        if let Some(rx) = task {
+            // Started once the socket is in the map, which the task's idle check reads.
+            tokio::spawn(manager.clone().run(rx));
+        }
         socket.connect().await?;
         Ok(socket)
     }
 }
 
 /// A Socket.IO socket: one namespace of one connection (socket.io-client's `Socket`).
-/// Cheap to clone; every clone is the same socket.
+/// Cheap to clone; every clone is the same socket. When the last clone is dropped the socket
+/// disconnects, as with [`disconnect`](Self::disconnect) (clones held by its own handlers
+/// count: such a socket lives until `disconnect`).
 #[derive(Clone)]
 pub struct Socket {
     inner: Arc<SocketInner>,
+    _guard: Arc<Guard>,
+}
+
+/// Disconnects the socket when the last user handle goes.
+struct Guard {
+    inner: std::sync::Weak<SocketInner>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.disconnect();
+        }
+    }
 }
 
 impl std::fmt::Debug for Socket {
@@ -290,6 +314,8 @@ struct SocketInner {
     handlers: Mutex<Handlers>,
     state: Mutex<State>,
     manager: Arc<Manager>,
+    /// The user handles' guard, while there are handles.
+    guard: Mutex<std::sync::Weak<Guard>>,
 }
 
 #[derive(Default)]
@@ -307,6 +333,9 @@ struct State {
     recovered: bool,
     /// Packets emitted while disconnected.
     buffer: VecDeque<Vec<Frame>>,
+    /// Events received before the `CONNECT` (a recovered session's missed packets, which
+    /// Node sends first), dispatched once connected.
+    received: Vec<(Packet, Vec<Bytes>)>,
     acks: HashMap<u64, PendingAck>,
     next_id: u64,
     waiters: Vec<oneshot::Sender<Result<(), Error>>>,
@@ -431,16 +460,7 @@ impl Socket {
     /// disconnect handlers with [`DisconnectReason::IoClientDisconnect`]. The connection
     /// closes with the last socket that leaves. [`reconnect`](Self::reconnect) joins again.
     pub fn disconnect(&self) {
-        let was_connected = {
-            let mut st = self.inner.state.lock();
-            st.active = false;
-            std::mem::replace(&mut st.connected, false)
-        };
-        if was_connected {
-            self.inner.manager.send_now(vec![protocol::client::disconnect(&self.inner.nsp)]);
-            self.inner.on_disconnected(DisconnectReason::IoClientDisconnect);
-        }
-        let _ = self.inner.manager.cmd.send(Cmd::Released);
+        self.inner.disconnect();
     }
 
     /// Connects again after [`disconnect`](Self::disconnect), a refusal or the server's
@@ -521,8 +541,25 @@ impl WithTimeout<'_> {
 }
 
 impl SocketInner {
-    fn socket(self: &Arc<Self>) -> Socket {
-        Socket { inner: self.clone() }
+    /// A handle for the handlers; none once every user handle is gone.
+    fn socket(self: &Arc<Self>) -> Option<Socket> {
+        let guard = self.guard.lock().upgrade()?;
+        Some(Socket { inner: self.clone(), _guard: guard })
+    }
+
+    fn disconnect(self: &Arc<Self>) {
+        let was_connected = {
+            let mut st = self.state.lock();
+            st.active = false;
+            st.buffer.clear();
+            st.received.clear();
+            std::mem::replace(&mut st.connected, false)
+        };
+        if was_connected {
+            self.manager.send_now(vec![protocol::client::disconnect(&self.nsp)]);
+            self.on_disconnected(DisconnectReason::IoClientDisconnect);
+        }
+        let _ = self.manager.cmd.send(Cmd::Released);
     }
 
     /// Sends a packet now if connected, else buffers it (unless volatile).
@@ -567,7 +604,9 @@ impl SocketInner {
             }
             st.connecting = true;
         }
-        let _ = tx.send(ToEngine::Frames(vec![self.connect_frame()]));
+        let frame = self.connect_frame();
+        tracing::trace!(?frame, "CONNECT");
+        let _ = tx.send(ToEngine::Frames(vec![frame]));
     }
 
     /// The `CONNECT` this socket sends: the auth payload, with `pid` and `offset` first when
@@ -601,6 +640,7 @@ impl SocketInner {
             #[serde(default)]
             pid: Option<String>,
         }
+        tracing::trace!(nsp = %self.nsp, data = %String::from_utf8_lossy(data), "CONNECT from the server");
         let Ok(c) = serde_json::from_slice::<Connected>(data) else {
             tracing::debug!(nsp = %self.nsp, "a CONNECT without a sid, ignored");
             return;
@@ -629,13 +669,18 @@ impl SocketInner {
             if !buffered.is_empty() {
                 self.manager.send_now(buffered);
             }
-            std::mem::take(&mut st.waiters)
+            (std::mem::take(&mut st.waiters), std::mem::take(&mut st.received))
         };
+        let (waiters, received) = waiters;
+        // As socket.io-client: what came before the CONNECT first, then the connect handlers.
+        for (packet, attachments) in received {
+            self.on_event(packet, attachments);
+        }
         for w in waiters {
             let _ = w.send(Ok(()));
         }
         let handlers = self.handlers.lock().connect.clone();
-        let socket = self.socket();
+        let Some(socket) = self.socket() else { return };
         for h in handlers {
             h(&socket);
         }
@@ -656,7 +701,7 @@ impl SocketInner {
             let _ = w.send(Err(err.clone()));
         }
         let handlers = self.handlers.lock().connect_error.clone();
-        let socket = self.socket();
+        let Some(socket) = self.socket() else { return };
         for h in handlers {
             h(&socket, &err);
         }
@@ -679,7 +724,7 @@ impl SocketInner {
             let _ = a.tx.send(Err(Error::Disconnected));
         }
         let handlers = self.handlers.lock().disconnect.clone();
-        let socket = self.socket();
+        let Some(socket) = self.socket() else { return };
         for h in handlers {
             h(&socket, reason);
         }
@@ -688,22 +733,26 @@ impl SocketInner {
     fn on_event(self: &Arc<Self>, packet: Packet, attachments: Vec<Bytes>) {
         let Some(name) = packet.event_name().map(str::to_owned) else { return };
         let mut data = packet.data.clone();
+        let packet_id = packet.id;
         {
             let mut st = self.state.lock();
             if !st.connected {
+                if st.active && st.received.len() < self.manager.opts.send_buffer_capacity {
+                    st.received.push((packet, attachments));
+                }
                 return;
             }
             // Connection state recovery: the server appends the packet's offset to events
             // without an ack; it is kept for the next CONNECT and removed from the arguments.
             if st.pid.is_some()
-                && packet.id.is_none()
+                && packet_id.is_none()
                 && let Some((offset, rest)) = strip_offset(&name, &data, &attachments)
             {
                 st.last_offset = Some(offset);
                 data = rest;
             }
         }
-        let ack = packet.id.map(|id| AckSlot { id, used: AtomicBool::new(false), socket: self.clone() });
+        let ack = packet_id.map(|id| AckSlot { id, used: AtomicBool::new(false), socket: self.clone() });
         let event = Event { inner: Arc::new(EventInner { name, data, attachments, ack }) };
         let (any, own) = {
             let h = self.handlers.lock();
@@ -853,7 +902,8 @@ struct Conn {
 }
 
 impl Manager {
-    fn new(target: Target, opts: Options) -> Arc<Self> {
+    /// A manager, and the receiver its task ([`Manager::run`]) reads.
+    fn new(target: Target, opts: Options) -> (Arc<Self>, mpsc::UnboundedReceiver<Cmd>) {
         let engine = Arc::new(EngineOptions {
             target,
             transports: opts.transports.clone(),
@@ -866,8 +916,7 @@ impl Manager {
         let (cmd, rx) = mpsc::unbounded_channel();
         let manager =
             Arc::new(Self { opts, engine, cmd, sockets: Mutex::new(HashMap::new()), conn: Mutex::new(None) });
-        tokio::spawn(manager.clone().run(rx));
-        manager
+        (manager, rx)
     }
 
     /// Sends frames on the open connection; false when there is none.
@@ -893,7 +942,12 @@ impl Manager {
         let mut reconnecting = false;
         loop {
             if self.active().is_empty() {
-                // Idle: wait for a socket to want a connection.
+                // Idle: done when no socket has a handle left, else wait for one to connect.
+                let handles = self.sockets.lock().values().any(|s| s.guard.lock().strong_count() > 0);
+                if !handles {
+                    self.sockets.lock().clear();
+                    return;
+                }
                 match cmds.recv().await {
                     Some(Cmd::Connect(_)) => {}
                     Some(Cmd::Released) => continue,

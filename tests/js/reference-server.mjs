@@ -6,7 +6,8 @@
 //
 // Usage:  node reference-server.mjs [port]     (port: argv, else $PORT, else 0 = any free port)
 // SIO_PARSER=msgpack serves socket.io-msgpack-parser clients instead of the default parser;
-// RECOVERY_MS=N turns on connection state recovery with a window of N ms.
+// RECOVERY_MS=N turns on connection state recovery with a window of N ms; PING_INTERVAL_MS and
+// PING_TIMEOUT_MS change the heartbeat (tests that need a lost connection noticed quickly).
 // Prints one line "listening on http://127.0.0.1:<port>" once it accepts connections.
 
 import { createServer } from "node:http";
@@ -19,8 +20,8 @@ const httpServer = createServer();
 const io = new Server(httpServer, {
   // Defaults, spelled out because the Rust server must use the same values.
   maxHttpBufferSize: 1e6, // also the websocket maxPayload
-  pingInterval: 25000,
-  pingTimeout: 20000,
+  pingInterval: Number(process.env.PING_INTERVAL_MS ?? 25000),
+  pingTimeout: Number(process.env.PING_TIMEOUT_MS ?? 20000),
   // socket.io-client 1.x / 2.x (the legacy suite, tests/js/legacy) when asked.
   allowEIO3: process.env.SIO_ALLOW_EIO3 === "1",
   ...(process.env.SIO_PARSER === "msgpack" ? { parser: msgpackParser } : {}),

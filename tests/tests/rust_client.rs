@@ -2,6 +2,8 @@
 //! (`tests::interop`) and Node's socket.io 4.8 (`tests/js/reference-server.mjs`), over
 //! WebSocket, long-polling and polling → WebSocket. The same test body runs against both.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -347,4 +349,345 @@ async fn an_unreachable_server_is_a_clear_error() {
     let r = Socket::builder(&url).timeout(Duration::from_millis(500)).connect().await;
     assert_eq!(r.err(), Some(Error::Timeout("the handshake")));
     keep.abort();
+}
+
+/// A TCP proxy whose connections can be cut, and which can refuse new ones for a while: a
+/// network failure between a client and a server that stays up.
+struct Proxy {
+    url: String,
+    refusing: Arc<AtomicBool>,
+    pipes: Arc<parking_lot::Mutex<Vec<Pipe>>>,
+    changed: Arc<tokio::sync::Notify>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+/// One proxied connection: its two copying tasks, and whether the client's last bytes are
+/// still unanswered (a request in flight, e.g. a pending long-polling GET).
+struct Pipe {
+    tasks: [tokio::task::JoinHandle<()>; 2],
+    awaiting_answer: Arc<AtomicBool>,
+}
+
+async fn copy(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    flag: Arc<AtomicBool>,
+    value: bool,
+    changed: Arc<tokio::sync::Notify>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 || to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+        flag.store(value, Ordering::SeqCst);
+        changed.notify_waiters();
+    }
+}
+
+impl Proxy {
+    async fn to(upstream: &str) -> Self {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let refusing = Arc::new(AtomicBool::new(false));
+        let pipes = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let (r, p, c) = (refusing.clone(), pipes.clone(), changed.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((down, _)) = listener.accept().await {
+                if r.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(up) = tokio::net::TcpStream::connect(&upstream).await else { continue };
+                let (down_r, down_w) = down.into_split();
+                let (up_r, up_w) = up.into_split();
+                let flag = Arc::new(AtomicBool::new(false));
+                let tasks = [
+                    tokio::spawn(copy(down_r, up_w, flag.clone(), true, c.clone())),
+                    tokio::spawn(copy(up_r, down_w, flag.clone(), false, c.clone())),
+                ];
+                p.lock().push(Pipe { tasks, awaiting_answer: flag });
+            }
+        });
+        Self { url, refusing, pipes, changed, accept }
+    }
+
+    /// Cuts every connection, and refuses new ones until [`Proxy::resume`]. With
+    /// `in_flight` (long-polling), once a request is in flight, so the server sees it cut as
+    /// it would a network failure then (between two requests, it would only notice at the
+    /// ping timeout).
+    async fn cut(&self, in_flight: bool) {
+        tokio::time::timeout(T, async {
+            if !in_flight {
+                return;
+            }
+            loop {
+                let changed = self.changed.notified();
+                if self.pipes.lock().iter().any(|p| p.awaiting_answer.load(Ordering::SeqCst)) {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .expect("a request in flight");
+        self.cut_now();
+    }
+
+    fn cut_now(&self) {
+        self.refusing.store(true, Ordering::SeqCst);
+        for pipe in self.pipes.lock().drain(..) {
+            for t in pipe.tasks {
+                t.abort();
+            }
+        }
+    }
+
+    fn resume(&self) {
+        self.refusing.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut_now();
+    }
+}
+
+/// Connection state recovery: the connection drops, packets are sent to the socket's room
+/// meanwhile, and the client gets its id, its rooms and the missed packets back, in order,
+/// without the offsets among their arguments.
+async fn recovers(peer: Peer, kind: &str) {
+    let server = match peer {
+        // A short heartbeat: a loss the server did not see at once (a polling request and
+        // the cut crossing) is noticed within a second.
+        Peer::Node => {
+            start(peer, &[("RECOVERY_MS", "60000"), ("PING_INTERVAL_MS", "400"), ("PING_TIMEOUT_MS", "400")])
+                .await
+        }
+        Peer::Sio => {
+            tests::init_tracing();
+            let io = tests::interop::builder()
+                .connection_state_recovery(sio_core::RecoveryConfig::default())
+                .ping_interval(Duration::from_millis(400))
+                .ping_timeout(Duration::from_millis(400))
+                .build();
+            let url = format!("http://{}", tests::serve(&io).await);
+            Server { url, _node: None, _sio: Some(io) }
+        }
+    };
+    let proxy = Proxy::to(&server.url).await;
+    let (ctx, mut connected) = mpsc::unbounded_channel();
+    let (dtx, mut disconnects) = mpsc::unbounded_channel();
+    let (builder, mut missed) = events(Socket::builder(&proxy.url), "missed");
+    let a = builder
+        .transports(transports(kind))
+        .reconnection_delay(Duration::from_millis(50))
+        .reconnection_delay_max(Duration::from_millis(100))
+        .on_connect(move |s| {
+            let _ = ctx.send((s.id(), s.recovered()));
+        })
+        .on_disconnect(move |_, reason| {
+            let _ = dtx.send(reason);
+        })
+        .connect()
+        .await
+        .expect("connects");
+    let (id, recovered) =
+        tokio::time::timeout(T, connected.recv()).await.expect("in time").expect("connected");
+    assert!(!recovered);
+    assert!(a.emit_with_ack::<_, bool>("join", ("r",)).await.expect("joins"));
+    let b = Socket::connect_to(&server.url).await.expect("b connects");
+    let send = |n: u32| {
+        let b = b.clone();
+        async move {
+            let args = json!({"room": "r", "event": "missed", "args": [n, {"n": n}]});
+            assert!(b.emit_with_ack::<_, bool>("to-room", (args,)).await.expect("sent"));
+        }
+    };
+    send(1).await;
+    let first = next(&mut missed).await;
+    assert_eq!(first.raw_args().len(), 2, "no offset among the arguments: {first:?}");
+
+    proxy.cut(kind == "polling").await;
+    let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+    assert!(reason.reconnects(), "{reason:?}");
+    // The server notices the loss: wait until it counts one socket.
+    tokio::time::timeout(T, async {
+        while b.emit_with_ack::<_, u32>("count", ()).await.expect("a count") != 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the server sees the socket gone");
+    for n in 2..=4 {
+        send(n).await;
+    }
+    proxy.resume();
+    let (again, recovered) =
+        tokio::time::timeout(T, connected.recv()).await.expect("in time").expect("reconnected");
+    assert!(recovered, "recovered");
+    assert!(a.recovered());
+    assert_eq!(again, id, "the same id");
+    for n in 2..=4 {
+        let ev = next(&mut missed).await;
+        let (got, obj): (u32, Value) = ev.args().expect("typed args");
+        assert_eq!((got, obj), (n, json!({"n": n})));
+        assert_eq!(ev.raw_args().len(), 2);
+    }
+    let me: Value = a.emit_with_ack("whoami", ()).await.expect("whoami");
+    assert_eq!(me["recovered"], json!(true));
+    assert!(me["rooms"].as_array().is_some_and(|r| r.contains(&json!("r"))), "{me}");
+    // Live again: a new packet arrives once.
+    send(5).await;
+    assert_eq!(next(&mut missed).await.args::<(u32,)>().expect("args").0, 5);
+    assert!(missed.try_recv().is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sio_recovery() {
+    recovers(Peer::Sio, "polling").await;
+    recovers(Peer::Sio, "websocket").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_recovery() {
+    recovers(Peer::Node, "websocket").await;
+    recovers(Peer::Node, "polling").await;
+}
+
+/// A fake Engine.IO server over WebSocket: an open packet with the given heartbeat, a
+/// `CONNECT` answer to the client's, then `script`; it never pings.
+async fn fake_server(ping_ms: u64, script: Vec<tokio_tungstenite::tungstenite::Message>) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as M;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let script = script.clone();
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+                let open = format!(
+                    r#"0{{"sid":"fake","upgrades":[],"pingInterval":{ping_ms},"pingTimeout":{ping_ms},"maxPayload":1000000}}"#
+                );
+                if ws.send(M::text(open)).await.is_err() {
+                    return;
+                }
+                while let Some(Ok(m)) = ws.next().await {
+                    if m.to_text().is_ok_and(|t| t.starts_with("40")) {
+                        let _ = ws.send(M::text(r#"40{"sid":"s1"}"#)).await;
+                        for m in script.clone() {
+                            let _ = ws.send(m).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A server that stops pinging is found dead by the ping timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_is_a_ping_timeout() {
+    tests::init_tracing();
+    let url = fake_server(100, Vec::new()).await;
+    let (dtx, mut disconnects) = mpsc::unbounded_channel();
+    let started = std::time::Instant::now();
+    let socket = Socket::builder(&url)
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on_disconnect(move |_, r| {
+            let _ = dtx.send(r);
+        })
+        .connect()
+        .await
+        .expect("connects");
+    let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+    assert_eq!(reason, DisconnectReason::PingTimeout);
+    assert!(started.elapsed() >= Duration::from_millis(200), "after pingInterval + pingTimeout");
+    assert!(!socket.connected());
+}
+
+/// Malformed input from a server closes the connection as a parse error (the client then
+/// reconnects, and gets the same junk again): never a panic, and the process goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_server_input_is_a_parse_error() {
+    use tokio_tungstenite::tungstenite::Message as M;
+    tests::init_tracing();
+    let junk: Vec<Vec<M>> = vec![
+        vec![M::text("")],
+        vec![M::text("9")],
+        vec![M::text("4")],
+        vec![M::text("4x")],
+        vec![M::text("42[")],
+        vec![M::text("42{}")],
+        vec![M::text("42[1]")],
+        vec![M::text("43")],
+        vec![M::text("451-[\"a\",{\"_placeholder\":true,\"num\":5}]")],
+        vec![M::text("4999999999-[\"a\"]")],
+        vec![M::binary(vec![1u8, 2, 3])],
+        vec![M::text("451-[\"a\",{\"_placeholder\":true,\"num\":0}]"), M::text("42[\"b\"]")],
+        vec![M::text("0{}")],
+        vec![M::text("42/nope,[\"a\"]"), M::text("4\u{0}")],
+    ];
+    for script in junk {
+        let url = fake_server(60_000, script.clone()).await;
+        let (dtx, mut disconnects) = mpsc::unbounded_channel();
+        let socket = Socket::builder(&url)
+            .transports(&[Transport::WebSocket])
+            .reconnection(false)
+            .on_any(|ev| {
+                let _ = ev.raw_args();
+            })
+            .on_disconnect(move |_, r| {
+                let _ = dtx.send(r);
+            })
+            .connect()
+            .await
+            .expect("connects");
+        let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+        assert_eq!(reason, DisconnectReason::ParseError, "{script:?}");
+        assert!(!socket.connected());
+    }
+    // A refusal with an odd payload is still a refusal.
+    let refused = fake_refusal(r#"44{"message":42}"#).await;
+    assert!(matches!(refused, Err(Error::ConnectRefused { .. })), "{refused:?}");
+    let refused = fake_refusal(r#"44[1]"#).await;
+    assert!(
+        matches!(refused, Err(Error::Protocol(_) | Error::Disconnected | Error::ConnectRefused { .. })),
+        "{refused:?}"
+    );
+    // And a normal round trip after all that.
+    let server = start(Peer::Sio, &[]).await;
+    let socket = Socket::connect_to(&server.url).await.expect("connects");
+    let r: String = socket.emit_with_ack("ack", ("fine",)).await.expect("an ack");
+    assert_eq!(r, "fine");
+}
+
+/// A server that answers the client's `CONNECT` with `reply`.
+async fn fake_refusal(reply: &'static str) -> Result<Socket, Error> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as M;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else { return };
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { return };
+        let open = r#"0{"sid":"fake","upgrades":[],"pingInterval":60000,"pingTimeout":60000}"#;
+        let _ = ws.send(M::text(open)).await;
+        while let Some(Ok(_)) = ws.next().await {
+            let _ = ws.send(M::text(reply)).await;
+        }
+    });
+    Socket::builder(&url)
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await
 }
