@@ -691,3 +691,43 @@ async fn fake_refusal(reply: &'static str) -> Result<Socket, Error> {
         .connect()
         .await
 }
+
+/// The chat example's bot (`examples/chat_bot.rs`) answers a user in its room, against the
+/// chat example's server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_bot_answers() {
+    tests::init_tracing();
+    let io = examples::chat::server();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = examples::chat::app(&io);
+    tokio::spawn(async move {
+        let _ = sio_core::serve(listener, app).await;
+    });
+    let bot = examples::bot::run(&url, "bot", "lobby").await.expect("the bot joins");
+    // The nickname is taken now: the chat's refusal, with its data.
+    let taken = examples::bot::run(&url, "bot", "lobby").await;
+    assert!(
+        matches!(&taken, Err(Error::ConnectRefused { message, data: Some(d) }) if message == "That nickname is taken" && d["name"] == "bot"),
+        "{taken:?}"
+    );
+    let (builder, mut messages) =
+        events(Socket::builder(&format!("{url}/chat")).auth(&json!({"name": "ann"})), "message");
+    let ann = builder.connect().await.expect("ann connects");
+    let _: Value = ann.emit_with_ack("join", ("lobby",)).await.expect("joins");
+    let mut ask = async |text: &str| -> String {
+        let delivered: Value =
+            ann.emit_with_ack("msg", (json!({"room": "lobby", "text": text}),)).await.expect("sent");
+        assert!(delivered["id"].is_u64(), "{delivered}");
+        loop {
+            let (m,): (examples::bot::Message,) = next(&mut messages).await.args().expect("a message");
+            if m.name == "bot" {
+                return m.text;
+            }
+        }
+    };
+    assert_eq!(ask("!ping").await, "pong, ann");
+    assert_eq!(ask("!echo hello there").await, "hello there");
+    assert_eq!(ask("!who").await, "ann, bot");
+    bot.disconnect();
+}
