@@ -1,5 +1,6 @@
-//! A bot for the chat example, written with `sio-client`: it joins a room and answers
-//! `!ping`, `!time`, `!echo <text>` and `!who` there.
+//! A bot for the chat example, written with `sio-client` and the typed client generated from
+//! the chat's namespace (`examples/src/bot.rs`): it joins a room and answers `!ping`, `!time`,
+//! `!echo <text>` and `!who` there.
 //!
 //! Run the chat (`cargo run --release --example chat`), then
 //! `cargo run --example chat_bot` (`CHAT_URL`, default `http://127.0.0.1:3000`; `BOT_NAME`,
@@ -18,6 +19,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bot = examples::bot::run(&url, &name, &room).await?;
     tracing::info!(%url, %name, %room, "the bot is in; Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
-    bot.disconnect();
+    bot.stop();
     Ok(())
 }

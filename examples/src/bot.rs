@@ -1,32 +1,17 @@
-//! A bot for the chat example (`examples/chat_bot.rs`), on `sio-client`: it logs in to
-//! `/chat` with a nickname, joins a room, and answers messages there that start with `!`
-//! (`!ping`, `!time`, `!echo <text>`, `!who`).
+//! A bot for the chat example (`examples/chat_bot.rs`), on `sio-client` with the typed client
+//! that `#[namespace(.., client)]` generates from the chat's own handlers ([`ChatClient`]):
+//! it logs in to `/chat` with a nickname, joins a room, and answers messages there that start
+//! with `!` (`!ping`, `!time`, `!echo <text>`, `!who`). Every call is checked against the
+//! server's handlers at compile time: `chat.msg(..)` takes an [`Outgoing`] and resolves with
+//! the handler's `Option<Delivered>`.
 
-use serde::{Deserialize, Serialize};
-use sio_client::{Error, Socket};
+use sio_client::Error;
+use tokio::sync::mpsc;
 
-/// A message of the chat, as the server sends it (`ChatEvent::Message`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Message {
-    /// Server-assigned id.
-    pub id: u64,
-    /// The room.
-    pub room: String,
-    /// The sender.
-    pub name: String,
-    /// The text.
-    pub text: String,
-}
+use crate::chat::{ChatClient, ChatEvent, Login, Message, Outgoing};
 
-/// What the bot sends (`msg`).
-#[derive(Debug, Serialize)]
-struct Outgoing<'a> {
-    room: &'a str,
-    text: &'a str,
-}
-
-/// The bot's answer to `text` from `from`, if it is a command.
-pub fn answer(text: &str, from: &str, members: impl FnOnce() -> Vec<String>) -> Option<String> {
+/// The bot's answer to `text` from `from`, if it is a command (`members` lists the room).
+pub fn answer(text: &str, from: &str, members: &[String]) -> Option<String> {
     let (cmd, rest) = text.trim().split_once(' ').unwrap_or((text.trim(), ""));
     Some(match cmd {
         "!ping" => format!("pong, {from}"),
@@ -38,43 +23,63 @@ pub fn answer(text: &str, from: &str, members: impl FnOnce() -> Vec<String>) -> 
             format!("{secs} s since the epoch")
         }
         "!echo" => rest.to_owned(),
-        "!who" => members().join(", "),
+        "!who" => members.join(", "),
         _ => return None,
     })
 }
 
-/// Connects the bot `name` to the chat at `url` (`http://host:port`) and joins `room`. It
-/// runs until the returned socket is dropped or disconnected.
+/// A running bot: the client, and the task that answers.
+#[derive(Debug)]
+pub struct Bot {
+    /// The bot's typed client.
+    pub chat: ChatClient,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Bot {
+    /// Leaves the chat.
+    pub fn stop(self) {
+        self.task.abort();
+        self.chat.socket().disconnect();
+    }
+}
+
+/// Connects the bot `name` to the chat at `url` (`http://host:port`) and joins `room`.
 ///
 /// # Errors
 /// When the chat refuses the nickname ([`Error::ConnectRefused`]) or cannot be reached.
-pub async fn run(url: &str, name: &str, room: &str) -> Result<Socket, Error> {
-    let me = name.to_owned();
-    let socket =
-        Socket::builder(&format!("{url}/chat")).auth(&serde_json::json!({ "name": name })).connect().await?;
-    // Answers run in a task of their own: handlers must not wait, and `!who` asks the server.
-    let answering = socket.clone();
-    socket.on("message", move |ev| {
-        let Ok((m,)) = ev.args::<(Message,)>() else { return };
-        if m.name == me {
-            return;
-        }
-        let socket = answering.clone();
-        tokio::spawn(async move {
+pub async fn run(url: &str, name: &str, room: &str) -> Result<Bot, Error> {
+    let (tx, mut messages) = mpsc::unbounded_channel::<Message>();
+    let chat = ChatClient::builder(url)
+        .auth(&Login { name: name.to_owned() })
+        .on_event(move |event| {
+            // Handlers must not wait: the messages go to the task below.
+            if let ChatEvent::Message(m) = event {
+                let _ = tx.send(m);
+            }
+        })
+        .connect()
+        .await?;
+    let history: Vec<Message> = chat.join_room(room.to_owned()).await?;
+    tracing::info!(room, messages = history.len(), "joined");
+    let (me, client) = (name.to_owned(), chat.clone());
+    let task = tokio::spawn(async move {
+        while let Some(m) = messages.recv().await {
+            if m.name == me {
+                continue;
+            }
             let members = if m.text.trim() == "!who" {
-                socket.emit_with_ack::<_, Vec<String>>("members", (&m.room,)).await.unwrap_or_default()
+                client.members(m.room.clone()).await.unwrap_or_default()
             } else {
                 Vec::new()
             };
-            if let Some(text) = answer(&m.text, &m.name, || members) {
-                let reply = Outgoing { room: &m.room, text: &text };
-                if let Err(e) = socket.emit_with_ack::<_, Option<serde_json::Value>>("msg", (reply,)).await {
-                    tracing::warn!(error = %e, "the answer was not delivered");
-                }
+            let Some(text) = answer(&m.text, &m.name, &members) else { continue };
+            match client.msg(Outgoing { room: m.room, text }).await {
+                Ok(Some(delivered)) => tracing::debug!(id = delivered.id, "answered"),
+                Ok(None) => tracing::warn!("the chat refused the answer"),
+                Err(e) => tracing::warn!(error = %e, "the answer was not delivered"),
             }
-        });
+        }
     });
-    let history: Vec<Message> = socket.emit_with_ack("join", (room,)).await?;
-    tracing::info!(room, messages = history.len(), "joined");
-    Ok(socket)
+    Ok(Bot { chat, task })
 }

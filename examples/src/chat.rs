@@ -16,7 +16,7 @@ use sio_core::prelude::*;
 const HISTORY: usize = 50;
 
 /// A chat message as stored and delivered.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Message {
     /// Server-assigned id, increasing.
     pub id: u64,
@@ -31,7 +31,7 @@ pub struct Message {
 }
 
 /// The sender's acknowledgement: the server's id and time for the message.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, Deserialize, TS)]
 pub struct Delivered {
     /// The message's id.
     pub id: u64,
@@ -40,7 +40,7 @@ pub struct Delivered {
 }
 
 /// A room and how many people are in it.
-#[derive(Debug, Serialize, TS)]
+#[derive(Debug, Serialize, Deserialize, TS)]
 pub struct RoomInfo {
     /// Room name.
     pub room: String,
@@ -49,14 +49,14 @@ pub struct RoomInfo {
 }
 
 /// The handshake auth: `io("/chat", { auth: { name } })`.
-#[derive(Debug, Deserialize, TS)]
+#[derive(Debug, Serialize, Deserialize, TS)]
 pub struct Login {
     /// Nickname, 1 to 32 characters, unique.
     pub name: String,
 }
 
 /// A message the client sends.
-#[derive(Debug, Deserialize, TS)]
+#[derive(Debug, Serialize, Deserialize, TS)]
 pub struct Outgoing {
     /// A room you are in.
     pub room: String,
@@ -65,7 +65,7 @@ pub struct Outgoing {
 }
 
 /// What the server sends to clients of `/chat`.
-#[server_events(rename_all = "kebab-case")]
+#[server_events(rename_all = "kebab-case", client)]
 #[derive(Debug)]
 pub enum ChatEvent {
     /// Every room with its member count (sent to everyone when it changes).
@@ -130,7 +130,7 @@ fn publish_rooms(conn: &Conn<ChatEvent>) {
 }
 
 /// The `/chat` namespace.
-#[namespace("/chat", emits = ChatEvent, rename_all = "kebab-case")]
+#[namespace("/chat", emits = ChatEvent, rename_all = "kebab-case", client)]
 impl Chat {
     /// Takes a nickname from the auth payload; refuses empty or taken ones.
     #[connect]

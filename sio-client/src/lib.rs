@@ -42,6 +42,9 @@
 //! spawn a task for anything that waits. `http://` and `ws://` only (no TLS yet). The
 //! connection stays open until its sockets [`disconnect`](Socket::disconnect).
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 mod backoff;
 mod engine;
 mod error;

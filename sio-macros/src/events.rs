@@ -7,6 +7,7 @@ use syn::{Fields, ItemEnum, Type};
 
 use crate::attr;
 use crate::ctxt::Ctxt;
+use crate::model::Gate;
 use crate::render::schema::type_ref;
 
 struct Variant {
@@ -109,6 +110,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     let mut cx = Ctxt::default();
     let mut rule = "camelCase".to_owned();
+    let mut client = None;
     match syn::parse::Parser::parse2(
         syn::punctuated::Punctuated::<attr::Opt, syn::Token![,]>::parse_terminated,
         args,
@@ -119,8 +121,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                     if let Some(r) = rename_rule(&mut cx, opt) {
                         rule = r;
                     }
+                } else if opt.key == "client" {
+                    client = Gate::parse(&mut cx, opt);
                 } else {
-                    attr::unknown(&mut cx, &opt.key, &["rename_all"]);
+                    attr::unknown(&mut cx, &opt.key, &["rename_all", "client"]);
                 }
             }
         }
@@ -138,7 +142,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     // Rendered even after an error (every event is still known), so the enum, its
     // constructors and its `ServerEvents` impl exist and the user sees this one error only.
     let rendered = render(&item, &variants);
-    quote! { #rendered #errors }
+    let client = client.map(|gate| render_client(&item, &variants, &gate));
+    quote! { #rendered #client #errors }
 }
 
 /// Reads the events and strips our `#[event]` attributes; variants with an ack leave the enum
@@ -349,5 +354,83 @@ fn render(item: &ItemEnum, variants: &[Variant]) -> TokenStream {
                 #(#field_asserts)*
             }
         };
+    }
+}
+
+/// `client`: reading the events on the client side (`sio-client`): plain events into the
+/// enum, events with an ack through a typed handler (`on_<variant>`) whose return value is
+/// the ack.
+fn render_client(item: &ItemEnum, variants: &[Variant], gate: &Gate) -> TokenStream {
+    use quote::quote_spanned;
+    use syn::spanned::Spanned;
+    let cfg = gate.cfg();
+    let ty = &item.ident;
+    let vis = &item.vis;
+    let binds =
+        |v: &Variant| -> Vec<syn::Ident> { (0..v.fields.len()).map(|i| format_ident!("__f{}", i)).collect() };
+    // Bounds, not calls: a type the client cannot read is reported once, on the user's type.
+    let checks = |v: &Variant| -> Vec<TokenStream> {
+        v.fields
+            .iter()
+            .map(|(_, _, t)| quote_spanned! {t.span()=> #t: ::sio_client::__private::Received })
+            .collect()
+    };
+    let all_checks: Vec<TokenStream> = variants.iter().filter(|v| v.ack.is_none()).flat_map(checks).collect();
+    let arms = variants.iter().filter(|v| v.ack.is_none()).map(|v| {
+        let name = &v.name;
+        let b = binds(v);
+        let tys = v.fields.iter().map(|(_, _, t)| t);
+        let build = pattern(v, &b);
+        quote! {
+            #name => {
+                ::core::option::Option::Some(
+                    ev.args::<(#(#tys,)*)>().map(|(#(#b,)*)| #build)
+                )
+            }
+        }
+    });
+    let handlers = variants.iter().filter_map(|v| {
+        let ack = v.ack.as_ref()?;
+        let name = &v.name;
+        let f = format_ident!("on_{}", rename(&v.ident.to_string(), "snake_case"));
+        let b = binds(v);
+        let tys: Vec<&Type> = v.fields.iter().map(|(_, _, t)| t).collect();
+        let checks = checks(v);
+        let ack_check = quote_spanned! {ack.span()=> #ack: ::sio_client::__private::Sent };
+        let doc = format!(" Answers `{name}` with `f`'s return value (its ack).");
+        Some(quote! {
+            #[doc = #doc]
+            #vis fn #f(
+                f: impl ::core::ops::Fn(#(#tys),*) -> #ack + ::core::marker::Send + ::core::marker::Sync + 'static,
+            ) -> ::sio_client::__private::TypedHandler<#ty>
+            where
+                #(#checks,)*
+                #ack_check
+            {
+                ::sio_client::__private::TypedHandler::new(#name, move |ev: &::sio_client::Event| {
+                    let (#(#b,)*) = ev.args::<(#(#tys,)*)>()?;
+                    ev.ack((f(#(#b),*),))
+                })
+            }
+        })
+    });
+    quote! {
+        #cfg
+        impl ::sio_client::__private::ClientEvents for #ty
+        where
+            #(#all_checks,)*
+        {
+            fn decode(ev: &::sio_client::Event) -> ::core::option::Option<::core::result::Result<Self, ::sio_client::Error>> {
+                match ev.name() {
+                    #(#arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        #cfg
+        impl #ty {
+            #(#handlers)*
+        }
     }
 }

@@ -24,6 +24,32 @@ pub(crate) struct Namespace {
     pub(crate) middlewares: Vec<Handler>,
     pub(crate) error: Option<Handler>,
     pub(crate) any_outgoing: Option<Handler>,
+    /// `client`: render a typed client (`sio-client`), under this cargo feature if named.
+    pub(crate) client: Option<Gate>,
+    /// `server = "feature"`: the handlers, dispatch and schema only under that feature.
+    pub(crate) server: Option<Gate>,
+}
+
+/// An option that turns on generated code, everywhere (`client`) or under a cargo feature of
+/// the user's crate (`client = "feature"`).
+#[derive(Clone)]
+pub(crate) struct Gate(pub(crate) Option<LitStr>);
+
+impl Gate {
+    /// `#[cfg(feature = "..")]`, or nothing.
+    pub(crate) fn cfg(&self) -> TokenStream {
+        match &self.0 {
+            Some(f) => quote! { #[cfg(feature = #f)] },
+            None => TokenStream::new(),
+        }
+    }
+
+    pub(crate) fn parse(cx: &mut Ctxt, opt: &Opt) -> Option<Gate> {
+        if opt.value.is_none() {
+            return Some(Gate(None));
+        }
+        attr::string(cx, opt).map(|f| Gate(Some(f)))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -168,12 +194,17 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Some(ns) if !cx.has_errors() => {
             let dispatch = render::dispatch::render(&ns);
             let schema = render::schema::render(&ns);
+            let client = ns.client.as_ref().map(|gate| render::client::render(&ns, gate));
+            let server = ns.server.as_ref().map(Gate::cfg);
             quote! {
+                #server
                 #item_tokens
+                #server
                 const _: () = {
                     #dispatch
                     #schema
                 };
+                #client
             }
         }
         model => {
@@ -188,7 +219,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
 }
 
 fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namespace> {
-    let (path, emits, rule) = parse_args(cx, args)?;
+    let Args { path, emits, rule, client, server } = parse_args(cx, args)?;
     if let Some((_, trait_path, _)) = &item.trait_ {
         cx.error(trait_path, "#[namespace] goes on an inherent impl block, not a trait impl");
     }
@@ -208,6 +239,8 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
         middlewares: Vec::new(),
         error: None,
         any_outgoing: None,
+        client,
+        server,
     };
     for impl_item in &mut item.items {
         let ImplItem::Fn(f) = impl_item else { continue };
@@ -261,7 +294,16 @@ fn parse(cx: &mut Ctxt, args: TokenStream, item: &mut ItemImpl) -> Option<Namesp
     Some(ns)
 }
 
-fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>, String)> {
+/// The arguments of `#[namespace(..)]`.
+struct Args {
+    path: LitStr,
+    emits: Option<Type>,
+    rule: String,
+    client: Option<Gate>,
+    server: Option<Gate>,
+}
+
+fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<Args> {
     let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<(LitStr, Vec<Opt>)> {
         let path: LitStr = input.parse().map_err(|e| {
             syn::Error::new(e.span(), "expected the namespace path first: #[namespace(\"/chat\")]")
@@ -288,8 +330,19 @@ fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>,
     }
     let mut emits = None;
     let mut rule = "camelCase".to_owned();
+    let (mut client, mut server) = (None, None);
     for opt in &opts {
-        if opt.key == "emits" {
+        if opt.key == "client" {
+            client = Gate::parse(cx, opt);
+        } else if opt.key == "server" {
+            server = match Gate::parse(cx, opt) {
+                Some(Gate(None)) => {
+                    cx.error(&opt.key, "`server` names a cargo feature: `server = \"server\"`");
+                    None
+                }
+                g => g,
+            };
+        } else if opt.key == "emits" {
             emits = attr::ty(cx, opt);
         } else if opt.key == "rename_all" {
             if let Some(r) = crate::events::rename_rule(cx, opt) {
@@ -300,10 +353,10 @@ fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Option<(LitStr, Option<Type>,
             cx.error(&opt.key, format!("unknown option `{}`, did you mean `emits`?", opt.key));
             emits = attr::ty(cx, opt);
         } else {
-            attr::unknown(cx, &opt.key, &["emits", "rename_all"]);
+            attr::unknown(cx, &opt.key, &["emits", "rename_all", "client", "server"]);
         }
     }
-    Some((path, emits, rule))
+    Some(Args { path, emits, rule, client, server })
 }
 
 /// Removes our attribute from the method and returns which kind it is, with its options.

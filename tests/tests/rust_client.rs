@@ -720,7 +720,7 @@ async fn the_chat_bot_answers() {
             ann.emit_with_ack("msg", (json!({"room": "lobby", "text": text}),)).await.expect("sent");
         assert!(delivered["id"].is_u64(), "{delivered}");
         loop {
-            let (m,): (examples::bot::Message,) = next(&mut messages).await.args().expect("a message");
+            let (m,): (examples::chat::Message,) = next(&mut messages).await.args().expect("a message");
             if m.name == "bot" {
                 return m.text;
             }
@@ -729,5 +729,5 @@ async fn the_chat_bot_answers() {
     assert_eq!(ask("!ping").await, "pong, ann");
     assert_eq!(ask("!echo hello there").await, "hello there");
     assert_eq!(ask("!who").await, "ann, bot");
-    bot.disconnect();
+    bot.stop();
 }

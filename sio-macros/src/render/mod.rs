@@ -1,5 +1,6 @@
 //! Code generation from the validated model: one module per output.
 
+pub(crate) mod client;
 pub(crate) mod dispatch;
 pub(crate) mod schema;
 
