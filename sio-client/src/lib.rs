@@ -4,7 +4,7 @@
 //! What socket.io-client does, with its option names in snake case and its defaults:
 //! several namespaces over one connection ([`Socket::socket`]), the auth payload, refusals as
 //! [`Error::ConnectRefused`] with the server's message and data, events with
-//! [`Binary`](sio_core::Binary) values, acks both ways (with timeouts), volatile emits, the
+//! [`Binary`] values, acks both ways (with timeouts), volatile emits, the
 //! disconnect reasons ([`DisconnectReason`]), reconnection with exponential backoff and jitter,
 //! a bounded send buffer while disconnected, and connection state recovery (the session's
 //! `pid` and the last `offset` are sent back on reconnection; [`Socket::recovered`] tells).

@@ -731,3 +731,49 @@ async fn the_chat_bot_answers() {
     assert_eq!(ask("!who").await, "ann, bot");
     bot.stop();
 }
+
+/// The typed client generated from `tests/shared-api`'s namespace, against that namespace
+/// served by sio: typed calls and acks, server events read into the enum, a server event with
+/// an ack answered by a typed handler.
+async fn typed(kind: &str) {
+    use shared_api::{Note, Notes, NotesClient, NotesEvent};
+    tests::init_tracing();
+    let io = sio_core::Server::builder().namespace(Notes::default()).build();
+    let url = format!("http://{}", tests::serve(&io).await);
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let alice = NotesClient::builder(&url)
+        .configure(|b| b.transports(transports(kind)))
+        .on_event(move |e| {
+            let _ = tx.send(e);
+        })
+        .handle(NotesEvent::on_keep(|text: String| text.contains("keep")))
+        .connect()
+        .await
+        .expect("alice connects");
+    let bob = NotesClient::builder(&url)
+        .configure(|b| b.transports(transports(kind)))
+        .connect()
+        .await
+        .expect("bob");
+    let note = |text: &str, pinned| Note { text: text.into(), pinned };
+    assert_eq!(bob.add(note("keep me", false)).await, Ok(1));
+    let event = tokio::time::timeout(T, events.recv()).await.expect("in time").expect("an event");
+    assert_eq!(event, NotesEvent::Added(note("keep me", false)));
+    assert_eq!(alice.add(note("drop me", true)).await, Ok(2));
+    assert_eq!(bob.list().await, Ok(vec![note("drop me", true), note("keep me", false)]));
+    // The server asks alice (a server event with an ack); her typed handler answers.
+    assert_eq!(alice.review(0).await, Ok(Some(false)));
+    assert_eq!(alice.review(0).await, Ok(Some(true)));
+    assert_eq!(alice.review(5).await, Ok(None));
+    assert_eq!(bob.list().await, Ok(vec![note("keep me", false)]));
+    bob.clear().expect("emits");
+    let event = tokio::time::timeout(T, events.recv()).await.expect("in time").expect("an event");
+    assert_eq!(event, NotesEvent::Cleared);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_client_over_every_transport() {
+    for kind in ["websocket", "polling", "upgrade"] {
+        typed(kind).await;
+    }
+}
