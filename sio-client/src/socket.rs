@@ -1078,6 +1078,10 @@ impl Manager {
                     return Err("an unexpected binary message".into());
                 };
                 atts.push(b);
+                // One packet's attachments together stay within `max_payload`.
+                if atts.iter().map(Bytes::len).sum::<usize>() > self.opts.max_payload {
+                    return Err("a packet's attachments above max_payload".into());
+                }
                 if atts.len() < packet.attachments {
                     return Ok(());
                 }

@@ -777,3 +777,48 @@ async fn typed_client_over_every_transport() {
         typed(kind).await;
     }
 }
+
+/// A server that sends more than `max_payload`, in one message or in one packet's
+/// attachments, is refused (a parse error or a transport error), never buffered without
+/// bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_server_input_is_refused() {
+    use tokio_tungstenite::tungstenite::Message as M;
+    tests::init_tracing();
+    let big = || M::binary(vec![0u8; 40_000]);
+    let scripts = vec![
+        vec![M::text(format!("42[\"big\",\"{}\"]", "x".repeat(100_000)))],
+        vec![
+            M::text(
+                "453-[\"a\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1},{\"_placeholder\":true,\"num\":2}]",
+            ),
+            big(),
+            big(),
+            big(),
+        ],
+    ];
+    for script in scripts {
+        let url = fake_server(60_000, script).await;
+        let (dtx, mut disconnects) = mpsc::unbounded_channel();
+        let (got, mut events) = mpsc::unbounded_channel();
+        let _socket = Socket::builder(&url)
+            .transports(&[Transport::WebSocket])
+            .reconnection(false)
+            .max_payload(64_000)
+            .on_any(move |ev| {
+                let _ = got.send(ev.name().to_owned());
+            })
+            .on_disconnect(move |_, r| {
+                let _ = dtx.send(r);
+            })
+            .connect()
+            .await
+            .expect("connects");
+        let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+        assert!(
+            matches!(reason, DisconnectReason::ParseError | DisconnectReason::TransportError),
+            "{reason:?}"
+        );
+        assert!(events.try_recv().is_err(), "nothing delivered");
+    }
+}
