@@ -27,6 +27,10 @@ use crate::options::{Target, Transport};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The most queued sends written with one flush (the write buffer also flushes by itself
+/// past 128 KiB).
+const MAX_BURST: usize = 256;
+
 /// The WebSocket read buffer: how much one read takes from the socket.
 const WS_READ_BUFFER: usize = 4 * 1024;
 type WsMessage = tungstenite::Message;
@@ -224,8 +228,15 @@ impl Task {
                 }
                 cmd = self.out.recv() => match cmd {
                     Some(ToEngine::Frames(frames)) => {
-                        if let Err(e) = ws_send(&mut ws, frames).await {
-                            return Closed::TransportError(format!("websocket error: {e}"));
+                        // The packets emitted meanwhile leave in the same write.
+                        let close = match self.send_burst(&mut ws, frames).await {
+                            Ok(close) => close,
+                            Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
+                        };
+                        if close {
+                            let _ = ws_send(&mut ws, vec![Frame::Text("1".into())]).await;
+                            let _ = ws.close(None).await;
+                            return Closed::Client;
                         }
                     }
                     Some(ToEngine::Close) | None => {
@@ -237,6 +248,26 @@ impl Task {
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }
+    }
+
+    /// Sends `frames` and whatever else is already queued (up to [`MAX_BURST`] sends) with
+    /// one flush: a burst of emits costs one write to the socket, not one each. True when a
+    /// `Close` was met in the queue (what came before it was sent).
+    async fn send_burst(&mut self, ws: &mut Ws, frames: Vec<Frame>) -> Result<bool, tungstenite::Error> {
+        ws_feed(ws, frames).await?;
+        let mut close = false;
+        for _ in 0..MAX_BURST {
+            match self.out.try_recv() {
+                Ok(ToEngine::Frames(more)) => ws_feed(ws, more).await?,
+                Ok(ToEngine::Close) => {
+                    close = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        ws.flush().await?;
+        Ok(close)
     }
 
     async fn run_polling(&mut self, http: Http, hs: Handshake) -> Closed {
@@ -366,6 +397,12 @@ async fn read_ws_open(ws: &mut Ws) -> Result<Handshake, Error> {
 }
 
 async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
+    ws_feed(ws, frames).await?;
+    ws.flush().await
+}
+
+/// Queues frames in the WebSocket's write buffer (written when it fills, or at the flush).
+async fn ws_feed(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
     for f in frames {
         let m = match f {
             Frame::Text(t) => WsMessage::Text(tungstenite::Utf8Bytes::from(&*t)),
@@ -373,7 +410,7 @@ async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Err
         };
         ws.feed(m).await?;
     }
-    ws.flush().await
+    Ok(())
 }
 
 /// An Engine.IO packet from the server.
