@@ -192,16 +192,24 @@ struct Window {
 /// One ack in flight: the future and when its emit left.
 type InFlight = (std::pin::Pin<Box<dyn Future<Output = Result<String, sio_client::Error>> + Send>>, Instant);
 
-fn emit(socket: &Socket, payload: &str) -> InFlight {
-    (Box::pin(socket.emit_with_ack::<_, String>("echo", (payload,))), Instant::now())
+fn emit(socket: &Socket, payload: &str, sent: Instant) -> InFlight {
+    (Box::pin(socket.emit_with_ack::<_, String>("echo", (payload,))), sent)
 }
 
-/// Waits for one ack; `Ok(false)` when the window closed first.
-async fn settle(fut: InFlight, payload: &str, window: Window, out: &mut Outcome) -> Result<bool, String> {
+/// Waits for one ack; `Ok(false)` when the window closed first. `end` is the client's one
+/// timer for the window's end (not a timer per ack: the generator's own cost stays low).
+async fn settle(
+    fut: InFlight,
+    payload: &str,
+    window: Window,
+    end: std::pin::Pin<&mut tokio::time::Sleep>,
+    out: &mut Outcome,
+) -> Result<bool, String> {
     let (fut, sent) = fut;
-    let reply = match tokio::time::timeout_at(window.end.into(), fut).await {
-        Err(_) => return Ok(false),
-        Ok(r) => r.map_err(|e| format!("ack failed: {e}"))?,
+    let reply = tokio::select! {
+        biased;
+        r = fut => r.map_err(|e| format!("ack failed: {e}"))?,
+        () = end => return Ok(false),
     };
     if reply != payload {
         return Err(format!("the reply differs from the payload: {} bytes", reply.len()));
@@ -218,26 +226,35 @@ async fn settle(fut: InFlight, payload: &str, window: Window, out: &mut Outcome)
 async fn client(socket: Socket, a: Args, payload: String, window: Window) -> Outcome {
     let mut out = Outcome::default();
     let mut inflight: VecDeque<InFlight> = VecDeque::with_capacity(a.pipeline);
+    let end = tokio::time::sleep_until(window.end.into());
+    tokio::pin!(end);
     let result: Result<(), String> = async {
         if a.window_mode {
+            let sent = Instant::now();
             while inflight.len() < a.pipeline {
-                inflight.push_back(emit(&socket, &payload));
+                inflight.push_back(emit(&socket, &payload, sent));
             }
             while let Some(f) = inflight.pop_front() {
-                if !settle(f, &payload, window, &mut out).await? {
+                if !settle(f, &payload, window, end.as_mut(), &mut out).await? {
                     break;
                 }
-                if Instant::now() < window.end {
-                    inflight.push_back(emit(&socket, &payload));
+                let now = Instant::now();
+                if now < window.end {
+                    inflight.push_back(emit(&socket, &payload, now));
                 }
             }
         } else {
-            'batches: while Instant::now() < window.end {
+            // As sioload: latency from the batch's send.
+            'batches: loop {
+                let sent = Instant::now();
+                if sent >= window.end {
+                    break;
+                }
                 for _ in 0..a.pipeline {
-                    inflight.push_back(emit(&socket, &payload));
+                    inflight.push_back(emit(&socket, &payload, sent));
                 }
                 while let Some(f) = inflight.pop_front() {
-                    if !settle(f, &payload, window, &mut out).await? {
+                    if !settle(f, &payload, window, end.as_mut(), &mut out).await? {
                         break 'batches;
                     }
                 }
