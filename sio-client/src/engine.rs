@@ -60,6 +60,8 @@ pub(crate) enum ToEngine {
 #[derive(Debug)]
 pub(crate) enum FromEngine {
     Message(Message),
+    /// Several messages, in order (those one read from the socket brought).
+    Messages(Vec<Message>),
     Closed(Closed),
 }
 
@@ -206,24 +208,64 @@ impl Task {
         loop {
             tokio::select! {
                 msg = ws.next() => {
-                    let packet = match msg {
-                        Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
-                            Ok(p) => p,
-                            Err(e) => return Closed::ParseError(e),
-                        },
-                        Some(Ok(WsMessage::Binary(b))) => Packet::Message(Message::Binary(b)),
-                        Some(Ok(WsMessage::Close(_))) | None => return Closed::TransportClose,
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => return Closed::TransportError(format!("websocket error: {e}")),
-                    };
-                    match self.on_packet(packet, &mut deadline, hs_ping).await {
-                        Flow::Continue => {}
-                        Flow::Pong => {
-                            if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
-                                return Closed::TransportError("websocket error".into());
+                    // This message and those already readable go up in one batch.
+                    let mut batch = Vec::new();
+                    let mut next = Some(msg);
+                    let mut ended = None;
+                    while let Some(msg) = next.take() {
+                        let packet = match msg {
+                            Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
+                                Ok(p) => Some(p),
+                                Err(e) => {
+                                    ended = Some(Closed::ParseError(e));
+                                    break;
+                                }
+                            },
+                            Some(Ok(WsMessage::Binary(b))) => Some(Packet::Message(Message::Binary(b))),
+                            Some(Ok(WsMessage::Close(_))) | None => {
+                                ended = Some(Closed::TransportClose);
+                                break;
                             }
+                            Some(Ok(_)) => None,
+                            Some(Err(e)) => {
+                                ended = Some(Closed::TransportError(format!("websocket error: {e}")));
+                                break;
+                            }
+                        };
+                        match packet {
+                            Some(Packet::Message(m)) => batch.push(m),
+                            Some(packet) => {
+                                // What came before it goes up first.
+                                if !self.deliver(&mut batch).await {
+                                    return Closed::Client;
+                                }
+                                match self.on_packet(packet, &mut deadline, hs_ping).await {
+                                    Flow::Continue => {}
+                                    Flow::Pong => {
+                                        if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
+                                            return Closed::TransportError("websocket error".into());
+                                        }
+                                    }
+                                    Flow::Closed(c) => return c,
+                                }
+                            }
+                            None => {}
                         }
-                        Flow::Closed(c) => return c,
+                        if batch.len() < MAX_BURST {
+                            next = std::future::poll_fn(|cx| {
+                                std::task::Poll::Ready(match ws.poll_next_unpin(cx) {
+                                    std::task::Poll::Ready(m) => Some(m),
+                                    std::task::Poll::Pending => None,
+                                })
+                            })
+                            .await;
+                        }
+                    }
+                    if !self.deliver(&mut batch).await {
+                        return Closed::Client;
+                    }
+                    if let Some(c) = ended {
+                        return c;
                     }
                 }
                 cmd = self.out.recv() => match cmd {
@@ -248,6 +290,20 @@ impl Task {
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }
+    }
+
+    /// Hands the messages of `batch` to the Socket.IO layer (one channel send for all);
+    /// false when it is gone.
+    async fn deliver(&mut self, batch: &mut Vec<Message>) -> bool {
+        let ev = match batch.len() {
+            0 => return true,
+            1 => match batch.pop() {
+                Some(m) => FromEngine::Message(m),
+                None => return true,
+            },
+            _ => FromEngine::Messages(std::mem::take(batch)),
+        };
+        self.events.send(ev).await.is_ok()
     }
 
     /// Sends `frames` and whatever else is already queued (up to [`MAX_BURST`] sends) with
@@ -405,7 +461,11 @@ async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Err
 async fn ws_feed(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
     for f in frames {
         let m = match f {
-            Frame::Text(t) => WsMessage::Text(tungstenite::Utf8Bytes::from(&*t)),
+            // The packet's bytes, shared, not copied: checking UTF-8 again costs less than
+            // an allocation and a copy, and cannot fail (a `ByteString` is UTF-8).
+            Frame::Text(t) => {
+                WsMessage::Text(tungstenite::Utf8Bytes::try_from(t.into_bytes()).unwrap_or_default())
+            }
             Frame::Binary(b) => WsMessage::Binary(b),
         };
         ws.feed(m).await?;
