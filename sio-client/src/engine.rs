@@ -26,6 +26,13 @@ use crate::error::Error;
 use crate::options::{Target, Transport};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The most queued sends written with one flush (the write buffer also flushes by itself
+/// past 128 KiB).
+const MAX_BURST: usize = 256;
+
+/// The WebSocket read buffer: how much one read takes from the socket.
+const WS_READ_BUFFER: usize = 4 * 1024;
 type WsMessage = tungstenite::Message;
 
 /// What the engine needs to open a connection.
@@ -53,6 +60,8 @@ pub(crate) enum ToEngine {
 #[derive(Debug)]
 pub(crate) enum FromEngine {
     Message(Message),
+    /// Several messages, in order (those one read from the socket brought).
+    Messages(Vec<Message>),
     Closed(Closed),
 }
 
@@ -199,30 +208,77 @@ impl Task {
         loop {
             tokio::select! {
                 msg = ws.next() => {
-                    let packet = match msg {
-                        Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
-                            Ok(p) => p,
-                            Err(e) => return Closed::ParseError(e),
-                        },
-                        Some(Ok(WsMessage::Binary(b))) => Packet::Message(Message::Binary(b)),
-                        Some(Ok(WsMessage::Close(_))) | None => return Closed::TransportClose,
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => return Closed::TransportError(format!("websocket error: {e}")),
-                    };
-                    match self.on_packet(packet, &mut deadline, hs_ping).await {
-                        Flow::Continue => {}
-                        Flow::Pong => {
-                            if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
-                                return Closed::TransportError("websocket error".into());
+                    // This message and those already readable go up in one batch.
+                    let mut batch = Vec::new();
+                    let mut next = Some(msg);
+                    let mut ended = None;
+                    while let Some(msg) = next.take() {
+                        let packet = match msg {
+                            Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
+                                Ok(p) => Some(p),
+                                Err(e) => {
+                                    ended = Some(Closed::ParseError(e));
+                                    break;
+                                }
+                            },
+                            Some(Ok(WsMessage::Binary(b))) => Some(Packet::Message(Message::Binary(b))),
+                            Some(Ok(WsMessage::Close(_))) | None => {
+                                ended = Some(Closed::TransportClose);
+                                break;
                             }
+                            Some(Ok(_)) => None,
+                            Some(Err(e)) => {
+                                ended = Some(Closed::TransportError(format!("websocket error: {e}")));
+                                break;
+                            }
+                        };
+                        match packet {
+                            Some(Packet::Message(m)) => batch.push(m),
+                            Some(packet) => {
+                                // What came before it goes up first.
+                                if !self.deliver(&mut batch).await {
+                                    return Closed::Client;
+                                }
+                                match self.on_packet(packet, &mut deadline, hs_ping).await {
+                                    Flow::Continue => {}
+                                    Flow::Pong => {
+                                        if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
+                                            return Closed::TransportError("websocket error".into());
+                                        }
+                                    }
+                                    Flow::Closed(c) => return c,
+                                }
+                            }
+                            None => {}
                         }
-                        Flow::Closed(c) => return c,
+                        if batch.len() < MAX_BURST {
+                            next = std::future::poll_fn(|cx| {
+                                std::task::Poll::Ready(match ws.poll_next_unpin(cx) {
+                                    std::task::Poll::Ready(m) => Some(m),
+                                    std::task::Poll::Pending => None,
+                                })
+                            })
+                            .await;
+                        }
+                    }
+                    if !self.deliver(&mut batch).await {
+                        return Closed::Client;
+                    }
+                    if let Some(c) = ended {
+                        return c;
                     }
                 }
                 cmd = self.out.recv() => match cmd {
                     Some(ToEngine::Frames(frames)) => {
-                        if let Err(e) = ws_send(&mut ws, frames).await {
-                            return Closed::TransportError(format!("websocket error: {e}"));
+                        // The packets emitted meanwhile leave in the same write.
+                        let close = match self.send_burst(&mut ws, frames).await {
+                            Ok(close) => close,
+                            Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
+                        };
+                        if close {
+                            let _ = ws_send(&mut ws, vec![Frame::Text("1".into())]).await;
+                            let _ = ws.close(None).await;
+                            return Closed::Client;
                         }
                     }
                     Some(ToEngine::Close) | None => {
@@ -234,6 +290,40 @@ impl Task {
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }
+    }
+
+    /// Hands the messages of `batch` to the Socket.IO layer (one channel send for all);
+    /// false when it is gone.
+    async fn deliver(&mut self, batch: &mut Vec<Message>) -> bool {
+        let ev = match batch.len() {
+            0 => return true,
+            1 => match batch.pop() {
+                Some(m) => FromEngine::Message(m),
+                None => return true,
+            },
+            _ => FromEngine::Messages(std::mem::take(batch)),
+        };
+        self.events.send(ev).await.is_ok()
+    }
+
+    /// Sends `frames` and whatever else is already queued (up to [`MAX_BURST`] sends) with
+    /// one flush: a burst of emits costs one write to the socket, not one each. True when a
+    /// `Close` was met in the queue (what came before it was sent).
+    async fn send_burst(&mut self, ws: &mut Ws, frames: Vec<Frame>) -> Result<bool, tungstenite::Error> {
+        ws_feed(ws, frames).await?;
+        let mut close = false;
+        for _ in 0..MAX_BURST {
+            match self.out.try_recv() {
+                Ok(ToEngine::Frames(more)) => ws_feed(ws, more).await?,
+                Ok(ToEngine::Close) => {
+                    close = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        ws.flush().await?;
+        Ok(close)
     }
 
     async fn run_polling(&mut self, http: Http, hs: Handshake) -> Closed {
@@ -338,7 +428,12 @@ async fn ws_connect(opts: &EngineOptions, sid: Option<&str>) -> Result<Ws, Error
     for (k, v) in &opts.headers {
         req.headers_mut().append(k, v.clone());
     }
+    // tungstenite zero-fills the free part of its read buffer (128 KiB by default) before
+    // every read, a memset per wake-up that cost more than anything else on a busy
+    // connection. 4 KiB holds a read of small packets; a larger frame grows the buffer
+    // to its size.
     let config = WebSocketConfig::default()
+        .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(Some(opts.max_payload))
         .max_frame_size(Some(opts.max_payload));
     let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
@@ -358,14 +453,24 @@ async fn read_ws_open(ws: &mut Ws) -> Result<Handshake, Error> {
 }
 
 async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
+    ws_feed(ws, frames).await?;
+    ws.flush().await
+}
+
+/// Queues frames in the WebSocket's write buffer (written when it fills, or at the flush).
+async fn ws_feed(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
     for f in frames {
         let m = match f {
-            Frame::Text(t) => WsMessage::Text(tungstenite::Utf8Bytes::from(&*t)),
+            // The packet's bytes, shared, not copied: checking UTF-8 again costs less than
+            // an allocation and a copy, and cannot fail (a `ByteString` is UTF-8).
+            Frame::Text(t) => {
+                WsMessage::Text(tungstenite::Utf8Bytes::try_from(t.into_bytes()).unwrap_or_default())
+            }
             Frame::Binary(b) => WsMessage::Binary(b),
         };
         ws.feed(m).await?;
     }
-    ws.flush().await
+    Ok(())
 }
 
 /// An Engine.IO packet from the server.

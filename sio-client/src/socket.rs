@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -336,9 +337,31 @@ struct State {
     /// Events received before the `CONNECT` (a recovered session's missed packets, which
     /// Node sends first), dispatched once connected.
     received: Vec<(Packet, Vec<Bytes>)>,
-    acks: HashMap<u64, PendingAck>,
+    acks: HashMap<u64, PendingAck, BuildHasherDefault<AckIdHasher>>,
     next_id: u64,
     waiters: Vec<oneshot::Sender<Result<(), Error>>>,
+}
+
+/// Hashes ack ids (this client's own counter, so no flooding to fear) with one
+/// multiplication instead of SipHash: an ack costs an insert and a remove.
+#[derive(Default)]
+struct AckIdHasher(u64);
+
+impl Hasher for AckIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        // Fibonacci hashing: spreads consecutive ids over the high bits hashbrown reads too.
+        self.0 = (self.0 ^ id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 struct PendingAck {
@@ -527,7 +550,22 @@ impl WithTimeout<'_> {
         let timeout = self.timeout;
         async move {
             let id = sent?;
-            match tokio::time::timeout(timeout, rx).await {
+            let mut rx = rx;
+            // A reply already there needs no timer (a pipelined caller often finds its acks
+            // arrived when it gets to them): a timer costs a clock read and an entry in
+            // tokio's timer wheel.
+            let arrived = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(match std::pin::Pin::new(&mut rx).poll(cx) {
+                    std::task::Poll::Ready(r) => Some(r),
+                    std::task::Poll::Pending => None,
+                })
+            })
+            .await;
+            let reply = match arrived {
+                Some(r) => Ok(r),
+                None => tokio::time::timeout(timeout, rx).await,
+            };
+            match reply {
                 Ok(Ok(Ok((data, attachments)))) => Ok(protocol::decode_args::<(R,)>(&data, &attachments)?.0),
                 Ok(Ok(Err(e))) => Err(e),
                 Ok(Err(_)) => Err(Error::Disconnected),
@@ -1032,6 +1070,13 @@ impl Manager {
                 ev = rx.recv() => match ev {
                     Some(FromEngine::Message(m)) => {
                         if let Err(e) = self.on_message(m, &mut pending) {
+                            tracing::debug!(error = %e, "invalid packet from the server, closing");
+                            let _ = tx.send(ToEngine::Close);
+                            break Closed::ParseError(e);
+                        }
+                    }
+                    Some(FromEngine::Messages(ms)) => {
+                        if let Err(e) = ms.into_iter().try_for_each(|m| self.on_message(m, &mut pending)) {
                             tracing::debug!(error = %e, "invalid packet from the server, closing");
                             let _ = tx.send(ToEngine::Close);
                             break Closed::ParseError(e);
