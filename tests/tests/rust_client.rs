@@ -273,54 +273,29 @@ async fn reconnects_after_a_restart(peer: Peer) {
     assert!(echoes.try_recv().is_err(), "the volatile emit was dropped");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sio_over_websocket() {
-    contract(Peer::Sio, "websocket").await;
+/// One test per server and variant, each running a test body above.
+macro_rules! tests {
+    ($($name:ident => $body:expr;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $body;
+            }
+        )*
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sio_over_polling() {
-    contract(Peer::Sio, "polling").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sio_over_polling_then_websocket() {
-    contract(Peer::Sio, "upgrade").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_over_websocket() {
-    contract(Peer::Node, "websocket").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_over_polling() {
-    contract(Peer::Node, "polling").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_over_polling_then_websocket() {
-    contract(Peer::Node, "upgrade").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sio_namespaces() {
-    namespaces(Peer::Sio).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_namespaces() {
-    namespaces(Peer::Node).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sio_reconnection() {
-    reconnects_after_a_restart(Peer::Sio).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_reconnection() {
-    reconnects_after_a_restart(Peer::Node).await;
+tests! {
+    sio_over_websocket => contract(Peer::Sio, "websocket").await;
+    sio_over_polling => contract(Peer::Sio, "polling").await;
+    sio_over_polling_then_websocket => contract(Peer::Sio, "upgrade").await;
+    node_over_websocket => contract(Peer::Node, "websocket").await;
+    node_over_polling => contract(Peer::Node, "polling").await;
+    node_over_polling_then_websocket => contract(Peer::Node, "upgrade").await;
+    sio_namespaces => namespaces(Peer::Sio).await;
+    node_namespaces => namespaces(Peer::Node).await;
+    sio_reconnection => reconnects_after_a_restart(Peer::Sio).await;
+    node_reconnection => reconnects_after_a_restart(Peer::Node).await;
 }
 
 /// Nothing listens: a clear error, in bounded time, and no retry.
