@@ -566,23 +566,30 @@ async fn fake_server(ping_ms: u64, script: Vec<tokio_tungstenite::tungstenite::M
     url
 }
 
+/// A client of a fake server (WebSocket, no reconnection), configured further by `tweak`:
+/// the socket, and the reason it is disconnected for.
+async fn fake_client(
+    url: &str,
+    tweak: impl FnOnce(sio_client::SocketBuilder) -> sio_client::SocketBuilder,
+) -> (Socket, DisconnectReason) {
+    let (dtx, mut disconnects) = mpsc::unbounded_channel();
+    let builder = Socket::builder(url).transports(&[Transport::WebSocket]).reconnection(false).on_disconnect(
+        move |_, r| {
+            let _ = dtx.send(r);
+        },
+    );
+    let socket = tweak(builder).connect().await.expect("connects");
+    let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+    (socket, reason)
+}
+
 /// A server that stops pinging is found dead by the ping timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_server_is_a_ping_timeout() {
     tests::init_tracing();
     let url = fake_server(100, Vec::new()).await;
-    let (dtx, mut disconnects) = mpsc::unbounded_channel();
     let started = std::time::Instant::now();
-    let socket = Socket::builder(&url)
-        .transports(&[Transport::WebSocket])
-        .reconnection(false)
-        .on_disconnect(move |_, r| {
-            let _ = dtx.send(r);
-        })
-        .connect()
-        .await
-        .expect("connects");
-    let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+    let (socket, reason) = fake_client(&url, |b| b).await;
     assert_eq!(reason, DisconnectReason::PingTimeout);
     assert!(started.elapsed() >= Duration::from_millis(200), "after pingInterval + pingTimeout");
     assert!(!socket.connected());
@@ -612,20 +619,12 @@ async fn malformed_server_input_is_a_parse_error() {
     ];
     for script in junk {
         let url = fake_server(60_000, script.clone()).await;
-        let (dtx, mut disconnects) = mpsc::unbounded_channel();
-        let socket = Socket::builder(&url)
-            .transports(&[Transport::WebSocket])
-            .reconnection(false)
-            .on_any(|ev| {
+        let (socket, reason) = fake_client(&url, |b| {
+            b.on_any(|ev| {
                 let _ = ev.raw_args();
             })
-            .on_disconnect(move |_, r| {
-                let _ = dtx.send(r);
-            })
-            .connect()
-            .await
-            .expect("connects");
-        let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+        })
+        .await;
         assert_eq!(reason, DisconnectReason::ParseError, "{script:?}");
         assert!(!socket.connected());
     }
@@ -774,22 +773,13 @@ async fn oversized_server_input_is_refused() {
     ];
     for script in scripts {
         let url = fake_server(60_000, script).await;
-        let (dtx, mut disconnects) = mpsc::unbounded_channel();
         let (got, mut events) = mpsc::unbounded_channel();
-        let _socket = Socket::builder(&url)
-            .transports(&[Transport::WebSocket])
-            .reconnection(false)
-            .max_payload(64_000)
-            .on_any(move |ev| {
+        let (_socket, reason) = fake_client(&url, |b| {
+            b.max_payload(64_000).on_any(move |ev| {
                 let _ = got.send(ev.name().to_owned());
             })
-            .on_disconnect(move |_, r| {
-                let _ = dtx.send(r);
-            })
-            .connect()
-            .await
-            .expect("connects");
-        let reason = tokio::time::timeout(T, disconnects.recv()).await.expect("in time").expect("a reason");
+        })
+        .await;
         assert!(
             matches!(reason, DisconnectReason::ParseError | DisconnectReason::TransportError),
             "{reason:?}"
