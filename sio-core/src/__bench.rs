@@ -98,6 +98,7 @@ impl Harness {
                 true,
                 config.clone(),
                 Arc::default(),
+                None,
             ));
             states.push(engine.handler().on_open(&session, &parts));
             sessions.push(session);

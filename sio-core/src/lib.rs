@@ -12,6 +12,9 @@ pub mod __private;
 pub mod adapter;
 mod client_dist;
 pub mod engine;
+mod log;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod protocol;
 mod room;
 pub mod schema;

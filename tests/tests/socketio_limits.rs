@@ -463,3 +463,83 @@ async fn emits_with_ack_dropped_unfinished_leave_no_pending_entry() {
     let root = io.stats().namespaces.into_iter().find(|n| n.path == "/").expect("namespace /");
     assert_eq!(root.pending_acks, 0);
 }
+
+// ----------------------------------------------------------------------------- the operator's log
+
+/// The interop server as its own process logging at `info` (what an operator runs with): its
+/// output lines arrive on the channel.
+async fn logging_server() -> (tokio::process::Child, SocketAddr, mpsc::UnboundedReceiver<String>) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_interop_server"))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("interop_server runs");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = within(T, "the server's first line", lines.next_line()).await.expect("read").expect("a line");
+    let addr = first.trim_start_matches("listening on http://").parse().expect("an address");
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = tx.send(line);
+        }
+    });
+    (child, addr, rx)
+}
+
+/// The next line containing `needle` (lines before it are returned too, for the counts).
+async fn line_with(rx: &mut mpsc::UnboundedReceiver<String>, needle: &str, seen: &mut Vec<String>) -> String {
+    loop {
+        let line = recv(rx, needle).await;
+        seen.push(line.clone());
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_gives_one_warning_with_the_reason_and_a_flood_is_rate_limited() {
+    let (_child, addr, mut rx) = logging_server().await;
+    let mut seen = Vec::new();
+
+    // An Engine.IO v3 client against a v4-only server: refused, one WARN line that says why.
+    let r = get(&format!("http://{addr}/socket.io/?EIO=3&transport=polling")).await;
+    assert_engine_error(&r, 400, 5, "Unsupported protocol version");
+    let line = line_with(&mut rx, "unsupported Engine.IO protocol version", &mut seen).await;
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("eio=\"3\"") || line.contains("eio=3"), "{line}");
+    assert!(line.contains("peer=Some(127.0.0.1:"), "{line}");
+    assert!(line.contains("allow_eio3"), "the line says how to accept them: {line}");
+
+    // A msgpack client against the JSON parser: its binary packet closes the session, with a
+    // WARN line naming the session and the likely cause.
+    let mut ws = Ws::connect(addr).await;
+    let sid = ws.sid().to_owned();
+    ws.send_binary(vec![0x84, 0xa4, b't', b'y', b'p', b'e', 0x00]).await;
+    ws.expect_closed_within(T).await;
+    let line = line_with(&mut rx, "msgpack client?", &mut seen).await;
+    assert!(line.contains("WARN") && line.contains(&sid), "{line}");
+
+    // A flood of refused handshakes: at most two windows' budget of lines (10 per 10 s).
+    for _ in 0..60 {
+        let r = get(&format!("http://{addr}/socket.io/?EIO=2&transport=polling")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    // A normal client's round trip still works, and its WARN-free connection marks the end.
+    let mut ok = Ws::connect(addr).await;
+    ok.connect_ns("/").await;
+    ok.ack_round_trip(1, "\"still served\"").await;
+    // A POST over max_payload logs a line of another kind: once it arrived, every refusal
+    // line written before it has too (one pipe, in order).
+    let polling = Polling::handshake(addr).await;
+    let r = polling.post(vec![b'4'; 1_100_000]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let line = line_with(&mut rx, "POST body over max_payload", &mut seen).await;
+    assert!(line.contains(&polling.sid), "{line}");
+    let refusals = seen.iter().filter(|l| l.contains("unsupported Engine.IO protocol version")).count();
+    assert!((2..=20).contains(&refusals), "{refusals} refusal lines for 61 refusals:\n{}", seen.join("\n"));
+    assert!(seen.iter().all(|l| !l.contains("ERROR")), "{}", seen.join("\n"));
+}

@@ -145,7 +145,7 @@ impl<H: EngineHandler> Driver<H> {
             }
         }
         if std::mem::take(&mut self.panicked) {
-            tracing::error!(sid = %self.session.id(), "a handler panicked; closing its connection");
+            crate::log::limited!(error, crate::log::Kind::Panic, sid = %self.session.id(), peer = ?self.session.peer(), "a handler panicked; closing its connection");
             self.session.close(CloseReason::TransportError);
             cx.waker().wake_by_ref();
         }
@@ -221,8 +221,11 @@ impl<H: EngineHandler> Driver<H> {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
         if self.ws.is_none() {
             let inbound = self.session.take_inbound();
-            let messages = inbound.iter().filter(|p| matches!(p, Inbound::Message(_))).count();
-            self.engine.counters.messages_in.fetch_add(messages as u64, std::sync::atomic::Ordering::Relaxed);
+            let (messages, bytes) = inbound.iter().fold((0, 0), |(n, b), p| match p {
+                Inbound::Message(m) => (n + 1, b + m.len() as u64),
+                _ => (n, b),
+            });
+            self.engine.counters.count_in(messages, bytes);
             for packet in inbound {
                 self.on_packet(packet, cx);
                 if !matches!(self.phase, Phase::Running) {
@@ -232,6 +235,7 @@ impl<H: EngineHandler> Driver<H> {
             return false;
         }
         let mut messages = 0;
+        let mut bytes = 0;
         let mut exhausted = true;
         for _ in 0..READ_BUDGET {
             let Some(ws) = self.ws.as_mut() else { break };
@@ -243,7 +247,7 @@ impl<H: EngineHandler> Driver<H> {
                 Poll::Ready(Ok(WsMessage::Text(text))) => match Inbound::decode_text(text) {
                     Ok(p) => p,
                     Err(e) => {
-                        tracing::debug!(sid = %self.session.id(), error = ?e, "invalid packet");
+                        crate::log::limited!(warn, crate::log::Kind::Parse, sid = %self.session.id(), peer = ?self.session.peer(), error = ?e, "closing a session: invalid Engine.IO packet");
                         self.begin_close(CloseReason::ParseError, cx);
                         exhausted = false;
                         break;
@@ -257,7 +261,7 @@ impl<H: EngineHandler> Driver<H> {
                     if data.first() == Some(&4) {
                         Inbound::Message(Message::Binary(data.slice(1..)))
                     } else {
-                        tracing::debug!(sid = %self.session.id(), "invalid binary packet");
+                        crate::log::limited!(warn, crate::log::Kind::Parse, sid = %self.session.id(), peer = ?self.session.peer(), "closing a session: invalid Engine.IO v3 binary packet");
                         self.begin_close(CloseReason::ParseError, cx);
                         exhausted = false;
                         break;
@@ -269,7 +273,17 @@ impl<H: EngineHandler> Driver<H> {
                     break;
                 }
                 Poll::Ready(Err(e)) => {
-                    tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed");
+                    match &e {
+                        WsError::Protocol { code: super::ws::CLOSE_TOO_BIG, .. } => {
+                            crate::log::limited!(warn, crate::log::Kind::TooLarge, sid = %self.session.id(), peer = ?self.session.peer(), limit = self.session.config.max_payload, "closing a session: WebSocket message over max_payload");
+                        }
+                        WsError::Protocol { .. } => {
+                            crate::log::limited!(warn, crate::log::Kind::Parse, sid = %self.session.id(), peer = ?self.session.peer(), error = %e, "closing a session: WebSocket protocol error");
+                        }
+                        WsError::Gone(_) => {
+                            tracing::debug!(sid = %self.session.id(), error = %e, "websocket read failed")
+                        }
+                    }
                     // The connection going away (reset, EOF without a close frame) is a
                     // `transport close`, as in the reference; a peer breaking the protocol or
                     // the size limit is a `transport error`, and the WebSocket stays to send
@@ -286,8 +300,9 @@ impl<H: EngineHandler> Driver<H> {
                     break;
                 }
             };
-            if matches!(packet, Inbound::Message(_)) {
+            if let Inbound::Message(m) = &packet {
                 messages += 1;
+                bytes += m.len() as u64;
             }
             self.on_packet(packet, cx);
             if !matches!(self.phase, Phase::Running) {
@@ -297,7 +312,7 @@ impl<H: EngineHandler> Driver<H> {
         }
         if messages > 0 {
             // Once per turn rather than per message: the counter is shared by every thread.
-            self.engine.counters.messages_in.fetch_add(messages, std::sync::atomic::Ordering::Relaxed);
+            self.engine.counters.count_in(messages, bytes);
         }
         exhausted && self.ws.is_some()
     }
@@ -409,7 +424,7 @@ impl<H: EngineHandler> Driver<H> {
                 && self.session.outbox.poll_drain(cx, &mut self.writing).is_ready()
                 && !self.writing.is_empty()
             {
-                self.session.count_frames_out(self.writing.len());
+                self.session.count_frames_out(self.writing.iter());
                 fresh = true;
             }
             let Some(ws) = self.ws.as_mut() else { return };

@@ -58,6 +58,11 @@ fn error_response(code: ErrorCode, message: Option<&str>, upgrade: bool) -> Resp
 
 /// Refuses `req`: the `connection_error` hook hears of it, the client gets the reference's
 /// answer.
+/// The client's address, when the server records it (see [`Session::peer`]).
+fn peer(parts: &Parts) -> Option<std::net::SocketAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)
+}
+
 fn refuse(
     cfg: &EngineConfig,
     req: &Parts,
@@ -296,7 +301,7 @@ async fn route<H: EngineHandler>(
         Some("4") => ProtocolVersion::V4,
         _ if cfg.allow_eio3 => ProtocolVersion::V3,
         eio => {
-            tracing::debug!(eio, "unsupported protocol version (allow_eio3 is off)");
+            crate::log::limited!(warn, crate::log::Kind::Refused, peer = ?peer(&parts), eio, "refused a client: unsupported Engine.IO protocol version (EIO=4 only; Server::builder().allow_eio3(true) accepts v3 clients)");
             return refuse(cfg, &parts, ErrorCode::UnsupportedProtocolVersion, None, None, upgrade);
         }
     };
@@ -304,13 +309,13 @@ async fn route<H: EngineHandler>(
         return refuse(cfg, &parts, ErrorCode::ShuttingDown, None, None, upgrade);
     }
     if cfg.max_connections.is_some_and(|max| engine.session_count() >= max) {
-        tracing::debug!("connection limit reached, refusing a handshake");
+        crate::log::limited!(warn, crate::log::Kind::Refused, peer = ?peer(&parts), max = cfg.max_connections, "refused a client: max_connections reached");
         return refuse(cfg, &parts, ErrorCode::TooManyConnections, None, None, upgrade);
     }
 
     match transport {
         TransportKind::Polling => {
-            let session = engine.new_session(TransportKind::Polling, protocol, !query.b64);
+            let session = engine.new_session(TransportKind::Polling, protocol, !query.b64, peer(&parts));
             session.send_control(open_frame(&session, cfg, true));
             engine.insert(session.clone());
             detach_head(&mut parts);
@@ -352,7 +357,8 @@ async fn route<H: EngineHandler>(
                             *start
                         };
                         let Some(mut ws) = upgraded(on_upgrade, &engine.config).await else { return };
-                        let session = engine.new_session(TransportKind::WebSocket, protocol, true);
+                        let session =
+                            engine.new_session(TransportKind::WebSocket, protocol, true, peer(&parts));
                         ws.set_protocol(protocol);
                         session.send_control(open_frame(&session, &engine.config, false));
                         engine.insert(session.clone());
@@ -543,7 +549,7 @@ async fn poll_get(session: &Arc<Session>, coding: Option<Coding>) -> Response<Bo
         frames.pop_back();
         session.send_control(Frame::CLOSE);
     }
-    session.count_frames_out(frames.len());
+    session.count_frames_out(frames.iter());
     if session.is_closed() {
         session.wake_task();
     }
@@ -581,7 +587,7 @@ async fn poll_post(session: &Arc<Session>, binary: bool, body: Body) -> Response
         Ok(c) => c.to_bytes(),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                tracing::debug!(sid = %session.id(), "payload too large, closing the session");
+                crate::log::limited!(warn, crate::log::Kind::TooLarge, sid = %session.id(), peer = ?session.peer(), limit = session.config.max_payload, "closing a session: POST body over max_payload");
                 session.close(CloseReason::TransportError);
                 return Response::builder()
                     .status(StatusCode::PAYLOAD_TOO_LARGE)

@@ -176,6 +176,7 @@ impl<H: EngineHandler> EngineInner<H> {
         transport: TransportKind,
         protocol: ProtocolVersion,
         binary_polling: bool,
+        peer: Option<std::net::SocketAddr>,
     ) -> Arc<Session> {
         self.counters.opened.fetch_add(1, Ordering::Relaxed);
         Arc::new(Session::new(
@@ -184,6 +185,7 @@ impl<H: EngineHandler> EngineInner<H> {
             binary_polling,
             self.config.clone(),
             self.counters.clone(),
+            peer,
         ))
     }
 
@@ -246,7 +248,9 @@ impl<H: EngineHandler> Engine<H> {
             opened: c.opened.load(Ordering::Relaxed),
             upgrades: c.upgrades.load(Ordering::Relaxed),
             messages_in: c.messages_in.load(Ordering::Relaxed),
+            bytes_in: c.bytes_in.load(Ordering::Relaxed),
             frames_out: c.frames_out.load(Ordering::Relaxed),
+            bytes_out: c.bytes_out.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
             closed: c.closed_by(),
         }

@@ -87,6 +87,14 @@ impl Frame {
     pub(crate) const NOOP: Frame = Frame::Text(ByteString::from_static("6"));
     pub(crate) const CLOSE: Frame = Frame::Text(ByteString::from_static("1"));
 
+    /// The frame's length in bytes (a text packet's type included).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Frame::Text(t) => t.len(),
+            Frame::Binary(b) => b.len(),
+        }
+    }
+
     /// A text message frame: `4` followed by `text`.
     pub fn message(text: &str) -> Frame {
         let mut s = String::with_capacity(text.len() + 1);

@@ -61,6 +61,7 @@ pub struct Session {
     task: AtomicWaker,
     pub(crate) config: Arc<EngineConfig>,
     counters: Arc<super::stats::Counters>,
+    peer: Option<std::net::SocketAddr>,
 }
 
 #[derive(Default)]
@@ -88,6 +89,7 @@ impl Session {
         binary_polling: bool,
         config: Arc<EngineConfig>,
         counters: Arc<super::stats::Counters>,
+        peer: Option<std::net::SocketAddr>,
     ) -> Self {
         Self {
             id: Sid::new(),
@@ -103,7 +105,14 @@ impl Session {
             task: AtomicWaker::new(),
             config,
             counters,
+            peer,
         }
+    }
+
+    /// The client's address as the handshake request came (`None` when the server was not
+    /// started with [`crate::serve`] or axum's `ConnectInfo`).
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        self.peer
     }
 
     /// The session id (`sid`).
@@ -159,13 +168,16 @@ impl Session {
         r
     }
 
-    pub(crate) fn count_frames_out(&self, n: usize) {
-        self.counters.frames_out.fetch_add(n as u64, Ordering::Relaxed);
+    pub(crate) fn count_frames_out<'a>(&self, frames: impl ExactSizeIterator<Item = &'a Frame>) {
+        let n = frames.len() as u64;
+        let bytes: usize = frames.map(Frame::len).sum();
+        self.counters.frames_out.fetch_add(n, Ordering::Relaxed);
+        self.counters.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     fn on_push_result(&self, r: Result<(), PushError>) -> Result<(), PushError> {
         if r == Err(PushError::Full) {
-            tracing::debug!(sid = %self.id, "outbound queue full, closing the session");
+            crate::log::limited!(warn, crate::log::Kind::BufferFull, sid = %self.id, peer = ?self.peer, limit = self.config.outbound_buffer, "closing a session: outbound buffer full (a slow client; see outbound_buffer)");
             self.close(CloseReason::BufferFull);
         }
         r

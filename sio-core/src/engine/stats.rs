@@ -24,12 +24,23 @@ pub(crate) struct Counters {
     pub(crate) opened: AtomicU64,
     pub(crate) upgrades: AtomicU64,
     pub(crate) messages_in: AtomicU64,
+    pub(crate) bytes_in: AtomicU64,
     pub(crate) frames_out: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
     pub(crate) dropped: AtomicU64,
     closed: [AtomicU64; 7],
 }
 
 impl Counters {
+    /// Messages received in one turn of a session (one update per turn, not per message:
+    /// the counters are shared by every thread).
+    pub(crate) fn count_in(&self, messages: u64, bytes: u64) {
+        if messages > 0 {
+            self.messages_in.fetch_add(messages, Ordering::Relaxed);
+            self.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn closed(&self, r: CloseReason) {
         self.closed[index(r)].fetch_add(1, Ordering::Relaxed);
     }
@@ -61,8 +72,13 @@ pub struct EngineStats {
     pub upgrades: u64,
     /// Messages received (Engine.IO message packets) since start.
     pub messages_in: u64,
+    /// Payload bytes of the messages received since start.
+    pub bytes_in: u64,
     /// Frames sent since start.
     pub frames_out: u64,
+    /// Bytes of the frames sent since start (the Engine.IO packet type included, before
+    /// compression and the transport's framing).
+    pub bytes_out: u64,
     /// Volatile frames dropped because a queue was full.
     pub dropped: u64,
     /// Closed sessions by reason, since start.

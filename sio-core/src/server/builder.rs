@@ -31,6 +31,9 @@ pub(crate) struct ServerConfig {
     pub(crate) cleanup_empty_child_namespaces: bool,
     pub(crate) max_dynamic_namespaces: usize,
     pub(crate) recovery: Option<super::RecoveryConfig>,
+    /// Where handler latency goes, with metrics on.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<crate::metrics::Recorder>,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +48,8 @@ impl Default for ServerConfig {
             cleanup_empty_child_namespaces: false,
             max_dynamic_namespaces: 10_000,
             recovery: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 }
@@ -73,6 +78,8 @@ pub struct ServerBuilder {
     dynamic: Vec<(Predicate, NamespaceDef)>,
     adapter: Option<Arc<dyn Adapter>>,
     client_dist: Option<Arc<ClientDist>>,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -94,6 +101,8 @@ impl ServerBuilder {
             dynamic: Vec::new(),
             adapter: None,
             client_dist: None,
+            #[cfg(feature = "metrics")]
+            metrics: None,
         }
     }
 
@@ -726,6 +735,25 @@ impl ServerBuilder {
         self
     }
 
+    /// Reports this server in `metrics` (cargo feature `metrics`): [`Server::stats`] at each
+    /// scrape, and the handler latency of every namespace. Without this call nothing is
+    /// recorded.
+    ///
+    /// ```
+    /// use sio_core::metrics::Metrics;
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let metrics = Metrics::new();
+    /// let io = Server::builder().metrics(&metrics).ns("/", Handlers::new()).build();
+    /// let app: axum::Router = io.router().merge(metrics.router("/metrics"));
+    /// ```
+    #[cfg(feature = "metrics")]
+    pub fn metrics(mut self, metrics: &crate::metrics::Metrics) -> Self {
+        self.config.metrics = Some(metrics.recorder());
+        self.metrics = Some(metrics.clone());
+        self
+    }
+
     /// The server. Declared namespaces exist from now on (and their adapter side, if any);
     /// no tokio runtime is needed until it serves.
     pub fn build(mut self) -> Server {
@@ -750,7 +778,12 @@ impl ServerBuilder {
             adapter: self.adapter,
         });
         let engine = Engine::new(self.engine, SioHandler { server: inner.clone() });
-        Server { inner, engine, client_dist: self.client_dist }
+        let server = Server { inner, engine, client_dist: self.client_dist };
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.attach(&server);
+        }
+        server
     }
 }
 

@@ -103,14 +103,15 @@ impl EngineHandler for SioHandler {
     fn on_message(&self, client: &mut Client, msg: Message, tasks: &mut Tasks<'_, '_>) {
         match msg {
             Message::Text(_) if self.server.config.parser == Parser::MsgPack => {
-                client.protocol_error("text message under the msgpack parser");
+                crate::log::limited!(warn, crate::log::Kind::Parse, sid = %client.shared.session.id(), peer = ?client.shared.session.peer(), "closing a session: a text packet, but the server uses the msgpack parser (the client must use socket.io-msgpack-parser)");
+                client.shared.session.close(CloseReason::ParseError);
             }
             Message::Binary(data) if self.server.config.parser == Parser::MsgPack => {
                 let config = &self.server.config;
                 match msgpack::decode(&data, config.max_attachments, config.max_attachment_bytes) {
                     Ok((packet, attachments)) => client.on_packet(packet, attachments, tasks),
                     Err(e) => {
-                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid msgpack packet");
+                        crate::log::limited!(warn, crate::log::Kind::Parse, sid = %client.shared.session.id(), peer = ?client.shared.session.peer(), error = %e, "closing a session: invalid msgpack packet (does the client use socket.io-msgpack-parser?)");
                         client.shared.session.close(CloseReason::ParseError);
                     }
                 }
@@ -130,18 +131,20 @@ impl EngineHandler for SioHandler {
                     }
                     Ok(packet) => client.on_packet(packet, Vec::new(), tasks),
                     Err(e) => {
-                        tracing::debug!(sid = %client.shared.session.id(), error = %e, "invalid socket.io packet");
+                        crate::log::limited!(warn, crate::log::Kind::Parse, sid = %client.shared.session.id(), peer = ?client.shared.session.peer(), error = %e, "closing a session: invalid Socket.IO packet");
                         client.shared.session.close(CloseReason::ParseError);
                     }
                 }
             }
             Message::Binary(data) => {
                 let Some(pending) = client.pending.as_mut() else {
-                    return client.protocol_error("unexpected binary message");
+                    return client.protocol_error(
+                        "a binary message where no attachment was expected (a msgpack client? the server uses the JSON parser)",
+                    );
                 };
                 pending.bytes += data.len();
                 if pending.bytes > self.server.config.max_attachment_bytes {
-                    tracing::debug!(sid = %client.shared.session.id(), "attachments over the limit, closing");
+                    crate::log::limited!(warn, crate::log::Kind::TooLarge, sid = %client.shared.session.id(), peer = ?client.shared.session.peer(), limit = self.server.config.max_attachment_bytes, "closing a session: binary attachments over max_attachment_bytes");
                     client.pending = None;
                     client.shared.session.close(CloseReason::TransportError);
                     return;
@@ -171,7 +174,7 @@ impl EngineHandler for SioHandler {
 
 impl Client {
     fn protocol_error(&self, what: &str) {
-        tracing::debug!(sid = %self.shared.session.id(), what, "protocol error, closing");
+        crate::log::limited!(warn, crate::log::Kind::Parse, sid = %self.shared.session.id(), peer = ?self.shared.session.peer(), what, "closing a session: Socket.IO protocol error");
         self.shared.session.close(CloseReason::ParseError);
     }
 

@@ -18,6 +18,19 @@ use crate::protocol::EventName;
 
 /// The future of one event: middlewares (if any), then the handler.
 pub(crate) fn event<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> BoxFuture {
+    #[cfg(feature = "metrics")]
+    if let Some(latency) = conn.inner.ns.latency.clone() {
+        let start = std::time::Instant::now();
+        let fut = untimed(handler, conn, event);
+        return Box::pin(async move {
+            fut.await;
+            latency.observe(start);
+        });
+    }
+    untimed(handler, conn, event)
+}
+
+fn untimed<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> BoxFuture {
     let ack_id = event.ack_id();
     // Kept for the hook's report of a panic; without a hook the log goes without it (a clone
     // per event is measurable on the echo path).
@@ -74,12 +87,12 @@ fn panicked(
     Box::pin(async move {
         let event = name.as_ref().map_or("", EventName::as_str).to_owned();
         let error = HandlerError::panicked(event, &*panic);
-        tracing::error!(sid = %conn.id(), ns = conn.namespace().path(), event = error.event(), "an event handler panicked");
+        crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), ns = conn.namespace().path(), event = error.event(), "an event handler panicked");
         if let Some(id) = ack_id {
             error_ack(AckSender::for_id(conn.inner.clone(), id), &error);
         }
         if !report(&conn, error).await {
-            tracing::error!(sid = %conn.id(), "no error hook: disconnecting the socket whose handler panicked");
+            crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), "no error hook: disconnecting the socket whose handler panicked");
             conn.disconnect();
         }
     })
@@ -133,12 +146,12 @@ async fn report(conn: &Conn, error: HandlerError) -> bool {
         Ok(Some(hook)) => hook,
         Ok(None) => return false,
         Err(_) => {
-            tracing::error!(sid = %conn.id(), "the error hook panicked");
+            crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), "the error hook panicked");
             return true;
         }
     };
     if AssertUnwindSafe(hook).catch_unwind().await.is_err() {
-        tracing::error!(sid = %conn.id(), "the error hook panicked");
+        crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), "the error hook panicked");
     }
     true
 }

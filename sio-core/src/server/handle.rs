@@ -226,7 +226,7 @@ impl<E> NsHandle<E> {
     #[doc(alias = "serverCount")]
     pub fn server_count(&self) -> AdapterFuture<usize> {
         match self.ns.adapter() {
-            Some(a) => a.server_count(),
+            Some(a) => self.ns.adapter_request("server count", a.server_count()),
             None => Box::pin(async { Ok(1) }),
         }
     }
@@ -284,7 +284,8 @@ impl<E> NsHandle<E> {
             }
         };
         let Some(adapter) = self.ns.adapter() else { return Box::pin(async { Ok(Vec::new()) }) };
-        let fut = adapter.server_side_emit_with_ack(&payload, timeout);
+        let fut =
+            self.ns.adapter_request("server-side emit", adapter.server_side_emit_with_ack(&payload, timeout));
         Box::pin(async move { Ok(fut.await?.iter().map(Payload::args).collect()) })
     }
 

@@ -494,7 +494,7 @@ impl NamespaceHandler for Handlers {
                 }
             });
             if std::panic::catch_unwind(listeners).is_err() {
-                tracing::error!(sid = %conn.id(), event = event.name(), "an on_any listener panicked");
+                crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), event = event.name(), "an on_any listener panicked");
             }
         }
         match self.events.get(event.name()).or(self.fallback.as_ref()) {

@@ -111,7 +111,7 @@ impl LocalOps for Namespace {
                 // A panicking handler must not take the adapter's listener down with it.
                 let run = std::panic::AssertUnwindSafe(|| h(args, ack));
                 if std::panic::catch_unwind(run).is_err() {
-                    tracing::error!(ns = %self.path(), event = %name, "a server-side event handler panicked");
+                    crate::log::limited!(error, crate::log::Kind::Panic, ns = %self.path(), event = %name, "a server-side event handler panicked");
                 }
                 true
             }

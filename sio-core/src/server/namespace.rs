@@ -68,6 +68,13 @@ pub(crate) struct Namespace {
     /// Recovery is on and the adapter logs packets
     /// ([`NamespaceAdapter::logs_packets`]): no log or session kept here.
     pub(crate) adapter_logs: bool,
+    /// Requests to the other servers through the adapter (fetch sockets, server count,
+    /// server-side emits and broadcasts with ack), and those that failed.
+    adapter_requests: AtomicU64,
+    adapter_failures: AtomicU64,
+    /// Handler latency, with metrics on.
+    #[cfg(feature = "metrics")]
+    pub(crate) latency: Option<crate::metrics::Latency>,
 }
 
 impl fmt::Debug for Namespace {
@@ -104,6 +111,10 @@ impl Namespace {
                 dynamic,
                 pending: std::sync::atomic::AtomicUsize::new(0),
                 recovery: config.recovery.clone().map(|c| Arc::new(Recovery::new(c))),
+                adapter_requests: AtomicU64::new(0),
+                adapter_failures: AtomicU64::new(0),
+                #[cfg(feature = "metrics")]
+                latency: config.metrics.as_ref().map(|m| m.latency(path)),
             }
         })
     }
@@ -115,6 +126,32 @@ impl Namespace {
 
     pub(crate) fn path(&self) -> &str {
         &self.path
+    }
+
+    /// Counts a request to the other servers and, when `fut` fails, a failure (with a
+    /// rate-limited warning: an adapter that cannot reach its peers is what an operator
+    /// must see).
+    pub(crate) fn adapter_request<T: Send + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        fut: crate::adapter::AdapterFuture<T>,
+    ) -> crate::adapter::AdapterFuture<T> {
+        self.adapter_requests.fetch_add(1, Ordering::Relaxed);
+        let ns = self.clone();
+        Box::pin(async move {
+            let r = fut.await;
+            if let Err(e) = &r {
+                ns.adapter_failures.fetch_add(1, Ordering::Relaxed);
+                crate::log::limited!(warn, crate::log::Kind::Adapter, ns = ns.path(), request = what, error = %e, "an adapter request failed");
+            }
+            r
+        })
+    }
+
+    /// Counts a request whose failure is not reported (a broadcast with ack, whose replies
+    /// simply stop coming).
+    pub(crate) fn count_adapter_request(&self) {
+        self.adapter_requests.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn next_ack_id(&self) -> u64 {
@@ -324,7 +361,7 @@ impl Namespace {
             let conn = Conn::from_inner(socket.clone());
             let call = std::panic::AssertUnwindSafe(|| self.handler.any_outgoing(&conn, &name, &args));
             if std::panic::catch_unwind(call).is_err() {
-                tracing::error!(sid = %socket.id, ns = self.path(), "an outgoing listener panicked");
+                crate::log::limited!(error, crate::log::Kind::Panic, sid = %socket.id, ns = self.path(), "an outgoing listener panicked");
             }
         }
     }
@@ -348,6 +385,8 @@ impl Namespace {
             sockets: sockets.len(),
             rooms: self.rooms.read().len(),
             pending_acks: sockets.values().map(|s| s.pending_acks()).sum(),
+            adapter_requests: self.adapter_requests.load(Ordering::Relaxed),
+            adapter_failures: self.adapter_failures.load(Ordering::Relaxed),
         }
     }
 }

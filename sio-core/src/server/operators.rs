@@ -354,7 +354,10 @@ impl<E> BroadcastOperator<E> {
         opts.timeout = Some(self.timeout.unwrap_or(self.ns.config.ack_timeout));
         if let Ok(packed) = &encoded {
             targets = self.send_with_ack(&packed.enc, id, &tx, || packed.payload());
-            remote = self.remote().map(|r| r.broadcast_with_ack(&packed.payload(), &opts));
+            remote = self.remote().map(|r| {
+                self.ns.count_adapter_request();
+                r.broadcast_with_ack(&packed.payload(), &opts)
+            });
         }
         drop(tx);
         let timeout = opts.timeout.unwrap_or_default();
@@ -445,7 +448,8 @@ impl<E> BroadcastOperator<E> {
         &self,
     ) -> impl Future<Output = Result<Vec<RemoteSocket>, AdapterError>> + Send + use<E> {
         let local = self.local_infos();
-        let remote = self.remote().map(|r| r.fetch_sockets(&self.options()));
+        let remote =
+            self.remote().map(|r| self.ns.adapter_request("fetch sockets", r.fetch_sockets(&self.options())));
         let ns = self.ns.clone();
         async move {
             let mut all = local;

@@ -225,7 +225,7 @@ impl SocketInner {
         Some(Box::pin(async move {
             use futures_util::FutureExt as _;
             if std::panic::AssertUnwindSafe(hook).catch_unwind().await.is_err() {
-                tracing::error!(sid = %conn.id(), ns = conn.namespace().path(), "a disconnecting hook panicked");
+                crate::log::limited!(error, crate::log::Kind::Panic, sid = %conn.id(), ns = conn.namespace().path(), "a disconnecting hook panicked");
             }
             drop(rooms);
             let handler = conn.inner.ns.handler.clone();

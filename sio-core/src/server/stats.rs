@@ -34,4 +34,10 @@ pub struct NamespaceStats {
     pub rooms: usize,
     /// Emits with ack whose reply has not arrived yet (entries in the sockets' tables).
     pub pending_acks: usize,
+    /// Requests to the other servers through the adapter since start: fetch sockets, server
+    /// count, server-side emits and broadcasts with ack (0 without an adapter).
+    pub adapter_requests: u64,
+    /// Of which failed: the adapter could not reach the other servers, or not all of them
+    /// answered in time.
+    pub adapter_failures: u64,
 }

@@ -1,0 +1,166 @@
+//! Operating a server: the Prometheus endpoint scraped under load (its values against
+//! `Server::stats` and the load's own counts).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sio_client::{Socket, Transport};
+use sio_core::metrics::Metrics;
+use sio_core::{Conn, Event, Handlers, Server};
+
+const T: Duration = Duration::from_secs(10);
+
+/// `name{labels} value` lines of an OpenMetrics text, by `name{labels}`.
+fn parse(text: &str) -> HashMap<String, f64> {
+    assert!(text.ends_with("# EOF\n"), "an OpenMetrics text ends with # EOF: {text}");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').unwrap_or_else(|| panic!("a sample line: {l}"));
+            (k.to_owned(), v.parse().unwrap_or_else(|_| panic!("a number: {l}")))
+        })
+        .collect()
+}
+
+async fn scrape(http: &reqwest::Client, addr: SocketAddr) -> HashMap<String, f64> {
+    let r = tokio::time::timeout(T, http.get(format!("http://{addr}/metrics")).send())
+        .await
+        .expect("scrape in time")
+        .expect("scrape");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], sio_core::metrics::CONTENT_TYPE);
+    parse(&r.text().await.expect("body"))
+}
+
+fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
+    *m.get(key).unwrap_or_else(|| panic!("{key} missing from {m:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_scraped_under_load_match_stats_and_the_load() {
+    tests::init_tracing();
+    let metrics = Metrics::new();
+    let handlers = Handlers::new().on("echo", |conn: Conn, mut ev: Event| async move {
+        if ev.args::<(String,)>().is_ok_and(|(room,)| room.starts_with("room-")) {
+            conn.join(ev.args::<(String,)>().map(|a| a.0).unwrap_or_default());
+        }
+        let args = ev.raw();
+        if let Some(ack) = ev.take_ack() {
+            let _ = ack.send_args(args);
+        }
+    });
+    let io = Server::builder().metrics(&metrics).ns("/", handlers).ns("/other", Handlers::new()).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = io.router::<()>().merge(metrics.router("/metrics"));
+    tokio::spawn(async move {
+        let _ = sio_core::serve(listener, app).await;
+    });
+    let http = reqwest::Client::new();
+
+    // Before any client: zeros, and every family is present.
+    let m = scrape(&http, addr).await;
+    assert_eq!(get(&m, r#"socketio_connections{transport="websocket"}"#), 0.0);
+    assert_eq!(get(&m, r#"socketio_sockets{namespace="/"}"#), 0.0);
+    assert_eq!(get(&m, "socketio_messages_received_total"), 0.0);
+
+    // The load: 12 clients (8 on WebSocket, 4 staying on polling), 200 acks each, 16 in flight,
+    // scraped all along.
+    const WS: usize = 8;
+    const POLLING: usize = 4;
+    const ACKS: usize = 200;
+    let mut clients = Vec::new();
+    for i in 0..WS + POLLING {
+        let transports: &[Transport] =
+            if i < WS { &[Transport::WebSocket] } else { &[Transport::Polling] };
+        let s = Socket::builder(&format!("http://{addr}/")).transports(transports).connect().await.expect("connect");
+        clients.push(s);
+    }
+    let load = clients.iter().enumerate().map(|(i, s)| {
+        let s = s.clone();
+        async move {
+            let mut done = 0;
+            for batch in 0..ACKS / 10 {
+                let acks = (0..10).map(|j| {
+                    let payload = if batch == 0 && j == 0 { format!("room-{}", i % 3) } else { format!("m{j}") };
+                    let s = s.clone();
+                    async move { s.emit_with_ack::<_, String>("echo", (payload,)).await }
+                });
+                for r in futures_util::future::join_all(acks).await {
+                    r.expect("ack");
+                    done += 1;
+                }
+            }
+            done
+        }
+    });
+    let scraper = async {
+        let mut last = 0.0;
+        for _ in 0..20 {
+            let m = scrape(&http, addr).await;
+            let received = get(&m, "socketio_messages_received_total");
+            assert!(received >= last, "a counter never goes down: {received} after {last}");
+            last = received;
+            tokio::task::yield_now().await;
+        }
+    };
+    let (acked, ()) = tokio::join!(futures_util::future::join_all(load), scraper);
+    let acked: usize = acked.iter().sum();
+    assert_eq!(acked, (WS + POLLING) * ACKS);
+
+    // At rest: the scrape and `io.stats()` agree, and both agree with the load. (A handler's
+    // latency is recorded as it ends, just after its ack left: wait for the last ones.)
+    let deadline = tokio::time::Instant::now() + T;
+    let m = loop {
+        let m = scrape(&http, addr).await;
+        if get(&m, r#"socketio_handler_duration_seconds_count{namespace="/"}"#) == acked as f64 {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "latency samples missing: {m:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let stats = io.stats();
+    assert_eq!(get(&m, r#"socketio_connections{transport="websocket"}"#), WS as f64);
+    assert_eq!(get(&m, r#"socketio_connections{transport="polling"}"#), POLLING as f64);
+    assert_eq!(stats.engine.websocket, WS);
+    assert_eq!(get(&m, r#"socketio_sockets{namespace="/"}"#), (WS + POLLING) as f64);
+    assert_eq!(get(&m, r#"socketio_sockets{namespace="/other"}"#), 0.0);
+    assert_eq!(get(&m, r#"socketio_rooms{namespace="/"}"#), 3.0, "room-0, room-1, room-2");
+    assert_eq!(get(&m, r#"socketio_acks_pending{namespace="/"}"#), 0.0);
+    assert_eq!(get(&m, "socketio_connections_opened_total"), (WS + POLLING) as f64);
+    assert_eq!(get(&m, "socketio_connections_opened_total"), stats.engine.opened as f64);
+    // Every ack'd event and each client's CONNECT arrived as one message.
+    let received = get(&m, "socketio_messages_received_total");
+    assert!(received >= (acked + WS + POLLING) as f64, "{received}");
+    assert_eq!(received, stats.engine.messages_in as f64);
+    assert_eq!(get(&m, "socketio_received_bytes_total"), stats.engine.bytes_in as f64);
+    assert!(stats.engine.bytes_in >= (acked * 12) as u64, "each event is at least [\"echo\",\"mX\"]");
+    assert!(get(&m, "socketio_frames_sent_total") >= (acked + WS + POLLING) as f64);
+    // Each ack `43N["mX"]` is at least 8 bytes.
+    assert!(get(&m, "socketio_sent_bytes_total") >= (acked * 8) as f64);
+    assert_eq!(get(&m, "socketio_sent_bytes_total"), stats.engine.bytes_out as f64);
+    // One latency sample per handled event, each under the largest bucket.
+    let handled = get(&m, r#"socketio_handler_duration_seconds_count{namespace="/"}"#);
+    assert_eq!(handled, acked as f64);
+    assert_eq!(get(&m, r#"socketio_handler_duration_seconds_bucket{le="10.0",namespace="/"}"#), handled);
+    assert_eq!(get(&m, r#"socketio_adapter_requests_total{namespace="/"}"#), 0.0);
+
+    // Close reasons: the clients leave; their transport closes are counted by reason.
+    let closed_before = stats.engine.closed.iter().map(|(_, n)| n).sum::<u64>();
+    assert_eq!(closed_before, 0);
+    for s in &clients {
+        s.disconnect();
+    }
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let m = scrape(&http, addr).await;
+        let closed: f64 = m.iter().filter(|(k, _)| k.starts_with("socketio_connections_closed_total")).map(|(_, v)| v).sum();
+        if closed == (WS + POLLING) as f64 {
+            assert_eq!(get(&m, r#"socketio_sockets{namespace="/"}"#), 0.0);
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "closes not counted in time: {m:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
