@@ -10,6 +10,8 @@ pub mod __fuzz;
 #[doc(hidden)]
 pub mod __private;
 pub mod adapter;
+#[cfg(feature = "admin-ui")]
+pub mod admin;
 mod client_dist;
 pub mod engine;
 mod log;

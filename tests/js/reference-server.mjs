@@ -8,16 +8,21 @@
 // SIO_PARSER=msgpack serves socket.io-msgpack-parser clients instead of the default parser;
 // RECOVERY_MS=N turns on connection state recovery with a window of N ms; PING_INTERVAL_MS and
 // PING_TIMEOUT_MS change the heartbeat (tests that need a lost connection noticed quickly).
+// ADMIN_UI=user:bcrypt-hash (or "noauth") instruments the server for @socket.io/admin-ui,
+// read-only with ADMIN_READONLY=1; the UI's origin may poll with credentials.
 // Prints one line "listening on http://127.0.0.1:<port>" once it accepts connections.
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import msgpackParser from "socket.io-msgpack-parser";
+import { instrument } from "@socket.io/admin-ui";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 
 const httpServer = createServer();
 const io = new Server(httpServer, {
+  // The admin UI (ADMIN_UI) polls from its own origin with credentials.
+  ...(process.env.ADMIN_UI ? { cors: { origin: true, credentials: true } } : {}),
   // Defaults, spelled out because the Rust server must use the same values.
   maxHttpBufferSize: 1e6, // also the websocket maxPayload
   pingInterval: Number(process.env.PING_INTERVAL_MS ?? 25000),
@@ -187,6 +192,15 @@ io.of(/^\/dyn-\d+$/).on("connection", (socket) => {
 });
 
 // Any other namespace is refused by socket.io with "Invalid namespace".
+
+if (process.env.ADMIN_UI) {
+  const [username, ...hash] = process.env.ADMIN_UI.split(":");
+  instrument(io, {
+    auth: process.env.ADMIN_UI === "noauth" ? false : { type: "basic", username, password: hash.join(":") },
+    readonly: process.env.ADMIN_READONLY === "1",
+    mode: "development",
+  });
+}
 
 httpServer.listen(port, "127.0.0.1", () => {
   console.log(`listening on http://127.0.0.1:${httpServer.address().port}`);

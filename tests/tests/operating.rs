@@ -72,9 +72,12 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
     const ACKS: usize = 200;
     let mut clients = Vec::new();
     for i in 0..WS + POLLING {
-        let transports: &[Transport] =
-            if i < WS { &[Transport::WebSocket] } else { &[Transport::Polling] };
-        let s = Socket::builder(&format!("http://{addr}/")).transports(transports).connect().await.expect("connect");
+        let transports: &[Transport] = if i < WS { &[Transport::WebSocket] } else { &[Transport::Polling] };
+        let s = Socket::builder(&format!("http://{addr}/"))
+            .transports(transports)
+            .connect()
+            .await
+            .expect("connect");
         clients.push(s);
     }
     let load = clients.iter().enumerate().map(|(i, s)| {
@@ -83,7 +86,8 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
             let mut done = 0;
             for batch in 0..ACKS / 10 {
                 let acks = (0..10).map(|j| {
-                    let payload = if batch == 0 && j == 0 { format!("room-{}", i % 3) } else { format!("m{j}") };
+                    let payload =
+                        if batch == 0 && j == 0 { format!("room-{}", i % 3) } else { format!("m{j}") };
                     let s = s.clone();
                     async move { s.emit_with_ack::<_, String>("echo", (payload,)).await }
                 });
@@ -155,7 +159,11 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
     let deadline = tokio::time::Instant::now() + T;
     loop {
         let m = scrape(&http, addr).await;
-        let closed: f64 = m.iter().filter(|(k, _)| k.starts_with("socketio_connections_closed_total")).map(|(_, v)| v).sum();
+        let closed: f64 = m
+            .iter()
+            .filter(|(k, _)| k.starts_with("socketio_connections_closed_total"))
+            .map(|(_, v)| v)
+            .sum();
         if closed == (WS + POLLING) as f64 {
             assert_eq!(get(&m, r#"socketio_sockets{namespace="/"}"#), 0.0);
             break;
@@ -163,4 +171,139 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
         assert!(tokio::time::Instant::now() < deadline, "closes not counted in time: {m:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+// ------------------------------------------------------------------------------- the Admin UI
+
+/// bcrypt("changeit"), as the Admin UI's README gives it.
+const HASH: &str = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS";
+
+/// A sio server with the interop handlers and the Admin UI on.
+async fn sio_admin_server(readonly: bool) -> String {
+    let io = tests::interop::builder()
+        .admin_ui(sio_core::admin::AdminUi::basic("admin", HASH).readonly(readonly))
+        .build();
+    format!("http://{}", tests::serve(&io).await)
+}
+
+type Events = tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>;
+
+/// The admin namespace with `password`: every event it gets, as (name, args array).
+async fn admin(url: &str, password: &str) -> Result<(Socket, Events), sio_client::Error> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let socket = Socket::builder(&format!("{url}/admin"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .auth(&serde_json::json!({ "username": "admin", "password": password }))
+        .on_any(move |ev| {
+            let raw = ev.raw_args();
+            let args = raw.json().map(|j| serde_json::from_str(j).unwrap_or_default()).collect();
+            let _ = tx.send((ev.name().to_owned(), serde_json::Value::Array(args)));
+        })
+        .connect()
+        .await?;
+    Ok((socket, rx))
+}
+
+/// The next event named `name` whose arguments satisfy `pred` (others are skipped).
+async fn next_event(
+    rx: &mut Events,
+    name: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    tokio::time::timeout(T, async {
+        loop {
+            let (n, args) = rx.recv().await.expect("admin events");
+            if n == name && pred(&args) {
+                return args;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {name} within {T:?}"))
+}
+
+/// What the Admin UI relies on, checked against a server at `url` (sio or Node's
+/// `instrument`): the same assertions for both.
+async fn admin_contract(url: &str, readonly: bool) {
+    // A client of "/", whose disconnect reason is reported.
+    let (gone_tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    let client = Socket::builder(&format!("{url}/"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on_disconnect(move |_, reason| {
+            let _ = gone_tx.send(reason.to_string());
+        })
+        .connect()
+        .await
+        .expect("client");
+    let sid = client.id().expect("connected");
+
+    // A wrong password is refused with Node's message.
+    match admin(url, "wrong").await {
+        Err(sio_client::Error::ConnectRefused { message, .. }) => assert_eq!(message, "invalid credentials"),
+        other => panic!("a wrong password must be refused: {:?}", other.map(|_| ())),
+    }
+
+    let (_admin, mut ev) = admin(url, "changeit").await.expect("the right password is accepted");
+    let config = next_event(&mut ev, "config", |_| true).await;
+    let features: Vec<String> =
+        serde_json::from_value(config[0]["supportedFeatures"].clone()).expect("features");
+    assert!(features.contains(&"ALL_EVENTS".to_owned()), "{features:?}");
+    assert_eq!(features.contains(&"DISCONNECT".to_owned()), !readonly, "{features:?}");
+    let all = next_event(&mut ev, "all_sockets", |_| true).await;
+    let mine = all[0].as_array().expect("a list").iter().find(|s| s["id"] == sid.as_str()).cloned();
+    let mine = mine.unwrap_or_else(|| panic!("{sid} not in {all}"));
+    assert_eq!(mine["nsp"], "/");
+    assert_eq!(mine["transport"], "websocket");
+    assert_eq!(mine["clientId"].as_str().map(str::len), Some(12), "{mine}");
+    assert!(mine["rooms"].as_array().is_some_and(|r| r.contains(&sid.as_str().into())), "{mine}");
+    assert!(mine["handshake"]["headers"].is_object() && mine["handshake"]["auth"].is_null(), "{mine}");
+    let stats = next_event(&mut ev, "server_stats", |_| true).await;
+    let s = &stats[0];
+    assert!(s["serverId"].is_string() && s["pid"].is_number() && s["uptime"].is_number(), "{s}");
+    assert!(s["clientsCount"].as_u64() >= Some(2), "{s}");
+    assert!(s["aggregatedEvents"].is_array(), "{s}");
+    let root = s["namespaces"].as_array().and_then(|n| n.iter().find(|n| n["name"] == "/")).cloned();
+    assert_eq!(root.map(|r| r["socketsCount"].clone()), Some(1.into()), "{s}");
+
+    // The actions: a join, then a disconnect of that socket.
+    _admin.emit("join", ("/", "from-admin", sid.as_str())).expect("send");
+    _admin.emit("_disconnect", ("/", false, sid.as_str())).expect("send");
+    if readonly {
+        // Nothing happens: the next stats (2 s later) still count the socket.
+        let stats = next_event(&mut ev, "server_stats", |_| true).await;
+        let root =
+            stats[0]["namespaces"].as_array().and_then(|n| n.iter().find(|n| n["name"] == "/")).cloned();
+        assert_eq!(root.map(|r| r["socketsCount"].clone()), Some(1.into()), "{stats}");
+        assert!(gone.try_recv().is_err(), "read-only: the client stays");
+        return;
+    }
+    let joined = next_event(&mut ev, "room_joined", |a| a[1] == "from-admin").await;
+    assert_eq!(joined[0], "/");
+    assert_eq!(joined[2], sid.as_str());
+    let left = next_event(&mut ev, "socket_disconnected", |a| a[1] == sid.as_str()).await;
+    assert_eq!(left[2], "server namespace disconnect");
+    let reason = tokio::time::timeout(T, gone.recv()).await.expect("disconnected in time").expect("reason");
+    assert_eq!(reason, "io server disconnect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_ui_protocol_on_sio_as_on_node() {
+    tests::init_tracing();
+    let sio = sio_admin_server(false).await;
+    admin_contract(&sio, false).await;
+    let (_node, node) = tests::node::reference_server(&[("ADMIN_UI", &format!("admin:{HASH}"))]).await;
+    admin_contract(&node, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_ui_read_only_refuses_actions_on_sio_as_on_node() {
+    tests::init_tracing();
+    let sio = sio_admin_server(true).await;
+    admin_contract(&sio, true).await;
+    let (_node, node) =
+        tests::node::reference_server(&[("ADMIN_UI", &format!("admin:{HASH}")), ("ADMIN_READONLY", "1")])
+            .await;
+    admin_contract(&node, true).await;
 }

@@ -130,6 +130,18 @@ pub struct Engine<H: EngineHandler> {
     inner: Arc<EngineInner<H>>,
 }
 
+impl<H: EngineHandler> Engine<H> {
+    /// A handle that does not keep the engine alive.
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<EngineInner<H>> {
+        Arc::downgrade(&self.inner)
+    }
+
+    /// The engine, if it is still alive.
+    pub(crate) fn upgrade(weak: &std::sync::Weak<EngineInner<H>>) -> Option<Self> {
+        weak.upgrade().map(|inner| Self { inner })
+    }
+}
+
 impl<H: EngineHandler> Clone for Engine<H> {
     fn clone(&self) -> Self {
         Self { inner: self.inner.clone() }

@@ -34,6 +34,9 @@ pub(crate) struct ServerConfig {
     /// Where handler latency goes, with metrics on.
     #[cfg(feature = "metrics")]
     pub(crate) metrics: Option<crate::metrics::Recorder>,
+    /// The Admin UI's hooks, with it on.
+    #[cfg(feature = "admin-ui")]
+    pub(crate) admin: Option<Arc<crate::admin::Hooks>>,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,8 @@ impl Default for ServerConfig {
             recovery: None,
             #[cfg(feature = "metrics")]
             metrics: None,
+            #[cfg(feature = "admin-ui")]
+            admin: None,
         }
     }
 }
@@ -754,6 +759,25 @@ impl ServerBuilder {
         self
     }
 
+    /// Turns on the Socket.IO Admin UI's instrumentation (cargo feature `admin-ui`; Node's
+    /// `instrument(io, ..)`): the admin namespace, its events and actions. See
+    /// [`crate::admin`]; allow the UI's origin with credentials in [`ServerBuilder::cors`].
+    ///
+    /// ```
+    /// use sio_core::admin::AdminUi;
+    /// use sio_core::{Handlers, Server};
+    ///
+    /// let io = Server::builder().ns("/", Handlers::new()).admin_ui(AdminUi::no_auth().readonly(true)).build();
+    /// assert!(io.of("/admin").is_some());
+    /// ```
+    #[cfg(feature = "admin-ui")]
+    pub fn admin_ui(mut self, ui: crate::admin::AdminUi) -> Self {
+        let path = ui.namespace_path().to_owned();
+        let hooks = crate::admin::Hooks::new(ui);
+        self.config.admin = Some(hooks.clone());
+        self.ns(&path, hooks.handlers())
+    }
+
     /// The server. Declared namespaces exist from now on (and their adapter side, if any);
     /// no tokio runtime is needed until it serves.
     pub fn build(mut self) -> Server {
@@ -782,6 +806,10 @@ impl ServerBuilder {
         #[cfg(feature = "metrics")]
         if let Some(m) = &self.metrics {
             m.attach(&server);
+        }
+        #[cfg(feature = "admin-ui")]
+        if let Some(h) = &server.inner.config.admin {
+            h.attach(&server);
         }
         server
     }

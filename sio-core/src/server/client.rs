@@ -370,6 +370,10 @@ async fn run_connect(
                 ns.insert_socket(&socket);
                 shared.sockets.lock().push(socket.clone());
                 socket.mark_connected(missed);
+                #[cfg(feature = "admin-ui")]
+                if let Some(admin) = &ns.config.admin {
+                    admin.connected(&Conn::from_inner(socket.clone()));
+                }
             };
             let restored = socket.take_restored();
             match (&ns.recovery, restored) {

@@ -9,7 +9,7 @@
 //! (`ServerEvents`), [`error`], [`stats`].
 
 mod ack;
-mod builder;
+pub(crate) mod builder;
 mod client;
 pub(crate) mod dispatch;
 pub(crate) mod encode;
@@ -61,6 +61,25 @@ use crate::adapter::Adapter;
 use crate::engine::{CloseReason, Engine};
 
 type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// A [`Server`] that does not keep it alive (for its own background tasks).
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+pub(crate) struct WeakServer {
+    inner: std::sync::Weak<ServerInner>,
+    engine: std::sync::Weak<crate::engine::EngineInner<SioHandler>>,
+    client_dist: Option<Arc<crate::client_dist::ClientDist>>,
+}
+
+#[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+impl WeakServer {
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        Some(Server {
+            inner: self.inner.upgrade()?,
+            engine: Engine::upgrade(&self.engine)?,
+            client_dist: self.client_dist.clone(),
+        })
+    }
+}
 
 pub(crate) struct ServerInner {
     pub(crate) config: Arc<ServerConfig>,
@@ -300,6 +319,24 @@ impl Server {
             }
         }
         done
+    }
+
+    /// A handle that does not keep the server alive.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer {
+            inner: Arc::downgrade(&self.inner),
+            engine: self.engine.downgrade(),
+            client_dist: self.client_dist.clone(),
+        }
+    }
+
+    /// The paths of the live namespaces, sorted.
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+    pub(crate) fn namespace_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.inner.namespaces.read().keys().map(|k| k.to_string()).collect();
+        paths.sort();
+        paths
     }
 
     /// Counters: connections by transport, sockets per namespace, packets, drops, close

@@ -185,15 +185,25 @@ impl Namespace {
 
     /// Removes the socket from both tables.
     pub(crate) fn remove_socket(&self, socket: &SocketInner) {
-        {
+        let removed = {
             let mut sockets = self.sockets.write();
-            if sockets.remove(&socket.id).is_some()
-                && let Some(adapter) = &self.adapter
-            {
+            let removed = sockets.remove(&socket.id).is_some();
+            if removed && let Some(adapter) = &self.adapter {
                 adapter.room_deleted(socket.id.as_str(), true);
             }
-        }
+            removed
+        };
         let rooms = std::mem::take(&mut *socket.rooms.lock());
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.config.admin
+            && removed
+        {
+            admin.left(self.path(), socket.id.as_str(), socket.id.as_str());
+            for room in &rooms {
+                admin.left(self.path(), room.as_str(), socket.id.as_str());
+            }
+        }
+        let _ = removed;
         if !rooms.is_empty() {
             let mut index = self.rooms.write();
             for room in rooms {
@@ -213,6 +223,10 @@ impl Namespace {
             return;
         }
         rooms.push(room.clone());
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.config.admin {
+            admin.joined(self.path(), room.as_str(), socket.id.as_str());
+        }
         match self.rooms.write().entry(room) {
             Entry::Occupied(mut members) => {
                 members.get_mut().insert(socket.id);
@@ -231,6 +245,10 @@ impl Namespace {
         let Some(pos) = rooms.iter().position(|r| r == room) else { return };
         rooms.swap_remove(pos);
         self.remove_member(&mut self.rooms.write(), room, socket.id);
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.config.admin {
+            admin.left(self.path(), room.as_str(), socket.id.as_str());
+        }
     }
 
     /// Leaves every room but the socket's own id room.
@@ -242,6 +260,10 @@ impl Namespace {
         let mut index = self.rooms.write();
         for room in &left {
             self.remove_member(&mut index, room, socket.id);
+            #[cfg(feature = "admin-ui")]
+            if let Some(admin) = &self.config.admin {
+                admin.left(self.path(), room.as_str(), socket.id.as_str());
+            }
         }
     }
 

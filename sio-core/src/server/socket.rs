@@ -209,6 +209,10 @@ impl SocketInner {
         }
         self.client.remove(self);
         self.acks.lock().clear();
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.ns.config.admin {
+            admin.disconnected(self.ns.path(), self.id.as_str(), reason);
+        }
         let conn = Conn::from_inner(self.clone());
         let Some(hook) = self.ns.handler.disconnecting(conn.clone(), reason) else {
             self.leave_rooms(reason);
@@ -462,6 +466,10 @@ impl<E> Conn<E> {
     pub fn set_data<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(value)?;
         *self.inner.data.lock() = Some(Box::new(value));
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.inner.ns.config.admin {
+            admin.updated(&self.untyped());
+        }
         Ok(())
     }
 
