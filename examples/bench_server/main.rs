@@ -16,6 +16,11 @@
 //! channel prefix (and the stream's name; default `socket.io`). `postgres`
 //! (`@socket.io/postgres-adapter`) with `DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), `REDIS_KEY` being its channel prefix.
+//!
+//! Operating switches (off by default): `SIO_ADMIN_UI=user:password` turns on the Admin UI
+//! instrumentation with basic auth (the password hashed at start; `SIO_ADMIN_UI=noauth`
+//! without auth), allowing `SIO_ADMIN_UI_ORIGIN` (else the request's own origin) with
+//! credentials; `SIO_METRICS=1` serves Prometheus metrics at `/metrics`.
 
 use sio_core::ServerBuilder;
 use sio_core::prelude::*;
@@ -90,13 +95,35 @@ async fn join_cluster(builder: ServerBuilder) -> std::io::Result<ServerBuilder> 
 
 async fn serve() -> std::io::Result<()> {
     let switches = examples::switches::Switches::from_env();
-    let builder = join_cluster(switches.apply(Server::builder()).namespace(Bench)).await?;
+    let mut builder = join_cluster(switches.apply(Server::builder()).namespace(Bench)).await?;
+    if let Ok(admin) = std::env::var("SIO_ADMIN_UI") {
+        let ui = match admin.split_once(':') {
+            _ if admin == "noauth" => sio_core::admin::AdminUi::no_auth(),
+            Some((user, password)) => {
+                sio_core::admin::AdminUi::basic(user, sio_core::admin::AdminUi::hash_password(password))
+            }
+            None => return Err(std::io::Error::other("SIO_ADMIN_UI: user:password or noauth")),
+        };
+        let cors = match std::env::var("SIO_ADMIN_UI_ORIGIN") {
+            Ok(origin) => sio_core::Cors::origins([origin]),
+            Err(_) => sio_core::Cors::any(),
+        };
+        builder = builder.admin_ui(ui).cors(cors.credentials(true));
+    }
+    let metrics = (std::env::var("SIO_METRICS").as_deref() == Ok("1")).then(sio_core::metrics::Metrics::new);
+    if let Some(m) = &metrics {
+        builder = builder.metrics(m);
+    }
     let io = builder.build();
+    let app = match &metrics {
+        Some(m) => io.router::<()>().merge(m.router("/metrics")),
+        None => io.router::<()>(),
+    };
     let port = switches.port.unwrap_or(3000);
     // A backlog for connection storms; TCP_NODELAY inherited by accepted sockets.
     let listener = sio_core::listen(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
     // A header read timeout; the 101 and the open packet in one write.
-    sio_core::serve(listener, io.router::<()>()).await
+    sio_core::serve(listener, app).await
 }
 
 fn main() -> std::io::Result<()> {

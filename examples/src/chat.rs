@@ -229,7 +229,12 @@ pub fn app(io: &Server) -> axum::Router {
 
 /// The server with the `/chat` namespace.
 pub fn server() -> Server {
-    Server::builder().namespace(Chat::default()).build()
+    builder().build()
+}
+
+/// [`server`]'s builder, for settings on top (the example's admin UI and metrics).
+pub fn builder() -> sio_core::ServerBuilder {
+    Server::builder().namespace(Chat::default())
 }
 
 /// The typings the page is written against (`web/src/sio.ts`).
