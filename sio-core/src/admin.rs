@@ -28,13 +28,16 @@
 //! - `server_stats` every 2 s from every server (through the adapter: each server of a cluster
 //!   is a row of the Servers page), with the connection, disconnection and byte counts of the
 //!   dashboard's charts;
-//! - `socket_connected`, `socket_updated` ([`Conn::set_data`](crate::Conn::set_data)),
+//! - `socket_connected`, `socket_updated` ([`Conn::set_data`](crate::Conn::set_data), and
+//!   the upgrade to WebSocket),
 //!   `socket_disconnected`, `room_joined` and `room_left` as they happen;
 //! - the actions `join`, `leave` and `_disconnect` (of one socket, a room or a namespace,
 //!   through the adapter), unless [`AdminUi::readonly`].
 //!
-//! Not sent: `event_received` and `event_sent` (the Events page lists connections,
-//! disconnections and rooms only); the `emit` action, which the 0.5 UI never sends.
+//! - `event_received` and `event_sent` for every event of the other namespaces (binary
+//!   arguments as their placeholders).
+//!
+//! Not handled: the `emit` action, which the 0.5 UI never sends.
 //!
 //! Off, it costs nothing: each connect, disconnect, join and leave checks one `Option`.
 //! On, those events go through a bounded queue to one task, which also sends the stats.
@@ -143,6 +146,16 @@ enum Note {
     Joined { nsp: String, room: String, sid: String },
     Left { nsp: String, room: String, sid: String },
     Updated { nsp: String, sid: String, data: Value },
+    Upgraded { nsp: String, sid: String },
+    Received { nsp: String, sid: String, args: Value },
+    Sent { nsp: String, sid: String, args: Value },
+}
+
+/// `[name, ...args]` of an event as JSON (binary arguments as their placeholders).
+fn event_json(name: Option<&str>, args: &crate::RawArgs) -> Value {
+    let mut out: Vec<Value> = name.map(|n| Value::from(n)).into_iter().collect();
+    out.extend(args.json().map(|j| serde_json::from_str(j).unwrap_or(Value::Null)));
+    Value::Array(out)
 }
 
 /// The instrumentation's state, shared by the server's code paths (through its config) and
@@ -242,6 +255,12 @@ impl Hooks {
         }
     }
 
+    pub(crate) fn upgraded(self: &Arc<Self>, nsp: &str, sid: &str) {
+        if self.dev() {
+            self.note(Note::Upgraded { nsp: nsp.to_owned(), sid: sid.to_owned() });
+        }
+    }
+
     pub(crate) fn updated(self: &Arc<Self>, conn: &Conn) {
         if self.dev() {
             let data = strip_admin(conn.inner.data());
@@ -251,6 +270,23 @@ impl Hooks {
                 data,
             });
         }
+    }
+
+    /// Whether the events of namespace `path` are reported (development mode, and not the
+    /// admin namespace itself).
+    pub(crate) fn watches(&self, path: &str) -> bool {
+        self.dev() && path != self.ui.namespace
+    }
+
+    pub(crate) fn event_received(self: &Arc<Self>, nsp: &str, sid: &str, name: &str, args: &crate::RawArgs) {
+        let args = event_json(Some(name), args);
+        self.note(Note::Received { nsp: nsp.to_owned(), sid: sid.to_owned(), args });
+    }
+
+    /// `all` is the emitted event's `[name, ...args]`.
+    pub(crate) fn event_sent(self: &Arc<Self>, nsp: &str, sid: &str, all: &crate::RawArgs) {
+        let args = event_json(None, all);
+        self.note(Note::Sent { nsp: nsp.to_owned(), sid: sid.to_owned(), args });
     }
 
     // --- the admin namespace -------------------------------------------------------------------
@@ -489,6 +525,9 @@ async fn run(hooks: Arc<Hooks>, mut rx: mpsc::Receiver<(Note, SystemTime)>) {
                     Note::Joined { nsp, room, sid } => admin.emit_args("room_joined", (nsp, room, sid, t)),
                     Note::Left { nsp, room, sid } => admin.emit_args("room_left", (nsp, room, sid, t)),
                     Note::Updated { nsp, sid, data } => admin.emit_args("socket_updated", (json!({ "id": sid, "nsp": nsp, "data": data }),)),
+                    Note::Upgraded { nsp, sid } => admin.emit_args("socket_updated", (json!({ "id": sid, "nsp": nsp, "transport": "websocket" }),)),
+                    Note::Received { nsp, sid, args } => admin.emit_args("event_received", (nsp, sid, args, t)),
+                    Note::Sent { nsp, sid, args } => admin.emit_args("event_sent", (nsp, sid, args, t)),
                 };
             }
             _ = tick.tick() => {

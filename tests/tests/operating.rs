@@ -267,6 +267,14 @@ async fn admin_contract(url: &str, readonly: bool) {
     let root = s["namespaces"].as_array().and_then(|n| n.iter().find(|n| n["name"] == "/")).cloned();
     assert_eq!(root.map(|r| r["socketsCount"].clone()), Some(1.into()), "{s}");
 
+    // The client's events, both ways ("echo" is answered with an "echo" event).
+    client.emit("echo", ("hi", 1)).expect("send");
+    let received = next_event(&mut ev, "event_received", |a| a[1] == sid.as_str()).await;
+    assert_eq!(received[0], "/");
+    assert_eq!(received[2], serde_json::json!(["echo", "hi", 1]));
+    let sent = next_event(&mut ev, "event_sent", |a| a[1] == sid.as_str()).await;
+    assert_eq!(sent[2], serde_json::json!(["echo", "hi", 1]));
+
     // The actions: a join, then a disconnect of that socket.
     _admin.emit("join", ("/", "from-admin", sid.as_str())).expect("send");
     _admin.emit("_disconnect", ("/", false, sid.as_str())).expect("send");

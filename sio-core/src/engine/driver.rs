@@ -127,6 +127,7 @@ impl<H: EngineHandler> Driver<H> {
                 self.ws = Some(*ws);
                 self.session.set_transport(TransportKind::WebSocket);
                 tracing::debug!(sid = %self.session.id(), "upgraded to websocket");
+                self.engine.handler.on_upgrade(&mut self.state);
             }
             self.poll_heartbeat(cx);
         }

@@ -123,6 +123,11 @@ pub trait EngineHandler: Send + Sync + 'static {
 
     /// The session closed; no more messages follow.
     fn on_close(&self, state: &mut Self::State, reason: CloseReason, tasks: &mut Tasks<'_, '_>);
+
+    /// The session moved from long-polling to WebSocket.
+    fn on_upgrade(&self, state: &mut Self::State) {
+        let _ = state;
+    }
 }
 
 /// A bare Engine.IO server: a map of sessions and the handler that serves them.

@@ -159,6 +159,15 @@ impl EngineHandler for SioHandler {
         }
     }
 
+    #[cfg(feature = "admin-ui")]
+    fn on_upgrade(&self, client: &mut Client) {
+        if let Some(admin) = &self.server.config.admin {
+            for socket in client.shared.sockets.lock().iter() {
+                admin.upgraded(socket.ns.path(), socket.id.as_str());
+            }
+        }
+    }
+
     fn on_close(&self, client: &mut Client, reason: CloseReason, tasks: &mut Tasks<'_, '_>) {
         client.pending = None;
         client.shared.settled.notify_waiters();

@@ -18,6 +18,12 @@ use crate::protocol::EventName;
 
 /// The future of one event: middlewares (if any), then the handler.
 pub(crate) fn event<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> BoxFuture {
+    #[cfg(feature = "admin-ui")]
+    if let Some(admin) = &conn.inner.ns.config.admin
+        && admin.watches(conn.inner.ns.path())
+    {
+        admin.event_received(conn.inner.ns.path(), conn.id().as_str(), event.name(), &event.raw());
+    }
     #[cfg(feature = "metrics")]
     if let Some(latency) = conn.inner.ns.latency.clone() {
         let start = std::time::Instant::now();

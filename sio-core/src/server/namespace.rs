@@ -45,6 +45,18 @@ pub(crate) struct Selection {
     pub(crate) except_sid: Option<Sid>,
 }
 
+/// Whether the Admin UI reports the events of namespace `path` (`event_received`,
+/// `event_sent`).
+#[cfg(feature = "admin-ui")]
+fn admin_watches(config: &ServerConfig, path: &str) -> bool {
+    config.admin.as_ref().is_some_and(|a| a.watches(path))
+}
+
+#[cfg(not(feature = "admin-ui"))]
+fn admin_watches(_: &ServerConfig, _: &str) -> bool {
+    false
+}
+
 /// A live namespace: sockets, rooms, ack ids.
 pub(crate) struct Namespace {
     path: Box<str>,
@@ -65,6 +77,8 @@ pub(crate) struct Namespace {
     pub(crate) recovery: Option<Arc<Recovery>>,
     /// The handler listens to outgoing events (asked once): emits check only this.
     pub(crate) any_outgoing: bool,
+    /// Of which the handler's own listener (the rest: the Admin UI's `event_sent`).
+    handler_outgoing: bool,
     /// Recovery is on and the adapter logs packets
     /// ([`NamespaceAdapter::logs_packets`]): no log or session kept here.
     pub(crate) adapter_logs: bool,
@@ -99,7 +113,8 @@ impl Namespace {
             Self {
                 adapter_logs,
                 path: path.into(),
-                any_outgoing: def.handler.has_any_outgoing(),
+                any_outgoing: def.handler.has_any_outgoing() || admin_watches(&config, path),
+                handler_outgoing: def.handler.has_any_outgoing(),
                 handler: def.handler,
                 middlewares: def.middlewares,
                 config: config.clone(),
@@ -377,6 +392,17 @@ impl Namespace {
             return;
         }
         let all = payload.args();
+        #[cfg(feature = "admin-ui")]
+        if let Some(admin) = &self.config.admin
+            && admin.watches(self.path())
+        {
+            for socket in sockets {
+                admin.event_sent(self.path(), socket.id.as_str(), &all);
+            }
+        }
+        if !self.handler_outgoing {
+            return;
+        }
         let Some(Ok(name)) = all.get::<String>(0) else { return };
         let args = all.skip_first();
         for socket in sockets {
