@@ -153,7 +153,7 @@ enum Note {
 
 /// `[name, ...args]` of an event as JSON (binary arguments as their placeholders).
 fn event_json(name: Option<&str>, args: &crate::RawArgs) -> Value {
-    let mut out: Vec<Value> = name.map(|n| Value::from(n)).into_iter().collect();
+    let mut out: Vec<Value> = name.map(Value::from).into_iter().collect();
     out.extend(args.json().map(|j| serde_json::from_str(j).unwrap_or(Value::Null)));
     Value::Array(out)
 }
