@@ -8,7 +8,9 @@
 // createShardedAdapter, @socket.io/redis-streams-adapter, @socket.io/postgres-adapter);
 // REDIS_URL (default redis://127.0.0.1:6379); DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres); REDIS_KEY (channel prefix and stream name,
-// default socket.io); RECOVERY_MS (connectionStateRecovery).
+// default socket.io); RECOVERY_MS (connectionStateRecovery); SIO_ADMIN_UI=user:bcrypt-hash or
+// noauth (@socket.io/admin-ui's instrument, serverId SIO_ADMIN_SERVER_ID); PORT=0 picks a free
+// port (the line printed at start names it).
 //
 //   node tests/js/bench-cluster-server.mjs   (after `npm ci --prefix tests`)
 
@@ -19,8 +21,9 @@ import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createAdapter as createStreamsAdapter } from "@socket.io/redis-streams-adapter";
 import { createAdapter as createPostgresAdapter } from "@socket.io/postgres-adapter";
 import pg from "pg";
+import { instrument } from "@socket.io/admin-ui";
 
-const port = Number(process.env.PORT || 3000);
+const port = Number(process.env.PORT ?? 3000);
 const kind = process.env.SIO_ADAPTER ?? (process.env.REDIS_URL ? "redis" : "");
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const key = process.env.REDIS_KEY ?? "socket.io";
@@ -72,8 +75,17 @@ io.on("connection", (socket) => {
   socket.on("to-room", (room, ...all) => io.to(room).emit("room-msg", ...withoutAck(all)[0]));
 });
 
+if (process.env.SIO_ADMIN_UI) {
+  const [username, ...hash] = process.env.SIO_ADMIN_UI.split(":");
+  instrument(io, {
+    auth: process.env.SIO_ADMIN_UI === "noauth" ? false : { type: "basic", username, password: hash.join(":") },
+    serverId: process.env.SIO_ADMIN_SERVER_ID,
+    mode: "development",
+  });
+}
+
 httpServer.listen(port, "127.0.0.1", () => {
-  console.log(`socket.io bench server (adapter: ${kind || "none"}) listening on 127.0.0.1:${port}`);
+  console.log(`socket.io bench server (adapter: ${kind || "none"}) listening on 127.0.0.1:${httpServer.address().port}`);
 });
 
 for (const sig of ["SIGTERM", "SIGINT"]) {

@@ -315,3 +315,106 @@ async fn admin_ui_read_only_refuses_actions_on_sio_as_on_node() {
             .await;
     admin_contract(&node, true).await;
 }
+
+/// Node's bench-contract server on Redis with `@socket.io/admin-ui` (no auth, `server_id`).
+async fn node_cluster_server(prefix: &str, server_id: &str) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt as _;
+    tests::node::require_package("@socket.io/admin-ui");
+    let mut child = tokio::process::Command::new("node")
+        .arg("bench-cluster-server.mjs")
+        .current_dir(tests::node::js_dir())
+        .env("PORT", "0")
+        .env("SIO_ADAPTER", "redis")
+        .env("REDIS_URL", tests::cluster::redis_url())
+        .env("REDIS_KEY", prefix)
+        .env("SIO_ADMIN_UI", "noauth")
+        .env("SIO_ADMIN_SERVER_ID", server_id)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node must be installed");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let line = tokio::time::timeout(T, lines.next_line()).await.expect("node listens in time").expect("read");
+    let addr =
+        line.and_then(|l| l.rsplit_once("listening on ").map(|(_, a)| a.to_owned())).expect("an address");
+    (child, format!("http://{addr}"))
+}
+
+/// An admin namespace socket without auth.
+async fn admin_noauth(url: &str) -> (Socket, Events) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let socket = Socket::builder(&format!("{url}/admin"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on_any(move |ev| {
+            let raw = ev.raw_args();
+            let args = raw.json().map(|j| serde_json::from_str(j).unwrap_or_default()).collect();
+            let _ = tx.send((ev.name().to_owned(), serde_json::Value::Array(args)));
+        })
+        .connect()
+        .await
+        .expect("admin connects");
+    (socket, rx)
+}
+
+/// A client of "/" and a channel of its disconnect reasons.
+async fn watched(url: &str) -> (Socket, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let s = Socket::builder(&format!("{url}/"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on_disconnect(move |_, reason| {
+            let _ = tx.send(reason.to_string());
+        })
+        .connect()
+        .await
+        .expect("client");
+    let id = s.id().expect("connected");
+    (s, id, rx)
+}
+
+/// From an admin socket: the stats of both servers, and both clients in `all_sockets`.
+async fn sees_the_cluster(ev: &mut Events, ids: [&str; 2], servers: [&str; 2]) {
+    let all = next_event(ev, "all_sockets", |_| true).await;
+    for id in ids {
+        assert!(all[0].as_array().is_some_and(|l| l.iter().any(|s| s["id"] == id)), "{id} not in {all}");
+    }
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 2 {
+        let stats = next_event(ev, "server_stats", |_| true).await;
+        let id = stats[0]["serverId"].as_str().unwrap_or_default().to_owned();
+        assert!(servers.contains(&id.as_str()), "unexpected server {id}");
+        seen.insert(id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_ui_sees_a_mixed_cluster_of_sio_and_node_through_redis() {
+    tests::init_tracing();
+    let url = tests::cluster::redis_url();
+    let prefix = tests::cluster::unique_prefix("admin-ui");
+    let io = Server::builder()
+        .adapter(tests::cluster::adapter(&url, &prefix).await)
+        .ns("/", Handlers::new())
+        .admin_ui(sio_core::admin::AdminUi::no_auth().server_id("sio-1"))
+        .build();
+    let sio = format!("http://{}", tests::serve(&io).await);
+    let (_node, node) = node_cluster_server(&prefix, "node-1").await;
+
+    let (_a, a, mut a_gone) = watched(&sio).await;
+    let (_b, b, mut b_gone) = watched(&node).await;
+    // An admin on either server sees both servers and both clients.
+    let (on_sio, mut sio_ev) = admin_noauth(&sio).await;
+    sees_the_cluster(&mut sio_ev, [&a, &b], ["sio-1", "node-1"]).await;
+    let (on_node, mut node_ev) = admin_noauth(&node).await;
+    sees_the_cluster(&mut node_ev, [&a, &b], ["sio-1", "node-1"]).await;
+    // Each disconnects the other server's client, through the adapter.
+    on_node.emit("_disconnect", ("/", false, a.as_str())).expect("send");
+    let reason = tokio::time::timeout(T, a_gone.recv()).await.expect("in time").expect("reason");
+    assert_eq!(reason, "io server disconnect");
+    next_event(&mut node_ev, "socket_disconnected", |x| x[1] == a.as_str()).await;
+    on_sio.emit("_disconnect", ("/", false, b.as_str())).expect("send");
+    let reason = tokio::time::timeout(T, b_gone.recv()).await.expect("in time").expect("reason");
+    assert_eq!(reason, "io server disconnect");
+    next_event(&mut sio_ev, "socket_disconnected", |x| x[1] == b.as_str()).await;
+}
