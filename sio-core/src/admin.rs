@@ -44,7 +44,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -166,6 +166,10 @@ pub(crate) struct Hooks {
     rx: Mutex<Option<mpsc::Receiver<(Note, SystemTime)>>>,
     server: OnceLock<WeakServer>,
     started: AtomicBool,
+    /// Admin sockets connected here; with none, and no other server that may have some, what
+    /// happens is not reported at all (nobody would see it).
+    admins: AtomicUsize,
+    clustered: AtomicBool,
     sessions: Mutex<HashSet<String>>,
     since: Instant,
 }
@@ -189,6 +193,8 @@ impl Hooks {
             rx: Mutex::new(Some(rx)),
             server: OnceLock::new(),
             started: AtomicBool::new(false),
+            admins: AtomicUsize::new(0),
+            clustered: AtomicBool::new(false),
             sessions: Mutex::new(HashSet::new()),
             since: Instant::now(),
         })
@@ -198,6 +204,7 @@ impl Hooks {
     /// first event or admin connection).
     pub(crate) fn attach(self: &Arc<Self>, server: &Server) {
         let _ = self.server.set(server.downgrade());
+        self.clustered.store(server.has_adapter(), Ordering::Relaxed);
         if tokio::runtime::Handle::try_current().is_ok() {
             self.start();
         }
@@ -215,15 +222,23 @@ impl Hooks {
         !self.ui.production
     }
 
+    /// Whether an admin may be watching (here, or on another server of the cluster).
+    fn listened(&self) -> bool {
+        self.clustered.load(Ordering::Relaxed) || self.admins.load(Ordering::Relaxed) > 0
+    }
+
     fn note(self: &Arc<Self>, note: Note) {
         self.start();
+        if !self.listened() {
+            return;
+        }
         let _ = self.tx.try_send((note, SystemTime::now()));
     }
 
     // --- what the server's code reports (development mode) -----------------------------------
 
     pub(crate) fn connected(self: &Arc<Self>, conn: &Conn) {
-        if !self.dev() {
+        if !self.dev() || !self.listened() {
             return;
         }
         let nsp = conn.namespace().path().to_owned();
@@ -262,7 +277,7 @@ impl Hooks {
     }
 
     pub(crate) fn updated(self: &Arc<Self>, conn: &Conn) {
-        if self.dev() {
+        if self.dev() && self.listened() {
             let data = strip_admin(conn.inner.data());
             self.note(Note::Updated {
                 nsp: conn.namespace().path().to_owned(),
@@ -275,6 +290,11 @@ impl Hooks {
     /// Whether the events of namespace `path` are reported (development mode, and not the
     /// admin namespace itself).
     pub(crate) fn watches(&self, path: &str) -> bool {
+        self.may_watch(path) && self.listened()
+    }
+
+    /// Whether the events of namespace `path` may ever be reported (fixed at its creation).
+    pub(crate) fn may_watch(&self, path: &str) -> bool {
         self.dev() && path != self.ui.namespace
     }
 
@@ -345,6 +365,7 @@ impl Hooks {
             async move {
                 hooks.start();
                 hooks.authenticate(&conn).await?;
+                hooks.admins.fetch_add(1, Ordering::Relaxed);
                 let _ = conn.emit("config", &json!({ "supportedFeatures": hooks.features() }));
                 if hooks.dev()
                     && let Some(io) = hooks.server()
@@ -357,6 +378,11 @@ impl Hooks {
                 }
                 Ok(())
             }
+        });
+        let hooks = self.clone();
+        h = h.on_disconnect(move |_conn: Conn, _reason| {
+            hooks.admins.fetch_sub(1, Ordering::Relaxed);
+            async {}
         });
         if self.ui.readonly {
             return h;

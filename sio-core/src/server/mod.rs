@@ -331,6 +331,12 @@ impl Server {
         }
     }
 
+    /// Whether the server has an adapter (other servers may share its namespaces).
+    #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
+    pub(crate) fn has_adapter(&self) -> bool {
+        self.inner.adapter.is_some()
+    }
+
     /// The paths of the live namespaces, sorted.
     #[cfg_attr(not(feature = "admin-ui"), allow(dead_code))]
     pub(crate) fn namespace_paths(&self) -> Vec<String> {

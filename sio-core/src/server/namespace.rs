@@ -49,7 +49,7 @@ pub(crate) struct Selection {
 /// `event_sent`).
 #[cfg(feature = "admin-ui")]
 fn admin_watches(config: &ServerConfig, path: &str) -> bool {
-    config.admin.as_ref().is_some_and(|a| a.watches(path))
+    config.admin.as_ref().is_some_and(|a| a.may_watch(path))
 }
 
 #[cfg(not(feature = "admin-ui"))]
