@@ -49,6 +49,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -147,15 +148,18 @@ enum Note {
     Left { nsp: String, room: String, sid: String },
     Updated { nsp: String, sid: String, data: Value },
     Upgraded { nsp: String, sid: String },
-    Received { nsp: String, sid: String, args: Value },
-    Sent { nsp: String, sid: String, args: Value },
+    Received { nsp: String, sid: String, args: Vec<Box<RawValue>> },
+    Sent { nsp: String, sid: String, args: Vec<Box<RawValue>> },
 }
 
 /// `[name, ...args]` of an event as JSON (binary arguments as their placeholders).
-fn event_json(name: Option<&str>, args: &crate::RawArgs) -> Value {
-    let mut out: Vec<Value> = name.map(Value::from).into_iter().collect();
-    out.extend(args.json().map(|j| serde_json::from_str(j).unwrap_or(Value::Null)));
-    Value::Array(out)
+/// The arguments stay as the JSON text they came as (not parsed again).
+fn event_json(name: Option<&str>, args: &crate::RawArgs) -> Vec<Box<RawValue>> {
+    let raw = |text: String| RawValue::from_string(text).ok();
+    let mut out: Vec<Box<RawValue>> =
+        name.and_then(|n| serde_json::to_string(n).ok()).and_then(raw).into_iter().collect();
+    out.extend(args.json().filter_map(|j| raw(j.to_owned())));
+    out
 }
 
 /// The instrumentation's state, shared by the server's code paths (through its config) and
