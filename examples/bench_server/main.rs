@@ -20,7 +20,8 @@
 //! Operating switches (off by default): `SIO_ADMIN_UI=user:password` turns on the Admin UI
 //! instrumentation with basic auth (the password hashed at start; `SIO_ADMIN_UI=noauth`
 //! without auth), allowing `SIO_ADMIN_UI_ORIGIN` (else the request's own origin) with
-//! credentials; `SIO_METRICS=1` serves Prometheus metrics at `/metrics`.
+//! credentials; `SIO_METRICS=1` serves Prometheus metrics at `/metrics`. `RUST_LOG` (e.g.
+//! `warn`) turns the log on; without it nothing is logged.
 
 use sio_core::ServerBuilder;
 use sio_core::prelude::*;
@@ -127,6 +128,10 @@ async fn serve() -> std::io::Result<()> {
 }
 
 fn main() -> std::io::Result<()> {
+    // Logs only when asked (`RUST_LOG=warn`): nothing competes for CPU by default.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    }
     let mut rt = if std::env::var("BENCH_RT").as_deref() == Ok("current_thread") {
         tokio::runtime::Builder::new_current_thread()
     } else {

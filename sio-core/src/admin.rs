@@ -40,7 +40,11 @@
 //! Not handled: the `emit` action, which the 0.5 UI never sends.
 //!
 //! Off, it costs nothing: each connect, disconnect, join and leave checks one `Option`.
-//! On, those events go through a bounded queue to one task, which also sends the stats.
+//! On, those events go through a bounded queue to one task, which also sends the stats;
+//! while no admin watches (no admin socket here, and no adapter through which another
+//! server's admins might), nothing is queued. Under a load the UI cannot follow, the queue's
+//! bound (16,384) and volatile emits to the admins drop what it could not show anyway,
+//! instead of growing memory or disconnecting the UI.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -547,7 +551,10 @@ async fn run(hooks: Arc<Hooks>, mut rx: mpsc::Receiver<(Note, SystemTime)>) {
             note = rx.recv() => {
                 let Some((note, at)) = note else { return };
                 let Some(io) = hooks.server() else { return };
-                let Some(admin) = io.of(&hooks.ui.namespace) else { return };
+                // Volatile, as everything sent to the admins: a UI that cannot keep up with a
+                // busy server misses some events (and the next stats tell the counts), rather
+                // than being disconnected for a full queue.
+                let Some(admin) = io.of(&hooks.ui.namespace).map(|ns| ns.volatile()) else { return };
                 let t = iso(at);
                 let _ = match note {
                     Note::Connected { socket, .. } => admin.emit_args("socket_connected", (socket, t)),
@@ -562,7 +569,7 @@ async fn run(hooks: Arc<Hooks>, mut rx: mpsc::Receiver<(Note, SystemTime)>) {
             }
             _ = tick.tick() => {
                 let Some(io) = hooks.server() else { return };
-                let Some(admin) = io.of(&hooks.ui.namespace) else { return };
+                let Some(admin) = io.of(&hooks.ui.namespace).map(|ns| ns.volatile()) else { return };
                 let stats = io.stats();
                 let events = aggregated(&prev, &stats.engine);
                 let namespaces: Vec<Value> = stats

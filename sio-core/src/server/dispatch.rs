@@ -24,19 +24,40 @@ pub(crate) fn event<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Ev
     {
         admin.event_received(conn.inner.ns.path(), conn.id().as_str(), event.name(), &event.raw());
     }
-    #[cfg(feature = "metrics")]
-    if let Some(latency) = conn.inner.ns.latency.clone() {
-        let start = std::time::Instant::now();
-        let fut = untimed(handler, conn, event);
-        return Box::pin(async move {
-            fut.await;
-            latency.observe(start);
-        });
-    }
-    untimed(handler, conn, event)
+    let timer = Timer::start(&conn);
+    timed(handler, conn, event, timer)
 }
 
-fn untimed<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> BoxFuture {
+/// Records the handler latency of the namespace when dropped, i.e. when the event's future
+/// ends however it ends (with metrics on; nothing otherwise). Moved into the event's own
+/// future, so it costs no allocation of its own.
+struct Timer {
+    #[cfg(feature = "metrics")]
+    started: Option<(crate::metrics::Latency, std::time::Instant)>,
+}
+
+impl Timer {
+    fn start(conn: &Conn) -> Self {
+        #[cfg(feature = "metrics")]
+        return Self { started: conn.inner.ns.latency.clone().map(|l| (l, std::time::Instant::now())) };
+        #[cfg(not(feature = "metrics"))]
+        {
+            let _ = conn;
+            Self {}
+        }
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some((latency, start)) = self.started.take() {
+            latency.observe(start);
+        }
+    }
+}
+
+fn timed<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event, timer: Timer) -> BoxFuture {
     let ack_id = event.ack_id();
     // Kept for the hook's report of a panic; without a hook the log goes without it (a clone
     // per event is measurable on the echo path).
@@ -49,6 +70,7 @@ fn untimed<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> B
         // in arrival order, as before middlewares existed.
         let fut = handler.event(conn.clone(), event);
         return Box::pin(async move {
+            let _timer = timer;
             if let Err(panic) = AssertUnwindSafe(fut).catch_unwind().await {
                 panicked(&conn, name, ack_id, panic).await;
             }
@@ -57,6 +79,7 @@ fn untimed<T: NamespaceHandler>(handler: &Arc<T>, conn: Conn, event: Event) -> B
     let handler = handler.clone();
     let name = name.or_else(|| event.name_handle()); // events with middlewares: always named
     Box::pin(async move {
+        let _timer = timer;
         let mut event = event;
         match AssertUnwindSafe(mw).catch_unwind().await {
             Ok(Ok(())) => {}
