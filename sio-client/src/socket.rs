@@ -631,9 +631,7 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
         if let Some(reply) = reply {
             this.socket = None;
             return Poll::Ready(
-                reply.and_then(|(data, attachments)| {
-                    Ok(protocol::decode_args::<(R,)>(&data, &attachments)?.0)
-                }),
+                reply.and_then(|(data, attachments)| Ok(protocol::client::first_arg(&data, &attachments)?)),
             );
         }
         let timeout = this.timeout;

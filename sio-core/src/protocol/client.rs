@@ -14,7 +14,10 @@
 //!
 //! [`Packet::decode_from_server`]: super::Packet::decode_from_server
 
+use std::cell::RefCell;
+
 use bytes::Bytes;
+use serde::de::{self, DeserializeOwned, IntoDeserializer as _};
 use serde_json::value::RawValue;
 
 use super::{EncodeError, PacketType, ToArgs, WriteArgs, write_header};
@@ -45,6 +48,41 @@ impl Outgoing {
 fn text(buf: Vec<u8>) -> String {
     // Headers and serde_json write UTF-8 only.
     String::from_utf8(buf).unwrap_or_default()
+}
+
+thread_local! {
+    /// Where packets are written before they are copied into a buffer of their exact size.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads the first argument of an `ACK` (what `emitWithAck` resolves with) as `T`; a missing
+/// one as `T` from nothing (`None` for an `Option`, else an error). `data` is the array of a
+/// packet [`Packet::decode_from_server`] accepted, so it is valid: the argument is read
+/// straight from it, and the rest of the array is not read again.
+///
+/// ```
+/// use sio_core::protocol::client;
+///
+/// let first: String = client::first_arg(br#"["hi",2]"#, &[]).unwrap();
+/// assert_eq!(first, "hi");
+/// assert_eq!(client::first_arg::<Option<u8>>(b"[]", &[]).unwrap(), None);
+/// assert!(client::first_arg::<u8>(b"[]", &[]).is_err());
+/// ```
+///
+/// # Errors
+/// When the argument does not deserialize as `T` (serde's message), or is missing and `T`
+/// is not optional.
+///
+/// [`Packet::decode_from_server`]: super::Packet::decode_from_server
+pub fn first_arg<T: DeserializeOwned>(data: &[u8], attachments: &[Bytes]) -> Result<T, serde_json::Error> {
+    let body = data.trim_ascii_start().strip_prefix(b"[").unwrap_or_default();
+    if body.trim_ascii_start().first().is_none_or(|&c| c == b']') {
+        return T::deserialize(().into_deserializer())
+            .map_err(|_: de::value::Error| de::Error::custom("missing argument 0"));
+    }
+    super::binary::decode_with(attachments, || {
+        T::deserialize(&mut serde_json::Deserializer::from_slice(body))
+    })
 }
 
 /// `CONNECT` to `nsp`, with the auth payload (a JSON object) when there is one: `40/nsp,{..}`.
@@ -93,7 +131,9 @@ fn encode(
         Some(_) => (PacketType::Event, PacketType::BinaryEvent),
         None => (PacketType::Ack, PacketType::BinaryAck),
     };
-    let mut buf = Vec::with_capacity(112 + nsp.len() + event.map_or(0, str::len));
+    // Taken, not borrowed: a `Serialize` impl may encode a packet of its own.
+    let mut buf = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    buf.clear();
     write_header(&mut buf, plain, nsp, 0, id);
     let header_len = buf.len();
     let (r, attachments) = super::binary::encode_with(|| {
@@ -105,14 +145,23 @@ fn encode(
         buf.push(b']');
         Ok::<_, serde_json::Error>(())
     });
-    r.map_err(EncodeError)?;
-    if !attachments.is_empty() {
-        let mut with_header = Vec::with_capacity(buf.len() + 8);
-        write_header(&mut with_header, binary, nsp, attachments.len(), id);
-        with_header.extend_from_slice(&buf[header_len..]);
-        buf = with_header;
+    let out = r.map(|()| {
+        let mut out = Vec::with_capacity(buf.len() + if attachments.is_empty() { 0 } else { 8 });
+        if attachments.is_empty() {
+            out.extend_from_slice(&buf);
+        } else {
+            write_header(&mut out, binary, nsp, attachments.len(), id);
+            out.extend_from_slice(&buf[header_len..]);
+        }
+        out
+    });
+    if buf.capacity() <= 64 * 1024 {
+        // Kept for the next packet; a very large one does not stay with the thread.
+        SCRATCH.with(|s| *s.borrow_mut() = buf);
     }
-    Ok(Outgoing { text: text(buf), attachments })
+    // A buffer of its exact size: it becomes the WebSocket message's `Bytes` without
+    // another allocation.
+    Ok(Outgoing { text: text(out.map_err(EncodeError)?), attachments })
 }
 
 #[cfg(test)]
@@ -138,5 +187,17 @@ mod tests {
         assert_eq!(disconnect("/x").text, "41/x,");
         let auth = RawValue::from_string(r#"{"a":1}"#.into()).expect("json");
         assert_eq!(connect("/", Some(&auth)).text, r#"40{"a":1}"#);
+    }
+
+    #[test]
+    fn first_args() {
+        let bin = Bytes::from_static(&[7]);
+        let data = br#" [ {"_placeholder":true,"num":0} , 1 ] "#;
+        let b: Binary = first_arg(data, &[bin.clone()]).expect("decodes");
+        assert_eq!(b.0, bin);
+        assert_eq!(first_arg::<(u8, String)>(br#"[[1,"a"]]"#, &[]).expect("decodes"), (1, "a".into()));
+        assert!(first_arg::<String>(b"[1]", &[]).is_err());
+        assert!(first_arg::<String>(b" [ ] ", &[]).is_err());
+        assert_eq!(first_arg::<Option<String>>(b"[null]", &[]).expect("decodes"), None);
     }
 }
