@@ -193,7 +193,7 @@ mod tests {
     fn first_args() {
         let bin = Bytes::from_static(&[7]);
         let data = br#" [ {"_placeholder":true,"num":0} , 1 ] "#;
-        let b: Binary = first_arg(data, &[bin.clone()]).expect("decodes");
+        let b: Binary = first_arg(data, std::slice::from_ref(&bin)).expect("decodes");
         assert_eq!(b.0, bin);
         assert_eq!(first_arg::<(u8, String)>(br#"[[1,"a"]]"#, &[]).expect("decodes"), (1, "a".into()));
         assert!(first_arg::<String>(b"[1]", &[]).is_err());
