@@ -1,7 +1,7 @@
 //! The Engine.IO v4 client: the handshake, long-polling, WebSocket, the polling → WebSocket
-//! upgrade and the heartbeat. One task per connection: packets to send come in through a
-//! channel; what the server sends is handed to a [`Dispatch`] in the task itself (no hop to
-//! another task), and the close goes out through a oneshot.
+//! upgrade and the heartbeat. One task per connection: packets to send wait in its
+//! [`Outbox`]; what the server sends is handed to a [`Dispatch`] in the task itself (no hop
+//! to another task), and the close goes out through a oneshot.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use sio_core::engine::{Frame, Message};
 use sio_core::protocol::client::Outgoing;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -29,8 +29,7 @@ use crate::options::{Target, Transport};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The most queued sends written with one flush (the write buffer also flushes by itself
-/// past 128 KiB).
+/// The most messages of one read dispatched together.
 const MAX_BURST: usize = 256;
 
 /// The WebSocket read buffer: how much one read takes from the socket.
@@ -51,11 +50,58 @@ pub(crate) struct EngineOptions {
     pub(crate) timeout: Duration,
 }
 
-/// To the engine task.
-#[derive(Debug)]
-pub(crate) enum ToEngine {
-    Packet(Outgoing),
-    Close,
+/// The packets waiting for the engine task (one outbox per connection, shared by its
+/// sockets). An emit costs a push under a lock; the task is woken when the queue was empty,
+/// then takes everything queued at once and writes it with one flush.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    queue: parking_lot::Mutex<Queue>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    packets: Vec<Outgoing>,
+    /// Close once the packets are sent.
+    close: bool,
+    /// The task ended: nothing is sent any more.
+    gone: bool,
+}
+
+impl Outbox {
+    /// Queues a packet; false when the connection is gone (or closing).
+    pub(crate) fn send(&self, packet: Outgoing) -> bool {
+        let mut q = self.queue.lock();
+        if q.gone || q.close {
+            return false;
+        }
+        let wake = q.packets.is_empty();
+        q.packets.push(packet);
+        drop(q);
+        if wake {
+            self.ready.notify_one();
+        }
+        true
+    }
+
+    /// Closes the connection after what is queued.
+    pub(crate) fn close(&self) {
+        self.queue.lock().close = true;
+        self.ready.notify_one();
+    }
+
+    /// What is queued (swapped with `into`, an empty buffer), and whether to close after it.
+    fn take(&self, into: &mut Vec<Outgoing>) -> bool {
+        let mut q = self.queue.lock();
+        std::mem::swap(&mut q.packets, into);
+        q.close
+    }
+
+    fn end(&self) {
+        let mut q = self.queue.lock();
+        q.gone = true;
+        q.packets.clear();
+    }
 }
 
 /// What the engine task does with the messages the server sends.
@@ -110,7 +156,7 @@ impl Handshake {
 
 /// An open connection: send with `tx`; `closed` resolves when it ends.
 pub(crate) struct Opened {
-    pub(crate) tx: mpsc::UnboundedSender<ToEngine>,
+    pub(crate) outbox: Arc<Outbox>,
     pub(crate) closed: oneshot::Receiver<Closed>,
     pub(crate) transport: Arc<parking_lot::Mutex<Transport>>,
 }
@@ -145,12 +191,12 @@ pub(crate) async fn open(opts: Arc<EngineOptions>, dispatch: Box<dyn Dispatch>) 
     })
     .await
     .map_err(|_| Error::Timeout("the handshake"))??;
-    let (tx, out) = mpsc::unbounded_channel();
+    let outbox = Arc::new(Outbox::default());
     let (done, closed) = oneshot::channel();
     let transport = Arc::new(parking_lot::Mutex::new(first));
-    let task = Task { opts, out, dispatch, batch: Vec::new(), transport: transport.clone() };
+    let task = Task { opts, out: outbox.clone(), dispatch, batch: Vec::new(), transport: transport.clone() };
     tokio::spawn(task.run(start, done));
-    Ok(Opened { tx, closed, transport })
+    Ok(Opened { outbox, closed, transport })
 }
 
 enum Start {
@@ -160,7 +206,7 @@ enum Start {
 
 struct Task {
     opts: Arc<EngineOptions>,
-    out: mpsc::UnboundedReceiver<ToEngine>,
+    out: Arc<Outbox>,
     dispatch: Box<dyn Dispatch>,
     /// The messages of one read (kept for the next).
     batch: Vec<Message>,
@@ -181,6 +227,7 @@ impl Task {
             Start::Polling(http, hs) => self.run_polling(http, hs).await,
         };
         tracing::debug!(?closed, "engine.io connection closed");
+        self.out.end();
         let _ = done.send(closed);
     }
 
@@ -219,6 +266,7 @@ impl Task {
 
     async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
         let hs_ping = deadline.saturating_duration_since(Instant::now());
+        let mut sending = Vec::new();
         if !first.is_empty() && ws_send_frames(&mut ws, first).await.is_err() {
             return Closed::TransportError("websocket error".into());
         }
@@ -287,47 +335,38 @@ impl Task {
                         return c;
                     }
                 }
-                cmd = self.out.recv() => match cmd {
-                    Some(ToEngine::Packet(packet)) => {
-                        // The packets emitted meanwhile leave in the same write.
-                        let close = match self.send_burst(&mut ws, packet).await {
-                            Ok(close) => close,
-                            Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
-                        };
-                        if close {
-                            let _ = ws_send_text(&mut ws, "1").await;
-                            let _ = ws.close(None).await;
-                            return Closed::Client;
-                        }
-                    }
-                    Some(ToEngine::Close) | None => {
+                () = self.out.ready.notified() => {
+                    // Everything emitted meanwhile leaves in one write.
+                    let close = match self.send_queued(&mut ws, &mut sending).await {
+                        Ok(close) => close,
+                        Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
+                    };
+                    if close {
                         let _ = ws_send_text(&mut ws, "1").await;
                         let _ = ws.close(None).await;
                         return Closed::Client;
                     }
-                },
+                }
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }
     }
 
-    /// Sends `packet` and whatever else is already queued (up to [`MAX_BURST`] sends) with
-    /// one flush: a burst of emits costs one write to the socket, not one each. True when a
-    /// `Close` was met in the queue (what came before it was sent).
-    async fn send_burst(&mut self, ws: &mut Ws, packet: Outgoing) -> Result<bool, tungstenite::Error> {
-        ws_feed(ws, packet).await?;
-        let mut close = false;
-        for _ in 0..MAX_BURST {
-            match self.out.try_recv() {
-                Ok(ToEngine::Packet(more)) => ws_feed(ws, more).await?,
-                Ok(ToEngine::Close) => {
-                    close = true;
-                    break;
-                }
-                Err(_) => break,
+    /// Sends what the outbox holds with one flush: a burst of emits costs one write to the
+    /// socket, not one each. True when the connection is to close (after these packets).
+    /// `buf` is an empty buffer, swapped with the queue's.
+    async fn send_queued(
+        &mut self,
+        ws: &mut Ws,
+        buf: &mut Vec<Outgoing>,
+    ) -> Result<bool, tungstenite::Error> {
+        let close = self.out.take(buf);
+        if !buf.is_empty() {
+            for packet in buf.drain(..) {
+                ws_feed(ws, packet).await?;
             }
+            ws.flush().await?;
         }
-        ws.flush().await?;
         Ok(close)
     }
 
@@ -405,16 +444,20 @@ impl Task {
                         Err(e) => tracing::debug!(error = %e, "websocket upgrade failed, staying on polling"),
                     }
                 }
-                cmd = self.out.recv() => match cmd {
-                    Some(ToEngine::Packet(packet)) => pending.append(&mut packet.into_frames()),
-                    Some(ToEngine::Close) | None => {
+                () = self.out.ready.notified() => {
+                    let mut queued = Vec::new();
+                    let close = self.out.take(&mut queued);
+                    for packet in queued {
+                        pending.append(&mut packet.into_frames());
+                    }
+                    if close {
                         if let Some(mut ws) = upgraded.take() {
                             let _ = ws.close(None).await;
                         }
                         let _ = tokio::time::timeout(Duration::from_secs(2), http.post(Bytes::from_static(b"1"))).await;
                         return Closed::Client;
                     }
-                },
+                }
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }

@@ -22,7 +22,7 @@ use sio_core::protocol::{self, ArgCursor, FromArgs, Packet, PacketType, RawArgs,
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backoff::Backoff;
-use crate::engine::{self, Closed, Dispatch, EngineOptions, Opened, ToEngine};
+use crate::engine::{self, Closed, Dispatch, EngineOptions, Opened, Outbox};
 use crate::error::{DisconnectReason, Error};
 use crate::options::{Options, Target, Transport};
 
@@ -339,8 +339,8 @@ struct State {
     pid: Option<String>,
     last_offset: Option<String>,
     recovered: bool,
-    /// The connection's sender, while connected (emits send under this lock only).
-    tx: Option<mpsc::UnboundedSender<ToEngine>>,
+    /// The connection's outbox, while connected (emits send under this lock only).
+    tx: Option<Arc<Outbox>>,
     /// Packets emitted while disconnected.
     buffer: VecDeque<Outgoing>,
     /// Events received before the `CONNECT` (a recovered session's missed packets, which
@@ -682,7 +682,7 @@ impl SocketInner {
         let mut st = self.state.lock();
         if st.connected {
             // Sent under the lock, so packets leave in the order they were emitted.
-            let sent = st.tx.as_ref().is_some_and(|tx| tx.send(ToEngine::Packet(packet)).is_ok());
+            let sent = st.tx.as_ref().is_some_and(|tx| tx.send(packet));
             if sent {
                 if let Some(id) = ack {
                     st.acks.insert(id, PendingAck { state: AckState::Waiting(None), buffered: false });
@@ -712,7 +712,7 @@ impl SocketInner {
     }
 
     /// Sends this socket's `CONNECT` on `tx`, unless it is connected or one is on its way.
-    fn send_connect(&self, tx: &mpsc::UnboundedSender<ToEngine>) {
+    fn send_connect(&self, tx: &Outbox) {
         {
             let mut st = self.state.lock();
             if !st.active || st.connected || st.connecting {
@@ -722,7 +722,7 @@ impl SocketInner {
         }
         let packet = self.connect_packet();
         tracing::trace!(?packet, "CONNECT");
-        let _ = tx.send(ToEngine::Packet(packet));
+        tx.send(packet);
     }
 
     /// The `CONNECT` this socket sends: the auth payload, with `pid` and `offset` first when
@@ -785,7 +785,7 @@ impl SocketInner {
             }
             if let Some(tx) = &st.tx {
                 for packet in buffered {
-                    let _ = tx.send(ToEngine::Packet(packet));
+                    tx.send(packet);
                 }
             }
             (std::mem::take(&mut st.waiters), std::mem::take(&mut st.received))
@@ -1022,7 +1022,7 @@ struct Manager {
 }
 
 struct Conn {
-    tx: mpsc::UnboundedSender<ToEngine>,
+    tx: Arc<Outbox>,
     transport: Arc<Mutex<Transport>>,
 }
 
@@ -1047,7 +1047,7 @@ impl Manager {
     /// Sends a packet on the open connection; false when there is none.
     fn send_now(&self, packet: Outgoing) -> bool {
         match &*self.conn.lock() {
-            Some(c) => c.tx.send(ToEngine::Packet(packet)).is_ok(),
+            Some(c) => c.tx.send(packet),
             None => false,
         }
     }
@@ -1144,7 +1144,7 @@ impl Manager {
 
     /// Runs an open connection until it closes (its task dispatches what the server sends).
     async fn serve(&self, opened: Opened, cmds: &mut mpsc::UnboundedReceiver<Cmd>) -> Closed {
-        let Opened { tx, mut closed, transport } = opened;
+        let Opened { outbox: tx, mut closed, transport } = opened;
         *self.conn.lock() = Some(Conn { tx: tx.clone(), transport });
         for s in self.sockets.lock().values() {
             s.state.lock().connecting = false;
@@ -1159,12 +1159,12 @@ impl Manager {
                     Some(Cmd::Connect(s)) => s.send_connect(&tx),
                     Some(Cmd::Released) => {
                         if self.active().is_empty() {
-                            let _ = tx.send(ToEngine::Close);
+                            tx.close();
                             break Closed::Client;
                         }
                     }
                     None => {
-                        let _ = tx.send(ToEngine::Close);
+                        tx.close();
                         break Closed::Client;
                     }
                 },
