@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf as _, BufMut, Bytes, BytesMut};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::{HeaderMap, Request, StatusCode};
@@ -267,6 +267,10 @@ impl Task {
     async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
         let hs_ping = deadline.saturating_duration_since(Instant::now());
         let mut sending = Vec::new();
+        // One timer for the connection, moved at each ping: a timer made at each turn of the
+        // loop cost an entry in tokio's timer wheel per read and per write.
+        let ping_timeout = sleep_until(deadline);
+        tokio::pin!(ping_timeout);
         if !first.is_empty() && ws_send_frames(&mut ws, first).await.is_err() {
             return Closed::TransportError("websocket error".into());
         }
@@ -300,6 +304,7 @@ impl Task {
                             Some(Packet::Message(m)) => self.batch.push(m),
                             Some(Packet::Ping(_)) => {
                                 deadline = Instant::now() + hs_ping;
+                                ping_timeout.as_mut().reset(deadline);
                                 if ws_send_text(&mut ws, "3").await.is_err() {
                                     ended = Some(Closed::TransportError("websocket error".into()));
                                     break;
@@ -347,7 +352,7 @@ impl Task {
                         return Closed::Client;
                     }
                 }
-                () = sleep_until(deadline) => return Closed::PingTimeout,
+                () = &mut ping_timeout => return Closed::PingTimeout,
             }
         }
     }
@@ -552,7 +557,8 @@ enum Packet {
 /// A text packet: its type, then its data.
 fn decode_text(text: Bytes) -> Result<Packet, String> {
     let Some(&first) = text.first() else { return Err("empty packet".into()) };
-    let data = text.slice(1..);
+    let mut data = text;
+    data.advance(1);
     Ok(match first {
         b'0' => Packet::Open(data),
         b'1' => Packet::Close,

@@ -1,6 +1,7 @@
 //! Sockets (one per namespace) multiplexed over one connection, and the task that keeps the
 //! connection: it opens it, reads and dispatches packets, and reconnects with backoff.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -614,18 +615,20 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
         }
         let reply = {
             let mut st = socket.state.lock();
-            match st.acks.get_mut(&this.id) {
-                Some(PendingAck { state: AckState::Waiting(w), .. }) => {
-                    if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                        *w = Some(cx.waker().clone());
+            match st.acks.entry(this.id) {
+                Entry::Occupied(mut o) => match &mut o.get_mut().state {
+                    AckState::Waiting(w) => {
+                        if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            *w = Some(cx.waker().clone());
+                        }
+                        None
                     }
-                    None
-                }
-                Some(_) => match st.acks.remove(&this.id) {
-                    Some(PendingAck { state: AckState::Done(r), .. }) => Some(r),
-                    _ => Some(Err(Error::Disconnected)),
+                    AckState::Done(_) => match o.remove().state {
+                        AckState::Done(r) => Some(r),
+                        AckState::Waiting(_) => None,
+                    },
                 },
-                None => Some(Err(Error::Disconnected)),
+                Entry::Vacant(_) => Some(Err(Error::Disconnected)),
             }
         };
         if let Some(reply) = reply {

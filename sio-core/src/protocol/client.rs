@@ -139,7 +139,14 @@ fn encode(
     let (r, attachments) = super::binary::encode_with(|| {
         buf.push(b'[');
         if let Some(name) = event {
-            serde_json::to_writer(&mut buf, name)?;
+            if name.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+                serde_json::to_writer(&mut buf, name)?;
+            } else {
+                // Nothing to escape (the usual event name): the bytes as they are.
+                buf.push(b'"');
+                buf.extend_from_slice(name.as_bytes());
+                buf.push(b'"');
+            }
         }
         args.write_dyn(&mut buf, event.is_none())?;
         buf.push(b']');
@@ -175,6 +182,8 @@ mod tests {
         assert_eq!(p, Outgoing { text: r#"4217["echo","hi",2]"#.into(), attachments: vec![] });
         let p = event("/a", "ev", &(), None).expect("encodes");
         assert_eq!(p.text, r#"42/a,["ev"]"#);
+        let p = event("/", "a\"b\\c\n", &(), None).expect("encodes");
+        assert_eq!(p.text, r#"42["a\"b\\c\n"]"#);
         let bin = Bytes::from_static(&[1, 2]);
         let p = event("/a", "up", &(Binary(bin.clone()), 1), Some(3)).expect("encodes");
         assert_eq!(p.text, r#"451-/a,3["up",{"_placeholder":true,"num":0},1]"#);
