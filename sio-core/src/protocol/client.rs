@@ -80,9 +80,12 @@ pub fn first_arg<T: DeserializeOwned>(data: &[u8], attachments: &[Bytes]) -> Res
         return T::deserialize(().into_deserializer())
             .map_err(|_: de::value::Error| de::Error::custom("missing argument 0"));
     }
-    super::binary::decode_with(attachments, || {
-        T::deserialize(&mut serde_json::Deserializer::from_slice(body))
-    })
+    let read = || T::deserialize(&mut serde_json::Deserializer::from_slice(body));
+    if attachments.is_empty() {
+        // No attachments to show `Binary` (a placeholder is an error either way).
+        return read();
+    }
+    super::binary::decode_with(attachments, read)
 }
 
 /// `CONNECT` to `nsp`, with the auth payload (a JSON object) when there is one: `40/nsp,{..}`.
@@ -208,5 +211,6 @@ mod tests {
         assert!(first_arg::<String>(b"[1]", &[]).is_err());
         assert!(first_arg::<String>(b" [ ] ", &[]).is_err());
         assert_eq!(first_arg::<Option<String>>(b"[null]", &[]).expect("decodes"), None);
+        assert!(first_arg::<Binary>(br#"[{"_placeholder":true,"num":0}]"#, &[]).is_err());
     }
 }
