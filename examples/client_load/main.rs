@@ -190,10 +190,10 @@ struct Window {
 }
 
 /// One ack in flight: the future and when its emit left.
-type InFlight = (std::pin::Pin<Box<dyn Future<Output = Result<String, sio_client::Error>> + Send>>, Instant);
+type InFlight = (sio_client::AckFuture<String>, Instant);
 
 fn emit(socket: &Socket, payload: &str, sent: Instant) -> InFlight {
-    (Box::pin(socket.emit_with_ack::<_, String>("echo", (payload,))), sent)
+    (socket.emit_with_ack::<_, String>("echo", (payload,)), sent)
 }
 
 /// Waits for one ack; `Ok(false)` when the window closed first. `end` is the client's one

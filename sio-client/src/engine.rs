@@ -1,12 +1,13 @@
 //! The Engine.IO v4 client: the handshake, long-polling, WebSocket, the polling → WebSocket
-//! upgrade and the heartbeat. One task per connection; the Socket.IO layer talks to it through
-//! two channels (frames in, messages and the close out).
+//! upgrade and the heartbeat. One task per connection: packets to send wait in its
+//! [`Outbox`]; what the server sends is handed to a [`Dispatch`] in the task itself (no hop
+//! to another task), and the close goes out through a oneshot.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf as _, BufMut, Bytes, BytesMut};
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use http::{HeaderMap, Request, StatusCode};
@@ -16,8 +17,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use sio_core::engine::{Frame, Message};
+use sio_core::protocol::client::Outgoing;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, oneshot};
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -27,8 +29,7 @@ use crate::options::{Target, Transport};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The most queued sends written with one flush (the write buffer also flushes by itself
-/// past 128 KiB).
+/// The most messages of one read dispatched together.
 const MAX_BURST: usize = 256;
 
 /// The WebSocket read buffer: how much one read takes from the socket.
@@ -49,20 +50,65 @@ pub(crate) struct EngineOptions {
     pub(crate) timeout: Duration,
 }
 
-/// To the engine task.
-#[derive(Debug)]
-pub(crate) enum ToEngine {
-    Frames(Vec<Frame>),
-    Close,
+/// The packets waiting for the engine task (one outbox per connection, shared by its
+/// sockets). An emit costs a push under a lock; the task is woken when the queue was empty,
+/// then takes everything queued at once and writes it with one flush.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    queue: parking_lot::Mutex<Queue>,
+    ready: Notify,
 }
 
-/// From the engine task.
-#[derive(Debug)]
-pub(crate) enum FromEngine {
-    Message(Message),
-    /// Several messages, in order (those one read from the socket brought).
-    Messages(Vec<Message>),
-    Closed(Closed),
+#[derive(Default)]
+struct Queue {
+    packets: Vec<Outgoing>,
+    /// Close once the packets are sent.
+    close: bool,
+    /// The task ended: nothing is sent any more.
+    gone: bool,
+}
+
+impl Outbox {
+    /// Queues a packet; false when the connection is gone (or closing).
+    pub(crate) fn send(&self, packet: Outgoing) -> bool {
+        let mut q = self.queue.lock();
+        if q.gone || q.close {
+            return false;
+        }
+        let wake = q.packets.is_empty();
+        q.packets.push(packet);
+        drop(q);
+        if wake {
+            self.ready.notify_one();
+        }
+        true
+    }
+
+    /// Closes the connection after what is queued.
+    pub(crate) fn close(&self) {
+        self.queue.lock().close = true;
+        self.ready.notify_one();
+    }
+
+    /// What is queued (swapped with `into`, an empty buffer), and whether to close after it.
+    fn take(&self, into: &mut Vec<Outgoing>) -> bool {
+        let mut q = self.queue.lock();
+        std::mem::swap(&mut q.packets, into);
+        q.close
+    }
+
+    fn end(&self) {
+        let mut q = self.queue.lock();
+        q.gone = true;
+        q.packets.clear();
+    }
+}
+
+/// What the engine task does with the messages the server sends.
+pub(crate) trait Dispatch: Send + 'static {
+    /// Handles the messages of one read, in order, and empties `batch`. An error closes the
+    /// connection as a parse error.
+    fn messages(&mut self, batch: &mut Vec<Message>) -> Result<(), String>;
 }
 
 /// Why a connection ended.
@@ -108,16 +154,17 @@ impl Handshake {
     }
 }
 
-/// An open connection: send with `tx`, receive from `rx`.
+/// An open connection: send with `tx`; `closed` resolves when it ends.
 pub(crate) struct Opened {
-    pub(crate) tx: mpsc::UnboundedSender<ToEngine>,
-    pub(crate) rx: mpsc::Receiver<FromEngine>,
+    pub(crate) outbox: Arc<Outbox>,
+    pub(crate) closed: oneshot::Receiver<Closed>,
     pub(crate) transport: Arc<parking_lot::Mutex<Transport>>,
 }
 
 /// Opens a connection: the handshake over the first transport of `opts.transports`, then
-/// the upgrade to WebSocket in the background when it is allowed.
-pub(crate) async fn open(opts: Arc<EngineOptions>) -> Result<Opened, Error> {
+/// the upgrade to WebSocket in the background when it is allowed. The server's messages go
+/// to `dispatch`, in the connection's task.
+pub(crate) async fn open(opts: Arc<EngineOptions>, dispatch: Box<dyn Dispatch>) -> Result<Opened, Error> {
     let first = *opts.transports.first().ok_or_else(|| Error::Config("no transport".into()))?;
     let start = tokio::time::timeout(opts.timeout, async {
         match first {
@@ -144,12 +191,12 @@ pub(crate) async fn open(opts: Arc<EngineOptions>) -> Result<Opened, Error> {
     })
     .await
     .map_err(|_| Error::Timeout("the handshake"))??;
-    let (tx, out) = mpsc::unbounded_channel();
-    let (events, rx) = mpsc::channel(256);
+    let outbox = Arc::new(Outbox::default());
+    let (done, closed) = oneshot::channel();
     let transport = Arc::new(parking_lot::Mutex::new(first));
-    let task = Task { opts, out, events, transport: transport.clone() };
-    tokio::spawn(task.run(start));
-    Ok(Opened { tx, rx, transport })
+    let task = Task { opts, out: outbox.clone(), dispatch, batch: Vec::new(), transport: transport.clone() };
+    tokio::spawn(task.run(start, done));
+    Ok(Opened { outbox, closed, transport })
 }
 
 enum Start {
@@ -159,8 +206,10 @@ enum Start {
 
 struct Task {
     opts: Arc<EngineOptions>,
-    out: mpsc::UnboundedReceiver<ToEngine>,
-    events: mpsc::Sender<FromEngine>,
+    out: Arc<Outbox>,
+    dispatch: Box<dyn Dispatch>,
+    /// The messages of one read (kept for the next).
+    batch: Vec<Message>,
     transport: Arc<parking_lot::Mutex<Transport>>,
 }
 
@@ -172,27 +221,29 @@ enum Flow {
 }
 
 impl Task {
-    async fn run(mut self, start: Start) {
+    async fn run(mut self, start: Start, done: oneshot::Sender<Closed>) {
         let closed = match start {
             Start::Ws(ws, hs) => self.run_ws(ws, hs.ping_deadline(), Vec::new()).await,
             Start::Polling(http, hs) => self.run_polling(http, hs).await,
         };
         tracing::debug!(?closed, "engine.io connection closed");
-        let _ = self.events.send(FromEngine::Closed(closed)).await;
+        self.out.end();
+        let _ = done.send(closed);
     }
 
-    /// Handles a packet from the server (both transports).
-    async fn on_packet(&mut self, packet: Packet, deadline: &mut Instant, hs_ping: Duration) -> Flow {
+    /// Handles a packet from the server (polling).
+    fn on_packet(&mut self, packet: Packet, deadline: &mut Instant, hs_ping: Duration) -> Flow {
         match packet {
             Packet::Ping(_) => {
                 *deadline = Instant::now() + hs_ping;
                 Flow::Pong
             }
             Packet::Message(m) => {
-                if self.events.send(FromEngine::Message(m)).await.is_err() {
-                    return Flow::Closed(Closed::Client);
+                self.batch.push(m);
+                match self.dispatch() {
+                    Ok(()) => Flow::Continue,
+                    Err(c) => Flow::Closed(c),
                 }
-                Flow::Continue
             }
             Packet::Close => Flow::Closed(Closed::TransportClose),
             Packet::Noop | Packet::Pong(_) => Flow::Continue,
@@ -200,16 +251,33 @@ impl Task {
         }
     }
 
+    /// Hands the messages of `self.batch` to the dispatcher; the error that closes the
+    /// connection when one is not a valid packet.
+    fn dispatch(&mut self) -> Result<(), Closed> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.dispatch.messages(&mut self.batch).map_err(|e| {
+            tracing::debug!(error = %e, "invalid packet from the server, closing");
+            self.batch.clear();
+            Closed::ParseError(e)
+        })
+    }
+
     async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
         let hs_ping = deadline.saturating_duration_since(Instant::now());
-        if !first.is_empty() && ws_send(&mut ws, first).await.is_err() {
+        let mut sending = Vec::new();
+        // One timer for the connection, moved at each ping: a timer made at each turn of the
+        // loop cost an entry in tokio's timer wheel per read and per write.
+        let ping_timeout = sleep_until(deadline);
+        tokio::pin!(ping_timeout);
+        if !first.is_empty() && ws_send_frames(&mut ws, first).await.is_err() {
             return Closed::TransportError("websocket error".into());
         }
         loop {
             tokio::select! {
                 msg = ws.next() => {
-                    // This message and those already readable go up in one batch.
-                    let mut batch = Vec::new();
+                    // This message and those already readable are dispatched in one batch.
                     let mut next = Some(msg);
                     let mut ended = None;
                     while let Some(msg) = next.take() {
@@ -233,25 +301,26 @@ impl Task {
                             }
                         };
                         match packet {
-                            Some(Packet::Message(m)) => batch.push(m),
-                            Some(packet) => {
-                                // What came before it goes up first.
-                                if !self.deliver(&mut batch).await {
-                                    return Closed::Client;
-                                }
-                                match self.on_packet(packet, &mut deadline, hs_ping).await {
-                                    Flow::Continue => {}
-                                    Flow::Pong => {
-                                        if ws_send(&mut ws, vec![Frame::Text("3".into())]).await.is_err() {
-                                            return Closed::TransportError("websocket error".into());
-                                        }
-                                    }
-                                    Flow::Closed(c) => return c,
+                            Some(Packet::Message(m)) => self.batch.push(m),
+                            Some(Packet::Ping(_)) => {
+                                deadline = Instant::now() + hs_ping;
+                                ping_timeout.as_mut().reset(deadline);
+                                if ws_send_text(&mut ws, "3").await.is_err() {
+                                    ended = Some(Closed::TransportError("websocket error".into()));
+                                    break;
                                 }
                             }
-                            None => {}
+                            Some(Packet::Close) => {
+                                ended = Some(Closed::TransportClose);
+                                break;
+                            }
+                            Some(Packet::Noop | Packet::Pong(_)) | None => {}
+                            Some(Packet::Open(_) | Packet::Upgrade) => {
+                                ended = Some(Closed::ParseError("unexpected packet".into()));
+                                break;
+                            }
                         }
-                        if batch.len() < MAX_BURST {
+                        if self.batch.len() < MAX_BURST {
                             next = std::future::poll_fn(|cx| {
                                 std::task::Poll::Ready(match ws.poll_next_unpin(cx) {
                                     std::task::Poll::Ready(m) => Some(m),
@@ -261,68 +330,48 @@ impl Task {
                             .await;
                         }
                     }
-                    if !self.deliver(&mut batch).await {
-                        return Closed::Client;
+                    // What came before the end is dispatched first.
+                    if let Err(c) = self.dispatch() {
+                        let _ = ws_send_text(&mut ws, "1").await;
+                        let _ = ws.close(None).await;
+                        return c;
                     }
                     if let Some(c) = ended {
                         return c;
                     }
                 }
-                cmd = self.out.recv() => match cmd {
-                    Some(ToEngine::Frames(frames)) => {
-                        // The packets emitted meanwhile leave in the same write.
-                        let close = match self.send_burst(&mut ws, frames).await {
-                            Ok(close) => close,
-                            Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
-                        };
-                        if close {
-                            let _ = ws_send(&mut ws, vec![Frame::Text("1".into())]).await;
-                            let _ = ws.close(None).await;
-                            return Closed::Client;
-                        }
-                    }
-                    Some(ToEngine::Close) | None => {
-                        let _ = ws_send(&mut ws, vec![Frame::Text("1".into())]).await;
+                () = self.out.ready.notified() => {
+                    // Everything emitted meanwhile leaves in one write.
+                    let close = match self.send_queued(&mut ws, &mut sending).await {
+                        Ok(close) => close,
+                        Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
+                    };
+                    if close {
+                        let _ = ws_send_text(&mut ws, "1").await;
                         let _ = ws.close(None).await;
                         return Closed::Client;
                     }
-                },
-                () = sleep_until(deadline) => return Closed::PingTimeout,
-            }
-        }
-    }
-
-    /// Hands the messages of `batch` to the Socket.IO layer (one channel send for all);
-    /// false when it is gone.
-    async fn deliver(&mut self, batch: &mut Vec<Message>) -> bool {
-        let ev = match batch.len() {
-            0 => return true,
-            1 => match batch.pop() {
-                Some(m) => FromEngine::Message(m),
-                None => return true,
-            },
-            _ => FromEngine::Messages(std::mem::take(batch)),
-        };
-        self.events.send(ev).await.is_ok()
-    }
-
-    /// Sends `frames` and whatever else is already queued (up to [`MAX_BURST`] sends) with
-    /// one flush: a burst of emits costs one write to the socket, not one each. True when a
-    /// `Close` was met in the queue (what came before it was sent).
-    async fn send_burst(&mut self, ws: &mut Ws, frames: Vec<Frame>) -> Result<bool, tungstenite::Error> {
-        ws_feed(ws, frames).await?;
-        let mut close = false;
-        for _ in 0..MAX_BURST {
-            match self.out.try_recv() {
-                Ok(ToEngine::Frames(more)) => ws_feed(ws, more).await?,
-                Ok(ToEngine::Close) => {
-                    close = true;
-                    break;
                 }
-                Err(_) => break,
+                () = &mut ping_timeout => return Closed::PingTimeout,
             }
         }
-        ws.flush().await?;
+    }
+
+    /// Sends what the outbox holds with one flush: a burst of emits costs one write to the
+    /// socket, not one each. True when the connection is to close (after these packets).
+    /// `buf` is an empty buffer, swapped with the queue's.
+    async fn send_queued(
+        &mut self,
+        ws: &mut Ws,
+        buf: &mut Vec<Outgoing>,
+    ) -> Result<bool, tungstenite::Error> {
+        let close = self.out.take(buf);
+        if !buf.is_empty() {
+            for packet in buf.drain(..) {
+                ws_feed(ws, packet).await?;
+            }
+            ws.flush().await?;
+        }
         Ok(close)
     }
 
@@ -374,10 +423,16 @@ impl Task {
                         Err(e) => return Closed::ParseError(e),
                     };
                     for p in packets {
-                        match self.on_packet(p, &mut deadline, hs_ping).await {
+                        match self.on_packet(p, &mut deadline, hs_ping) {
                             Flow::Continue => {}
                             Flow::Pong => pending.insert(0, Frame::Text("3".into())),
-                            Flow::Closed(c) => return c,
+                            Flow::Closed(c) => {
+                                if matches!(c, Closed::ParseError(_)) {
+                                    let close = http.post(Bytes::from_static(b"1"));
+                                    let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+                                }
+                                return c;
+                            }
                         }
                     }
                 }
@@ -394,16 +449,20 @@ impl Task {
                         Err(e) => tracing::debug!(error = %e, "websocket upgrade failed, staying on polling"),
                     }
                 }
-                cmd = self.out.recv() => match cmd {
-                    Some(ToEngine::Frames(mut frames)) => pending.append(&mut frames),
-                    Some(ToEngine::Close) | None => {
+                () = self.out.ready.notified() => {
+                    let mut queued = Vec::new();
+                    let close = self.out.take(&mut queued);
+                    for packet in queued {
+                        pending.append(&mut packet.into_frames());
+                    }
+                    if close {
                         if let Some(mut ws) = upgraded.take() {
                             let _ = ws.close(None).await;
                         }
                         let _ = tokio::time::timeout(Duration::from_secs(2), http.post(Bytes::from_static(b"1"))).await;
                         return Closed::Client;
                     }
-                },
+                }
                 () = sleep_until(deadline) => return Closed::PingTimeout,
             }
         }
@@ -452,13 +511,23 @@ async fn read_ws_open(ws: &mut Ws) -> Result<Handshake, Error> {
     }
 }
 
-async fn ws_send(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
-    ws_feed(ws, frames).await?;
-    ws.flush().await
+/// Sends one text message (an engine packet of the task's own: a pong, a close).
+async fn ws_send_text(ws: &mut Ws, text: &'static str) -> Result<(), tungstenite::Error> {
+    ws.send(WsMessage::Text(tungstenite::Utf8Bytes::from_static(text))).await
 }
 
-/// Queues frames in the WebSocket's write buffer (written when it fills, or at the flush).
-async fn ws_feed(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
+/// Queues a packet in the WebSocket's write buffer (written when it fills, or at the flush).
+async fn ws_feed(ws: &mut Ws, packet: Outgoing) -> Result<(), tungstenite::Error> {
+    // A `String` becomes the message's bytes as they are: no copy, no UTF-8 check.
+    ws.feed(WsMessage::Text(packet.text.into())).await?;
+    for b in packet.attachments {
+        ws.feed(WsMessage::Binary(b)).await?;
+    }
+    Ok(())
+}
+
+/// Sends frames (those queued during the upgrade) with one flush.
+async fn ws_send_frames(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
     for f in frames {
         let m = match f {
             // The packet's bytes, shared, not copied: checking UTF-8 again costs less than
@@ -470,7 +539,7 @@ async fn ws_feed(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Err
         };
         ws.feed(m).await?;
     }
-    Ok(())
+    ws.flush().await
 }
 
 /// An Engine.IO packet from the server.
@@ -488,7 +557,8 @@ enum Packet {
 /// A text packet: its type, then its data.
 fn decode_text(text: Bytes) -> Result<Packet, String> {
     let Some(&first) = text.first() else { return Err("empty packet".into()) };
-    let data = text.slice(1..);
+    let mut data = text;
+    data.advance(1);
     Ok(match first {
         b'0' => Packet::Open(data),
         b'1' => Packet::Close,

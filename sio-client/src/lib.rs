@@ -53,6 +53,6 @@ mod socket;
 
 pub use self::error::{DisconnectReason, Error};
 pub use self::options::Transport;
-pub use self::socket::{Event, Socket, SocketBuilder, WithTimeout};
+pub use self::socket::{AckFuture, Event, Socket, SocketBuilder, WithTimeout};
 pub use sio_core::Binary;
 pub use sio_core::protocol::{FromArgs, RawArgs, ToArgs};

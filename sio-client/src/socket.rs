@@ -1,11 +1,15 @@
 //! Sockets (one per namespace) multiplexed over one connection, and the task that keeps the
 //! connection: it opens it, reads and dispatches packets, and reconnects with backoff.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,12 +17,13 @@ use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use sio_core::engine::{Frame, Message};
+use sio_core::engine::Message;
+use sio_core::protocol::client::Outgoing;
 use sio_core::protocol::{self, ArgCursor, FromArgs, Packet, PacketType, RawArgs, ToArgs};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backoff::Backoff;
-use crate::engine::{self, Closed, EngineOptions, FromEngine, Opened, ToEngine};
+use crate::engine::{self, Closed, Dispatch, EngineOptions, Opened, Outbox};
 use crate::error::{DisconnectReason, Error};
 use crate::options::{Options, Target, Transport};
 
@@ -26,8 +31,8 @@ type EventHandler = Arc<dyn Fn(Event) + Send + Sync>;
 type ConnectHandler = Arc<dyn Fn(&Socket) + Send + Sync>;
 type DisconnectHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 type ErrorHandler = Arc<dyn Fn(&Socket, &Error) + Send + Sync>;
-/// Where an ack's reply goes: its JSON array and attachments.
-type AckTx = oneshot::Sender<Result<(Bytes, Vec<Bytes>), Error>>;
+/// An ack's reply: its JSON array and attachments.
+type Reply = Result<(Bytes, Vec<Bytes>), Error>;
 
 /// The most binary attachments a server's packet may announce.
 const MAX_ATTACHMENTS: usize = 1000;
@@ -253,6 +258,7 @@ impl SocketBuilder {
             auth,
             handlers: Mutex::new(self.handlers),
             state: Mutex::new(State::default()),
+            next_id: AtomicU64::new(0),
             manager: manager.clone(),
             guard: Mutex::new(std::sync::Weak::new()),
         });
@@ -314,6 +320,8 @@ struct SocketInner {
     auth: Option<Box<RawValue>>,
     handlers: Mutex<Handlers>,
     state: Mutex<State>,
+    /// The id of the next ack this socket asks for.
+    next_id: AtomicU64,
     manager: Arc<Manager>,
     /// The user handles' guard, while there are handles.
     guard: Mutex<std::sync::Weak<Guard>>,
@@ -332,13 +340,14 @@ struct State {
     pid: Option<String>,
     last_offset: Option<String>,
     recovered: bool,
+    /// The connection's outbox, while connected (emits send under this lock only).
+    tx: Option<Arc<Outbox>>,
     /// Packets emitted while disconnected.
-    buffer: VecDeque<Vec<Frame>>,
+    buffer: VecDeque<Outgoing>,
     /// Events received before the `CONNECT` (a recovered session's missed packets, which
     /// Node sends first), dispatched once connected.
     received: Vec<(Packet, Vec<Bytes>)>,
     acks: HashMap<u64, PendingAck, BuildHasherDefault<AckIdHasher>>,
-    next_id: u64,
     waiters: Vec<oneshot::Sender<Result<(), Error>>>,
 }
 
@@ -364,10 +373,31 @@ impl Hasher for AckIdHasher {
     }
 }
 
+/// An ack asked for: its [`AckFuture`] takes the reply from here.
 struct PendingAck {
-    tx: AckTx,
+    state: AckState,
     /// Still in the send buffer (kept across a disconnection).
     buffered: bool,
+}
+
+enum AckState {
+    /// No reply yet: the task to wake when it comes.
+    Waiting(Option<Waker>),
+    Done(Reply),
+}
+
+impl PendingAck {
+    /// Stores the reply; the waker to wake (after the lock is released).
+    fn resolve(&mut self, reply: Reply) -> Option<Waker> {
+        match std::mem::replace(&mut self.state, AckState::Done(reply)) {
+            AckState::Waiting(w) => w,
+            // A second reply to the same id: the first stays.
+            AckState::Done(first) => {
+                self.state = AckState::Done(first);
+                None
+            }
+        }
+    }
 }
 
 impl Socket {
@@ -443,8 +473,8 @@ impl Socket {
     /// socket is disconnected and its buffer full, [`Error::Disconnected`] after
     /// [`disconnect`](Self::disconnect).
     pub fn emit<A: ToArgs>(&self, event: &str, args: A) -> Result<(), Error> {
-        let frames = protocol::client::event(&self.inner.nsp, event, &args, None)?;
-        self.inner.send(frames, false, None)
+        let packet = protocol::client::event(&self.inner.nsp, event, &args, None)?;
+        self.inner.send(packet, false, None)
     }
 
     /// Emits `event` only if the socket is connected; dropped otherwise (`socket.volatile.emit`).
@@ -452,8 +482,8 @@ impl Socket {
     /// # Errors
     /// [`Error::Serde`] when an argument does not serialize.
     pub fn emit_volatile<A: ToArgs>(&self, event: &str, args: A) -> Result<(), Error> {
-        let frames = protocol::client::event(&self.inner.nsp, event, &args, None)?;
-        self.inner.send(frames, true, None)
+        let packet = protocol::client::event(&self.inner.nsp, event, &args, None)?;
+        self.inner.send(packet, true, None)
     }
 
     /// Emits `event` and waits for the server's reply, its first argument read as `R` (what
@@ -469,7 +499,7 @@ impl Socket {
         &self,
         event: &str,
         args: A,
-    ) -> impl Future<Output = Result<R, Error>> + Send + 'static {
+    ) -> AckFuture<R> {
         let timeout = self.inner.manager.opts.ack_timeout;
         self.timeout(timeout).emit_with_ack(event, args)
     }
@@ -533,47 +563,96 @@ impl WithTimeout<'_> {
         self,
         event: &str,
         args: A,
-    ) -> impl Future<Output = Result<R, Error>> + Send + 'static {
-        let inner = self.socket.inner.clone();
-        let (tx, rx) = oneshot::channel();
-        let sent = (|| {
-            let id = {
-                let mut st = inner.state.lock();
-                let id = st.next_id;
-                st.next_id += 1;
-                id
-            };
-            let frames = protocol::client::event(&inner.nsp, event, &args, Some(id))?;
-            inner.send(frames, false, Some((id, tx)))?;
-            Ok::<_, Error>(id)
-        })();
-        let timeout = self.timeout;
-        async move {
-            let id = sent?;
-            let mut rx = rx;
-            // A reply already there needs no timer (a pipelined caller often finds its acks
-            // arrived when it gets to them): a timer costs a clock read and an entry in
-            // tokio's timer wheel.
-            let arrived = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(match std::pin::Pin::new(&mut rx).poll(cx) {
-                    std::task::Poll::Ready(r) => Some(r),
-                    std::task::Poll::Pending => None,
-                })
-            })
-            .await;
-            let reply = match arrived {
-                Some(r) => Ok(r),
-                None => tokio::time::timeout(timeout, rx).await,
-            };
-            match reply {
-                Ok(Ok(Ok((data, attachments)))) => Ok(protocol::decode_args::<(R,)>(&data, &attachments)?.0),
-                Ok(Ok(Err(e))) => Err(e),
-                Ok(Err(_)) => Err(Error::Disconnected),
-                Err(_) => {
-                    inner.state.lock().acks.remove(&id);
-                    Err(Error::Timeout("the ack"))
-                }
+    ) -> AckFuture<R> {
+        let inner = &self.socket.inner;
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let sent = protocol::client::event(&inner.nsp, event, &args, Some(id))
+            .map_err(Error::from)
+            .and_then(|packet| inner.send(packet, false, Some(id)));
+        AckFuture {
+            socket: Some(inner.clone()),
+            id,
+            failed: sent.err(),
+            timeout: self.timeout,
+            timer: None,
+            reply: PhantomData,
+        }
+    }
+}
+
+/// The reply to an [`emit_with_ack`](Socket::emit_with_ack): resolves with its first argument
+/// read as `R`, or an error (a timeout, the connection lost). The packet left when it was
+/// made; dropping it forgets the reply.
+#[must_use = "the reply is read only when this is awaited"]
+pub struct AckFuture<R> {
+    /// None once resolved.
+    socket: Option<Arc<SocketInner>>,
+    id: u64,
+    /// The emit failed.
+    failed: Option<Error>,
+    timeout: Duration,
+    /// Started at the first poll that finds no reply (a reply already there needs no timer).
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    reply: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for AckFuture<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckFuture").field("id", &self.id).field("done", &self.socket.is_none()).finish()
+    }
+}
+
+impl<R: DeserializeOwned> Future for AckFuture<R> {
+    type Output = Result<R, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(socket) = this.socket.as_ref() else { return Poll::Ready(Err(Error::Disconnected)) };
+        if let Some(e) = this.failed.take() {
+            socket.state.lock().acks.remove(&this.id);
+            this.socket = None;
+            return Poll::Ready(Err(e));
+        }
+        let reply = {
+            let mut st = socket.state.lock();
+            match st.acks.entry(this.id) {
+                Entry::Occupied(mut o) => match &mut o.get_mut().state {
+                    AckState::Waiting(w) => {
+                        if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            *w = Some(cx.waker().clone());
+                        }
+                        None
+                    }
+                    AckState::Done(_) => match o.remove().state {
+                        AckState::Done(r) => Some(r),
+                        AckState::Waiting(_) => None,
+                    },
+                },
+                Entry::Vacant(_) => Some(Err(Error::Disconnected)),
             }
+        };
+        if let Some(reply) = reply {
+            this.socket = None;
+            return Poll::Ready(
+                reply.and_then(|(data, attachments)| Ok(protocol::client::first_arg(&data, &attachments)?)),
+            );
+        }
+        let timeout = this.timeout;
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if timer.as_mut().poll(cx).is_ready() {
+            if let Some(socket) = this.socket.take() {
+                socket.state.lock().acks.remove(&this.id);
+            }
+            return Poll::Ready(Err(Error::Timeout("the ack")));
+        }
+        Poll::Pending
+    }
+}
+
+impl<R> Drop for AckFuture<R> {
+    fn drop(&mut self) {
+        if let Some(socket) = self.socket.take() {
+            socket.state.lock().acks.remove(&self.id);
         }
     }
 }
@@ -594,21 +673,23 @@ impl SocketInner {
             std::mem::replace(&mut st.connected, false)
         };
         if was_connected {
-            self.manager.send_now(vec![protocol::client::disconnect(&self.nsp)]);
+            self.manager.send_now(protocol::client::disconnect(&self.nsp));
             self.on_disconnected(DisconnectReason::IoClientDisconnect);
         }
         let _ = self.manager.cmd.send(Cmd::Released);
     }
 
-    /// Sends a packet now if connected, else buffers it (unless volatile).
-    fn send(&self, frames: Vec<Frame>, volatile: bool, ack: Option<(u64, AckTx)>) -> Result<(), Error> {
+    /// Sends a packet now if connected, else buffers it (unless volatile); `ack`: the id of
+    /// the ack it asks for, whose reply is then awaited.
+    fn send(&self, packet: Outgoing, volatile: bool, ack: Option<u64>) -> Result<(), Error> {
         let mut st = self.state.lock();
         if st.connected {
-            if let Some((id, tx)) = ack {
-                st.acks.insert(id, PendingAck { tx, buffered: false });
-            }
             // Sent under the lock, so packets leave in the order they were emitted.
-            if self.manager.send_now(frames) {
+            let sent = st.tx.as_ref().is_some_and(|tx| tx.send(packet));
+            if sent {
+                if let Some(id) = ack {
+                    st.acks.insert(id, PendingAck { state: AckState::Waiting(None), buffered: false });
+                }
                 return Ok(());
             }
             // The connection just went away: nothing was sent.
@@ -626,15 +707,15 @@ impl SocketInner {
         if st.buffer.len() >= self.manager.opts.send_buffer_capacity {
             return Err(Error::BufferFull);
         }
-        if let Some((id, tx)) = ack {
-            st.acks.insert(id, PendingAck { tx, buffered: true });
+        if let Some(id) = ack {
+            st.acks.insert(id, PendingAck { state: AckState::Waiting(None), buffered: true });
         }
-        st.buffer.push_back(frames);
+        st.buffer.push_back(packet);
         Ok(())
     }
 
     /// Sends this socket's `CONNECT` on `tx`, unless it is connected or one is on its way.
-    fn send_connect(&self, tx: &mpsc::UnboundedSender<ToEngine>) {
+    fn send_connect(&self, tx: &Outbox) {
         {
             let mut st = self.state.lock();
             if !st.active || st.connected || st.connecting {
@@ -642,14 +723,14 @@ impl SocketInner {
             }
             st.connecting = true;
         }
-        let frame = self.connect_frame();
-        tracing::trace!(?frame, "CONNECT");
-        let _ = tx.send(ToEngine::Frames(vec![frame]));
+        let packet = self.connect_packet();
+        tracing::trace!(?packet, "CONNECT");
+        tx.send(packet);
     }
 
     /// The `CONNECT` this socket sends: the auth payload, with `pid` and `offset` first when
     /// there is a session to recover.
-    fn connect_frame(&self) -> Frame {
+    fn connect_packet(&self) -> Outgoing {
         let st = self.state.lock();
         let Some(pid) = &st.pid else {
             return protocol::client::connect(&self.nsp, self.auth.as_deref());
@@ -688,7 +769,7 @@ impl SocketInner {
             if !st.active {
                 // Connected after a disconnect() raced it: leave again.
                 drop(st);
-                self.manager.send_now(vec![protocol::client::disconnect(&self.nsp)]);
+                self.manager.send_now(protocol::client::disconnect(&self.nsp));
                 return;
             }
             st.recovered = c.pid.is_some() && st.pid == c.pid;
@@ -699,13 +780,16 @@ impl SocketInner {
             st.id = Some(c.sid);
             st.connected = true;
             st.connecting = false;
+            st.tx = self.manager.conn.lock().as_ref().map(|c| c.tx.clone());
             // The send buffer, in order, before anything emitted from now on.
-            let buffered: Vec<Frame> = st.buffer.drain(..).flatten().collect();
+            let buffered = std::mem::take(&mut st.buffer);
             for ack in st.acks.values_mut() {
                 ack.buffered = false;
             }
-            if !buffered.is_empty() {
-                self.manager.send_now(buffered);
+            if let Some(tx) = &st.tx {
+                for packet in buffered {
+                    tx.send(packet);
+                }
             }
             (std::mem::take(&mut st.waiters), std::mem::take(&mut st.received))
         };
@@ -747,19 +831,24 @@ impl SocketInner {
 
     /// The socket lost its connection or left: fails the acks that left, calls the handlers.
     fn on_disconnected(self: &Arc<Self>, reason: DisconnectReason) {
-        let failed: Vec<PendingAck> = {
+        let wakers: Vec<Waker> = {
             let mut st = self.state.lock();
             st.connected = false;
             st.connecting = false;
             st.id = None;
+            st.tx = None;
             if !reason.reconnects() {
                 st.active = false;
             }
-            let ids: Vec<u64> = st.acks.iter().filter(|(_, a)| !a.buffered).map(|(id, _)| *id).collect();
-            ids.into_iter().filter_map(|id| st.acks.remove(&id)).collect()
+            // The acks that left fail; those still in the send buffer wait for it.
+            st.acks
+                .values_mut()
+                .filter(|a| !a.buffered)
+                .filter_map(|a| a.resolve(Err(Error::Disconnected)))
+                .collect()
         };
-        for a in failed {
-            let _ = a.tx.send(Err(Error::Disconnected));
+        for w in wakers {
+            w.wake();
         }
         let handlers = self.handlers.lock().disconnect.clone();
         let Some(socket) = self.socket() else { return };
@@ -803,9 +892,10 @@ impl SocketInner {
 
     fn on_ack(&self, packet: Packet, attachments: Vec<Bytes>) {
         let Some(id) = packet.id else { return };
-        let pending = self.state.lock().acks.remove(&id);
-        if let Some(p) = pending {
-            let _ = p.tx.send(Ok((packet.data, attachments)));
+        let waker =
+            self.state.lock().acks.get_mut(&id).and_then(|p| p.resolve(Ok((packet.data, attachments))));
+        if let Some(w) = waker {
+            w.wake();
         }
     }
 }
@@ -908,9 +998,9 @@ impl Event {
         if slot.used.swap(true, Ordering::AcqRel) {
             return Err(Error::Config("this event was already acknowledged".into()));
         }
-        let frames = protocol::client::ack(&slot.socket.nsp, slot.id, &args)?;
+        let packet = protocol::client::ack(&slot.socket.nsp, slot.id, &args)?;
         let st = slot.socket.state.lock();
-        if !st.connected || !slot.socket.manager.send_now(frames) {
+        if !st.connected || !slot.socket.manager.send_now(packet) {
             return Err(Error::Disconnected);
         }
         Ok(())
@@ -935,7 +1025,7 @@ struct Manager {
 }
 
 struct Conn {
-    tx: mpsc::UnboundedSender<ToEngine>,
+    tx: Arc<Outbox>,
     transport: Arc<Mutex<Transport>>,
 }
 
@@ -957,10 +1047,10 @@ impl Manager {
         (manager, rx)
     }
 
-    /// Sends frames on the open connection; false when there is none.
-    fn send_now(&self, frames: Vec<Frame>) -> bool {
+    /// Sends a packet on the open connection; false when there is none.
+    fn send_now(&self, packet: Outgoing) -> bool {
         match &*self.conn.lock() {
-            Some(c) => c.tx.send(ToEngine::Frames(frames)).is_ok(),
+            Some(c) => c.tx.send(packet),
             None => false,
         }
     }
@@ -1011,7 +1101,8 @@ impl Manager {
                     continue;
                 }
             }
-            let opened = match engine::open(self.engine.clone()).await {
+            let dispatch = Box::new(Dispatcher { manager: self.clone(), pending: None });
+            let opened = match engine::open(self.engine.clone(), dispatch).await {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::debug!(error = %e, "connection failed");
@@ -1054,9 +1145,9 @@ impl Manager {
         }
     }
 
-    /// Runs an open connection until it closes.
+    /// Runs an open connection until it closes (its task dispatches what the server sends).
     async fn serve(&self, opened: Opened, cmds: &mut mpsc::UnboundedReceiver<Cmd>) -> Closed {
-        let Opened { tx, mut rx, transport } = opened;
+        let Opened { outbox: tx, mut closed, transport } = opened;
         *self.conn.lock() = Some(Conn { tx: tx.clone(), transport });
         for s in self.sockets.lock().values() {
             s.state.lock().connecting = false;
@@ -1064,37 +1155,19 @@ impl Manager {
         for s in self.active() {
             s.send_connect(&tx);
         }
-        let mut pending: Option<(Packet, Vec<Bytes>)> = None;
         let closed = loop {
             tokio::select! {
-                ev = rx.recv() => match ev {
-                    Some(FromEngine::Message(m)) => {
-                        if let Err(e) = self.on_message(m, &mut pending) {
-                            tracing::debug!(error = %e, "invalid packet from the server, closing");
-                            let _ = tx.send(ToEngine::Close);
-                            break Closed::ParseError(e);
-                        }
-                    }
-                    Some(FromEngine::Messages(ms)) => {
-                        if let Err(e) = ms.into_iter().try_for_each(|m| self.on_message(m, &mut pending)) {
-                            tracing::debug!(error = %e, "invalid packet from the server, closing");
-                            let _ = tx.send(ToEngine::Close);
-                            break Closed::ParseError(e);
-                        }
-                    }
-                    Some(FromEngine::Closed(c)) => break c,
-                    None => break Closed::TransportClose,
-                },
+                c = &mut closed => break c.unwrap_or(Closed::TransportClose),
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Connect(s)) => s.send_connect(&tx),
                     Some(Cmd::Released) => {
                         if self.active().is_empty() {
-                            let _ = tx.send(ToEngine::Close);
+                            tx.close();
                             break Closed::Client;
                         }
                     }
                     None => {
-                        let _ = tx.send(ToEngine::Close);
+                        tx.close();
                         break Closed::Client;
                     }
                 },
@@ -1103,41 +1176,73 @@ impl Manager {
         *self.conn.lock() = None;
         closed
     }
+}
 
-    fn on_message(&self, msg: Message, pending: &mut Option<(Packet, Vec<Bytes>)>) -> Result<(), String> {
-        let (packet, attachments) = match msg {
+/// Reads the server's packets and hands them to their sockets, in the connection's task.
+struct Dispatcher {
+    manager: Arc<Manager>,
+    /// A binary packet waiting for its attachments.
+    pending: Option<(Packet, Vec<Bytes>)>,
+}
+
+impl Dispatch for Dispatcher {
+    fn messages(&mut self, batch: &mut Vec<Message>) -> Result<(), String> {
+        // The socket of the previous packet: looked up once for a run of the same namespace.
+        let mut socket: Option<Arc<SocketInner>> = None;
+        for msg in batch.drain(..) {
+            let Some((packet, attachments)) = self.assemble(msg)? else { continue };
+            if socket.as_ref().is_none_or(|s| s.nsp != packet.nsp.as_str()) {
+                socket = self.manager.sockets.lock().get(packet.nsp.as_str()).cloned();
+            }
+            let Some(socket) = &socket else {
+                tracing::debug!(
+                    nsp = packet.nsp.as_str(),
+                    "a packet for a namespace without socket, ignored"
+                );
+                continue;
+            };
+            self.manager.on_packet(socket, packet, attachments);
+        }
+        Ok(())
+    }
+}
+
+impl Dispatcher {
+    /// A whole packet: a text one, or a binary one with its last attachment.
+    fn assemble(&mut self, msg: Message) -> Result<Option<(Packet, Vec<Bytes>)>, String> {
+        match msg {
             Message::Text(text) => {
-                if pending.is_some() {
+                if self.pending.is_some() {
                     return Err("a text packet while attachments were expected".into());
                 }
                 let packet = Packet::decode_from_server(text, MAX_ATTACHMENTS).map_err(|e| e.to_string())?;
                 if packet.attachments > 0 {
                     let n = packet.attachments;
-                    *pending = Some((packet, Vec::with_capacity(n)));
-                    return Ok(());
+                    self.pending = Some((packet, Vec::with_capacity(n)));
+                    return Ok(None);
                 }
-                (packet, Vec::new())
+                Ok(Some((packet, Vec::new())))
             }
             Message::Binary(b) => {
-                let Some((packet, atts)) = pending.as_mut() else {
+                let Some((packet, atts)) = self.pending.as_mut() else {
                     return Err("an unexpected binary message".into());
                 };
                 atts.push(b);
                 // One packet's attachments together stay within `max_payload`.
-                if atts.iter().map(Bytes::len).sum::<usize>() > self.opts.max_payload {
+                if atts.iter().map(Bytes::len).sum::<usize>() > self.manager.opts.max_payload {
                     return Err("a packet's attachments above max_payload".into());
                 }
                 if atts.len() < packet.attachments {
-                    return Ok(());
+                    return Ok(None);
                 }
-                pending.take().ok_or("no pending packet")?
+                self.pending.take().map(Some).ok_or_else(|| "no pending packet".into())
             }
-        };
-        let socket = self.sockets.lock().get(packet.nsp.as_str()).cloned();
-        let Some(socket) = socket else {
-            tracing::debug!(nsp = packet.nsp.as_str(), "a packet for a namespace without socket, ignored");
-            return Ok(());
-        };
+        }
+    }
+}
+
+impl Manager {
+    fn on_packet(&self, socket: &Arc<SocketInner>, packet: Packet, attachments: Vec<Bytes>) {
         match packet.kind {
             PacketType::Connect => socket.on_connected(&packet.data),
             PacketType::ConnectError => socket.on_refused(refusal(&packet.data), false),
@@ -1152,7 +1257,6 @@ impl Manager {
             PacketType::Event | PacketType::BinaryEvent => socket.on_event(packet, attachments),
             PacketType::Ack | PacketType::BinaryAck => socket.on_ack(packet, attachments),
         }
-        Ok(())
     }
 }
 
