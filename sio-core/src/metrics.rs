@@ -43,7 +43,6 @@ use std::sync::{Arc, OnceLock};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -180,20 +179,32 @@ struct StatsCollector {
     shared: Arc<Shared>,
 }
 
+/// One metric family: a sample per label (or one without labels).
+fn family<M: EncodeMetric>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    values: &[(Option<(&'static str, &str)>, M)],
+) -> fmt::Result {
+    let Some((_, first)) = values.first() else { return Ok(()) };
+    let mut m = enc.encode_descriptor(name, help, None, first.metric_type())?;
+    for (label, v) in values {
+        match label {
+            Some(l) => v.encode(m.encode_family(&[*l])?)?,
+            None => v.encode(m.encode_family(&[("", ""); 0])?)?,
+        }
+    }
+    Ok(())
+}
+
 fn gauge(
     enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
     values: &[(Option<(&'static str, &str)>, i64)],
 ) -> fmt::Result {
-    let mut m = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
-    for (label, v) in values {
-        match label {
-            Some(l) => ConstGauge::new(*v).encode(m.encode_family(&[*l])?)?,
-            None => ConstGauge::new(*v).encode(m.encode_family(&[("", ""); 0])?)?,
-        }
-    }
-    Ok(())
+    let values: Vec<_> = values.iter().map(|(l, v)| (*l, ConstGauge::new(*v))).collect();
+    family(enc, name, help, &values)
 }
 
 fn counter(
@@ -202,14 +213,8 @@ fn counter(
     help: &str,
     values: &[(Option<(&'static str, &str)>, u64)],
 ) -> fmt::Result {
-    let mut m = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (label, v) in values {
-        match label {
-            Some(l) => ConstCounter::new(*v).encode(m.encode_family(&[*l])?)?,
-            None => ConstCounter::new(*v).encode(m.encode_family(&[("", ""); 0])?)?,
-        }
-    }
-    Ok(())
+    let values: Vec<_> = values.iter().map(|(l, v)| (*l, ConstCounter::new(*v))).collect();
+    family(enc, name, help, &values)
 }
 
 fn int(n: usize) -> i64 {

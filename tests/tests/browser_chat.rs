@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_people_chat_in_a_real_browser() {
-    tests::init_tracing();
+/// The tests crate's folder and Chromium's path, failing with how to get them when Chromium
+/// or `tests/node_modules/<needs>` is missing.
+fn browser_setup(needs: &str) -> (PathBuf, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
@@ -18,9 +18,16 @@ async fn two_people_chat_in_a_real_browser() {
         "{chromium} is missing: install Debian's chromium (`apt-get install chromium`; .ci/run does)"
     );
     assert!(
-        root.join("node_modules/playwright-core").exists(),
-        "tests/node_modules/playwright-core is missing: run `npm ci --prefix tests`"
+        root.join("node_modules").join(needs).exists(),
+        "tests/node_modules/{needs} is missing: run `npm ci --prefix tests`"
     );
+    (root, chromium)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_chat_in_a_real_browser() {
+    tests::init_tracing();
+    let (root, chromium) = browser_setup("playwright-core");
     let io = examples::chat::server();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -55,16 +62,7 @@ const ADMIN_HASH: &str = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDkl
 /// `tests/browser/admin.mjs`: the official Admin UI (served from the pinned npm package's
 /// `ui/dist`) in Chromium, watching the server at `url`.
 async fn admin_ui_in_chromium(url: &str, name: &str, readonly: bool) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "{chromium} is missing: install Debian's chromium (`apt-get install chromium`; .ci/run does)"
-    );
-    assert!(
-        root.join("node_modules/@socket.io/admin-ui/ui/dist/index.html").exists(),
-        "tests/node_modules/@socket.io/admin-ui is missing: run `npm ci --prefix tests`"
-    );
+    let (root, chromium) = browser_setup("@socket.io/admin-ui/ui/dist/index.html");
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg(root.join("browser/admin.mjs"))
         .env("SERVER_URL", url)

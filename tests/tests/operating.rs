@@ -190,11 +190,21 @@ type Events = tokio::sync::mpsc::UnboundedReceiver<(String, serde_json::Value)>;
 
 /// The admin namespace with `password`: every event it gets, as (name, args array).
 async fn admin(url: &str, password: &str) -> Result<(Socket, Events), sio_client::Error> {
+    admin_with(url, Some(serde_json::json!({ "username": "admin", "password": password }))).await
+}
+
+/// [`admin`] with any auth payload (none: no auth).
+async fn admin_with(
+    url: &str,
+    auth: Option<serde_json::Value>,
+) -> Result<(Socket, Events), sio_client::Error> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let socket = Socket::builder(&format!("{url}/admin"))
-        .transports(&[Transport::WebSocket])
-        .reconnection(false)
-        .auth(&serde_json::json!({ "username": "admin", "password": password }))
+    let mut builder =
+        Socket::builder(&format!("{url}/admin")).transports(&[Transport::WebSocket]).reconnection(false);
+    if let Some(auth) = auth {
+        builder = builder.auth(&auth);
+    }
+    let socket = builder
         .on_any(move |ev| {
             let raw = ev.raw_args();
             let args = raw.json().map(|j| serde_json::from_str(j).unwrap_or_default()).collect();
@@ -340,23 +350,6 @@ async fn node_cluster_server(prefix: &str, server_id: &str) -> (tokio::process::
     (child, format!("http://{addr}"))
 }
 
-/// An admin namespace socket without auth.
-async fn admin_noauth(url: &str) -> (Socket, Events) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let socket = Socket::builder(&format!("{url}/admin"))
-        .transports(&[Transport::WebSocket])
-        .reconnection(false)
-        .on_any(move |ev| {
-            let raw = ev.raw_args();
-            let args = raw.json().map(|j| serde_json::from_str(j).unwrap_or_default()).collect();
-            let _ = tx.send((ev.name().to_owned(), serde_json::Value::Array(args)));
-        })
-        .connect()
-        .await
-        .expect("admin connects");
-    (socket, rx)
-}
-
 /// A client of "/" and a channel of its disconnect reasons.
 async fn watched(url: &str) -> (Socket, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -404,9 +397,9 @@ async fn admin_ui_sees_a_mixed_cluster_of_sio_and_node_through_redis() {
     let (_a, a, mut a_gone) = watched(&sio).await;
     let (_b, b, mut b_gone) = watched(&node).await;
     // An admin on either server sees both servers and both clients.
-    let (on_sio, mut sio_ev) = admin_noauth(&sio).await;
+    let (on_sio, mut sio_ev) = admin_with(&sio, None).await.expect("admin connects");
     sees_the_cluster(&mut sio_ev, [&a, &b], ["sio-1", "node-1"]).await;
-    let (on_node, mut node_ev) = admin_noauth(&node).await;
+    let (on_node, mut node_ev) = admin_with(&node, None).await.expect("admin connects");
     sees_the_cluster(&mut node_ev, [&a, &b], ["sio-1", "node-1"]).await;
     // Each disconnects the other server's client, through the adapter.
     on_node.emit("_disconnect", ("/", false, a.as_str())).expect("send");
