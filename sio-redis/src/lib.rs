@@ -109,8 +109,9 @@
 //!
 //! Both Redis connections reconnect by themselves (the listener subscribes again to every
 //! channel it had, dynamic room channels included). While Redis is unreachable, local
-//! delivery goes on, messages for other nodes are dropped with an error logged once, and
-//! operations that wait for other nodes fail with
+//! delivery goes on; messages for other nodes wait while the publisher reconnects (three
+//! attempts over a few hundred milliseconds) and are then dropped with an error logged
+//! once; operations that wait for other nodes fail with
 //! [`AdapterError`](sio_core::adapter::AdapterError).
 
 mod classic;

@@ -198,6 +198,8 @@ async fn a_redis_restart_is_survived() {
     assert_eq!(c2.event("after").await, json!([3]));
     let fetched = c1.cmd(json!({"op": "fetch"})).await;
     assert_eq!(fetched["sockets"].as_array().map(Vec::len), Some(2), "{fetched}");
+    // c1 had "during" once, locally. Whether c2 has it depends on timing: the publisher
+    // holds a message while it reconnects (a few hundred milliseconds), and Redis may come
+    // back within that window.
     c1.no_event("during", Duration::from_millis(1)).await;
-    assert!(!c2.events.iter().any(|(n, _)| n == "during"));
 }

@@ -289,5 +289,8 @@ async fn a_redis_restart_is_survived_with_the_room_channels() {
     assert_eq!(c2.event("all").await, json!([4]));
     let fetched = c1.cmd(json!({"op": "fetch"})).await;
     assert_eq!(fetched["sockets"].as_array().map(Vec::len), Some(2), "{fetched}");
-    c2.no_event("during", Duration::from_millis(1)).await;
+    // c1 had "during" once, locally. Whether c2 has it depends on timing: the publisher
+    // holds a message while it reconnects (a few hundred milliseconds), and Redis may come
+    // back within that window.
+    c1.no_event("during", Duration::from_millis(1)).await;
 }
