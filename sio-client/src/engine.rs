@@ -4,6 +4,7 @@
 //! to another task), and the close goes out through a oneshot.
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -102,6 +103,13 @@ impl Outbox {
         q.gone = true;
         q.packets.clear();
     }
+}
+
+/// What woke the WebSocket loop.
+enum Event {
+    Ws(Option<Result<WsMessage, tungstenite::Error>>),
+    Outbox,
+    PingTimeout,
 }
 
 /// What the engine task does with the messages the server sends.
@@ -274,12 +282,36 @@ impl Task {
         if !first.is_empty() && ws_send_frames(&mut ws, first).await.is_err() {
             return Closed::TransportError("websocket error".into());
         }
+        // The last read of `ws` found nothing and left the task registered for more: the
+        // next wake-up then checks the outbox and the timer first, and reads only when woken
+        // again. Each read of tungstenite's costs a zero-fill of its 4 KiB buffer, and the
+        // read that follows a burst or a send would always find nothing.
+        let mut parked = false;
         loop {
-            tokio::select! {
-                msg = ws.next() => {
+            let event = {
+                let notified = self.out.ready.notified();
+                tokio::pin!(notified);
+                let mut skip_ws = parked;
+                std::future::poll_fn(|cx| {
+                    if notified.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Event::Outbox);
+                    }
+                    if ping_timeout.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Event::PingTimeout);
+                    }
+                    if std::mem::take(&mut skip_ws) {
+                        return Poll::Pending;
+                    }
+                    ws.poll_next_unpin(cx).map(Event::Ws)
+                })
+                .await
+            };
+            match event {
+                Event::Ws(msg) => {
                     // This message and those already readable are dispatched in one batch.
                     let mut next = Some(msg);
                     let mut ended = None;
+                    parked = false;
                     while let Some(msg) = next.take() {
                         let packet = match msg {
                             Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
@@ -322,12 +354,13 @@ impl Task {
                         }
                         if self.batch.len() < MAX_BURST {
                             next = std::future::poll_fn(|cx| {
-                                std::task::Poll::Ready(match ws.poll_next_unpin(cx) {
-                                    std::task::Poll::Ready(m) => Some(m),
-                                    std::task::Poll::Pending => None,
+                                Poll::Ready(match ws.poll_next_unpin(cx) {
+                                    Poll::Ready(m) => Some(m),
+                                    Poll::Pending => None,
                                 })
                             })
                             .await;
+                            parked = next.is_none();
                         }
                     }
                     // What came before the end is dispatched first.
@@ -340,9 +373,23 @@ impl Task {
                         return c;
                     }
                 }
-                () = self.out.ready.notified() => {
+                Event::Outbox => {
                     // Everything emitted meanwhile leaves in one write.
-                    let close = match self.send_queued(&mut ws, &mut sending).await {
+                    let mut waited = false;
+                    let sent = {
+                        let send = self.send_queued(&mut ws, &mut sending);
+                        tokio::pin!(send);
+                        std::future::poll_fn(|cx| {
+                            let p = send.as_mut().poll(cx);
+                            waited |= p.is_pending();
+                            p
+                        })
+                        .await
+                    };
+                    // A send that had to wait for the socket may have taken the wake-up of
+                    // a read: the next turn reads.
+                    parked &= !waited;
+                    let close = match sent {
                         Ok(close) => close,
                         Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
                     };
@@ -352,7 +399,7 @@ impl Task {
                         return Closed::Client;
                     }
                 }
-                () = &mut ping_timeout => return Closed::PingTimeout,
+                Event::PingTimeout => return Closed::PingTimeout,
             }
         }
     }

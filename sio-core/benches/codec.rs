@@ -7,6 +7,11 @@
 //! * `polling_decode/*`: a POST body of ten packets, text or binary (`b<base64>`).
 //! * `args/*`: typed argument decoding straight from the raw JSON array, as handlers do:
 //!   `(String,)`, a struct, untyped `RawArgs`, two `Binary` attachments.
+//! * `encode/*`: an event written as a client writes it (`protocol::client::event`, the same
+//!   argument encoding as the server's emits): a 64-byte string, the same with a byte to
+//!   escape, a struct, two scalars.
+//! * `client_ack/*`: the server's ack to an `echo` of 64 bytes as a client reads it:
+//!   `Packet::decode_from_server`, then the reply as a `String`.
 //!
 //! Encoding of Socket.IO packets, polling GET bodies, dispatch and broadcast fan-out are in
 //! `benches/server.rs` (they need sockets). Run: `cargo bench -p sio-core --bench codec`
@@ -16,7 +21,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sio_core::__bench;
 use sio_core::engine::Frame;
 use sio_core::protocol::Packet;
@@ -25,8 +30,8 @@ use sio_core::{Binary, RawArgs};
 #[allow(dead_code)]
 mod common;
 
-/// The struct of the typed-argument bench.
-#[derive(Debug, Deserialize)]
+/// The struct of the typed-argument and encoding benches.
+#[derive(Debug, Deserialize, Serialize)]
 struct ChatMsg {
     room: String,
     text: String,
@@ -115,11 +120,47 @@ fn args(c: &mut Criterion) {
     g.finish();
 }
 
+fn encode(c: &mut Criterion) {
+    use sio_core::protocol::client;
+    let mut g = c.benchmark_group("encode");
+    let plain: String = (b'a'..=b'z').cycle().take(64).map(char::from).collect();
+    let mut escaped = plain.clone();
+    escaped.replace_range(32..33, "\"");
+    let msg = ChatMsg {
+        room: "lobby".into(),
+        text: "hello there, how are you?".into(),
+        n: 42,
+        tags: vec!["a".into(), "b".into()],
+    };
+    g.bench_function("string64", |b| b.iter(|| client::event("/", "echo", black_box(&(&plain,)), Some(12))));
+    g.bench_function("string64_escaped", |b| {
+        b.iter(|| client::event("/", "echo", black_box(&(&escaped,)), Some(12)))
+    });
+    g.bench_function("struct", |b| b.iter(|| client::event("/chat", "message", black_box(&(&msg,)), None)));
+    g.bench_function("scalars", |b| b.iter(|| client::event("/", "move", black_box(&(42u32, true)), None)));
+    g.finish();
+}
+
+fn client_ack(c: &mut Criterion) {
+    let mut g = c.benchmark_group("client_ack");
+    let reply: String = (b'a'..=b'z').cycle().take(64).map(char::from).collect();
+    let ack = Bytes::from(format!(r#"312["{reply}"]"#));
+    let decode = |b: Bytes| {
+        let p = Packet::decode_from_server(b, 10).expect("an ack");
+        sio_core::protocol::client::first_arg::<String>(&p.data, &[]).expect("a string")
+    };
+    assert_eq!(decode(ack.clone()).len(), 64);
+    g.bench_function("string64", |b| b.iter(|| decode(black_box(ack.clone()))));
+    g.finish();
+}
+
 fn main() {
     let mut c = common::config().configure_from_args();
     engine(&mut c);
     sio_decode(&mut c);
     polling_decode(&mut c);
     args(&mut c);
+    encode(&mut c);
+    client_ack(&mut c);
     c.final_summary();
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::{self, DeserializeOwned, IntoDeserializer};
 use serde_json::value::RawValue;
 
-use super::{binary, json};
+use super::{binary, json, plain};
 
 /// A list of event arguments that can be read from a JSON array, element by element.
 ///
@@ -155,7 +155,7 @@ macro_rules! tuple_args {
                 $(
                     if !first { out.push(b','); }
                     first = false;
-                    serde_json::to_writer(&mut *out, &self.$idx)?;
+                    plain::write_json(out, &self.$idx)?;
                 )*
                 Ok(())
             }
@@ -186,7 +186,7 @@ impl<T: Serialize + ?Sized> ToArgs for One<'_, T> {
         if !first {
             out.push(b',');
         }
-        serde_json::to_writer(out, self.0)
+        plain::write_json(out, self.0)
     }
 }
 

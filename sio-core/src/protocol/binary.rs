@@ -132,6 +132,11 @@ impl ts_rs::TS for Binary {
 
 impl Serialize for Binary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if super::plain::checking() {
+            // Not a string: refused before the attachment is recorded (it is, once, when
+            // serde_json writes the value).
+            return Err(serde::ser::Error::custom("binary"));
+        }
         let num = ENCODING.with(|e| {
             e.borrow_mut().as_mut().map(|v| {
                 v.push(self.0.clone());

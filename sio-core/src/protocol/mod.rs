@@ -8,6 +8,7 @@ mod json;
 pub(crate) mod msgpack;
 mod packet;
 mod payload;
+mod plain;
 
 pub use self::args::WriteArgs;
 pub use self::args::{ArgCursor, FromArgs, One, RawArgs, ToArgs, decode_args};
