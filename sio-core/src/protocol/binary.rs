@@ -132,27 +132,22 @@ impl ts_rs::TS for Binary {
 
 impl Serialize for Binary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if super::plain::checking() {
-            // Not a string: refused before the attachment is recorded (it is, once, when
-            // serde_json writes the value).
-            return Err(serde::ser::Error::custom("binary"));
+        if !ENCODING.with(|e| e.borrow().is_some()) {
+            // Outside a packet (e.g. logging a payload): plain bytes.
+            return s.serialize_bytes(&self.0);
         }
+        // The map is opened before the attachment is recorded: a serializer that refuses it
+        // (the check for plain strings, protocol/plain.rs) leaves nothing recorded.
+        let mut m = s.serialize_map(Some(2))?;
         let num = ENCODING.with(|e| {
-            e.borrow_mut().as_mut().map(|v| {
+            e.borrow_mut().as_mut().map_or(0, |v| {
                 v.push(self.0.clone());
                 v.len() - 1
             })
         });
-        match num {
-            Some(num) => {
-                let mut m = s.serialize_map(Some(2))?;
-                m.serialize_entry("_placeholder", &true)?;
-                m.serialize_entry("num", &num)?;
-                m.end()
-            }
-            // Outside a packet (e.g. logging a payload): plain bytes.
-            None => s.serialize_bytes(&self.0),
-        }
+        m.serialize_entry("_placeholder", &true)?;
+        m.serialize_entry("num", &num)?;
+        m.end()
     }
 }
 

@@ -4,64 +4,33 @@
 //! the largest single cost of encoding an event whose argument is a string (580 of the 6,300
 //! instructions an echo round trip costs `sio-client`). Here a string argument is first
 //! checked eight bytes at a time, and, when nothing in it needs escaping (the usual chat
-//! message), copied between quotes in one go. Anything else, and any string with a byte to
-//! escape, is written by serde_json itself, so the bytes are always serde_json's.
+//! message), copied between quotes in one go; a string with a byte to escape is escaped by
+//! serde_json. Any other value is written by serde_json itself, so the bytes are always
+//! serde_json's.
 //!
 //! The check runs the value's `Serialize` against a serializer that accepts only a plain
 //! string and refuses everything else before writing anything: a value that is not a string
 //! is then serialized a second time, by serde_json, as serde's contract allows (bincode's
 //! size pass does the same). [`Binary`](super::Binary), whose `Serialize` records an
-//! attachment, refuses the check before recording it.
+//! attachment, opens its map first, so the check refuses it before anything is recorded.
 
-use std::cell::Cell;
 use std::fmt;
 
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-thread_local! {
-    /// Set while a value is checked: [`Binary`](super::Binary) then refuses at once.
-    static CHECKING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// True while [`write_json`] checks a value for a plain string (see [`Binary`](super::Binary)).
-pub(crate) fn checking() -> bool {
-    CHECKING.with(Cell::get)
-}
-
 /// Writes `value` as serde_json would, at the end of `out`.
 pub(crate) fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
-    let written = {
-        let _checking = Checking::set(true);
-        value.serialize(PlainStr(out)).is_ok()
-    };
-    if written {
+    if value.serialize(PlainStr(out)).is_ok() {
         return Ok(());
     }
-    // Not checking any more, even inside a check (a `Serialize` impl that writes a packet of
-    // its own while it is checked).
-    let _writing = Checking::set(false);
     serde_json::to_writer(out, value)
 }
 
-/// Sets [`CHECKING`] and puts back what it was when dropped (a panic included).
-struct Checking(bool);
-
-impl Checking {
-    fn set(on: bool) -> Self {
-        Self(CHECKING.with(|c| c.replace(on)))
-    }
-}
-
-impl Drop for Checking {
-    fn drop(&mut self) {
-        CHECKING.with(|c| c.set(self.0));
-    }
-}
-
-/// True when a byte of `s` must be escaped in JSON (by serde_json's table: control
-/// characters, `"` and `\`).
-fn needs_escape(s: &[u8]) -> bool {
+/// Where the first byte of `s` that must be escaped in JSON is (by serde_json's table:
+/// control characters, `"` and `\\`), give or take the seven bytes before it: the start of
+/// the first eight-byte word that holds one. None when there is none.
+fn first_escape(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // Whether a byte of `x` is below `n` (n ≤ 128), and whether one is zero: exact as
@@ -69,19 +38,20 @@ fn needs_escape(s: &[u8]) -> bool {
     let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut words = s.chunks_exact(8);
-    for w in &mut words {
+    for (i, w) in (&mut words).enumerate() {
         let mut b = [0u8; 8];
         b.copy_from_slice(w);
         let x = u64::from_ne_bytes(b);
         if below(x, 0x20) | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
-            return true;
+            return Some(i * 8);
         }
     }
-    words.remainder().iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+    let tail = s.len() - words.remainder().len();
+    words.remainder().iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\').then_some(tail)
 }
 
-/// The check: writes a string that needs no escaping, refuses anything else (having written
-/// nothing).
+/// The check: writes a string (or a newtype or `Some` of one), refuses anything else (having
+/// written nothing).
 struct PlainStr<'a>(&'a mut Vec<u8>);
 
 /// "Not a plain string": the value goes to serde_json.
@@ -122,14 +92,31 @@ impl ser::Serializer for PlainStr<'_> {
     type SerializeStructVariant = Impossible<(), NotPlain>;
 
     fn serialize_str(self, v: &str) -> Result<(), NotPlain> {
-        if needs_escape(v.as_bytes()) {
-            return Err(NotPlain);
+        let out = self.0;
+        out.reserve(v.len() + 2);
+        out.push(b'"');
+        let Some(mut at) = first_escape(v.as_bytes()) else {
+            out.extend_from_slice(v.as_bytes());
+            out.push(b'"');
+            return Ok(());
+        };
+        // The plain start as it is, then serde_json's escaping of the rest, whose opening
+        // quote is taken out.
+        while !v.is_char_boundary(at) {
+            at -= 1;
         }
-        self.0.reserve(v.len() + 2);
-        self.0.push(b'"');
-        self.0.extend_from_slice(v.as_bytes());
-        self.0.push(b'"');
-        Ok(())
+        out.extend_from_slice(&v.as_bytes()[..at]);
+        let quote = out.len();
+        match serde_json::to_writer(&mut *out, &v[at..]) {
+            Ok(()) => {
+                out.remove(quote);
+                Ok(())
+            }
+            Err(_) => {
+                out.truncate(quote - at - 1);
+                Err(NotPlain)
+            }
+        }
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> Result<(), NotPlain> {
@@ -240,7 +227,12 @@ mod tests {
         struct Wrap(String);
         let mut every_byte: String = (0u8..128).map(char::from).collect();
         every_byte.push_str("é€😀");
-        for s in ["", "a", "abcdefgh", "abcdefghi", "x\"", "12345678\\", "\u{1f}", "é\u{7f}/", &every_byte] {
+        // A character across the start of the word with the first byte to escape.
+        let across = ["aaaaaaaé\"xyz", "aaaaaa😀\n", "aaaaa€€\\", "é€😀ééééé\t"];
+        for s in ["", "a", "abcdefgh", "abcdefghi", "x\"", "12345678\\", "\u{1f}", "é\u{7f}/", &every_byte]
+            .into_iter()
+            .chain(across)
+        {
             both(s);
             both(&s.to_owned());
             both(&Some(s));
@@ -273,6 +265,5 @@ mod tests {
         });
         assert_eq!(r.expect("writes"), br#"{"_placeholder":true,"num":0}"#);
         assert_eq!(attachments.len(), 1);
-        assert!(!checking());
     }
 }
