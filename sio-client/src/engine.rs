@@ -565,8 +565,8 @@ async fn ws_send_text(ws: &mut Ws, text: &'static str) -> Result<(), tungstenite
 
 /// Queues a packet in the WebSocket's write buffer (written when it fills, or at the flush).
 async fn ws_feed(ws: &mut Ws, packet: Outgoing) -> Result<(), tungstenite::Error> {
-    // A `String` becomes the message's bytes as they are: no copy, no UTF-8 check.
-    ws.feed(WsMessage::Text(packet.text.into())).await?;
+    // The packet's bytes as they are (no copy); the text type checks they are UTF-8.
+    ws.feed(WsMessage::Text(tungstenite::Utf8Bytes::try_from(packet.text).unwrap_or_default())).await?;
     for b in packet.attachments {
         ws.feed(WsMessage::Binary(b)).await?;
     }

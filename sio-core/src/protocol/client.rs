@@ -8,15 +8,16 @@
 //! use sio_core::protocol::client;
 //!
 //! let p = client::event("/chat", "msg", &("hi",), Some(3)).unwrap();
-//! assert_eq!((p.text.as_str(), p.attachments.len()), (r#"42/chat,3["msg","hi"]"#, 0));
-//! assert_eq!(client::connect("/", None).text, "40");
+//! assert_eq!((p.text_str(), p.attachments.len()), (r#"42/chat,3["msg","hi"]"#, 0));
+//! assert_eq!(client::connect("/", None).text_str(), "40");
 //! ```
 //!
 //! [`Packet::decode_from_server`]: super::Packet::decode_from_server
 
 use std::cell::RefCell;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 use serde::de::{self, DeserializeOwned, IntoDeserializer as _};
 use serde_json::value::RawValue;
 
@@ -25,34 +26,61 @@ use crate::engine::Frame;
 
 /// One packet as a client sends it: a text frame, then one binary frame per attachment.
 ///
-/// The text is a `String`, so a WebSocket library can send it as a text message without
-/// checking it is UTF-8 again.
+/// The text is UTF-8 (headers and serde_json write nothing else) held as [`Bytes`]: small
+/// packets are cut from a shared per-thread block instead of an allocation each, and a
+/// WebSocket library takes the bytes as they are (checking they are UTF-8 where its text
+/// type wants it).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outgoing {
-    /// The text frame: the engine's `4`, the Socket.IO header, the JSON payload.
-    pub text: String,
+    /// The text frame, UTF-8: the engine's `4`, the Socket.IO header, the JSON payload.
+    pub text: Bytes,
     /// The binary attachments (a `BINARY_EVENT`'s or `BINARY_ACK`'s), in order.
     pub attachments: Vec<Bytes>,
 }
 
 impl Outgoing {
+    /// The text frame as a `&str` (an empty one if it were not UTF-8, which it always is).
+    pub fn text_str(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
+
     /// The engine frames: the text frame, then the attachments.
     pub fn into_frames(self) -> Vec<Frame> {
         let mut frames = Vec::with_capacity(1 + self.attachments.len());
-        frames.push(Frame::Text(self.text.into()));
+        frames.push(Frame::Text(ByteString::try_from(self.text).unwrap_or_default()));
         frames.extend(self.attachments.into_iter().map(Frame::Binary));
         frames
     }
 }
 
-fn text(buf: Vec<u8>) -> String {
-    // Headers and serde_json write UTF-8 only.
-    String::from_utf8(buf).unwrap_or_default()
-}
+/// Packets up to this size are cut from a shared block of [`BLOCK`] bytes.
+const SMALL: usize = 1024;
+/// The shared block small packets are cut from: one allocation for many packets (each holds
+/// the block until it is dropped, so one packet keeps at most this much memory alive).
+const BLOCK: usize = 4096;
 
 thread_local! {
-    /// Where packets are written before they are copied into a buffer of their exact size.
+    /// Where packets are written before they are copied into their own bytes.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The block small packets are cut from.
+    static BLOCKS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
+/// The packet's own bytes: cut from the per-thread block when small, else an allocation of
+/// its exact size (which `Bytes` takes without another).
+fn own_bytes(packet: &[u8]) -> Bytes {
+    if packet.len() > SMALL {
+        return Bytes::from(packet.to_vec());
+    }
+    BLOCKS.with(|b| {
+        let mut block = b.borrow_mut();
+        if block.capacity() - block.len() < packet.len() {
+            // A new block; the old one lives on in the packets cut from it.
+            *block = BytesMut::with_capacity(BLOCK);
+        }
+        block.extend_from_slice(packet);
+        block.split().freeze()
+    })
 }
 
 /// Reads the first argument of an `ACK` (what `emitWithAck` resolves with) as `T`; a missing
@@ -95,14 +123,14 @@ pub fn connect(nsp: &str, auth: Option<&RawValue>) -> Outgoing {
     if let Some(auth) = auth {
         buf.extend_from_slice(auth.get().as_bytes());
     }
-    Outgoing { text: text(buf), attachments: Vec::new() }
+    Outgoing { text: Bytes::from(buf), attachments: Vec::new() }
 }
 
 /// `DISCONNECT` from `nsp`: `41/nsp,`.
 pub fn disconnect(nsp: &str) -> Outgoing {
     let mut buf = Vec::with_capacity(8 + nsp.len());
     write_header(&mut buf, PacketType::Disconnect, nsp, 0, None);
-    Outgoing { text: text(buf), attachments: Vec::new() }
+    Outgoing { text: Bytes::from(buf), attachments: Vec::new() }
 }
 
 /// An `EVENT` (`BINARY_EVENT` when `args` hold [`Binary`](super::Binary) values) named
@@ -122,8 +150,8 @@ pub fn ack<A: ToArgs>(nsp: &str, id: u64, args: &A) -> Result<Outgoing, EncodeEr
     encode(nsp, None, args, Some(id))
 }
 
-/// The header and the JSON array written straight into the frame's buffer (one allocation
-/// for a small packet); the header is written again only when binary values turned up.
+/// The header and the JSON array written into a per-thread scratch buffer, then copied into
+/// the packet's own bytes; the header is written again only when binary values turned up.
 fn encode(
     nsp: &str,
     event: Option<&str>,
@@ -156,22 +184,21 @@ fn encode(
         Ok::<_, serde_json::Error>(())
     });
     let out = r.map(|()| {
-        let mut out = Vec::with_capacity(buf.len() + if attachments.is_empty() { 0 } else { 8 });
         if attachments.is_empty() {
-            out.extend_from_slice(&buf);
+            own_bytes(&buf)
         } else {
+            // The header again, with the attachment count.
+            let mut out = Vec::with_capacity(buf.len() + 8);
             write_header(&mut out, binary, nsp, attachments.len(), id);
             out.extend_from_slice(&buf[header_len..]);
+            Bytes::from(out)
         }
-        out
     });
     if buf.capacity() <= 64 * 1024 {
         // Kept for the next packet; a very large one does not stay with the thread.
         SCRATCH.with(|s| *s.borrow_mut() = buf);
     }
-    // A buffer of its exact size: it becomes the WebSocket message's `Bytes` without
-    // another allocation.
-    Ok(Outgoing { text: text(out.map_err(EncodeError)?), attachments })
+    Ok(Outgoing { text: out.map_err(EncodeError)?, attachments })
 }
 
 #[cfg(test)]
@@ -182,23 +209,23 @@ mod tests {
     #[test]
     fn packets() {
         let p = event("/", "echo", &("hi", 2), Some(17)).expect("encodes");
-        assert_eq!(p, Outgoing { text: r#"4217["echo","hi",2]"#.into(), attachments: vec![] });
+        assert_eq!(p, Outgoing { text: Bytes::from_static(br#"4217["echo","hi",2]"#), attachments: vec![] });
         let p = event("/a", "ev", &(), None).expect("encodes");
-        assert_eq!(p.text, r#"42/a,["ev"]"#);
+        assert_eq!(p.text_str(), r#"42/a,["ev"]"#);
         let p = event("/", "a\"b\\c\n", &(), None).expect("encodes");
-        assert_eq!(p.text, r#"42["a\"b\\c\n"]"#);
+        assert_eq!(p.text_str(), r#"42["a\"b\\c\n"]"#);
         let bin = Bytes::from_static(&[1, 2]);
         let p = event("/a", "up", &(Binary(bin.clone()), 1), Some(3)).expect("encodes");
-        assert_eq!(p.text, r#"451-/a,3["up",{"_placeholder":true,"num":0},1]"#);
+        assert_eq!(p.text_str(), r#"451-/a,3["up",{"_placeholder":true,"num":0},1]"#);
         assert_eq!(p.attachments, vec![bin.clone()]);
         assert_eq!(p.into_frames().len(), 2);
         let p = ack("/", 5, &("ok",)).expect("encodes");
-        assert_eq!(p.text, r#"435["ok"]"#);
+        assert_eq!(p.text_str(), r#"435["ok"]"#);
         let p = ack("/", 5, &(Binary(bin),)).expect("encodes");
-        assert_eq!(p.text, r#"461-5[{"_placeholder":true,"num":0}]"#);
-        assert_eq!(disconnect("/x").text, "41/x,");
+        assert_eq!(p.text_str(), r#"461-5[{"_placeholder":true,"num":0}]"#);
+        assert_eq!(disconnect("/x").text_str(), "41/x,");
         let auth = RawValue::from_string(r#"{"a":1}"#.into()).expect("json");
-        assert_eq!(connect("/", Some(&auth)).text, r#"40{"a":1}"#);
+        assert_eq!(connect("/", Some(&auth)).text_str(), r#"40{"a":1}"#);
     }
 
     #[test]
