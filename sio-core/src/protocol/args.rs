@@ -48,6 +48,12 @@ pub trait FromArgs: Sized {
 ///
 /// Implemented for tuples of up to 12 `Serialize` types (each element one argument), `()` (no
 /// arguments) and [`RawArgs`].
+///
+/// Each element is written as serde_json writes it, byte for byte. A string needing no escape
+/// (a newtype or `Some` of one included) is copied in one go; for any other value the
+/// element's `Serialize` runs twice, once against a check that refuses it before anything is
+/// written, then with serde_json (as serde's contract allows: keep `Serialize` free of side
+/// effects).
 pub trait ToArgs {
     /// Writes each argument, each preceded by a comma when `first` is false or after the first.
     ///
