@@ -787,3 +787,65 @@ async fn oversized_server_input_is_refused() {
         assert!(events.try_recv().is_err(), "nothing delivered");
     }
 }
+
+/// A message that arrives while a send waits for the socket (the server is not reading) is
+/// read as soon as the send is through: the wake-up it caused went to the send, so the
+/// connection's task reads again after a send that waited instead of waiting to be woken
+/// (nothing else would wake it here: no ping for a minute, no other emit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message as M, protocol::WebSocketConfig};
+    tests::init_tracing();
+    // More than the loopback socket buffers on both sides take, so the client's write waits.
+    const BIG: usize = 32 * 1024 * 1024;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (got_tx, got_rx) = tokio::sync::oneshot::channel::<usize>();
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else { return };
+        let config = WebSocketConfig::default().max_message_size(None).max_frame_size(None);
+        let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
+        let open =
+            r#"0{"sid":"s","upgrades":[],"pingInterval":60000,"pingTimeout":60000,"maxPayload":100000000}"#;
+        let _ = ws.send(M::text(open)).await;
+        while let Some(Ok(m)) = ws.next().await {
+            if m.to_text().is_ok_and(|t| t.starts_with("40")) {
+                let _ = ws.send(M::text(r#"40{"sid":"s1"}"#)).await;
+                break;
+            }
+        }
+        // Not reading until told; then a message to the client, then everything it sent.
+        let _ = go_rx.await;
+        let _ = ws.send(M::text(r#"42["late",1]"#)).await;
+        while let Some(Ok(m)) = ws.next().await {
+            if m.len() > BIG {
+                let _ = got_tx.send(m.len());
+                break;
+            }
+        }
+        while ws.next().await.is_some() {}
+    });
+    let (tx, mut late) = mpsc::unbounded_channel();
+    let socket = Socket::builder(&url)
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on("late", move |ev| {
+            let _ = tx.send(ev.args::<(u8,)>().map(|(n,)| n).unwrap_or(0));
+        })
+        .connect()
+        .await
+        .expect("connects");
+    socket.emit("big", ("x".repeat(BIG),)).expect("queued");
+    // Lets the client's write fill the buffers before the server answers. Not needed for the
+    // assertion (the message must arrive whatever the order), only for the order that
+    // exercises the wait.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = go_tx.send(());
+    let n = tokio::time::timeout(Duration::from_secs(5), late.recv()).await;
+    assert_eq!(n.ok().flatten(), Some(1), "the message was read within 5 s, not at the next ping");
+    let len = tokio::time::timeout(T, got_rx).await.expect("in time").expect("the server read it");
+    assert!(len > BIG, "{len}");
+    assert!(socket.connected());
+}
