@@ -3,39 +3,36 @@
 //! [`Outbox`]; what the server sends is handed to a [`Dispatch`] in the task itself (no hop
 //! to another task), and the close goes out through a oneshot.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::{Buf as _, BufMut, Bytes, BytesMut};
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, SinkExt, StreamExt};
-use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::{BodyExt, Empty, Full, Limited};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde::Deserialize;
+use sio_core::__client::{OutFrame, WebSocket as Ws, WsError, WsMessage};
 use sio_core::engine::{Frame, Message};
 use sio_core::protocol::client::Outgoing;
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::{Instant, sleep_until};
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, protocol::WebSocketConfig};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::Error;
 use crate::options::{Target, Transport};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 /// The most messages of one read dispatched together.
 const MAX_BURST: usize = 256;
 
-/// The WebSocket read buffer: how much one read takes from the socket.
-const WS_READ_BUFFER: usize = 4 * 1024;
-type WsMessage = tungstenite::Message;
+/// How long the task waits for its close frame to go out before dropping the connection.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the engine needs to open a connection.
 #[derive(Debug, Clone)]
@@ -107,7 +104,7 @@ impl Outbox {
 
 /// What woke the WebSocket loop.
 enum Event {
-    Ws(Option<Result<WsMessage, tungstenite::Error>>),
+    Ws(Result<WsMessage, WsError>),
     Outbox,
     PingTimeout,
 }
@@ -274,18 +271,25 @@ impl Task {
 
     async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
         let hs_ping = deadline.saturating_duration_since(Instant::now());
-        let mut sending = Vec::new();
+        let mut taken = Vec::new();
+        let mut sending = VecDeque::new();
         // One timer for the connection, moved at each ping: a timer made at each turn of the
         // loop cost an entry in tokio's timer wheel per read and per write.
         let ping_timeout = sleep_until(deadline);
         tokio::pin!(ping_timeout);
-        if !first.is_empty() && ws_send_frames(&mut ws, first).await.is_err() {
-            return Closed::TransportError("websocket error".into());
+        if !first.is_empty() {
+            sending.extend(first.into_iter().map(|f| match f {
+                Frame::Text(t) => OutFrame::Text(t.into_bytes()),
+                Frame::Binary(b) => OutFrame::Binary(b),
+            }));
+            if let Err(e) = std::future::poll_fn(|cx| ws.poll_write(cx, &mut sending)).await {
+                return ws_failed(ws, e).await;
+            }
         }
         // The last read of `ws` found nothing and left the task registered for more: the
         // next wake-up then checks the outbox and the timer first, and reads only when woken
-        // again. Each read of tungstenite's costs a zero-fill of its 4 KiB buffer, and the
-        // read that follows a burst or a send would always find nothing.
+        // again (the read that follows a burst or a send would always find nothing, a
+        // system call for nothing).
         let mut parked = false;
         loop {
             let event = {
@@ -302,7 +306,7 @@ impl Task {
                     if std::mem::take(&mut skip_ws) {
                         return Poll::Pending;
                     }
-                    ws.poll_next_unpin(cx).map(Event::Ws)
+                    ws.poll_next(cx).map(Event::Ws)
                 })
                 .await
             };
@@ -312,49 +316,49 @@ impl Task {
                     let mut next = Some(msg);
                     let mut ended = None;
                     parked = false;
+                    let mut failed = None;
                     while let Some(msg) = next.take() {
                         let packet = match msg {
-                            Some(Ok(WsMessage::Text(t))) => match decode_text(Bytes::from(t)) {
-                                Ok(p) => Some(p),
+                            Ok(WsMessage::Text(t)) => match decode_text(t) {
+                                Ok(p) => p,
                                 Err(e) => {
                                     ended = Some(Closed::ParseError(e));
                                     break;
                                 }
                             },
-                            Some(Ok(WsMessage::Binary(b))) => Some(Packet::Message(Message::Binary(b))),
-                            Some(Ok(WsMessage::Close(_))) | None => {
+                            Ok(WsMessage::Binary(b)) => Packet::Message(Message::Binary(b)),
+                            Ok(WsMessage::Close) => {
                                 ended = Some(Closed::TransportClose);
                                 break;
                             }
-                            Some(Ok(_)) => None,
-                            Some(Err(e)) => {
-                                ended = Some(Closed::TransportError(format!("websocket error: {e}")));
+                            Err(e) => {
+                                failed = Some(e);
                                 break;
                             }
                         };
                         match packet {
-                            Some(Packet::Message(m)) => self.batch.push(m),
-                            Some(Packet::Ping(_)) => {
+                            Packet::Message(m) => self.batch.push(m),
+                            Packet::Ping(_) => {
                                 deadline = Instant::now() + hs_ping;
                                 ping_timeout.as_mut().reset(deadline);
-                                if ws_send_text(&mut ws, "3").await.is_err() {
-                                    ended = Some(Closed::TransportError("websocket error".into()));
+                                if let Err(e) = ws.send(OutFrame::Text(Bytes::from_static(b"3"))).await {
+                                    failed = Some(e);
                                     break;
                                 }
                             }
-                            Some(Packet::Close) => {
+                            Packet::Close => {
                                 ended = Some(Closed::TransportClose);
                                 break;
                             }
-                            Some(Packet::Noop | Packet::Pong(_)) | None => {}
-                            Some(Packet::Open(_) | Packet::Upgrade) => {
+                            Packet::Noop | Packet::Pong(_) => {}
+                            Packet::Open(_) | Packet::Upgrade => {
                                 ended = Some(Closed::ParseError("unexpected packet".into()));
                                 break;
                             }
                         }
                         if self.batch.len() < MAX_BURST {
                             next = std::future::poll_fn(|cx| {
-                                Poll::Ready(match ws.poll_next_unpin(cx) {
+                                Poll::Ready(match ws.poll_next(cx) {
                                     Poll::Ready(m) => Some(m),
                                     Poll::Pending => None,
                                 })
@@ -365,9 +369,15 @@ impl Task {
                     }
                     // What came before the end is dispatched first.
                     if let Err(c) = self.dispatch() {
-                        let _ = ws_send_text(&mut ws, "1").await;
-                        let _ = ws.close(None).await;
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                            let _ = ws.send(OutFrame::Text(Bytes::from_static(b"1"))).await;
+                            ws.close().await;
+                        })
+                        .await;
                         return c;
+                    }
+                    if let Some(e) = failed {
+                        return ws_failed(ws, e).await;
                     }
                     if let Some(c) = ended {
                         return c;
@@ -375,51 +385,36 @@ impl Task {
                 }
                 Event::Outbox => {
                     // Everything emitted meanwhile leaves in one write.
+                    let close = self.out.take(&mut taken);
+                    for packet in taken.drain(..) {
+                        sending.push_back(OutFrame::Text(packet.text));
+                        sending.extend(packet.attachments.into_iter().map(OutFrame::Binary));
+                    }
                     let mut waited = false;
-                    let sent = {
-                        let send = self.send_queued(&mut ws, &mut sending);
-                        tokio::pin!(send);
-                        std::future::poll_fn(|cx| {
-                            let p = send.as_mut().poll(cx);
-                            waited |= p.is_pending();
-                            p
-                        })
-                        .await
-                    };
-                    // A send that had to wait for the socket may have taken the wake-up of
-                    // a read: the next turn reads.
+                    let sent = std::future::poll_fn(|cx| {
+                        let p = ws.poll_write(cx, &mut sending);
+                        waited |= p.is_pending();
+                        p
+                    })
+                    .await;
+                    // A send that had to wait for the socket: the next turn reads, whatever
+                    // happened to the read's wake-up meanwhile.
                     parked &= !waited;
-                    let close = match sent {
-                        Ok(close) => close,
-                        Err(e) => return Closed::TransportError(format!("websocket error: {e}")),
-                    };
+                    if let Err(e) = sent {
+                        return ws_failed(ws, e).await;
+                    }
                     if close {
-                        let _ = ws_send_text(&mut ws, "1").await;
-                        let _ = ws.close(None).await;
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+                            let _ = ws.send(OutFrame::Text(Bytes::from_static(b"1"))).await;
+                            ws.close().await;
+                        })
+                        .await;
                         return Closed::Client;
                     }
                 }
                 Event::PingTimeout => return Closed::PingTimeout,
             }
         }
-    }
-
-    /// Sends what the outbox holds with one flush: a burst of emits costs one write to the
-    /// socket, not one each. True when the connection is to close (after these packets).
-    /// `buf` is an empty buffer, swapped with the queue's.
-    async fn send_queued(
-        &mut self,
-        ws: &mut Ws,
-        buf: &mut Vec<Outgoing>,
-    ) -> Result<bool, tungstenite::Error> {
-        let close = self.out.take(buf);
-        if !buf.is_empty() {
-            for packet in buf.drain(..) {
-                ws_feed(ws, packet).await?;
-            }
-            ws.flush().await?;
-        }
-        Ok(close)
     }
 
     async fn run_polling(&mut self, http: Http, hs: Handshake) -> Closed {
@@ -503,8 +498,8 @@ impl Task {
                         pending.append(&mut packet.into_frames());
                     }
                     if close {
-                        if let Some(mut ws) = upgraded.take() {
-                            let _ = ws.close(None).await;
+                        if let Some(ws) = upgraded.take() {
+                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
                         }
                         let _ = tokio::time::timeout(Duration::from_secs(2), http.post(Bytes::from_static(b"1"))).await;
                         return Closed::Client;
@@ -516,77 +511,99 @@ impl Task {
     }
 }
 
+/// How a WebSocket error ends the connection: a lost connection is the server's close; a
+/// protocol error (answered with a close frame that says why) is a transport error.
+async fn ws_failed(ws: Ws, e: WsError) -> Closed {
+    match e {
+        WsError::Gone(_) => Closed::TransportClose,
+        WsError::Protocol { .. } => {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+            Closed::TransportError(format!("websocket error: {e}"))
+        }
+    }
+}
+
 /// The WebSocket probe of the upgrade: `2probe` out, `3probe` back.
 async fn probe(opts: &EngineOptions, sid: &str) -> Result<Ws, Error> {
     let mut ws = ws_connect(opts, Some(sid)).await?;
-    ws.send(WsMessage::Text("2probe".into())).await.map_err(|e| Error::Transport(e.to_string()))?;
+    ws.send(OutFrame::Text(Bytes::from_static(b"2probe")))
+        .await
+        .map_err(|e| Error::Transport(format!("websocket error: {e}")))?;
     let reply =
-        tokio::time::timeout(opts.timeout, ws.next()).await.map_err(|_| Error::Timeout("the probe"))?;
+        tokio::time::timeout(opts.timeout, ws.recv()).await.map_err(|_| Error::Timeout("the probe"))?;
     match reply {
-        Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => Ok(ws),
+        Ok(WsMessage::Text(t)) if &t[..] == b"3probe" => Ok(ws),
         other => Err(Error::Protocol(format!("unexpected probe answer: {other:?}"))),
     }
 }
 
+/// Opens a WebSocket: the HTTP upgrade (RFC 6455 §4.1) over a connection of its own,
+/// checked as §4.1 asks (101, `Upgrade`, `Connection`, the accept key, no extension or
+/// subprotocol the client did not offer), then sio's framing on the upgraded connection.
 async fn ws_connect(opts: &EngineOptions, sid: Option<&str>) -> Result<Ws, Error> {
+    let failed = |e: &dyn std::fmt::Display| Error::Transport(format!("websocket error: {e}"));
     let url = opts.target.url(Transport::WebSocket, sid, &opts.query);
-    let mut req = url.into_client_request().map_err(|e| Error::Config(format!("bad url: {e}")))?;
+    let uri: http::Uri = url.parse().map_err(|e| Error::Config(format!("bad url {url:?}: {e}")))?;
+    let authority = uri.authority().ok_or_else(|| Error::Config(format!("{url}: no host")))?.clone();
+    let tcp = TcpStream::connect((authority.host(), authority.port_u16().unwrap_or(80)))
+        .await
+        .map_err(|e| failed(&e))?;
+    tcp.set_nodelay(true).map_err(|e| failed(&e))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await.map_err(|e| failed(&e))?;
+    // The connection runs until the upgrade hands its socket over (or the request fails).
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
+    let mut req = Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(header::HOST, authority.as_str())
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_VERSION, "13")
+        .header(header::SEC_WEBSOCKET_KEY, &key)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| Error::Config(format!("bad url {url:?}: {e}")))?;
     for (k, v) in &opts.headers {
         req.headers_mut().append(k, v.clone());
     }
-    // tungstenite zero-fills the free part of its read buffer (128 KiB by default) before
-    // every read, a memset per wake-up that cost more than anything else on a busy
-    // connection. 4 KiB holds a read of small packets; a larger frame grows the buffer
-    // to its size.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(WS_READ_BUFFER)
-        .max_message_size(Some(opts.max_payload))
-        .max_frame_size(Some(opts.max_payload));
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
-        .await
-        .map_err(|e| Error::Transport(format!("websocket error: {e}")))?;
-    Ok(ws)
+    let res = sender.send_request(req).await.map_err(|e| failed(&e))?;
+    if res.status() != StatusCode::SWITCHING_PROTOCOLS {
+        return Err(Error::Transport(format!("websocket error: HTTP error: {}", res.status())));
+    }
+    let h = res.headers();
+    let has = |name: header::HeaderName, token: &str| {
+        h.get_all(name)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))))
+    };
+    let accept = sio_core::__client::accept_key(key.as_bytes());
+    let refusal = if !has(header::UPGRADE, "websocket") {
+        Some("no `Upgrade: websocket` in the answer")
+    } else if !has(header::CONNECTION, "upgrade") {
+        Some("no `Connection: upgrade` in the answer")
+    } else if h.get(header::SEC_WEBSOCKET_ACCEPT).is_none_or(|v| v.as_bytes() != accept.as_bytes()) {
+        Some("a wrong Sec-WebSocket-Accept")
+    } else if h.contains_key(header::SEC_WEBSOCKET_EXTENSIONS)
+        || h.contains_key(header::SEC_WEBSOCKET_PROTOCOL)
+    {
+        Some("an extension or subprotocol the client did not offer")
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
+        return Err(Error::Protocol(format!("websocket handshake: {why}")));
+    }
+    let io = hyper::upgrade::on(res).await.map_err(|e| failed(&e))?;
+    Ok(Ws::new(io, opts.max_payload))
 }
 
 async fn read_ws_open(ws: &mut Ws) -> Result<Handshake, Error> {
-    match ws.next().await {
-        Some(Ok(WsMessage::Text(t))) if t.as_str().starts_with('0') => Handshake::parse(&t.as_bytes()[1..]),
-        Some(Ok(WsMessage::Close(frame))) => {
-            Err(Error::Transport(format!("the server closed the websocket: {frame:?}")))
-        }
+    match ws.recv().await {
+        Ok(WsMessage::Text(t)) if t.first() == Some(&b'0') => Handshake::parse(&t[1..]),
+        Ok(WsMessage::Close) => Err(Error::Transport("the server closed the websocket".into())),
         other => Err(Error::Protocol(format!("expected an open packet, got {other:?}"))),
     }
-}
-
-/// Sends one text message (an engine packet of the task's own: a pong, a close).
-async fn ws_send_text(ws: &mut Ws, text: &'static str) -> Result<(), tungstenite::Error> {
-    ws.send(WsMessage::Text(tungstenite::Utf8Bytes::from_static(text))).await
-}
-
-/// Queues a packet in the WebSocket's write buffer (written when it fills, or at the flush).
-async fn ws_feed(ws: &mut Ws, packet: Outgoing) -> Result<(), tungstenite::Error> {
-    // The packet's bytes as they are (no copy); the text type checks they are UTF-8.
-    ws.feed(WsMessage::Text(tungstenite::Utf8Bytes::try_from(packet.text).unwrap_or_default())).await?;
-    for b in packet.attachments {
-        ws.feed(WsMessage::Binary(b)).await?;
-    }
-    Ok(())
-}
-
-/// Sends frames (those queued during the upgrade) with one flush.
-async fn ws_send_frames(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tungstenite::Error> {
-    for f in frames {
-        let m = match f {
-            // The packet's bytes, shared, not copied: checking UTF-8 again costs less than
-            // an allocation and a copy, and cannot fail (a `ByteString` is UTF-8).
-            Frame::Text(t) => {
-                WsMessage::Text(tungstenite::Utf8Bytes::try_from(t.into_bytes()).unwrap_or_default())
-            }
-            Frame::Binary(b) => WsMessage::Binary(b),
-        };
-        ws.feed(m).await?;
-    }
-    ws.flush().await
 }
 
 /// An Engine.IO packet from the server.

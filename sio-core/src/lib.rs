@@ -4,6 +4,8 @@
 #[cfg(feature = "__internals")]
 #[doc(hidden)]
 pub mod __bench;
+#[doc(hidden)]
+pub mod __client;
 #[cfg(feature = "__internals")]
 #[doc(hidden)]
 pub mod __fuzz;

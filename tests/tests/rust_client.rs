@@ -849,3 +849,134 @@ async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
     assert!(len > BIG, "{len}");
     assert!(socket.connected());
 }
+
+/// How a raw server answers an upgrade request, given its key.
+type Answer = Box<dyn FnOnce(&str) -> Vec<u8> + Send>;
+
+/// A raw server for one connection: it reads the upgrade request, writes what `answer` makes
+/// of its `Sec-WebSocket-Key`, then keeps everything the client sends until it closes (or
+/// 5 s pass).
+async fn raw_ws_server(
+    answer: impl FnOnce(&str) -> Vec<u8> + Send + 'static,
+) -> (String, tokio::sync::oneshot::Receiver<Vec<u8>>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let Ok((mut tcp, _)) = listener.accept().await else { return };
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let key = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("sec-websocket-key: ").or_else(|| l.strip_prefix("Sec-WebSocket-Key: "))
+            })
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let _ = tcp.write_all(&answer(&key)).await;
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut got)).await;
+        let _ = tx.send(got);
+    });
+    (url, rx)
+}
+
+/// A `101 Switching Protocols` answer with `accept` and `extra` headers.
+fn switching(accept: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\
+         sec-websocket-accept: {accept}\r\n{extra}\r\n"
+    )
+    .into_bytes()
+}
+
+/// The frames a client wrote, unmasked: (opcode, payload) each; panics on an unmasked one.
+fn client_frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while wire.len() >= 2 {
+        let (b0, b1) = (wire[0], wire[1]);
+        assert!(b1 & 0x80 != 0, "an unmasked frame from the client");
+        let len = usize::from(b1 & 0x7F);
+        assert!(len < 126, "short frames only here");
+        let key = &wire[2..6];
+        out.push((b0 & 0x0F, wire[6..6 + len].iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect()));
+        wire = &wire[6 + len..];
+    }
+    out
+}
+
+/// A WebSocket handshake answered wrongly (RFC 6455 §4.1: a wrong accept key, no `Upgrade`,
+/// an extension the client did not offer, not a 101) is a clear error, not a connection;
+/// a masked frame from the server (§5.1) is answered with a masked close frame 1002. Then a
+/// normal round trip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_websocket_handshakes_and_frames_are_clear_errors() {
+    tests::init_tracing();
+    let connect = |url: String| async move {
+        Socket::builder(&url)
+            .transports(&[Transport::WebSocket])
+            .reconnection(false)
+            .timeout(Duration::from_secs(3))
+            .connect()
+            .await
+    };
+    let right = |key: &str| sio_core::__client::accept_key(key.as_bytes());
+    let cases: Vec<(&str, Answer)> = vec![
+        ("a wrong Sec-WebSocket-Accept", Box::new(|_: &str| switching("AAAAAAAAAAAAAAAAAAAAAAAAAAA=", ""))),
+        (
+            "no `Upgrade: websocket`",
+            Box::new(move |k: &str| {
+                format!("HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nsec-websocket-accept: {}\r\n\r\n", right(k))
+                    .into_bytes()
+            }),
+        ),
+        (
+            "an extension or subprotocol the client did not offer",
+            Box::new(move |k: &str| switching(&right(k), "sec-websocket-extensions: permessage-deflate\r\n")),
+        ),
+        (
+            "HTTP error: 400",
+            Box::new(|_: &str| b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec()),
+        ),
+    ];
+    for (what, answer) in cases {
+        let (url, _) = raw_ws_server(answer).await;
+        let r = tokio::time::timeout(T, connect(url)).await.expect("in time");
+        match r {
+            Err(e @ (Error::Protocol(_) | Error::Transport(_))) => {
+                assert!(e.to_string().contains(what), "{what}: {e}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+
+    // A good handshake and open packet, then a masked frame.
+    let (url, written) = raw_ws_server(move |k| {
+        let mut out = switching(&right(k), "");
+        let open = br#"0{"sid":"raw","upgrades":[],"pingInterval":60000,"pingTimeout":60000}"#;
+        out.extend_from_slice(&[0x81, open.len() as u8]);
+        out.extend_from_slice(open);
+        out.extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'4' ^ 1, b'0' ^ 2]);
+        out
+    })
+    .await;
+    let r = tokio::time::timeout(T, connect(url)).await.expect("in time");
+    assert!(r.is_err(), "connected through a masked server frame: {r:?}");
+    let written = tokio::time::timeout(T, written).await.expect("in time").expect("the client's bytes");
+    let frames = client_frames(&written);
+    assert_eq!(frames.last(), Some(&(0x8, 1002u16.to_be_bytes().to_vec())), "{frames:?}");
+
+    let server = start(Peer::Sio, &[]).await;
+    let socket = connect(server.url.clone()).await.expect("connects");
+    let r: String = socket.emit_with_ack("ack", ("fine",)).await.expect("an ack");
+    assert_eq!(r, "fine");
+}

@@ -180,7 +180,7 @@ impl<H: EngineHandler> Driver<H> {
                 // Best effort: let the close frame go out, then drop the connection without
                 // waiting for the peer's answer. A peer that stopped reading does not keep the
                 // socket: the deadline drops it.
-                let mut none = VecDeque::new();
+                let mut none = VecDeque::<Frame>::new();
                 match ws.poll_write(cx, &mut none) {
                     Poll::Ready(_) => self.ws = None,
                     Poll::Pending if deadline.as_mut().poll(cx).is_ready() => {

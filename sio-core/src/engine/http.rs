@@ -778,7 +778,7 @@ fn valid_key(key: &[u8]) -> bool {
 
 /// `Sec-WebSocket-Accept` for a client's `Sec-WebSocket-Key` (RFC 6455 §4.2.2): the base64 of
 /// the SHA-1 of the key followed by the protocol's GUID.
-fn accept_key(key: &[u8]) -> String {
+pub(crate) fn accept_key(key: &[u8]) -> String {
     use base64::Engine as _;
     use sha1::Digest as _;
     const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

@@ -50,7 +50,7 @@ mod config;
 mod cookie;
 mod driver;
 mod hooks;
-mod http;
+pub(crate) mod http;
 mod outbox;
 mod packet;
 mod payload;
@@ -58,7 +58,7 @@ mod reason;
 mod session;
 mod stats;
 mod tasks;
-mod ws;
+pub(crate) mod ws;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,4 +1,6 @@
-//! WebSocket framing (RFC 6455, server side) over an upgraded HTTP connection.
+//! WebSocket framing (RFC 6455) over an upgraded HTTP connection: the server's side, and the
+//! client's for `sio-client` ([`WsConn::client`]: it reads unmasked frames and masks what it
+//! writes).
 //!
 //! Written for many idle connections: a connection owns no read or write buffer while it is
 //! idle. Reads go into a per-thread scratch buffer and only the bytes that arrived are kept
@@ -58,9 +60,9 @@ const OP_PONG: u8 = 0xA;
 /// The first header bit after FIN: a compressed message (RFC 7692 §6).
 const RSV1: u8 = 0x40;
 
-/// A message from the client.
+/// A message from the peer.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum WsMessage {
+pub enum WsMessage {
     /// A text message (valid UTF-8).
     Text(Bytes),
     /// A binary message.
@@ -76,11 +78,16 @@ pub(crate) const CLOSE_TOO_BIG: u16 = 1009;
 
 /// Why a WebSocket connection cannot go on.
 #[derive(Debug)]
-pub(crate) enum WsError {
+pub enum WsError {
     /// The connection went away: end of stream without a close frame, reset, I/O error.
     Gone(io::Error),
     /// The peer broke the protocol or a size limit; the close frame sent back carries `code`.
-    Protocol { code: u16, what: &'static str },
+    Protocol {
+        /// The status code of the close frame sent back.
+        code: u16,
+        /// What the peer did.
+        what: &'static str,
+    },
 }
 
 impl WsError {
@@ -129,10 +136,12 @@ enum CloseOut {
     Written,
 }
 
-/// One server-side WebSocket connection over `T` (an upgraded HTTP connection; the fuzz
-/// target uses bytes in memory).
+/// One WebSocket connection over `T` (an upgraded HTTP connection; the fuzz target uses
+/// bytes in memory), the server's side unless made with [`WsConn::client`].
 pub(crate) struct WsConn<T = Io> {
     io: T,
+    /// The client's side: frames read are unmasked, frames written are masked.
+    client: bool,
     max_message: usize,
     read_size: usize,
     /// Received bytes not parsed yet (a partial frame); no allocation while empty.
@@ -170,6 +179,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     pub(crate) fn new(io: T, max_message: usize, read_size: usize) -> Self {
         Self {
             io,
+            client: false,
             max_message,
             read_size: read_size.max(MIN_READ),
             rbuf: BytesMut::new(),
@@ -183,6 +193,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
             deflate: None,
             eio3: false,
         }
+    }
+
+    /// The client's side of a connection whose handshake is done: it refuses masked frames
+    /// (RFC 6455 §5.1) and masks every frame it writes with a fresh key (§5.3).
+    pub(crate) fn client(io: T, max_message: usize, read_size: usize) -> Self {
+        Self { client: true, ..Self::new(io, max_message, read_size) }
     }
 
     /// Uses permessage-deflate as the handshake agreed.
@@ -286,9 +302,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 // RSV1 is only for the first frame of a message, and only with the extension.
                 return Err(WsError::protocol("reserved bits set"));
             }
-            if b1 & 0x80 == 0 {
-                return Err(WsError::protocol("unmasked client frame"));
+            // Frames from a client are masked, frames from a server are not (§5.1).
+            if (b1 & 0x80 == 0) != self.client {
+                return Err(WsError::protocol(if self.client {
+                    "masked server frame"
+                } else {
+                    "unmasked client frame"
+                }));
             }
+            let mask_len = if self.client { 0 } else { 4 };
             let (len, at) = match b1 & 0x7F {
                 126 => match b.get(2..4) {
                     Some(l) => (u64::from(u16::from_be_bytes([l[0], l[1]])), 4),
@@ -316,20 +338,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 Ok(l) if l.saturating_add(assembled) <= self.max_message || control => l,
                 _ => return Err(WsError::Protocol { code: CLOSE_TOO_BIG, what: "message too long" }),
             };
-            let total = at + 4 + len;
+            let total = at + mask_len + len;
             if have < total {
                 // Make room for the whole frame, so the rest is read straight into place.
                 self.rbuf.reserve(total - have);
                 return Ok(None);
             }
-            let mask = [b[at], b[at + 1], b[at + 2], b[at + 3]];
-            self.rbuf.advance(at + 4);
+            let mask = (!self.client).then(|| [b[at], b[at + 1], b[at + 2], b[at + 3]]);
+            self.rbuf.advance(at + mask_len);
             let mut payload = self.rbuf.split_to(len);
             if self.rbuf.is_empty() {
                 // Let go of the read buffer: the messages hold on to what they need.
                 self.rbuf = BytesMut::new();
             }
-            unmask(&mut payload, mask);
+            if let Some(mask) = mask {
+                unmask(&mut payload, mask);
+            }
             match opcode {
                 OP_PING => self.pong = Some(payload.freeze()),
                 OP_PONG => {}
@@ -394,11 +418,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     /// Writes `frames` (taking them from the front), after what is pending: an unsent rest,
     /// a pong, and last a close frame once queued. Ready when everything was handed to the
     /// socket; `frames` is then empty.
-    pub(crate) fn poll_write(
+    pub(crate) fn poll_write<F: WireFrame>(
         &mut self,
         cx: &mut Context<'_>,
-        frames: &mut VecDeque<Frame>,
+        frames: &mut VecDeque<F>,
     ) -> Poll<Result<(), WsError>> {
+        let masked = self.client;
         loop {
             while self.wpos < self.wbuf.len() {
                 let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
@@ -419,30 +444,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
                 let mut out = scratch.borrow_mut();
                 out.clear();
                 if let Some(p) = self.pong.take() {
-                    encode(&mut out, OP_PONG, &p);
+                    encode(&mut out, OP_PONG, &p, masked);
                 }
                 while out.len() < WRITE_CHUNK {
                     let Some(frame) = frames.pop_front() else { break };
-                    let (opcode, payload, prefix) = match &frame {
-                        Frame::Text(t) => (OP_TEXT, &t.as_bytes()[..], None),
-                        Frame::Binary(b) => (OP_BINARY, &b[..], self.eio3.then_some(V3_MESSAGE)),
-                    };
+                    let (text, payload) = frame.wire();
+                    let (opcode, prefix) =
+                        if text { (OP_TEXT, None) } else { (OP_BINARY, self.eio3.then_some(V3_MESSAGE)) };
                     let len = payload.len() + usize::from(prefix.is_some());
                     match (self.deflate.as_mut(), prefix) {
                         (Some(d), None) if d.wants(len) => {
-                            d.compress(payload, |z| encode(&mut out, RSV1 | opcode, z));
+                            d.compress(payload, |z| encode(&mut out, RSV1 | opcode, z, masked));
                         }
                         (Some(d), Some(p)) if d.wants(len) => {
                             let whole = [&[p][..], payload].concat();
-                            d.compress(&whole, |z| encode(&mut out, RSV1 | opcode, z));
+                            d.compress(&whole, |z| encode(&mut out, RSV1 | opcode, z, masked));
                         }
-                        (_, None) => encode(&mut out, opcode, payload),
-                        (_, Some(p)) => encode_prefixed(&mut out, opcode, p, payload),
+                        (_, None) => encode(&mut out, opcode, payload, masked),
+                        (_, Some(p)) => encode_prefixed(&mut out, opcode, p, payload, masked),
                     }
                 }
                 if let (CloseOut::Queued(code), true) = (self.close, frames.is_empty()) {
                     let payload = code.map(u16::to_be_bytes);
-                    encode(&mut out, OP_CLOSE, payload.as_ref().map_or(&[][..], |p| &p[..]));
+                    encode(&mut out, OP_CLOSE, payload.as_ref().map_or(&[][..], |p| &p[..]), masked);
                     self.close = CloseOut::Written;
                 }
                 let mut at = 0;
@@ -496,7 +520,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     }
 
     /// Writes one frame now.
-    pub(crate) async fn send(&mut self, frame: Frame) -> Result<(), WsError> {
+    pub(crate) async fn send<F: WireFrame>(&mut self, frame: F) -> Result<(), WsError> {
         let mut frames = VecDeque::from([frame]);
         std::future::poll_fn(|cx| self.poll_write(cx, &mut frames)).await
     }
@@ -504,8 +528,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> WsConn<T> {
     /// Sends a close frame and ends the connection (without waiting for the peer's).
     pub(crate) async fn close(mut self) {
         self.queue_close();
-        let mut none = VecDeque::new();
+        let mut none = VecDeque::<Frame>::new();
         let _ = std::future::poll_fn(|cx| self.poll_write(cx, &mut none)).await;
+    }
+}
+
+/// A frame to write: whether it is text, and its payload.
+pub trait WireFrame {
+    /// (text, payload): a text frame's payload is UTF-8.
+    fn wire(&self) -> (bool, &[u8]);
+}
+
+impl WireFrame for Frame {
+    fn wire(&self) -> (bool, &[u8]) {
+        match self {
+            Frame::Text(t) => (true, t.as_bytes()),
+            Frame::Binary(b) => (false, b),
+        }
     }
 }
 
@@ -572,30 +611,57 @@ fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
 /// The Engine.IO v3 `message` type byte that starts a binary message.
 const V3_MESSAGE: u8 = 4;
 
-/// Appends an unmasked server frame (`opcode` may carry RSV1).
-fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
-    encode_header(out, opcode, payload.len());
+/// Appends a frame (`opcode` may carry RSV1): a server's unmasked, a client's `masked`.
+fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8], masked: bool) {
+    let mask = encode_header(out, opcode, payload.len(), masked);
+    let start = out.len();
     out.extend_from_slice(payload);
+    if let Some(mask) = mask {
+        unmask(&mut out[start..], mask);
+    }
 }
 
-/// Appends an unmasked server frame whose payload is `first` then `rest`.
-fn encode_prefixed(out: &mut Vec<u8>, opcode: u8, first: u8, rest: &[u8]) {
-    encode_header(out, opcode, rest.len() + 1);
+/// Appends a frame whose payload is `first` then `rest`.
+fn encode_prefixed(out: &mut Vec<u8>, opcode: u8, first: u8, rest: &[u8], masked: bool) {
+    let mask = encode_header(out, opcode, rest.len() + 1, masked);
+    let start = out.len();
     out.push(first);
     out.extend_from_slice(rest);
+    if let Some(mask) = mask {
+        unmask(&mut out[start..], mask);
+    }
 }
 
-fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize) {
+/// Appends a frame's header; when `masked`, with a fresh masking key, which it returns.
+fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize, masked: bool) -> Option<[u8; 4]> {
+    let bit = if masked { 0x80 } else { 0 };
     out.push(0x80 | opcode);
     if len < 126 {
-        out.push(len as u8);
+        out.push(bit | len as u8);
     } else if let Ok(l) = u16::try_from(len) {
-        out.push(126);
+        out.push(bit | 126);
         out.extend_from_slice(&l.to_be_bytes());
     } else {
-        out.push(127);
+        out.push(bit | 127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
+    let mask = masked.then(mask_key)?;
+    out.extend_from_slice(&mask);
+    Some(mask)
+}
+
+thread_local! {
+    /// The masking keys of the client's frames: a ChaCha12 generator per thread, seeded from
+    /// the thread's own (which the OS seeds). RFC 6455 §10.3 asks for keys a script cannot
+    /// predict; `rand::random` per frame (what tungstenite does) cost ~150 instructions a
+    /// frame, this ~20.
+    static MASKS: RefCell<rand::rngs::StdRng> =
+        RefCell::new(rand::SeedableRng::from_rng(&mut rand::rng()));
+}
+
+/// A fresh masking key.
+fn mask_key() -> [u8; 4] {
+    MASKS.with(|r| rand::RngCore::next_u32(&mut *r.borrow_mut()).to_ne_bytes())
 }
 
 /// XORs `buf` with the 4-byte `mask`, 8 bytes at a time.
@@ -667,11 +733,19 @@ pub(crate) mod fuzz {
         Gone,
     }
 
-    /// What a connection makes of `data` read `chunk` bytes at a time: its messages, how it
-    /// ended, and what it wrote back (pongs, then the close frame, which is checked here).
-    fn run(data: &[u8], chunk: usize, max: usize, deflate: bool) -> (Vec<WsMessage>, End, Vec<u8>) {
+    /// What a connection (the server's side, or the `client`'s) makes of `data` read `chunk`
+    /// bytes at a time: its messages, how it ended, and what it wrote back (pongs, then the
+    /// close frame, which is checked here; a client's frames unmasked).
+    fn run(
+        data: &[u8],
+        chunk: usize,
+        max: usize,
+        deflate: bool,
+        client: bool,
+    ) -> (Vec<WsMessage>, End, Vec<u8>) {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        let mut ws = WsConn::new(Chunked { data, chunk, written: Vec::new() }, max, MIN_READ);
+        let io = Chunked { data, chunk, written: Vec::new() };
+        let mut ws = if client { WsConn::client(io, max, MIN_READ) } else { WsConn::new(io, max, MIN_READ) };
         // With context takeover: compressed messages build on the ones before.
         let agreed = super::super::compress::Agreed {
             threshold: 1024,
@@ -699,18 +773,19 @@ pub(crate) mod fuzz {
                 Err(WsError::Gone(_)) => break End::Gone,
             }
             // Answers a ping if one came, as the session does between messages.
-            let mut none = VecDeque::new();
+            let mut none = VecDeque::<Frame>::new();
             let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
             w.expect("in-memory write");
         };
         ws.queue_close();
-        let mut none = VecDeque::new();
+        let mut none = VecDeque::<Frame>::new();
         let Poll::Ready(w) = ws.poll_write(&mut cx, &mut none) else { unreachable!("writes are taken") };
         w.expect("in-memory write");
         assert!(!ws.has_pending_writes());
         // However it ended, the last frame written is a close frame: with the code of the
         // protocol error, the peer's code echoed (only one a peer may send), or none.
-        let close = last_close_payload(&ws.io.written).expect("no close frame written");
+        let written = unmasked(&ws.io.written, client);
+        let close = last_close_payload(&written).expect("no close frame written");
         match (&end, close) {
             (End::Failed(code), c) => {
                 assert!(matches!(*code, CLOSE_PROTOCOL_ERROR | CLOSE_INVALID_DATA | CLOSE_TOO_BIG));
@@ -722,8 +797,35 @@ pub(crate) mod fuzz {
             }
             (_, c) => panic!("{end:?} answered with close payload {c:?}"),
         }
-        let written = std::mem::take(&mut ws.io.written);
         (out, end, written)
+    }
+
+    /// The frames a connection wrote, short control frames, with the client's masks taken
+    /// off (each must be masked, with a key of its own; a server's never).
+    pub(super) fn unmasked(mut written: &[u8], client: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut keys = Vec::new();
+        while let Some((&[b0, b1], rest)) = written.split_first_chunk::<2>() {
+            assert_eq!(b1 & 0x80 != 0, client, "a frame masked by a server or unmasked by a client");
+            let len = usize::from(b1 & 0x7F);
+            assert!(len < 126, "control frame too long");
+            out.extend_from_slice(&[b0, b1 & 0x7F]);
+            let (key, rest) = if client {
+                let (&key, rest) = rest.split_first_chunk::<4>().expect("a masking key");
+                keys.push(key);
+                (key, rest)
+            } else {
+                ([0; 4], rest)
+            };
+            let (payload, rest) = rest.split_at_checked(len).expect("a whole frame");
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+            written = rest;
+        }
+        assert!(written.is_empty(), "a partial frame written");
+        if keys.len() > 1 {
+            assert!(keys.windows(2).any(|w| w[0] != w[1]), "the same masking key for every frame");
+        }
+        out
     }
 
     /// The payload of the close frame that ends `written`, a sequence of pongs and one close
@@ -742,21 +844,31 @@ pub(crate) mod fuzz {
     }
 
     /// The first byte picks a read size (1 to 128 bytes) and, with its high bit, whether
-    /// permessage-deflate was negotiated; the rest is what the client sent. The outcome must
-    /// not depend on how the bytes were cut into reads.
+    /// permessage-deflate was negotiated; the rest is what the peer sent, read by the
+    /// server's side and (without deflate, which `sio-client` never asks for) by the
+    /// client's. The outcome must not depend on how the bytes were cut into reads.
     pub(crate) fn frames(data: &[u8]) {
         let Some((&seed, wire)) = data.split_first() else { return };
         let max = 4096;
         let deflate = seed & 0x80 != 0;
-        let whole = run(wire, usize::MAX, max, deflate);
-        let cut = run(wire, usize::from(seed & 0x7F) + 1, max, deflate);
-        assert_eq!(whole, cut, "the outcome depends on the read size");
+        for client in [false, true] {
+            if client && deflate {
+                continue;
+            }
+            let whole = run(wire, usize::MAX, max, deflate, client);
+            let cut = run(wire, usize::from(seed & 0x7F) + 1, max, deflate, client);
+            assert_eq!(whole, cut, "the outcome depends on the read size");
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fuzz_unmasked(written: &[u8]) -> Vec<u8> {
+        fuzz::unmasked(written, true)
+    }
 
     fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
         let mask = [0x12, 0x34, 0x56, 0x78];
@@ -832,6 +944,53 @@ mod tests {
             let expected: Vec<u8> = orig.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]).collect();
             assert_eq!(buf, expected);
         }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_client_and_a_server_talk_both_ways_and_the_client_masks_every_frame() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (a, b) = tokio::io::duplex(1 << 20);
+        let mut server = WsConn::new(a, 1 << 20, MIN_READ);
+        let mut client = WsConn::client(b, 1 << 20, MIN_READ);
+        let big = "y".repeat(70_000);
+        let frames =
+            [Frame::message("hello"), Frame::Binary(Bytes::from_static(&[0, 1, 2])), Frame::message(&big)];
+        // Client to server: the server's side refuses unmasked frames, so these were masked.
+        let mut out = VecDeque::from(frames.clone());
+        std::future::poll_fn(|cx| client.poll_write(cx, &mut out)).await.expect("client writes");
+        assert_eq!(server.recv().await.expect("text"), WsMessage::Text(Bytes::from_static(b"4hello")));
+        assert_eq!(server.recv().await.expect("binary"), WsMessage::Binary(Bytes::from_static(&[0, 1, 2])));
+        assert_eq!(server.recv().await.expect("big"), WsMessage::Text(Bytes::from(format!("4{big}"))));
+        // Server to client: unmasked, as the client's side expects.
+        let mut out = VecDeque::from(frames);
+        std::future::poll_fn(|cx| server.poll_write(cx, &mut out)).await.expect("server writes");
+        assert_eq!(client.recv().await.expect("text"), WsMessage::Text(Bytes::from_static(b"4hello")));
+        assert_eq!(client.recv().await.expect("binary"), WsMessage::Binary(Bytes::from_static(&[0, 1, 2])));
+        assert_eq!(client.recv().await.expect("big"), WsMessage::Text(Bytes::from(format!("4{big}"))));
+        // The client's close frame reaches the server, which echoes it.
+        client.close().await;
+        assert_eq!(server.recv().await.expect("close"), WsMessage::Close);
+
+        // A server's ping is answered with a masked pong; a masked frame from a server is
+        // refused with 1002 (RFC 6455 §5.1), in a masked close frame.
+        let (mut raw, b) = tokio::io::duplex(1 << 16);
+        let mut client = WsConn::client(b, 1 << 20, MIN_READ);
+        raw.write_all(&[0x89, 2, b'p', b'q']).await.expect("write");
+        raw.write_all(&masked(true, OP_TEXT, b"4x")).await.expect("write");
+        match client.recv().await {
+            Err(WsError::Protocol { code: CLOSE_PROTOCOL_ERROR, what }) => {
+                assert_eq!(what, "masked server frame")
+            }
+            other => panic!("a masked server frame gave {other:?}"),
+        }
+        client.close().await;
+        let mut written = Vec::new();
+        raw.read_to_end(&mut written).await.expect("read");
+        let plain = fuzz_unmasked(&written);
+        assert_eq!(
+            plain,
+            [&[0x8A, 2, b'p', b'q'][..], &[0x88, 2], &CLOSE_PROTOCOL_ERROR.to_be_bytes()].concat()
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
