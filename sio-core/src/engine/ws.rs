@@ -612,42 +612,53 @@ fn message(text: bool, data: Bytes) -> Result<WsMessage, WsError> {
 const V3_MESSAGE: u8 = 4;
 
 /// Appends a frame (`opcode` may carry RSV1): a server's unmasked, a client's `masked`.
+#[inline]
 fn encode(out: &mut Vec<u8>, opcode: u8, payload: &[u8], masked: bool) {
-    let mask = encode_header(out, opcode, payload.len(), masked);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    if let Some(mask) = mask {
-        unmask(&mut out[start..], mask);
+    if masked {
+        encode_masked(out, opcode, &[], payload);
+    } else {
+        encode_header(out, opcode, payload.len(), 0);
+        out.extend_from_slice(payload);
     }
 }
 
 /// Appends a frame whose payload is `first` then `rest`.
+#[inline]
 fn encode_prefixed(out: &mut Vec<u8>, opcode: u8, first: u8, rest: &[u8], masked: bool) {
-    let mask = encode_header(out, opcode, rest.len() + 1, masked);
-    let start = out.len();
-    out.push(first);
-    out.extend_from_slice(rest);
-    if let Some(mask) = mask {
-        unmask(&mut out[start..], mask);
+    if masked {
+        encode_masked(out, opcode, &[first], rest);
+    } else {
+        encode_header(out, opcode, rest.len() + 1, 0);
+        out.push(first);
+        out.extend_from_slice(rest);
     }
 }
 
-/// Appends a frame's header; when `masked`, with a fresh masking key, which it returns.
-fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize, masked: bool) -> Option<[u8; 4]> {
-    let bit = if masked { 0x80 } else { 0 };
+/// Appends a client's frame: a fresh masking key, then `first` and `rest`, masked (kept out
+/// of the server's path, which stays as it was).
+fn encode_masked(out: &mut Vec<u8>, opcode: u8, first: &[u8], rest: &[u8]) {
+    encode_header(out, opcode, first.len() + rest.len(), 0x80);
+    let mask = mask_key();
+    out.extend_from_slice(&mask);
+    let start = out.len();
+    out.extend_from_slice(first);
+    out.extend_from_slice(rest);
+    unmask(&mut out[start..], mask);
+}
+
+/// Appends a frame's header; `mask_bit` is 0x80 for a masked frame (its key follows).
+#[inline]
+fn encode_header(out: &mut Vec<u8>, opcode: u8, len: usize, mask_bit: u8) {
     out.push(0x80 | opcode);
     if len < 126 {
-        out.push(bit | len as u8);
+        out.push(mask_bit | len as u8);
     } else if let Ok(l) = u16::try_from(len) {
-        out.push(bit | 126);
+        out.push(mask_bit | 126);
         out.extend_from_slice(&l.to_be_bytes());
     } else {
-        out.push(bit | 127);
+        out.push(mask_bit | 127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
-    let mask = masked.then(mask_key)?;
-    out.extend_from_slice(&mask);
-    Some(mask)
 }
 
 thread_local! {
