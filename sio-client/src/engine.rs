@@ -382,6 +382,14 @@ impl Task {
                     if let Some(c) = ended {
                         return c;
                     }
+                    // A WebSocket ping (from a proxy, say) is answered now, not with the next
+                    // packet (RFC 6455 §5.5.2).
+                    if ws.has_pending_writes() {
+                        let mut none = VecDeque::new();
+                        if let Err(e) = std::future::poll_fn(|cx| ws.poll_write(cx, &mut none)).await {
+                            return ws_failed(ws, e).await;
+                        }
+                    }
                 }
                 Event::Outbox => {
                     // Everything emitted meanwhile leaves in one write.

@@ -66,6 +66,12 @@ impl WebSocket {
         self.0.poll_write(cx, frames)
     }
 
+    /// Whether something waits to be written: a pong to the server's ping, the unsent rest
+    /// of a write, a close frame ([`poll_write`](Self::poll_write) with no frames writes it).
+    pub fn has_pending_writes(&self) -> bool {
+        self.0.has_pending_writes()
+    }
+
     /// The next message.
     pub async fn recv(&mut self) -> Result<WsMessage, WsError> {
         self.0.recv().await

@@ -980,3 +980,80 @@ async fn broken_websocket_handshakes_and_frames_are_clear_errors() {
     let r: String = socket.emit_with_ack("ack", ("fine",)).await.expect("an ack");
     assert_eq!(r, "fine");
 }
+
+/// A WebSocket ping from the server (a proxy's, say; Engine.IO pings are packets) is answered
+/// with a pong carrying its payload at once (RFC 6455 §5.5.2), not with the client's next
+/// packet: here the client has nothing else to send for a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_ping_from_the_server_is_answered_at_once() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    tests::init_tracing();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.expect("accept");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Reads until `done` holds for what the client sent after the request head.
+        async fn until(
+            tcp: &mut tokio::net::TcpStream,
+            got: &mut Vec<u8>,
+            buf: &mut [u8],
+            done: impl Fn(&[u8]) -> bool,
+        ) {
+            while !done(got) {
+                let n = tcp.read(buf).await.expect("read");
+                assert!(n > 0, "the client closed");
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+        until(&mut tcp, &mut got, &mut buf, |g| g.windows(4).any(|w| w == b"\r\n\r\n")).await;
+        let head = String::from_utf8_lossy(&got).into_owned();
+        let key = head
+            .lines()
+            .find_map(|l| l.strip_prefix("sec-websocket-key: "))
+            .expect("a key")
+            .trim()
+            .to_owned();
+        let mut out = switching(&sio_core::__client::accept_key(key.as_bytes()), "");
+        let open = br#"0{"sid":"raw","upgrades":[],"pingInterval":60000,"pingTimeout":60000}"#;
+        out.extend_from_slice(&[0x81, open.len() as u8]);
+        out.extend_from_slice(open);
+        tcp.write_all(&out).await.expect("write");
+        let end = got.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+        got.drain(..end);
+        // The client's CONNECT, then the answer and a ping.
+        until(&mut tcp, &mut got, &mut buf, |g| client_frames_complete(g).iter().any(|f| f.1 == b"40")).await;
+        got.clear();
+        let sid = br#"40{"sid":"s1"}"#;
+        let mut out = vec![0x81, sid.len() as u8];
+        out.extend_from_slice(sid);
+        out.extend_from_slice(&[0x89, 2, b'h', b'i']);
+        tcp.write_all(&out).await.expect("write");
+        until(&mut tcp, &mut got, &mut buf, |g| client_frames_complete(g).iter().any(|f| f.0 == 0xA)).await;
+        client_frames_complete(&got)
+    });
+    let socket = Socket::builder(&url)
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .connect()
+        .await
+        .expect("connects");
+    let frames =
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("a pong in time").expect("server");
+    assert_eq!(frames, vec![(0xA, b"hi".to_vec())]);
+    drop(socket);
+}
+
+/// The whole frames at the start of what a client sent, unmasked (a partial one is left).
+fn client_frames_complete(wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut whole = 0;
+    while let [_, b1, ..] = wire[whole..] {
+        let len = usize::from(b1 & 0x7F);
+        if len >= 126 || wire.len() < whole + 6 + len {
+            break;
+        }
+        whole += 6 + len;
+    }
+    client_frames(&wire[..whole])
+}
