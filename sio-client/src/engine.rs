@@ -106,6 +106,10 @@ impl Outbox {
 enum Event {
     Ws(Result<WsMessage, WsError>),
     Outbox,
+    /// What was queued is written and the client is closing.
+    Sent,
+    /// A write failed.
+    Failed(WsError),
     PingTimeout,
 }
 
@@ -269,23 +273,26 @@ impl Task {
         })
     }
 
+    /// The WebSocket loop. Reads go on while a write waits for the socket (a server that
+    /// is slow to read a large message): its messages are still dispatched and the ping
+    /// timeout still runs.
     async fn run_ws(&mut self, mut ws: Ws, mut deadline: Instant, first: Vec<Frame>) -> Closed {
         let hs_ping = deadline.saturating_duration_since(Instant::now());
         let mut taken = Vec::new();
-        let mut sending = VecDeque::new();
+        // Frames to write, in order; written as the socket takes them.
+        let mut sending: VecDeque<OutFrame> = first
+            .into_iter()
+            .map(|f| match f {
+                Frame::Text(t) => OutFrame::Text(t.into_bytes()),
+                Frame::Binary(b) => OutFrame::Binary(b),
+            })
+            .collect();
+        // The client closes once `sending` is written.
+        let mut closing = false;
         // One timer for the connection, moved at each ping: a timer made at each turn of the
         // loop cost an entry in tokio's timer wheel per read and per write.
         let ping_timeout = sleep_until(deadline);
         tokio::pin!(ping_timeout);
-        if !first.is_empty() {
-            sending.extend(first.into_iter().map(|f| match f {
-                Frame::Text(t) => OutFrame::Text(t.into_bytes()),
-                Frame::Binary(b) => OutFrame::Binary(b),
-            }));
-            if let Err(e) = std::future::poll_fn(|cx| ws.poll_write(cx, &mut sending)).await {
-                return ws_failed(ws, e).await;
-            }
-        }
         // The last read of `ws` found nothing and left the task registered for more: the
         // next wake-up then checks the outbox and the timer first, and reads only when woken
         // again (the read that follows a burst or a send would always find nothing, a
@@ -302,6 +309,16 @@ impl Task {
                     }
                     if ping_timeout.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Event::PingTimeout);
+                    }
+                    // A write under way goes on (or one queued by a read: a pong).
+                    if !sending.is_empty() || ws.has_pending_writes() {
+                        match ws.poll_write(cx, &mut sending) {
+                            Poll::Ready(Err(e)) => return Poll::Ready(Event::Failed(e)),
+                            Poll::Ready(Ok(())) if closing => return Poll::Ready(Event::Sent),
+                            Poll::Ready(Ok(())) => {}
+                            // Waits for the socket; reads go on meanwhile.
+                            Poll::Pending => skip_ws = false,
+                        }
                     }
                     if std::mem::take(&mut skip_ws) {
                         return Poll::Pending;
@@ -341,10 +358,8 @@ impl Task {
                             Packet::Ping(_) => {
                                 deadline = Instant::now() + hs_ping;
                                 ping_timeout.as_mut().reset(deadline);
-                                if let Err(e) = ws.send(OutFrame::Text(Bytes::from_static(b"3"))).await {
-                                    failed = Some(e);
-                                    break;
-                                }
+                                // Written by the next turn of the loop (after what is queued).
+                                sending.push_back(OutFrame::Text(Bytes::from_static(b"3")));
                             }
                             Packet::Close => {
                                 ended = Some(Closed::TransportClose);
@@ -382,44 +397,38 @@ impl Task {
                     if let Some(c) = ended {
                         return c;
                     }
-                    // A WebSocket ping (from a proxy, say) is answered now, not with the next
-                    // packet (RFC 6455 §5.5.2).
-                    if ws.has_pending_writes() {
-                        let mut none = VecDeque::new();
-                        if let Err(e) = std::future::poll_fn(|cx| ws.poll_write(cx, &mut none)).await {
-                            return ws_failed(ws, e).await;
-                        }
-                    }
+                    // A pong due (to an Engine.IO ping, or to a WebSocket ping from a proxy,
+                    // RFC 6455 §5.5.2) is written by the loop's next turn, not with the next
+                    // packet.
                 }
                 Event::Outbox => {
-                    // Everything emitted meanwhile leaves in one write.
-                    let close = self.out.take(&mut taken);
+                    // Everything emitted meanwhile leaves in one write, after what waits.
+                    if self.out.take(&mut taken) && !closing {
+                        closing = true;
+                        taken.push(Outgoing { text: Bytes::from_static(b"1"), attachments: Vec::new() });
+                    }
                     for packet in taken.drain(..) {
                         sending.push_back(OutFrame::Text(packet.text));
                         sending.extend(packet.attachments.into_iter().map(OutFrame::Binary));
                     }
-                    let mut waited = false;
-                    let sent = std::future::poll_fn(|cx| {
-                        let p = ws.poll_write(cx, &mut sending);
-                        waited |= p.is_pending();
-                        p
-                    })
-                    .await;
-                    // A send that had to wait for the socket: the next turn reads, whatever
-                    // happened to the read's wake-up meanwhile.
-                    parked &= !waited;
-                    if let Err(e) = sent {
-                        return ws_failed(ws, e).await;
-                    }
-                    if close {
-                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-                            let _ = ws.send(OutFrame::Text(Bytes::from_static(b"1"))).await;
-                            ws.close().await;
-                        })
-                        .await;
-                        return Closed::Client;
+                    // Written now when the socket takes it all (the usual case: no extra turn),
+                    // else by the loop, which reads meanwhile.
+                    match std::future::poll_fn(|cx| Poll::Ready(ws.poll_write(cx, &mut sending))).await {
+                        Poll::Ready(Err(e)) => return ws_failed(ws, e).await,
+                        Poll::Ready(Ok(())) if closing => {
+                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+                            return Closed::Client;
+                        }
+                        Poll::Ready(Ok(())) => {}
+                        // The read's wake-up may have gone meanwhile: the next turn reads.
+                        Poll::Pending => parked = false,
                     }
                 }
+                Event::Sent => {
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close()).await;
+                    return Closed::Client;
+                }
+                Event::Failed(e) => return ws_failed(ws, e).await,
                 Event::PingTimeout => return Closed::PingTimeout,
             }
         }

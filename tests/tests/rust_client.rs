@@ -789,11 +789,11 @@ async fn oversized_server_input_is_refused() {
 }
 
 /// A message that arrives while a send waits for the socket (the server is not reading) is
-/// read as soon as the send is through: the wake-up it caused went to the send, so the
-/// connection's task reads again after a send that waited instead of waiting to be woken
-/// (nothing else would wake it here: no ping for a minute, no other emit).
+/// read while the send waits, as a browser reads while its `bufferedAmount` drains: here the
+/// server reads nothing until the client has the message, so a client that read only after
+/// its write would never get it (nothing else would wake it: no ping for a minute).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
+async fn a_message_that_arrives_while_a_send_waits_is_read_while_it_waits() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::{Message as M, protocol::WebSocketConfig};
     tests::init_tracing();
@@ -802,6 +802,7 @@ async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (read_tx, read_rx) = tokio::sync::oneshot::channel::<()>();
     let (got_tx, got_rx) = tokio::sync::oneshot::channel::<usize>();
     tokio::spawn(async move {
         let Ok((tcp, _)) = listener.accept().await else { return };
@@ -816,9 +817,11 @@ async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
                 break;
             }
         }
-        // Not reading until told; then a message to the client, then everything it sent.
+        // Not reading until told; a message to the client, then (once the client has it)
+        // everything it sent.
         let _ = go_rx.await;
         let _ = ws.send(M::text(r#"42["late",1]"#)).await;
+        let _ = read_rx.await;
         while let Some(Ok(m)) = ws.next().await {
             if m.len() > BIG {
                 let _ = got_tx.send(m.len());
@@ -844,7 +847,8 @@ async fn a_message_that_arrives_while_a_send_waits_is_read_after_it() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = go_tx.send(());
     let n = tokio::time::timeout(Duration::from_secs(5), late.recv()).await;
-    assert_eq!(n.ok().flatten(), Some(1), "the message was read within 5 s, not at the next ping");
+    assert_eq!(n.ok().flatten(), Some(1), "the message was read within 5 s, while the send waits");
+    let _ = read_tx.send(());
     let len = tokio::time::timeout(T, got_rx).await.expect("in time").expect("the server read it");
     assert!(len > BIG, "{len}");
     assert!(socket.connected());
