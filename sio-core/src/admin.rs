@@ -22,7 +22,10 @@
 //! What the UI gets, as from Node (development mode, the default):
 //! - the `/admin` namespace (see [`AdminUi::namespace`]), refusing a CONNECT without the right
 //!   `username` and `password` (bcrypt-checked against the hash) with
-//!   `{"message":"invalid credentials"}`; a `session` id that later CONNECTs may present instead;
+//!   `{"message":"invalid credentials"}`; a `session` id that later CONNECTs may present instead.
+//!   Passwords are checked one at a time off the runtime's threads (bcrypt costs tens of
+//!   milliseconds of CPU on purpose), and with 8 logins already waiting another is refused at
+//!   once with `"too many login attempts"`: a login flood takes one core at most;
 //! - `config` (the features the UI may use), then `all_sockets`: every socket of every
 //!   namespace, through the adapter, so a cluster's sockets are all listed;
 //! - `server_stats` every 2 s from every server (through the adapter: each server of a cluster
@@ -179,7 +182,26 @@ pub(crate) struct Hooks {
     admins: AtomicUsize,
     clustered: AtomicBool,
     sessions: Mutex<HashSet<String>>,
+    /// One password check at a time (bcrypt costs tens of milliseconds of CPU on purpose):
+    /// a flood of logins takes one core at most, never the runtime's.
+    login_check: Arc<tokio::sync::Semaphore>,
+    /// Logins waiting for their check or in it; beyond [`MAX_PENDING_LOGINS`] a login is
+    /// refused at once.
+    pending_logins: AtomicUsize,
     since: Instant,
+}
+
+/// Logins waiting for the password check (or in it) at most: more are refused at once with
+/// "too many login attempts", so a flood costs neither unbounded CPU nor memory.
+const MAX_PENDING_LOGINS: usize = 8;
+
+/// Counts a login as pending while it lives (a login whose client went away included).
+struct PendingLogin<'a>(&'a AtomicUsize);
+
+impl Drop for PendingLogin<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl fmt::Debug for Hooks {
@@ -204,6 +226,8 @@ impl Hooks {
             admins: AtomicUsize::new(0),
             clustered: AtomicBool::new(false),
             sessions: Mutex::new(HashSet::new()),
+            login_check: Arc::new(tokio::sync::Semaphore::new(1)),
+            pending_logins: AtomicUsize::new(0),
             since: Instant::now(),
         })
     }
@@ -347,10 +371,21 @@ impl Hooks {
         let Some(password) = auth.get("password").and_then(Value::as_str).map(str::to_owned) else {
             return Err(refused());
         };
-        // bcrypt is slow on purpose (tens of ms): off the connection's task.
-        let ok = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-            .await
-            .unwrap_or(false);
+        if self.pending_logins.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING_LOGINS {
+            self.pending_logins.fetch_sub(1, Ordering::AcqRel);
+            crate::log::limited!(warn, crate::log::Kind::Refused, sid = %conn.id(), limit = MAX_PENDING_LOGINS, "refused an Admin UI login: too many login attempts pending");
+            return Err(ConnectError::new("too many login attempts"));
+        }
+        let _pending = PendingLogin(&self.pending_logins);
+        let Ok(permit) = self.login_check.clone().acquire_owned().await else { return Err(refused()) };
+        // bcrypt is slow on purpose (tens of ms): off the connection's task, one at a time
+        // (the permit goes with the check, which runs to its end even if this login is gone).
+        let ok = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            bcrypt::verify(password, &hash).unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
         if !ok {
             return Err(refused());
         }

@@ -411,3 +411,51 @@ async fn admin_ui_sees_a_mixed_cluster_of_sio_and_node_through_redis() {
     assert_eq!(reason, "io server disconnect");
     next_event(&mut sio_ev, "socket_disconnected", |x| x[1] == b.as_str()).await;
 }
+
+/// A flood of Admin UI logins is bounded: passwords are checked one at a time (bcrypt costs
+/// tens of milliseconds of CPU each) and, with 8 already waiting, a login is refused at once
+/// with "too many login attempts"; other clients are served meanwhile, and once the flood is
+/// over the right password is accepted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_is_refused_beyond_its_bound_and_the_server_stays_responsive() {
+    tests::init_tracing();
+    let url = sio_admin_server(false).await;
+    let client = Socket::builder(&format!("{url}/"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .connect()
+        .await
+        .expect("client");
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..40)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { admin(&url, "wrong").await.map(|_| ()) })
+        })
+        .collect();
+    // Served while the logins wait.
+    let r: String = tokio::time::timeout(T, client.emit_with_ack("ack", ("during",)))
+        .await
+        .expect("in time")
+        .expect("an ack");
+    assert_eq!(r, "during");
+    let (mut busy, mut wrong) = (0, 0);
+    for login in flood {
+        match tokio::time::timeout(T, login).await.expect("in time").expect("task") {
+            Err(sio_client::Error::ConnectRefused { message, .. })
+                if message == "too many login attempts" =>
+            {
+                busy += 1;
+            }
+            Err(sio_client::Error::ConnectRefused { message, .. }) if message == "invalid credentials" => {
+                wrong += 1;
+            }
+            other => panic!("a wrong password gave {other:?}"),
+        }
+    }
+    tracing::info!(busy, wrong, elapsed = ?started.elapsed(), "login flood");
+    assert!(busy > 0, "no login refused for the bound ({wrong} checked)");
+    assert!(wrong >= 1 && busy + wrong == 40, "{busy} refused at once, {wrong} checked");
+    let (_admin, mut ev) = admin(&url, "changeit").await.expect("the right password, after the flood");
+    next_event(&mut ev, "config", |_| true).await;
+}
