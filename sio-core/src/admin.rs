@@ -452,7 +452,14 @@ fn act(io: &Server, action: &str, ev: &Event) {
     let args = ev.raw();
     let Some(Ok(nsp)) = args.get::<String>(0) else { return };
     let Some(ns) = io.of(&nsp) else { return };
-    let filter = args.get::<Option<String>>(2).and_then(Result::ok).flatten().filter(|f| !f.is_empty());
+    let filter = match args.get::<Option<String>>(2) {
+        Some(Ok(f)) => f.filter(|f| !f.is_empty()),
+        // None, or no filter: the whole namespace (as Node).
+        None => None,
+        // Not a room or socket id: nothing, never the whole namespace (Node would look for
+        // a room of that name and find none).
+        Some(Err(_)) => return,
+    };
     let op = match filter {
         Some(f) => ns.to(f),
         None => ns.all(),

@@ -459,3 +459,52 @@ async fn a_login_flood_is_refused_beyond_its_bound_and_the_server_stays_responsi
     let (_admin, mut ev) = admin(&url, "changeit").await.expect("the right password, after the flood");
     next_event(&mut ev, "config", |_| true).await;
 }
+
+/// Malformed Admin UI actions (wrong types, missing arguments, unknown namespaces) do
+/// nothing: above all, a filter that is not a room or socket id never widens a disconnect to
+/// the whole namespace. A valid action after them is carried out, the client is still there
+/// and answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_admin_actions_do_nothing() {
+    tests::init_tracing();
+    let url = sio_admin_server(false).await;
+    let (gone_tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    let client = Socket::builder(&format!("{url}/"))
+        .transports(&[Transport::WebSocket])
+        .reconnection(false)
+        .on_disconnect(move |_, reason| {
+            let _ = gone_tx.send(reason.to_string());
+        })
+        .connect()
+        .await
+        .expect("client");
+    let sid = client.id().expect("connected");
+    let (admin, mut ev) = admin(&url, "changeit").await.expect("admin");
+    next_event(&mut ev, "config", |_| true).await;
+    use serde_json::json;
+    let malformed = [
+        ("_disconnect", json!(["/", false, 42])),
+        ("_disconnect", json!(["/", true, { "room": sid }])),
+        ("_disconnect", json!(["/", false, [sid]])),
+        ("_disconnect", json!([42, false])),
+        ("_disconnect", json!(["/nope", false])),
+        ("_disconnect", json!([])),
+        ("join", json!(["/", 42, sid])),
+        ("join", json!(["/", "x", 42])),
+        ("join", json!(["/"])),
+        ("leave", json!(["/", ["x"], sid])),
+        ("leave", json!([null, "x", sid])),
+    ];
+    for (action, args) in &malformed {
+        let json = args.as_array().expect("an array").iter();
+        let raw = json.map(|a| serde_json::value::to_raw_value(a).expect("raw")).collect();
+        admin.emit(action, sio_client::RawArgs::new(raw, Vec::new())).expect("send");
+    }
+    admin.emit("join", ("/", "after", sid.as_str())).expect("send");
+    let joined = next_event(&mut ev, "room_joined", |a| a[1] == "after").await;
+    assert_eq!(joined[2], sid.as_str());
+    assert!(gone.try_recv().is_err(), "a malformed action disconnected the client");
+    assert!(client.connected());
+    let r: String = client.emit_with_ack("ack", ("still here",)).await.expect("an ack");
+    assert_eq!(r, "still here");
+}
