@@ -542,7 +542,8 @@ async fn ws_failed(ws: Ws, e: WsError) -> Closed {
 
 /// The WebSocket probe of the upgrade: `2probe` out, `3probe` back.
 async fn probe(opts: &EngineOptions, sid: &str) -> Result<Ws, Error> {
-    let mut ws = ws_connect(opts, Some(sid)).await?;
+    let connect = tokio::time::timeout(opts.timeout, ws_connect(opts, Some(sid)));
+    let mut ws = connect.await.map_err(|_| Error::Timeout("the upgrade"))??;
     ws.send(OutFrame::Text(Bytes::from_static(b"2probe")))
         .await
         .map_err(|e| Error::Transport(format!("websocket error: {e}")))?;
@@ -601,10 +602,13 @@ async fn ws_connect(opts: &EngineOptions, sid: Option<&str>) -> Result<Ws, Error
         Some("no `Connection: upgrade` in the answer")
     } else if h.get(header::SEC_WEBSOCKET_ACCEPT).is_none_or(|v| v.as_bytes() != accept.as_bytes()) {
         Some("a wrong Sec-WebSocket-Accept")
-    } else if h.contains_key(header::SEC_WEBSOCKET_EXTENSIONS)
-        || h.contains_key(header::SEC_WEBSOCKET_PROTOCOL)
+    } else if h.contains_key(header::SEC_WEBSOCKET_EXTENSIONS) {
+        // None is offered (an `extra_header` may ask for one; none is spoken).
+        Some("an extension the client does not speak")
+    } else if h.contains_key(header::SEC_WEBSOCKET_PROTOCOL)
+        && !opts.headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL)
     {
-        Some("an extension or subprotocol the client did not offer")
+        Some("a subprotocol the client did not offer")
     } else {
         None
     };

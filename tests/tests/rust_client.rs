@@ -944,7 +944,7 @@ async fn broken_websocket_handshakes_and_frames_are_clear_errors() {
             }),
         ),
         (
-            "an extension or subprotocol the client did not offer",
+            "an extension the client does not speak",
             Box::new(move |k: &str| switching(&right(k), "sec-websocket-extensions: permessage-deflate\r\n")),
         ),
         (
