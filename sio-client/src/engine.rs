@@ -293,17 +293,25 @@ impl Task {
         // loop cost an entry in tokio's timer wheel per read and per write.
         let ping_timeout = sleep_until(deadline);
         tokio::pin!(ping_timeout);
-        // The last read of `ws` found nothing and left the task registered for more: the
-        // next wake-up then checks the outbox and the timer first, and reads only when woken
-        // again (the read that follows a burst or a send would always find nothing, a
-        // system call for nothing).
+        // The last read of `ws` found nothing and left the task registered for more, and the
+        // task has not slept since: the next turn's first poll then checks the outbox and the
+        // timer and does not read (the read that follows a burst or a send would find nothing,
+        // a system call for nothing). Once the task has slept this no longer holds: a wake-up
+        // by the read clears its registration, and that wake-up may have been spent on another
+        // event, so every poll after the first reads.
         let mut parked = false;
         loop {
             let event = {
                 let notified = self.out.ready.notified();
                 tokio::pin!(notified);
                 let mut skip_ws = parked;
+                let mut polled = false;
                 std::future::poll_fn(|cx| {
+                    // Polled again: the task slept, and what woke it may have been the read
+                    // (which takes the read's registration with it): no skipping from now on.
+                    if std::mem::replace(&mut polled, true) {
+                        parked = false;
+                    }
                     if notified.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(Event::Outbox);
                     }

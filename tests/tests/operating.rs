@@ -82,6 +82,7 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
     }
     let load = clients.iter().enumerate().map(|(i, s)| {
         let s = s.clone();
+        let io = io.clone();
         async move {
             let mut done = 0;
             for batch in 0..ACKS / 10 {
@@ -92,7 +93,13 @@ async fn metrics_scraped_under_load_match_stats_and_the_load() {
                     async move { s.emit_with_ack::<_, String>("echo", (payload,)).await }
                 });
                 for r in futures_util::future::join_all(acks).await {
-                    r.expect("ack");
+                    if let Err(e) = r {
+                        panic!(
+                            "client {i} ({:?}), batch {batch}: ack: {e}; server: {:?}",
+                            s.transport(),
+                            io.stats()
+                        );
+                    }
                     done += 1;
                 }
             }
@@ -233,11 +240,10 @@ async fn next_event(
     .unwrap_or_else(|_| panic!("no {name} within {T:?}"))
 }
 
-/// What the Admin UI relies on, checked against a server at `url` (sio or Node's
-/// `instrument`): the same assertions for both.
-async fn admin_contract(url: &str, readonly: bool) {
-    // A client of "/", whose disconnect reason is reported.
-    let (gone_tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+/// A client of "/" at `url` (WebSocket, no reconnection): the socket, its id, and the
+/// reasons it is disconnected for.
+async fn watched_client(url: &str) -> (Socket, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (gone_tx, gone) = tokio::sync::mpsc::unbounded_channel();
     let client = Socket::builder(&format!("{url}/"))
         .transports(&[Transport::WebSocket])
         .reconnection(false)
@@ -248,6 +254,13 @@ async fn admin_contract(url: &str, readonly: bool) {
         .await
         .expect("client");
     let sid = client.id().expect("connected");
+    (client, sid, gone)
+}
+
+/// What the Admin UI relies on, checked against a server at `url` (sio or Node's
+/// `instrument`): the same assertions for both.
+async fn admin_contract(url: &str, readonly: bool) {
+    let (client, sid, mut gone) = watched_client(url).await;
 
     // A wrong password is refused with Node's message.
     match admin(url, "wrong").await {
@@ -468,17 +481,7 @@ async fn a_login_flood_is_refused_beyond_its_bound_and_the_server_stays_responsi
 async fn malformed_admin_actions_do_nothing() {
     tests::init_tracing();
     let url = sio_admin_server(false).await;
-    let (gone_tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
-    let client = Socket::builder(&format!("{url}/"))
-        .transports(&[Transport::WebSocket])
-        .reconnection(false)
-        .on_disconnect(move |_, reason| {
-            let _ = gone_tx.send(reason.to_string());
-        })
-        .connect()
-        .await
-        .expect("client");
-    let sid = client.id().expect("connected");
+    let (client, sid, mut gone) = watched_client(&url).await;
     let (admin, mut ev) = admin(&url, "changeit").await.expect("admin");
     next_event(&mut ev, "config", |_| true).await;
     use serde_json::json;
