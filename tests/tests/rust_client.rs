@@ -658,10 +658,15 @@ async fn fake_refusal(reply: &'static str) -> Result<Socket, Error> {
             let _ = ws.send(M::text(reply)).await;
         }
     });
-    Socket::builder(&url)
+    ws_only(&url, Duration::from_secs(2)).await
+}
+
+/// A WebSocket-only client without reconnection, whose handshake may take `timeout`.
+async fn ws_only(url: &str, timeout: Duration) -> Result<Socket, Error> {
+    Socket::builder(url)
         .transports(&[Transport::WebSocket])
         .reconnection(false)
-        .timeout(Duration::from_secs(2))
+        .timeout(timeout)
         .connect()
         .await
 }
@@ -925,14 +930,7 @@ fn client_frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_websocket_handshakes_and_frames_are_clear_errors() {
     tests::init_tracing();
-    let connect = |url: String| async move {
-        Socket::builder(&url)
-            .transports(&[Transport::WebSocket])
-            .reconnection(false)
-            .timeout(Duration::from_secs(3))
-            .connect()
-            .await
-    };
+    let connect = |url: String| async move { ws_only(&url, Duration::from_secs(3)).await };
     let right = |key: &str| sio_core::__client::accept_key(key.as_bytes());
     let cases: Vec<(&str, Answer)> = vec![
         ("a wrong Sec-WebSocket-Accept", Box::new(|_: &str| switching("AAAAAAAAAAAAAAAAAAAAAAAAAAA=", ""))),
